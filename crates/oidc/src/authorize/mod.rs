@@ -1,0 +1,261 @@
+//! The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2).
+//!
+//! A request passes these checks, in this order (node-oidc-provider's table):
+//!
+//! | # | check | on failure |
+//! |---|-------|-----------|
+//! | 1 | [`load_client`] | error page |
+//! | 2 | [`check_redirect_uri`] (exact match; fixes response mode and state) | error page |
+//! | 3 | [`reject_repeated_params`] | redirect `invalid_request` |
+//! | 4 | [`reject_request_objects`] | redirect `request_not_supported` |
+//! | 5 | [`check_response_type`] (and the client may use the code grant) | redirect |
+//! | 6 | [`check_scope`] | redirect `invalid_scope` |
+//! | 7 | [`check_pkce`] | redirect `invalid_request` |
+//! | 8 | [`check_prompt`], [`check_max_age`], [`check_claims`] | redirect `invalid_request` |
+//! | 9 | [`check_id_token_hint`] | redirect `invalid_request` |
+//!
+//! Then the policy says which steps remain; none → a code is issued, some with
+//! `prompt=none` → `login_required`/`consent_required`, else an interaction.
+
+mod check_id_token_hint;
+mod check_pkce;
+mod check_redirect_uri;
+mod check_request;
+mod load_client;
+mod params;
+mod response;
+
+pub use check_id_token_hint::check_id_token_hint;
+pub use check_pkce::check_pkce;
+pub use check_redirect_uri::{ResponseMode, VerifiedRedirect, check_redirect_uri};
+pub use check_request::*;
+pub use load_client::load_client;
+pub use params::RawParams;
+pub use response::AuthorizationResponse;
+
+use crate::Provider;
+use crate::error::{OAuthError, PageError};
+use crate::interaction::{Interaction, SessionRef};
+use crate::model::{AuthCode, Authentication, Grant, Session};
+use portico_core::random_token;
+use portico_policy::{Step, required_steps};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A validated authorization request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect: VerifiedRedirect,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+    pub claims: Option<serde_json::Value>,
+    pub login_hint: Option<String>,
+    pub id_token_hint_sub: Option<String>,
+    pub ui_locales: Option<String>,
+    pub acr_values: Option<String>,
+}
+
+/// What `/authorize` (and resume) decided.
+#[derive(Debug)]
+pub enum AuthorizeOutcome {
+    /// Answer the client (a code or an error).
+    Respond(AuthorizationResponse),
+    /// Send the browser to the UI; bind the interaction with this secret.
+    Interact { id: String, browser_secret: String },
+    /// Show an error page; never redirect.
+    Page(PageError),
+    /// Resume finished: answer the client and set this new session cookie.
+    RespondWithSession { response: AuthorizationResponse, session_token: String },
+}
+
+impl Provider {
+    async fn validate(&self, raw: &RawParams) -> Result<Result<AuthRequest, (VerifiedRedirect, OAuthError)>, PageError> {
+        let client = load_client(self, raw).await?;
+        let (redirect, mode_error) = check_redirect_uri(&client, raw)?;
+        if let Some(e) = mode_error {
+            return Ok(Err((redirect, e)));
+        }
+        let checked = async {
+            reject_repeated_params(raw)?;
+            reject_request_objects(raw)?;
+            check_response_type(raw, &client)?;
+            let scopes = check_scope(raw)?;
+            let code_challenge = check_pkce(&client, raw)?;
+            let prompt = check_prompt(raw)?;
+            let max_age = check_max_age(raw)?;
+            let claims = check_claims(raw)?;
+            let id_token_hint_sub = check_id_token_hint(self, raw, &client).await?;
+            let own = |k: &str| raw.get(k).map(str::to_string);
+            Ok::<_, OAuthError>(AuthRequest {
+                client_id: client.client_id.clone(),
+                redirect: redirect.clone(),
+                scopes,
+                nonce: own("nonce"),
+                code_challenge,
+                prompt,
+                max_age,
+                claims,
+                login_hint: own("login_hint"),
+                id_token_hint_sub,
+                ui_locales: own("ui_locales"),
+                acr_values: own("acr_values"),
+            })
+        }
+        .await;
+        Ok(checked.map_err(|e| (redirect, e)))
+    }
+
+    /// The browser's current session, if its cookie names a live one.
+    pub async fn current_session(&self, session_token: Option<&str>) -> Result<Option<Session>, PageError> {
+        let Some(token) = session_token else { return Ok(None) };
+        let hash = self.hasher.hash("session", token);
+        Ok(self.store.find_session(&hash).await?.filter(|s| s.expires_at > self.clock.now()))
+    }
+
+    /// GET or POST `/authorize`.
+    pub async fn authorize(&self, raw: RawParams, session_token: Option<&str>) -> AuthorizeOutcome {
+        match self.authorize_inner(raw, session_token).await {
+            Ok(o) => o,
+            Err(page) => AuthorizeOutcome::Page(page),
+        }
+    }
+
+    async fn authorize_inner(&self, raw: RawParams, session_token: Option<&str>) -> Result<AuthorizeOutcome, PageError> {
+        let issuer = self.config.issuer.clone();
+        let req = match self.validate(&raw).await? {
+            Ok(req) => req,
+            Err((redirect, e)) => return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(redirect, &e, &issuer))),
+        };
+        let now = self.clock.now();
+        let session = self.current_session(session_token).await?.map(|s| SessionRef {
+            id_hash: s.id_hash,
+            sid: s.sid,
+            auth: s.auth,
+        });
+        let browser_secret = random_token(32);
+        let interaction = Interaction {
+            id: random_token(16),
+            browser_hash: self.hasher.hash("interaction", &browser_secret),
+            request: req,
+            session,
+            login: None,
+            consented: false,
+            error: None,
+            created_at: now,
+            expires_at: now + self.config.interaction_ttl,
+        };
+        let steps = required_steps(&self.facts_for(&interaction, now).await?);
+        if steps.is_empty() {
+            return self.answer(interaction).await;
+        }
+        if interaction.request.prompt.none {
+            // OIDC Core §3.1.2.6.
+            let e = match steps[0] {
+                Step::Login => OAuthError::new("login_required", "The user must sign in."),
+                Step::Consent => OAuthError::new("consent_required", "The user must consent."),
+            };
+            let r = AuthorizationResponse::error(interaction.request.redirect.clone(), &e, &issuer);
+            return Ok(AuthorizeOutcome::Respond(r));
+        }
+        self.store.create_interaction(&interaction).await?;
+        Ok(AuthorizeOutcome::Interact { id: interaction.id, browser_secret })
+    }
+
+    /// GET `/interaction/{id}/resume`: continue after the UI finished a step.
+    pub async fn resume(&self, id: &str, browser_secret: Option<&str>) -> AuthorizeOutcome {
+        let result = async {
+            let i = self.load_interaction(id, browser_secret).await?;
+            if let Some((code, description)) = &i.error {
+                let e = OAuthError { code: error_code(code), description: description.clone(), debug: None };
+                self.store.delete_interaction(&i.id).await?;
+                return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(i.request.redirect.clone(), &e, &self.config.issuer)));
+            }
+            if self.next_step(&i).await?.is_some() {
+                return Ok(AuthorizeOutcome::Interact { id: i.id, browser_secret: browser_secret.unwrap_or_default().to_string() });
+            }
+            if !self.store.delete_interaction(&i.id).await? {
+                return Err(PageError::new("interaction_expired", "This sign-in was already completed."));
+            }
+            self.answer(i).await
+        }
+        .await;
+        result.unwrap_or_else(AuthorizeOutcome::Page)
+    }
+
+    /// Every step is done: make a session if the user just signed in, then issue the code.
+    async fn answer(&self, i: Interaction) -> Result<AuthorizeOutcome, PageError> {
+        let now = self.clock.now();
+        let mut new_session = None;
+        let (auth, sid) = match (&i.login, &i.session) {
+            (Some(auth), old) => {
+                if let Some(old) = old {
+                    self.store.end_session(&old.id_hash).await?;
+                }
+                let token = random_token(32);
+                let s = Session {
+                    id_hash: self.hasher.hash("session", &token),
+                    sid: random_token(16),
+                    auth: auth.clone(),
+                    created_at: now,
+                    expires_at: now + self.config.session_ttl,
+                };
+                self.store.create_session(&s).await?;
+                new_session = Some(token);
+                (auth.clone(), s.sid)
+            }
+            (None, Some(s)) => (s.auth.clone(), s.sid.clone()),
+            (None, None) => return Err(PageError::internal()),
+        };
+        let code = self.issue_code(&i.request, &auth, &sid).await?;
+        let response = AuthorizationResponse::code(i.request.redirect.clone(), code, &self.config.issuer);
+        Ok(match new_session {
+            Some(session_token) => AuthorizeOutcome::RespondWithSession { response, session_token },
+            None => AuthorizeOutcome::Respond(response),
+        })
+    }
+
+    /// Saves a new grant and its single-use code (RFC 6749 §4.1.2: short-lived, one use).
+    async fn issue_code(&self, req: &AuthRequest, auth: &Authentication, sid: &str) -> Result<String, PageError> {
+        let now = self.clock.now();
+        let grant = Grant {
+            id: Uuid::now_v7(),
+            client_id: req.client_id.clone(),
+            user_id: Some(auth.user_id),
+            scope: req.scopes.join(" "),
+            auth_time: Some(auth.auth_time),
+            amr: auth.amr.clone(),
+            sid: Some(sid.to_string()),
+            claims: req.claims.clone(),
+            created_at: now,
+            revoked_at: None,
+        };
+        let code = random_token(32);
+        let record = AuthCode {
+            code_hash: self.hasher.hash("code", &code),
+            grant_id: grant.id,
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect.uri().to_string(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            created_at: now,
+            expires_at: now + self.config.code_ttl,
+            consumed_at: None,
+        };
+        self.store.create_grant_with_code(&grant, &record).await?;
+        Ok(code)
+    }
+}
+
+/// Error codes an interaction may end with; anything else is reported as `access_denied`.
+fn error_code(code: &str) -> &'static str {
+    match code {
+        "login_required" => "login_required",
+        "consent_required" => "consent_required",
+        "interaction_required" => "interaction_required",
+        _ => "access_denied",
+    }
+}

@@ -1,0 +1,48 @@
+//! The authorization server's typed configuration (a sub-config of the server's `Settings`).
+
+use chrono::Duration;
+
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The issuer identifier, without a trailing slash (`http://localhost:8080`).
+    pub issuer: String,
+    /// Authorization codes live at most this long (RFC 6749 §4.1.2 recommends ≤ 10 min; we use 60 s).
+    pub code_ttl: Duration,
+    pub access_token_ttl: Duration,
+    pub id_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub session_ttl: Duration,
+    pub interaction_ttl: Duration,
+    /// A rotated-in key is published this long before it signs, so RPs caching the JWKS see it first.
+    pub key_publication_delay: Duration,
+}
+
+impl OidcConfig {
+    pub fn new(issuer: impl Into<String>) -> Self {
+        let issuer: String = issuer.into();
+        Self {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            code_ttl: Duration::seconds(60),
+            access_token_ttl: Duration::minutes(60),
+            id_token_ttl: Duration::minutes(60),
+            refresh_token_ttl: Duration::days(30),
+            session_ttl: Duration::hours(12),
+            interaction_ttl: Duration::minutes(30),
+            key_publication_delay: Duration::minutes(5),
+        }
+    }
+
+    /// Cookies get `Secure` when the issuer is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// The longest time a token signed by a key stays valid after the key stops signing.
+    pub fn max_signed_token_ttl(&self) -> Duration {
+        self.access_token_ttl.max(self.id_token_ttl)
+    }
+}

@@ -1,0 +1,57 @@
+//! `portico-oidc`: the OpenID Provider (authorization server).
+//!
+//! It owns clients, grants, codes, tokens, signing keys, sessions, consents and
+//! interactions, and the protocol endpoints: discovery, JWKS, authorize, token,
+//! userinfo, introspection, revocation and RP-initiated logout.
+//!
+//! It must not render pages (it hands off to the UI through [`interaction`] and
+//! the [`http::Pages`] trait), call upstream IdPs, or know how anything is
+//! stored (it owns the repository traits in [`store`]).
+
+pub mod access;
+pub mod authorize;
+pub mod claims;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod interaction;
+pub mod introspect;
+pub mod keys;
+pub mod logout;
+pub mod model;
+pub mod store;
+pub mod token;
+pub mod tokens;
+pub mod userinfo;
+
+use portico_core::{Clock, SecretHasher};
+use std::sync::Arc;
+
+pub use config::OidcConfig;
+pub use error::{OAuthError, PageError};
+
+/// The authorization server: configuration plus its dependencies.
+pub struct Provider {
+    pub config: OidcConfig,
+    pub store: Arc<dyn store::OidcStore>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: SecretHasher,
+    pub keys: keys::KeyManager,
+}
+
+impl Provider {
+    pub fn new(config: OidcConfig, store: Arc<dyn store::OidcStore>, clock: Arc<dyn Clock>, hasher: SecretHasher) -> Self {
+        Self { config, store, clock, hasher, keys: keys::KeyManager::new() }
+    }
+
+    /// Makes sure a signing key exists (first start) and loads the keys.
+    pub async fn start(&self) -> Result<(), store::StoreError> {
+        self.keys.ensure_key(self.store.as_ref(), self.clock.now()).await
+    }
+
+    /// `portico keys rotate` and the admin API.
+    pub async fn rotate_keys(&self) -> Result<model::SigningKey, store::StoreError> {
+        self.keys.rotate(self.store.as_ref(), &self.config, self.clock.now()).await
+    }
+}

@@ -1,0 +1,200 @@
+//! The authorization server's records. Storage persists them; nothing here does IO.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Whether a client can keep a secret (RFC 6749 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+/// How a client authenticates at the token endpoint (OIDC Discovery `token_endpoint_auth_methods_supported`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// A registered application (OIDC client).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Client {
+    pub id: Uuid,
+    pub client_id: String,
+    /// Keyed hash of the secret; `None` for public clients.
+    pub secret_hash: Option<String>,
+    pub display_name: String,
+    pub client_type: ClientType,
+    pub auth_method: AuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    /// Admin API permissions granted to this client through `client_credentials`.
+    pub permissions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+}
+
+/// The result of a user's authentication, carried from the UI to the tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authentication {
+    pub user_id: Uuid,
+    pub auth_time: DateTime<Utc>,
+    /// Authentication Methods References (RFC 8176), e.g. `["pwd"]`.
+    pub amr: Vec<String>,
+}
+
+/// A browser's single sign-on session at Portico.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Keyed hash of the cookie value.
+    pub id_hash: String,
+    /// The public session id put in ID tokens (`sid`).
+    pub sid: String,
+    pub auth: Authentication,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a user agreed to share with a client.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub user_id: Uuid,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub granted_at: DateTime<Utc>,
+}
+
+/// One authorization: the family that a code, its access tokens and its refresh tokens belong to.
+/// Revoking the grant revokes every token of the family.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub id: Uuid,
+    pub client_id: String,
+    pub user_id: Option<Uuid>,
+    pub scope: String,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub amr: Vec<String>,
+    pub sid: Option<String>,
+    /// The `claims` request parameter (OIDC Core §5.5), kept for userinfo and refreshed ID tokens.
+    pub claims: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An authorization code, stored hashed.
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub grant_id: Uuid,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+/// What happened when a code was presented.
+#[derive(Debug)]
+pub enum CodeRedemption {
+    /// First presentation: the caller owns the code now.
+    Redeemed(AuthCode),
+    /// Presented before: a replay (RFC 6749 §4.1.2 says revoke what it issued).
+    AlreadyUsed(AuthCode),
+    NotFound,
+}
+
+/// A refresh token, stored hashed; each use consumes it and issues the next one.
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub grant_id: Uuid,
+    pub client_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+/// What happened when a refresh token was presented.
+#[derive(Debug)]
+pub enum RefreshUse {
+    Rotated(RefreshToken),
+    /// Presented after it was already rotated: someone replayed it (RFC 9700 §4.14.2).
+    Reused(RefreshToken),
+    NotFound,
+}
+
+/// The record of an issued JWT access token, so it can be revoked.
+#[derive(Debug, Clone)]
+pub struct AccessTokenRecord {
+    pub jti: String,
+    pub grant_id: Option<Uuid>,
+    pub client_id: String,
+    pub user_id: Option<Uuid>,
+    pub scope: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A signing key. The private key is a PKCS#8 PEM.
+#[derive(Clone)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: String,
+    pub private_pem: String,
+    pub created_at: DateTime<Utc>,
+    /// Signing starts here; the key is published from `created_at` on.
+    pub activates_at: DateTime<Utc>,
+    /// Removed from the JWKS after this (every token it signed has expired).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("activates_at", &self.activates_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The account facts the provider needs about a user to issue tokens.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub enabled: bool,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// `Member` or `Guest`.
+    pub user_type: String,
+}

@@ -1,0 +1,98 @@
+//! The repository traits the authorization server needs. `portico-storage`
+//! implements them; tests and benchmarks use the same implementations.
+
+use crate::interaction::Interaction;
+use crate::model::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A storage failure; the detail is logged, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    async fn find_client_by_id(&self, id: Uuid) -> StoreResult<Option<Client>>;
+    async fn list_clients(&self) -> StoreResult<Vec<Client>>;
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    async fn update_client(&self, client: &Client) -> StoreResult<()>;
+    /// Deletes the client and revokes every grant issued to it, in one transaction.
+    async fn delete_client(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn list_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    /// Inserts `new` and sets `expires_at` on the keys it supersedes, in one transaction.
+    async fn rotate_keys(&self, new: &SigningKey, retire: &[(String, DateTime<Utc>)]) -> StoreResult<()>;
+    /// Inserts the first key unless one exists; returns false when another node won the race.
+    async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait InteractionStore: Send + Sync {
+    async fn create_interaction(&self, i: &Interaction) -> StoreResult<()>;
+    async fn find_interaction(&self, id: &str) -> StoreResult<Option<Interaction>>;
+    async fn update_interaction(&self, i: &Interaction) -> StoreResult<()>;
+    /// Deletes it; returns false if it was already gone (a concurrent resume).
+    async fn delete_interaction(&self, id: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, s: &Session) -> StoreResult<()>;
+    async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    async fn end_session(&self, id_hash: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn find_consent(&self, user_id: Uuid, client_id: &str) -> StoreResult<Option<Consent>>;
+    async fn save_consent(&self, c: &Consent) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Saves a new grant and its code in one transaction.
+    async fn create_grant_with_code(&self, grant: &Grant, code: &AuthCode) -> StoreResult<()>;
+    async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
+    async fn find_grant(&self, id: Uuid) -> StoreResult<Option<Grant>>;
+    /// Marks the code used, atomically: exactly one caller ever gets `Redeemed`.
+    async fn consume_code(&self, code_hash: &str, now: DateTime<Utc>) -> StoreResult<CodeRedemption>;
+    /// Revokes the grant and every access and refresh token of it.
+    async fn revoke_grant(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Saves tokens issued together, in one transaction.
+    async fn save_tokens(&self, access: &AccessTokenRecord, refresh: Option<&RefreshToken>) -> StoreResult<()>;
+    async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
+    /// Marks the refresh token used, atomically: exactly one caller ever gets `Rotated`.
+    async fn consume_refresh_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<RefreshUse>;
+    async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
+    async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// How the provider learns about users. The directory owns users; storage
+/// answers this from the same tables.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn find_account(&self, user_id: Uuid) -> StoreResult<Option<Account>>;
+}
+
+/// Everything the authorization server persists.
+pub trait OidcStore:
+    ClientStore + KeyStore + InteractionStore + SessionStore + ConsentStore + GrantStore + AccountStore
+{
+}
+
+impl<T> OidcStore for T where
+    T: ClientStore + KeyStore + InteractionStore + SessionStore + ConsentStore + GrantStore + AccountStore
+{
+}

@@ -1,0 +1,134 @@
+//! Minting the tokens of a grant: a JWT access token (RFC 9068), an ID token
+//! (OIDC Core §2) and, when allowed, a refresh token. Their records are saved
+//! together in one transaction.
+
+use crate::Provider;
+use crate::claims::user_claims;
+use crate::error::OAuthError;
+use crate::model::{AccessTokenRecord, Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken};
+use crate::tokens::{ACCESS_TOKEN_TYP, at_hash};
+use portico_core::random_token;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// The successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+pub struct IssueParams<'a> {
+    pub client: &'a Client,
+    pub grant: &'a Grant,
+    pub account: Option<&'a Account>,
+    pub nonce: Option<&'a str>,
+    pub with_refresh: bool,
+    /// Extra access-token claims (e.g. `roles` for client credentials).
+    pub extra: Map<String, Value>,
+}
+
+impl Provider {
+    pub(crate) async fn issue_tokens(&self, p: IssueParams<'_>) -> Result<TokenResponse, OAuthError> {
+        let now = self.clock.now();
+        let cfg = &self.config;
+        let scopes: Vec<String> = p.grant.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        let jti = random_token(16);
+        let exp = now + cfg.access_token_ttl;
+        let sub = match p.account {
+            Some(a) => a.id.to_string(),
+            None => p.client.client_id.clone(),
+        };
+        let mut at = Map::new();
+        at.insert("iss".into(), json!(cfg.issuer));
+        at.insert("sub".into(), json!(sub));
+        at.insert("aud".into(), json!(cfg.issuer));
+        at.insert("client_id".into(), json!(p.client.client_id));
+        at.insert("scope".into(), json!(p.grant.scope));
+        at.insert("jti".into(), json!(jti));
+        at.insert("iat".into(), json!(now.timestamp()));
+        at.insert("exp".into(), json!(exp.timestamp()));
+        if let Some(t) = p.grant.auth_time {
+            at.insert("auth_time".into(), json!(t.timestamp()));
+        }
+        at.extend(p.extra);
+        let access_token = self.sign_jwt(ACCESS_TOKEN_TYP, at).await?;
+
+        let id_token = match p.account {
+            Some(account) if scopes.iter().any(|s| s == "openid") => {
+                let mut id = Map::new();
+                id.insert("iss".into(), json!(cfg.issuer));
+                id.insert("sub".into(), json!(account.id.to_string()));
+                id.insert("aud".into(), json!(p.client.client_id));
+                id.insert("iat".into(), json!(now.timestamp()));
+                id.insert("exp".into(), json!((now + cfg.id_token_ttl).timestamp()));
+                if let Some(t) = p.grant.auth_time {
+                    id.insert("auth_time".into(), json!(t.timestamp()));
+                }
+                if let Some(n) = p.nonce {
+                    id.insert("nonce".into(), json!(n));
+                }
+                if !p.grant.amr.is_empty() {
+                    id.insert("amr".into(), json!(p.grant.amr));
+                }
+                if let Some(sid) = &p.grant.sid {
+                    id.insert("sid".into(), json!(sid));
+                }
+                id.insert("at_hash".into(), json!(at_hash(&access_token)));
+                id.extend(user_claims(account, &scopes, p.grant.claims.as_ref(), "id_token"));
+                Some(self.sign_jwt("JWT", id).await?)
+            }
+            _ => None,
+        };
+
+        let refresh = if p.with_refresh && p.client.allows_grant(GRANT_REFRESH_TOKEN) {
+            let token = random_token(32);
+            let record = RefreshToken {
+                token_hash: self.hasher.hash("refresh", &token),
+                grant_id: p.grant.id,
+                client_id: p.client.client_id.clone(),
+                created_at: now,
+                expires_at: now + cfg.refresh_token_ttl,
+                consumed_at: None,
+            };
+            Some((token, record))
+        } else {
+            None
+        };
+        let record = AccessTokenRecord {
+            jti,
+            grant_id: Some(p.grant.id),
+            client_id: p.client.client_id.clone(),
+            user_id: p.account.map(|a| a.id),
+            scope: p.grant.scope.clone(),
+            expires_at: exp,
+            revoked_at: None,
+        };
+        self.store.save_tokens(&record, refresh.as_ref().map(|(_, r)| r)).await?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: cfg.access_token_ttl.num_seconds(),
+            refresh_token: refresh.map(|(t, _)| t),
+            id_token,
+            scope: p.grant.scope.clone(),
+        })
+    }
+
+    /// The account behind a grant, only while it may still receive tokens.
+    pub(crate) async fn live_account(&self, grant: &Grant) -> Result<Option<Account>, OAuthError> {
+        match grant.user_id {
+            None => Ok(None),
+            Some(uid) => match self.store.find_account(uid).await? {
+                Some(a) if a.enabled => Ok(Some(a)),
+                _ => Err(OAuthError::invalid_grant("The user of this grant can no longer sign in.")),
+            },
+        }
+    }
+}

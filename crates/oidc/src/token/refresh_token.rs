@@ -1,0 +1,64 @@
+//! `grant_type=refresh_token` (RFC 6749 §6). Rules:
+//! - every use rotates: the presented token is consumed and a new one issued;
+//! - a consumed token presented again is a replay: the whole family (grant) is
+//!   revoked, the new token included (RFC 9700 §4.14.2);
+//! - the token belongs to the authenticated client, is unexpired, its grant is
+//!   not revoked and its user may still sign in;
+//! - `scope` may only narrow the original grant (§6).
+
+use super::TokenForm;
+use super::issue::{IssueParams, TokenResponse};
+use crate::Provider;
+use crate::error::OAuthError;
+use crate::model::{Client, GRANT_REFRESH_TOKEN, RefreshUse};
+
+impl Provider {
+    pub(crate) async fn grant_refresh_token(&self, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+        if !client.allows_grant(GRANT_REFRESH_TOKEN) {
+            return Err(OAuthError::unauthorized_client("This application may not use the refresh_token grant."));
+        }
+        let token = form.require("refresh_token")?;
+        let now = self.clock.now();
+        let hash = self.hasher.hash("refresh", token);
+        let r = match self.store.consume_refresh_token(&hash, now).await? {
+            RefreshUse::NotFound => return Err(OAuthError::invalid_grant("The refresh token is invalid.")),
+            RefreshUse::Reused(r) => {
+                self.store.revoke_grant(r.grant_id, now).await?;
+                tracing::warn!(client_id = %r.client_id, grant = %r.grant_id, "refresh token reused; family revoked");
+                return Err(OAuthError::invalid_grant("The refresh token was already used."));
+            }
+            RefreshUse::Rotated(r) => r,
+        };
+        if r.client_id != client.client_id {
+            self.store.revoke_grant(r.grant_id, now).await?;
+            return Err(OAuthError::invalid_grant("The refresh token was issued to another client."));
+        }
+        if r.expires_at <= now {
+            return Err(OAuthError::invalid_grant("The refresh token has expired."));
+        }
+        let mut grant = self
+            .store
+            .find_grant(r.grant_id)
+            .await?
+            .filter(|g| g.revoked_at.is_none())
+            .ok_or_else(|| OAuthError::invalid_grant("The authorization was revoked."))?;
+        if let Some(requested) = form.get("scope") {
+            let granted: Vec<&str> = grant.scope.split(' ').collect();
+            let narrowed: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+            if narrowed.iter().any(|s| !granted.contains(s)) {
+                return Err(OAuthError::invalid_scope("The requested scope exceeds the original grant."));
+            }
+            grant.scope = narrowed.join(" ");
+        }
+        let account = self.live_account(&grant).await?;
+        self.issue_tokens(IssueParams {
+            client,
+            grant: &grant,
+            account: account.as_ref(),
+            nonce: None,
+            with_refresh: true,
+            extra: Default::default(),
+        })
+        .await
+    }
+}

@@ -1,0 +1,33 @@
+//! The UserInfo endpoint (OIDC Core §5.3): GET or POST, the access token in the
+//! `Authorization: Bearer` header or (POST only) the `access_token` form field,
+//! never both (RFC 6750 §2). Claims follow the token's scopes and the `claims`
+//! request parameter's `userinfo` member.
+
+use crate::Provider;
+use crate::claims::user_claims;
+use crate::error::OAuthError;
+use serde_json::{Map, Value, json};
+
+impl Provider {
+    pub async fn userinfo(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
+        let valid = self.check_access_token(token).await?;
+        let uid = valid.record.user_id.ok_or_else(|| OAuthError::invalid_token("This token has no user."))?;
+        if !valid.scopes().contains(&"openid") {
+            return Err(OAuthError::new("insufficient_scope", "The token lacks the openid scope."));
+        }
+        let account = self
+            .store
+            .find_account(uid)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_token("The user no longer exists."))?;
+        let claims_param = match valid.record.grant_id {
+            Some(g) => self.store.find_grant(g).await?.and_then(|g| g.claims),
+            None => None,
+        };
+        let scopes: Vec<String> = valid.scopes().iter().map(|s| s.to_string()).collect();
+        let mut out = Map::new();
+        out.insert("sub".into(), json!(account.id.to_string()));
+        out.extend(user_claims(&account, &scopes, claims_param.as_ref(), "userinfo"));
+        Ok(out)
+    }
+}
