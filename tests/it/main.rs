@@ -1,1 +1,12 @@
+//! Portico's integration tests: one binary, real servers on port 0, SQLite and
+//! PostgreSQL. Test names state the rule they prove.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_api;
+mod authorize;
+mod concurrency;
+mod flow;
+mod interop;
+mod keys;
+mod support;
+mod token;

@@ -1,1 +1,27 @@
-//! test kit
+//! The integration-test kit: real Portico servers on port 0, on SQLite or on
+//! the local PostgreSQL (a fresh database each), a manual clock, and HTTP
+//! helpers named after the protocol.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod browser;
+mod server;
+
+pub use browser::{Browser, find_hidden, pkce_pair};
+pub use server::{Backend, TestApp, TestClient, spawn_app};
+
+/// Runs one async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $body($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $body($crate::Backend::Postgres).await
+            }
+        }
+    };
+}

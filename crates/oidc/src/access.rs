@@ -39,6 +39,12 @@ impl Provider {
             .await?
             .filter(|r| r.revoked_at.is_none())
             .ok_or_else(|| OAuthError::invalid_token("The token was revoked."))?;
+        if let Some(gid) = record.grant_id {
+            let live = self.store.find_grant(gid).await?.is_some_and(|g| g.revoked_at.is_none());
+            if !live {
+                return Err(OAuthError::invalid_token("The token was revoked."));
+            }
+        }
         if let Some(uid) = record.user_id {
             let enabled = self.store.find_account(uid).await?.is_some_and(|a| a.enabled);
             if !enabled {

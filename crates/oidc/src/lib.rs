@@ -11,6 +11,7 @@
 pub mod access;
 pub mod authorize;
 pub mod claims;
+pub mod clients;
 pub mod config;
 pub mod discovery;
 pub mod error;

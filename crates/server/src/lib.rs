@@ -1,1 +1,23 @@
-//! portico
+//! `portico` (the binary's library half): configuration, wiring, the router,
+//! the admin API and the CLI commands. The only crate that reads environment
+//! variables or files, and the only one that knows every other crate.
+
+pub mod api;
+pub mod app;
+pub mod commands;
+pub mod settings;
+
+pub use app::{App, RunningServer};
+pub use settings::Settings;
+
+/// Admin API permissions, named as in Microsoft Graph where Graph has one.
+pub const ALL_PERMISSIONS: &[&str] = &[
+    "User.ReadWrite.All",
+    "User.Invite.All",
+    "Application.ReadWrite.All",
+    "IdentityProvider.ReadWrite.All",
+    "Policy.ReadWrite.ConditionalAccess",
+    "Policy.ReadWrite.AuthorizationPolicy",
+    "AuditLog.Read.All",
+    "SigningKey.ReadWrite.All",
+];

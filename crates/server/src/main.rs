@@ -1,1 +1,130 @@
-fn main() {}
+//! The `portico` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use portico::commands::{self, AppAdd};
+use portico::{App, Settings};
+use portico_core::SystemClock;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "portico", version, about = "Portico: an OpenID Connect provider for B2B guest collaboration")]
+struct Cli {
+    /// A TOML configuration file; PORTICO_* environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Create or update the database schema.
+    Migrate,
+    /// Create the first admin and a management API client (prints credentials once).
+    Bootstrap {
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        admin_password: String,
+    },
+    /// Applications (OIDC clients).
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register an application; prints its id, clientId and (confidential) clientSecret.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (PKCE, no secret).
+        #[arg(long)]
+        public: bool,
+        /// client_secret_basic (default), client_secret_post or none.
+        #[arg(long)]
+        auth_method: Option<String>,
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+    },
+    /// List applications as JSON.
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Publish a new signing key now; it signs after the publication delay.
+    Rotate,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTICO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    let clock = Arc::new(SystemClock);
+    let print = |v: serde_json::Value| println!("{v}");
+    match cli.command {
+        Command::Serve => {
+            let bind = settings.bind.clone();
+            let app = App::build(settings, clock).await?;
+            let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+            tracing::info!(issuer = %app.settings.issuer, %bind, database = app.storage.backend_name(), "Portico is listening");
+            app.serve(listener).await?;
+        }
+        Command::Migrate => {
+            App::build(settings, clock).await?;
+            eprintln!("database schema is up to date");
+        }
+        Command::Bootstrap { admin_email, admin_password } => {
+            let app = App::build(settings, clock).await?;
+            print(commands::bootstrap(&app, &admin_email, &admin_password).await?);
+        }
+        Command::App { command } => {
+            let app = App::build(settings, clock).await?;
+            match command {
+                AppCommand::Add { name, redirect_uris, post_logout_redirect_uris, public, auth_method, grant_types } => {
+                    let a = AppAdd { name, redirect_uris, post_logout_redirect_uris, public, auth_method, grant_types };
+                    print(commands::app_add(&app, a).await?);
+                }
+                AppCommand::List => print(commands::app_list(&app).await?),
+            }
+        }
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let app = App::build(settings, clock).await?;
+            print(commands::keys_rotate(&app).await?);
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

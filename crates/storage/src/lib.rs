@@ -1,1 +1,191 @@
-//! portico-storage
+//! `portico-storage`: persistence for Portico.
+//!
+//! It owns the sea-orm entities (`entity`, one file per table), the schema
+//! migrations (`migration`) and the implementations of the repository traits the other
+//! crates define: every `portico_oidc::store` trait and
+//! [`portico_directory::UserRepo`]. It is the only crate that imports sea-orm;
+//! everything else sees [`Storage`] through those traits.
+//!
+//! Two backends are supported with the same schema and code: SQLite (a file,
+//! WAL mode, or `sqlite::memory:` for tests) and PostgreSQL (and
+//! PostgreSQL-compatible distributed databases: the schema uses no triggers or
+//! sequences, ids are UUIDs or text).
+//!
+//! Concurrency rules the implementations follow:
+//! * one-time redemptions (codes, refresh tokens) are a single conditional
+//!   `UPDATE … WHERE consumed_at IS NULL`; the affected row count decides the
+//!   winner, so exactly one concurrent caller succeeds on every backend;
+//! * every multi-statement write runs in [`Storage::write_tx`], which on SQLite
+//!   is `BEGIN IMMEDIATE` so a read-then-write transaction waits for the write
+//!   lock (`busy_timeout`) instead of failing with "database is locked".
+
+mod entity;
+mod migration;
+mod repo;
+mod testing;
+
+pub use testing::{create_test_database, drop_test_database};
+
+use anyhow::Context;
+use portico_core::{Clock, SystemClock};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entity::server_secrets;
+
+/// How long a SQLite connection waits for another writer before failing.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const SQLITE_FILE_MAX_CONNECTIONS: u32 = 8;
+const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+
+/// The database: a connection pool plus the repository implementations.
+#[derive(Clone)]
+pub struct Storage {
+    db: DatabaseConnection,
+    backend: DbBackend,
+    /// Only for writes whose trait method passes no `now` (`UserRepo::delete_user`).
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("backend", &self.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Storage {
+    /// Connects to `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`.
+    ///
+    /// SQLite files get WAL, `synchronous=NORMAL`, foreign keys, a 10 s busy
+    /// timeout and are created when missing. An in-memory SQLite database lives
+    /// in one connection that is never recycled (it would vanish with it).
+    pub async fn connect(url: &str) -> anyhow::Result<Storage> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false);
+        let kind = if url.starts_with("sqlite:") {
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+            if memory {
+                opts.max_connections(1).min_connections(1);
+                opts.map_sqlx_sqlite_pool_opts(|p| p.idle_timeout(None).max_lifetime(None));
+            } else {
+                opts.max_connections(SQLITE_FILE_MAX_CONNECTIONS);
+            }
+            "sqlite"
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            opts.max_connections(POSTGRES_MAX_CONNECTIONS);
+            "postgres"
+        } else {
+            anyhow::bail!("unsupported database URL: expected sqlite:… or postgres://…");
+        };
+        // The URL may hold a password: keep it out of the error.
+        let db = Database::connect(opts)
+            .await
+            .with_context(|| format!("cannot connect to the {kind} database"))?;
+        let backend = db.get_database_backend();
+        Ok(Storage {
+            db,
+            backend,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Uses `clock` instead of the system clock where a trait method passes no
+    /// `now` (revoking a deleted user's grants).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Storage {
+        self.clock = clock;
+        self
+    }
+
+    /// Applies the pending migrations; running it again is a no-op.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        migration::Migrator::up(&self.db, None)
+            .await
+            .context("database migration failed")
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            _ => "other",
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        self.db.ping().await.context("database ping failed")
+    }
+
+    /// The shared secret called `name`. On first use, stores `generate()`; when
+    /// several nodes race, all of them get the value that was stored first.
+    pub async fn server_secret(
+        &self,
+        name: &str,
+        generate: impl FnOnce() -> String,
+    ) -> anyhow::Result<String> {
+        if let Some(s) = server_secrets::Entity::find_by_id(name)
+            .one(&self.db)
+            .await?
+        {
+            return Ok(s.value);
+        }
+        let row = server_secrets::ActiveModel {
+            name: Set(name.to_owned()),
+            value: Set(generate()),
+        };
+        // ON CONFLICT DO NOTHING: losing the race is fine, the re-read returns the winner's value.
+        server_secrets::Entity::insert(row)
+            .on_conflict_do_nothing()
+            .exec_without_returning(&self.db)
+            .await?;
+        let s = server_secrets::Entity::find_by_id(name)
+            .one(&self.db)
+            .await?
+            .with_context(|| format!("server secret {name} vanished after insert"))?;
+        Ok(s.value)
+    }
+
+    /// Starts a transaction for a read-then-write or multi-statement write:
+    /// `BEGIN IMMEDIATE` on SQLite (takes the write lock up front, waiting up to
+    /// the busy timeout), a plain `BEGIN` elsewhere.
+    pub(crate) async fn write_tx(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.backend == DbBackend::Sqlite {
+            self.db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+        } else {
+            self.db.begin().await
+        }
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.backend == DbBackend::Postgres
+    }
+}

@@ -1,1 +1,16 @@
-//! portico-ui
+//! `portico-ui`: the pages people see, rendered server-side with askama from
+//! the top-level `templates/` folder: sign-in, consent, error, form post,
+//! logout. It walks the interaction steps the authorization server hands off
+//! (see `portico_oidc::interaction`) and reports results through the provider's
+//! finish API; it never issues codes or tokens itself.
+//!
+//! It must not talk to the database directly (it goes through `portico-oidc`
+//! and `portico-directory`), and it is the only crate that imports askama.
+
+pub mod http;
+mod limiter;
+mod pages;
+
+pub use http::{UiState, router};
+pub use limiter::AttemptLimiter;
+pub use pages::UiPages;

@@ -69,11 +69,14 @@ impl Provider {
             return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request."));
         }
         check_pkce_verifier(c.code_challenge.as_deref(), form.get("code_verifier"))?;
+        // The grant is not checked for revocation here: only a concurrent replay of
+        // this very code can have revoked it, and the one caller that consumed the code
+        // still gets its answer. The tokens are dead anyway, because every token check
+        // (access.rs, refresh_token.rs) consults the grant.
         let grant = self
             .store
             .find_grant(c.grant_id)
             .await?
-            .filter(|g| g.revoked_at.is_none())
             .ok_or_else(|| OAuthError::invalid_grant("The authorization was revoked."))?;
         let account = self.live_account(&grant).await?;
         let with_refresh = grant.scope.split(' ').any(|s| s == "offline_access");

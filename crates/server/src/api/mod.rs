@@ -1,0 +1,116 @@
+//! The admin API under `/api/v1`: JSON, bearer tokens issued by Portico itself,
+//! permissions named as in Microsoft Graph. Errors are
+//! `{"error": {"code", "message"}}` with a 4xx status (5xx bodies are generic).
+
+mod applications;
+pub use applications::to_json as application_json;
+mod keys;
+mod users;
+
+use crate::app::App;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalidRequest", message)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "notFound", "The resource does not exist.")
+    }
+    pub fn internal(e: impl std::fmt::Debug) -> Self {
+        tracing::error!(error = ?e, "admin API failure");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internalError", "The server met an unexpected condition.")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, axum::Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"portico\""));
+        }
+        resp
+    }
+}
+
+/// The authenticated caller and the permissions its token carries.
+pub struct Caller {
+    pub permissions: Vec<String>,
+}
+
+impl Caller {
+    pub fn require(&self, permission: &str) -> Result<(), ApiError> {
+        if self.permissions.iter().any(|p| p == permission) {
+            Ok(())
+        } else {
+            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("This call needs the {permission} permission.")))
+        }
+    }
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+        let token = portico_oidc::http::bearer_token(&parts.headers).ok_or_else(|| unauthorized("A bearer token is required."))?;
+        let valid = app
+            .provider
+            .check_access_token(token)
+            .await
+            .map_err(|e| if e.code == "server_error" { ApiError::internal(e) } else { unauthorized("The bearer token is invalid or expired.") })?;
+        Ok(Caller { permissions: valid.roles() })
+    }
+}
+
+/// JSON bodies must be JSON; axum's plain-text rejections become API errors.
+pub struct Json<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+async fn no_store(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/api/v1/applications", post(applications::applications_post).get(applications::applications_get))
+        .route(
+            "/api/v1/applications/{id}",
+            get(applications::application_get).patch(applications::application_patch).delete(applications::application_delete),
+        )
+        .route("/api/v1/users", post(users::users_post).get(users::users_get))
+        .route("/api/v1/users/{id}", get(users::user_get).patch(users::user_patch).delete(users::user_delete))
+        .route("/api/v1/signingKeys", get(keys::keys_get))
+        .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))
+        .layer(middleware::from_fn(no_store))
+        .with_state(app)
+}

@@ -1,0 +1,121 @@
+//! Wiring: storage → provider, directory, UI → one router with the security
+//! headers every response carries.
+
+use crate::settings::Settings;
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
+use chrono::Duration;
+use portico_core::{Clock, SecretHasher, random_token};
+use portico_directory::Directory;
+use portico_oidc::http::OidcState;
+use portico_oidc::{OidcConfig, Provider};
+use portico_storage::Storage;
+use portico_ui::{AttemptLimiter, UiPages, UiState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct App {
+    pub settings: Settings,
+    pub storage: Storage,
+    pub provider: Arc<Provider>,
+    pub directory: Directory,
+}
+
+impl App {
+    /// Connects, migrates, loads the server secrets and the signing keys.
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let url = settings.effective_database_url()?;
+        let storage = Storage::connect(&url).await.with_context(|| "cannot open the database")?.with_clock(clock.clone());
+        storage.migrate().await.context("database migration failed")?;
+        let pepper = storage.server_secret("secret_hash_key", || random_token(32)).await?;
+        let hasher = SecretHasher::new(pepper.as_bytes());
+        let mut cfg = OidcConfig::new(settings.issuer.clone());
+        cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);
+        let store = Arc::new(storage.clone());
+        let provider = Arc::new(Provider::new(cfg, store.clone(), clock.clone(), hasher));
+        provider.start().await.context("cannot load the signing keys")?;
+        let directory = Directory::new(store, clock);
+        Ok(App { settings, storage, provider, directory })
+    }
+
+    pub fn router(&self) -> Router {
+        let oidc = portico_oidc::http::router(OidcState { provider: self.provider.clone(), pages: Arc::new(UiPages) });
+        let ui = portico_ui::router(UiState {
+            provider: self.provider.clone(),
+            directory: self.directory.clone(),
+            limiter: Arc::new(AttemptLimiter::new(10, Duration::minutes(15))),
+        });
+        let api = crate::api::router(self.clone());
+        let storage = self.storage.clone();
+        let health = Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(move || readyz(storage.clone())));
+        let x_request_id = HeaderName::from_static("x-request-id");
+        Router::new()
+            .merge(oidc)
+            .merge(ui)
+            .merge(api)
+            .merge(health)
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+            .layer(TraceLayer::new_for_http())
+            .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+            .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+    }
+
+    /// Serves on `listener` until the process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        let router = self.router();
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+        Ok(())
+    }
+}
+
+async fn readyz(storage: Storage) -> (axum::http::StatusCode, &'static str) {
+    match storage.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ready"),
+        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+    }
+}
+
+/// A server started in the background (tests, `portico demo`).
+pub struct RunningServer {
+    pub app: App,
+    pub addr: SocketAddr,
+    pub handle: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Binds `127.0.0.1:0` first so the issuer can name the real port.
+    pub async fn start(mut settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<RunningServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        settings.issuer = format!("http://127.0.0.1:{}", addr.port());
+        settings.bind = addr.to_string();
+        let app = App::build(settings, clock).await?;
+        let serving = app.clone();
+        let handle = tokio::spawn(async move {
+            if let Err(e) = serving.serve(listener).await {
+                tracing::error!(error = ?e, "server stopped");
+            }
+        });
+        Ok(RunningServer { app, addr, handle })
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}

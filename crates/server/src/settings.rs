@@ -1,0 +1,91 @@
+//! One `Settings` struct: defaults, then a TOML file (`--config`), then
+//! `PORTICO_*` environment variables. Validated at startup with clear messages.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// `PORTICO_BIND`
+    pub bind: String,
+    /// `PORTICO_ISSUER`
+    pub issuer: String,
+    /// `PORTICO_DATABASE_URL`: `sqlite://…` or `postgres://…`; default: SQLite in the data folder.
+    pub database_url: Option<String>,
+    /// `PORTICO_DATA_DIR`
+    pub data_dir: PathBuf,
+    /// `PORTICO_KEY_PUBLICATION_DELAY_SECS`: how long a rotated-in key is published before it signs.
+    pub key_publication_delay_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            issuer: "http://localhost:8080".into(),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            key_publication_delay_secs: 300,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults ← file ← environment.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.exists() {
+                bail!("the configuration file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(Env::prefixed("PORTICO_"));
+        let s: Settings = fig.extract().context("invalid configuration")?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let u = url::Url::parse(&self.issuer).with_context(|| format!("PORTICO_ISSUER '{}' is not a URL", self.issuer))?;
+        if !matches!(u.scheme(), "http" | "https") || u.query().is_some() || u.fragment().is_some() {
+            bail!("PORTICO_ISSUER must be an http(s) URL without query or fragment (OpenID Connect Discovery §3)");
+        }
+        if let Some(db) = &self.database_url
+            && !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://"))
+        {
+            bail!("PORTICO_DATABASE_URL must start with sqlite:// or postgres://");
+        }
+        if self.key_publication_delay_secs < 0 {
+            bail!("key_publication_delay_secs must not be negative");
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: the configured one or `portico.db` in the data folder.
+    pub fn effective_database_url(&self) -> anyhow::Result<String> {
+        if let Some(u) = &self.database_url {
+            return Ok(u.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create the data folder {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("portico.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_refused() {
+        assert!(Settings::default().validate().is_ok());
+        let bad_issuer = Settings { issuer: "localhost:8080".into(), ..Settings::default() };
+        assert!(bad_issuer.validate().is_err());
+        let bad_db = Settings { database_url: Some("mysql://x".into()), ..Settings::default() };
+        assert!(bad_db.validate().is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! Schema migrations, applied by [`crate::Storage::migrate`].
+//!
+//! One file per migration: `DeriveMigrationName` takes the migration's name from
+//! its file name. Only portable DDL (sea-query schema builders, no triggers, no
+//! sequences) so the same migrations run on SQLite, PostgreSQL and
+//! PostgreSQL-compatible distributed databases.
+
+use sea_orm_migration::prelude::*;
+
+mod idens;
+mod m20261121_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_initial::Migration)]
+    }
+}

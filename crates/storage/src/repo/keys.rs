@@ -1,0 +1,118 @@
+//! `KeyStore`: JWT signing keys.
+
+use super::{internal, is_serialization_failure};
+use crate::Storage;
+use crate::entity::signing_keys;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portico_oidc::model::SigningKey;
+use portico_oidc::store::{KeyStore, StoreResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IsolationLevel, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionOptions, TransactionTrait,
+};
+
+/// How often `insert_first_key` retries after losing a serializable race on PostgreSQL.
+const FIRST_KEY_ATTEMPTS: usize = 10;
+
+fn to_row(k: &SigningKey) -> signing_keys::ActiveModel {
+    signing_keys::ActiveModel {
+        kid: Set(k.kid.clone()),
+        alg: Set(k.alg.clone()),
+        private_pem: Set(k.private_pem.clone()),
+        created_at: Set(k.created_at),
+        activates_at: Set(k.activates_at),
+        expires_at: Set(k.expires_at),
+    }
+}
+
+fn from_row(m: signing_keys::Model) -> SigningKey {
+    SigningKey {
+        kid: m.kid,
+        alg: m.alg,
+        private_pem: m.private_pem,
+        created_at: m.created_at,
+        activates_at: m.activates_at,
+        expires_at: m.expires_at,
+    }
+}
+
+impl Storage {
+    /// The transaction for "insert unless the table is empty": IMMEDIATE on
+    /// SQLite (one writer at a time), SERIALIZABLE on PostgreSQL (a concurrent
+    /// count-then-insert fails with a serialization error instead of both
+    /// inserting).
+    async fn first_key_tx(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.is_postgres() {
+            self.db()
+                .begin_with_options(TransactionOptions {
+                    isolation_level: Some(IsolationLevel::Serializable),
+                    ..Default::default()
+                })
+                .await
+        } else {
+            self.write_tx().await
+        }
+    }
+
+    async fn try_insert_first_key(&self, key: &SigningKey) -> Result<bool, DbErr> {
+        let tx = self.first_key_tx().await?;
+        if signing_keys::Entity::find().count(&tx).await? > 0 {
+            return Ok(false);
+        }
+        signing_keys::Entity::insert(to_row(key))
+            .exec_without_returning(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl KeyStore for Storage {
+    async fn list_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        let rows = signing_keys::Entity::find()
+            .order_by_asc(signing_keys::Column::CreatedAt)
+            .order_by_asc(signing_keys::Column::Kid)
+            .all(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(from_row).collect())
+    }
+
+    async fn rotate_keys(
+        &self,
+        new: &SigningKey,
+        retire: &[(String, DateTime<Utc>)],
+    ) -> StoreResult<()> {
+        let tx = self.write_tx().await.map_err(internal)?;
+        signing_keys::Entity::insert(to_row(new))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(internal)?;
+        for (kid, expires_at) in retire {
+            signing_keys::Entity::update_many()
+                .col_expr(signing_keys::Column::ExpiresAt, Expr::value(*expires_at))
+                .filter(signing_keys::Column::Kid.eq(kid.as_str()))
+                .exec(&tx)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool> {
+        let mut attempt = 1;
+        loop {
+            match self.try_insert_first_key(key).await {
+                Ok(inserted) => return Ok(inserted),
+                Err(e) if is_serialization_failure(&e) && attempt < FIRST_KEY_ATTEMPTS => {
+                    attempt += 1
+                }
+                Err(e) => return Err(internal(e)),
+            }
+        }
+    }
+}

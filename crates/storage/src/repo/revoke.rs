@@ -1,0 +1,72 @@
+//! Revoking grant families: the grant, its access tokens and its refresh tokens.
+
+use crate::entity::{access_tokens, grants, refresh_tokens};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// Which grants to revoke.
+pub(crate) enum Grants<'a> {
+    One(Uuid),
+    OfUser(Uuid),
+    OfClient(&'a str),
+}
+
+impl Grants<'_> {
+    fn cond(&self) -> Condition {
+        match self {
+            Grants::One(id) => Condition::all().add(grants::Column::Id.eq(*id)),
+            Grants::OfUser(u) => Condition::all().add(grants::Column::UserId.eq(*u)),
+            Grants::OfClient(c) => Condition::all().add(grants::Column::ClientId.eq(*c)),
+        }
+    }
+
+    /// A filter on a token table's `grant_id` column matching these grants.
+    fn token_filter<C: ColumnTrait>(&self, grant_id: C) -> SimpleExpr {
+        match self {
+            Grants::One(id) => grant_id.eq(*id),
+            _ => grant_id.in_subquery(
+                Query::select()
+                    .column(grants::Column::Id)
+                    .from(grants::Entity)
+                    .cond_where(self.cond())
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// Sets `revoked_at` on the grants and their access tokens and `consumed_at` on
+/// their refresh tokens, leaving earlier timestamps alone (idempotent). Run it
+/// inside a write transaction.
+pub(crate) async fn revoke_grants<C: ConnectionTrait>(
+    db: &C,
+    which: Grants<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    grants::Entity::update_many()
+        .col_expr(grants::Column::RevokedAt, Expr::value(now))
+        .filter(which.cond())
+        .filter(grants::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    let mut access = Condition::any().add(which.token_filter(access_tokens::Column::GrantId));
+    if let Grants::OfClient(c) = which {
+        // client_credentials tokens belong to no grant.
+        access = access.add(access_tokens::Column::ClientId.eq(c));
+    }
+    access_tokens::Entity::update_many()
+        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(access)
+        .filter(access_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::ConsumedAt, Expr::value(now))
+        .filter(which.token_filter(refresh_tokens::Column::GrantId))
+        .filter(refresh_tokens::Column::ConsumedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

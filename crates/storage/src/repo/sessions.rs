@@ -1,0 +1,101 @@
+//! `SessionStore` and `ConsentStore`.
+
+use super::{internal, list_from_json, list_to_json};
+use crate::Storage;
+use crate::entity::{consents, sessions};
+use async_trait::async_trait;
+use portico_oidc::model::{Authentication, Consent, Session};
+use portico_oidc::store::{ConsentStore, SessionStore, StoreResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::EntityTrait;
+use sea_orm::sea_query::OnConflict;
+use uuid::Uuid;
+
+fn session_from_row(m: sessions::Model) -> StoreResult<Session> {
+    Ok(Session {
+        id_hash: m.id_hash,
+        sid: m.sid,
+        auth: Authentication {
+            user_id: m.user_id,
+            auth_time: m.auth_time,
+            amr: list_from_json(m.amr)?,
+        },
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+    })
+}
+
+#[async_trait]
+impl SessionStore for Storage {
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        let row = sessions::ActiveModel {
+            id_hash: Set(s.id_hash.clone()),
+            sid: Set(s.sid.clone()),
+            user_id: Set(s.auth.user_id),
+            auth_time: Set(s.auth.auth_time),
+            amr: Set(list_to_json(&s.auth.amr)),
+            created_at: Set(s.created_at),
+            expires_at: Set(s.expires_at),
+        };
+        sessions::Entity::insert(row)
+            .exec_without_returning(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        let row = sessions::Entity::find_by_id(id_hash)
+            .one(self.db())
+            .await
+            .map_err(internal)?;
+        row.map(session_from_row).transpose()
+    }
+
+    async fn end_session(&self, id_hash: &str) -> StoreResult<()> {
+        sessions::Entity::delete_by_id(id_hash)
+            .exec(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for Storage {
+    async fn find_consent(&self, user_id: Uuid, client_id: &str) -> StoreResult<Option<Consent>> {
+        let Some(m) = consents::Entity::find_by_id((user_id, client_id.to_owned()))
+            .one(self.db())
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Consent {
+            user_id: m.user_id,
+            client_id: m.client_id,
+            scopes: list_from_json(m.scopes)?,
+            granted_at: m.granted_at,
+        }))
+    }
+
+    /// Insert or replace: a new consent supersedes the previous one.
+    async fn save_consent(&self, c: &Consent) -> StoreResult<()> {
+        let row = consents::ActiveModel {
+            user_id: Set(c.user_id),
+            client_id: Set(c.client_id.clone()),
+            scopes: Set(list_to_json(&c.scopes)),
+            granted_at: Set(c.granted_at),
+        };
+        consents::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([consents::Column::UserId, consents::Column::ClientId])
+                    .update_columns([consents::Column::Scopes, consents::Column::GrantedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+}

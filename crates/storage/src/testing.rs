@@ -1,0 +1,49 @@
+//! Throw-away PostgreSQL databases for tests (this crate's and the workspace's).
+
+use anyhow::Context;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+use std::time::Duration;
+
+async fn admin_exec(admin_url: &str, sql: &str) -> anyhow::Result<()> {
+    let mut opts = ConnectOptions::new(admin_url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5));
+    let admin = Database::connect(opts)
+        .await
+        .context("cannot connect to the PostgreSQL admin database")?;
+    let res = admin.execute_unprepared(sql).await.map(|_| ());
+    admin.close().await.ok();
+    res.with_context(|| format!("`{sql}` failed"))
+}
+
+/// Creates an empty database `portico_t_<uuid>` next to the one `admin_url`
+/// names (a `postgres://` URL of a user allowed to create databases) and
+/// returns its URL. Drop it with [`drop_test_database`].
+pub async fn create_test_database(admin_url: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(admin_url).context("invalid PostgreSQL URL")?;
+    anyhow::ensure!(
+        matches!(url.scheme(), "postgres" | "postgresql"),
+        "not a postgres:// URL"
+    );
+    let name = format!("portico_t_{}", uuid::Uuid::new_v4().simple());
+    admin_exec(admin_url, &format!("CREATE DATABASE {name}")).await?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.to_string())
+}
+
+/// Drops a database made by [`create_test_database`], closing its connections.
+pub async fn drop_test_database(admin_url: &str, database_url: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(database_url).context("invalid PostgreSQL URL")?;
+    let name = url.path().trim_start_matches('/');
+    anyhow::ensure!(
+        name.starts_with("portico_t_")
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "refusing to drop {name:?}: not a test database"
+    );
+    admin_exec(
+        admin_url,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await
+}

@@ -1,0 +1,93 @@
+//! Connection settings: SQLite files in WAL mode, in-memory SQLite, bad URLs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use portico_directory::UserRepo;
+use portico_oidc::model::{CodeRedemption, Consent};
+use portico_oidc::store::{ConsentStore, GrantStore};
+use portico_storage::Storage;
+
+mod common;
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_is_created_in_wal_mode() {
+    let dir =
+        std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = Storage::connect(&format!("sqlite://{}/new.db?mode=rwc", dir.display()))
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    s.create_user(&user("wal@contoso.example")).await.unwrap();
+    assert_eq!(s.backend_name(), "sqlite");
+    assert!(dir.join("new.db").exists());
+    assert!(
+        dir.join("new.db-wal").exists(),
+        "journal_mode=WAL keeps a -wal file while connections are open"
+    );
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One connection holds the whole in-memory database: transactions must not
+/// wait for a second one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_memory_sqlite_works_with_one_connection() {
+    let s = Storage::connect("sqlite::memory:").await.unwrap();
+    s.migrate().await.unwrap();
+    let u = user("mem@contoso.example");
+    s.create_user(&u).await.unwrap();
+    let c = Consent {
+        user_id: u.id,
+        client_id: "app".into(),
+        scopes: vec![],
+        granted_at: t0(),
+    };
+    s.save_consent(&c).await.unwrap();
+    let g = grant("app", Some(u.id));
+    s.create_grant_with_code(&g, &code(&g, "c")).await.unwrap();
+    assert!(matches!(
+        s.consume_code("c", t0()).await.unwrap(),
+        CodeRedemption::Redeemed(_)
+    ));
+    assert!(s.delete_user(u.id).await.unwrap());
+    assert_eq!(s.list_users().await.unwrap().len(), 0);
+    s.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_rejected() {
+    let err = Storage::connect("mysql://root@localhost/db")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unsupported database URL"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
+async fn connection_errors_hide_the_password() {
+    // An unknown role fails at once (a refused connection would be retried until the pool times out).
+    let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
+    url.set_username("portico_no_such_role").unwrap();
+    url.set_password(Some("s3cr3t-pw")).unwrap();
+    let err = Storage::connect(url.as_str()).await.unwrap_err();
+    assert!(!format!("{err:#}").contains("s3cr3t-pw"), "{err:#}");
+    assert!(
+        portico_storage::create_test_database("postgres://postgres@127.0.0.1:1/test")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn only_test_databases_are_dropped() {
+    let err = portico_storage::drop_test_database(
+        &postgres_admin_url(),
+        "postgres://postgres@127.0.0.1:5432/test",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not a test database"), "{err:#}");
+}

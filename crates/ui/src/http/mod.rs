@@ -1,0 +1,40 @@
+//! The UI's routes: the interaction pages and the static assets.
+
+mod interaction;
+
+use crate::AttemptLimiter;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use portico_directory::Directory;
+use portico_oidc::Provider;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct UiState {
+    pub provider: Arc<Provider>,
+    pub directory: Directory,
+    pub limiter: Arc<AttemptLimiter>,
+}
+
+const CSS: &str = include_str!("../../../../static/portico.css");
+const AUTOSUBMIT_JS: &str = include_str!("../../../../static/autosubmit.js");
+
+async fn css_get() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+}
+
+async fn autosubmit_get() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], AUTOSUBMIT_JS)
+}
+
+pub fn router(state: UiState) -> Router {
+    Router::new()
+        .route("/interaction/{id}", get(interaction::interaction_get))
+        .route("/interaction/{id}/login", post(interaction::login_post))
+        .route("/interaction/{id}/consent", post(interaction::consent_post))
+        .route("/static/portico.css", get(css_get))
+        .route("/static/autosubmit.js", get(autosubmit_get))
+        .with_state(state)
+}

@@ -1,0 +1,106 @@
+//! Protocol helpers shared by the tests.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portico_tests::{Browser, TestApp, TestClient, pkce_pair};
+use serde_json::Value;
+
+pub const ALICE: &str = "alice@contoso.example";
+pub const ALICE_PW: &str = "correct horse battery";
+
+/// `/authorize?…` with the usual parameters plus `extra` (which override).
+pub fn authorize_url(app: &TestApp, client: &TestClient, challenge: &str, extra: &[(&str, &str)]) -> String {
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+        ("redirect_uri", &client.redirect_uri),
+        ("scope", "openid profile email offline_access"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        params.retain(|(pk, _)| pk != k);
+        if !v.is_empty() {
+            params.push((k, v));
+        }
+    }
+    format!("{}?{}", app.url("/authorize"), serde_urlencoded::to_string(&params).unwrap())
+}
+
+/// The query parameters of a redirect to the client.
+pub fn query_of(location: &str) -> Vec<(String, String)> {
+    let url = url::Url::parse(location).expect("absolute redirect");
+    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+pub fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+/// Runs sign-in and consent in `browser`; returns the code and the PKCE verifier.
+pub async fn sign_in_for_code(app: &TestApp, browser: &Browser, client: &TestClient, extra: &[(&str, &str)]) -> (String, String) {
+    let (verifier, challenge) = pkce_pair();
+    let start = browser.get(&authorize_url(app, client, &challenge, extra)).await;
+    let after_login = browser.sign_in(start, ALICE, ALICE_PW).await;
+    let done = browser.follow(browser.consent(after_login, "accept").await).await;
+    let loc = done.location.expect("redirect to the client");
+    assert!(loc.starts_with(&client.redirect_uri), "{loc}");
+    let q = query_of(&loc);
+    assert_eq!(param(&q, "state").as_deref(), Some("st-123"));
+    assert_eq!(param(&q, "iss").as_deref(), Some(app.issuer.as_str()));
+    (param(&q, "code").expect("code"), verifier)
+}
+
+/// POST /token with client_secret_basic (or none for public clients).
+pub async fn redeem(app: &TestApp, client: &TestClient, code: &str, verifier: &str) -> reqwest::Response {
+    let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &client.redirect_uri), ("code_verifier", verifier)];
+    token_request(app, client, &form).await
+}
+
+pub async fn token_request(app: &TestApp, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+    let http = reqwest::Client::new();
+    let mut req = http.post(app.url("/token"));
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    match &client.secret {
+        Some(s) => req = req.basic_auth(&client.client_id, Some(s)),
+        None => form.push(("client_id", &client.client_id)),
+    }
+    req.form(&form).send().await.expect("token request")
+}
+
+pub async fn json(resp: reqwest::Response) -> Value {
+    resp.json().await.expect("json body")
+}
+
+/// Asserts an RFC 6749 §5.2 error body with `code`.
+pub async fn assert_oauth_error(resp: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(resp.status().as_u16(), status, "status for {code}");
+    let v = json(resp).await;
+    assert_eq!(v["error"], code, "{v}");
+}
+
+/// The claims of a JWT, without verification (the tests verify signatures elsewhere).
+pub fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json")
+}
+
+pub fn jwt_header(jwt: &str) -> Value {
+    let h = jwt.split('.').next().expect("header");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).expect("b64")).expect("json")
+}
+
+pub async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
+    reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(token).send().await.expect("userinfo")
+}
+
+/// A full sign-in and redemption: the token response.
+pub async fn tokens_for_alice(app: &TestApp, client: &TestClient) -> Value {
+    let browser = Browser::new(&app.issuer);
+    let (code, verifier) = sign_in_for_code(app, &browser, client, &[]).await;
+    let resp = redeem(app, client, &code, &verifier).await;
+    assert_eq!(resp.status(), 200);
+    json(resp).await
+}

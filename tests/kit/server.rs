@@ -1,0 +1,174 @@
+//! Starting Portico for a test.
+
+use portico::commands;
+use portico::{RunningServer, Settings};
+use portico_core::ManualClock;
+use portico_directory::{NewUser, UserType};
+use portico_oidc::clients::NewClient;
+use portico_oidc::model::{AuthMethod, ClientType};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub server: RunningServer,
+    pub clock: ManualClock,
+    pub issuer: String,
+    pub backend: Backend,
+    /// The management client from `bootstrap` (every admin permission).
+    pub mgmt_client_id: String,
+    pub mgmt_client_secret: String,
+    pub admin_user_id: String,
+    pub data_dir: std::path::PathBuf,
+    pub database_url: String,
+}
+
+/// A registered test application.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+    pub post_logout_redirect_uri: String,
+}
+
+pub const USER_EMAIL: &str = "alice@contoso.example";
+pub const USER_PASSWORD: &str = "correct horse battery";
+
+fn postgres_admin_url() -> String {
+    std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let data_dir = std::env::temp_dir().join(format!("portico-it-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&data_dir).expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("portico.db").display()),
+        Backend::Postgres => portico_storage::create_test_database(&postgres_admin_url()).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is needed for this test and is not reachable ({e:#}). Start it with \
+                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
+                 or point PORTICO_TEST_POSTGRES_URL at one."
+            )
+        }),
+    };
+    let settings = Settings {
+        database_url: Some(database_url.clone()),
+        data_dir: data_dir.clone(),
+        key_publication_delay_secs: 300,
+        ..Settings::default()
+    };
+    let clock = ManualClock::starting_now();
+    let server = RunningServer::start(settings, Arc::new(clock.clone())).await.expect("server starts");
+    let boot = commands::bootstrap(&server.app, "admin@contoso.example", "admin password 1").await.expect("bootstrap");
+    let s = |k: &str| boot[k].as_str().expect("bootstrap field").to_string();
+    let issuer = format!("http://127.0.0.1:{}", server.addr.port());
+    TestApp {
+        issuer,
+        backend,
+        mgmt_client_id: s("clientId"),
+        mgmt_client_secret: s("clientSecret"),
+        admin_user_id: s("adminUserId"),
+        server,
+        clock,
+        data_dir,
+        database_url,
+    }
+}
+
+impl Drop for TestApp {
+    /// Drops the test's PostgreSQL database (forcing its connections closed) and the data folder.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if self.backend == Backend::Postgres {
+            let url = self.database_url.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                rt.block_on(portico_storage::drop_test_database(&postgres_admin_url(), &url))
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// A member with the standard test credentials.
+    pub async fn create_user(&self, email: &str, password: &str) -> String {
+        let u = self
+            .server
+            .app
+            .directory
+            .create_user(NewUser {
+                display_name: "Alice Example".into(),
+                mail: email.into(),
+                password: Some(password.into()),
+                user_type: UserType::Member,
+                is_admin: false,
+            })
+            .await
+            .expect("user");
+        u.id.to_string()
+    }
+
+    pub async fn alice(&self) -> String {
+        self.create_user(USER_EMAIL, USER_PASSWORD).await
+    }
+
+    /// Registers an application directly through the provider.
+    pub async fn register(&self, client_type: ClientType, auth: AuthMethod, grants: &[&str]) -> TestClient {
+        let redirect_uri = "http://127.0.0.1:9/callback".to_string();
+        let post_logout_redirect_uri = "http://127.0.0.1:9/signed-out".to_string();
+        let (c, secret) = self
+            .server
+            .app
+            .provider
+            .register_client(
+                NewClient {
+                    display_name: "Contoso Trials".into(),
+                    redirect_uris: vec![redirect_uri.clone()],
+                    post_logout_redirect_uris: vec![post_logout_redirect_uri.clone()],
+                    client_type,
+                    token_endpoint_auth_method: Some(auth),
+                    grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
+                    backchannel_logout_uri: None,
+                },
+                vec![],
+            )
+            .await
+            .expect("client");
+        TestClient { client_id: c.client_id, secret, redirect_uri, post_logout_redirect_uri }
+    }
+
+    /// A confidential client_secret_basic app with code + refresh.
+    pub async fn web_app(&self) -> TestClient {
+        self.register(ClientType::Confidential, AuthMethod::ClientSecretBasic, &["authorization_code", "refresh_token"]).await
+    }
+
+    /// A public PKCE app.
+    pub async fn spa(&self) -> TestClient {
+        self.register(ClientType::Public, AuthMethod::None, &["authorization_code", "refresh_token"]).await
+    }
+
+    /// An admin API token from the management client (client credentials).
+    pub async fn admin_token(&self) -> String {
+        let resp = reqwest::Client::new()
+            .post(self.url("/token"))
+            .basic_auth(&self.mgmt_client_id, Some(&self.mgmt_client_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.expect("json");
+        v["access_token"].as_str().expect("access_token").to_string()
+    }
+}
