@@ -18,20 +18,61 @@ async fn applications_and_users_can_be_managed_through_the_api(backend: Backend)
         "tokenEndpointAuthMethod": "client_secret_post",
         "grantTypes": ["authorization_code", "refresh_token"]
     });
-    let r = http.post(api("/applications")).bearer_auth(&token).json(&body).send().await.unwrap();
+    let r = http
+        .post(api("/applications"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_string();
-    assert!(created["clientSecret"].as_str().is_some_and(|s| s.len() >= 43));
+    assert!(
+        created["clientSecret"]
+            .as_str()
+            .is_some_and(|s| s.len() >= 43)
+    );
     assert!(created["clientId"].is_string());
 
-    let one: Value = http.get(api(&format!("/applications/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let one: Value = http
+        .get(api(&format!("/applications/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one["displayName"], "Trials");
-    assert!(one.get("clientSecret").is_none(), "the secret is shown once");
-    let list: Value = http.get(api("/applications")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    assert!(list["value"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()));
+    assert!(
+        one.get("clientSecret").is_none(),
+        "the secret is shown once"
+    );
+    let list: Value = http
+        .get(api("/applications"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == id.as_str())
+    );
 
-    let r = http.patch(api(&format!("/applications/{id}"))).bearer_auth(&token).json(&json!({"displayName": "Trials 2"})).send().await.unwrap();
+    let r = http
+        .patch(api(&format!("/applications/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"displayName": "Trials 2"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["displayName"], "Trials 2");
 
     // Bad input: a clear 4xx JSON problem, nothing written.
@@ -42,50 +83,111 @@ async fn applications_and_users_can_be_managed_through_the_api(backend: Backend)
         json!({"displayName": "x", "clientType": "confidential"}),
         json!({"displayName": "x", "clientType": "sometimes"}),
     ] {
-        let r = http.post(api("/applications")).bearer_auth(&token).json(&bad).send().await.unwrap();
+        let r = http
+            .post(api("/applications"))
+            .bearer_auth(&token)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400, "{bad}");
         let v: Value = r.json().await.unwrap();
         assert!(v["error"]["message"].is_string(), "{v}");
     }
-    let r = http.post(api("/applications")).bearer_auth(&token).header("content-type", "application/json").body("{").send().await.unwrap();
+    let r = http
+        .post(api("/applications"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
-    let r = http.delete(api(&format!("/applications/{id}"))).bearer_auth(&token).send().await.unwrap();
+    let r = http
+        .delete(api(&format!("/applications/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = http.get(api(&format!("/applications/{id}"))).bearer_auth(&token).send().await.unwrap();
+    let r = http
+        .get(api(&format!("/applications/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 
     // Users.
     let u = json!({"displayName": "Bob", "mail": "bob@contoso.example", "password": "long enough pw", "userType": "Member"});
-    let r = http.post(api("/users")).bearer_auth(&token).json(&u).send().await.unwrap();
+    let r = http
+        .post(api("/users"))
+        .bearer_auth(&token)
+        .json(&u)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let bob: Value = r.json().await.unwrap();
     assert_eq!(bob["userType"], "Member");
     assert!(bob.get("password").is_none() && bob.get("passwordHash").is_none());
-    let r = http.post(api("/users")).bearer_auth(&token).json(&u).send().await.unwrap();
+    let r = http
+        .post(api("/users"))
+        .bearer_auth(&token)
+        .json(&u)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409, "duplicate mail");
     let bob_id = bob["id"].as_str().unwrap();
-    let r = http.patch(api(&format!("/users/{bob_id}"))).bearer_auth(&token).json(&json!({"accountEnabled": false})).send().await.unwrap();
+    let r = http
+        .patch(api(&format!("/users/{bob_id}")))
+        .bearer_auth(&token)
+        .json(&json!({"accountEnabled": false}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["accountEnabled"], false);
-    let r = http.delete(api(&format!("/users/{bob_id}"))).bearer_auth(&token).send().await.unwrap();
+    let r = http
+        .delete(api(&format!("/users/{bob_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
 }
-both_backends!(applications_and_users_can_be_managed_through_the_api, super::applications_and_users_can_be_managed_through_the_api);
+both_backends!(
+    applications_and_users_can_be_managed_through_the_api,
+    super::applications_and_users_can_be_managed_through_the_api
+);
 
 #[tokio::test]
 async fn the_api_answers_401_without_a_token_and_403_without_the_permission() {
     let app = spawn_app(Backend::Sqlite).await;
     let http = reqwest::Client::new();
-    let r = http.get(app.url("/api/v1/applications")).send().await.unwrap();
+    let r = http
+        .get(app.url("/api/v1/applications"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
-    let r = http.get(app.url("/api/v1/applications")).bearer_auth("forged.token.value").send().await.unwrap();
+    let r = http
+        .get(app.url("/api/v1/applications"))
+        .bearer_auth("forged.token.value")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     // A token narrowed to one permission.
     let narrow: Value = http
         .post(app.url("/token"))
         .basic_auth(&app.mgmt_client_id, Some(&app.mgmt_client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "User.ReadWrite.All")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "User.ReadWrite.All"),
+        ])
         .send()
         .await
         .unwrap()
@@ -93,20 +195,41 @@ async fn the_api_answers_401_without_a_token_and_403_without_the_permission() {
         .await
         .unwrap();
     let t = narrow["access_token"].as_str().unwrap();
-    assert_eq!(http.get(app.url("/api/v1/users")).bearer_auth(t).send().await.unwrap().status(), 200);
-    let r = http.get(app.url("/api/v1/applications")).bearer_auth(t).send().await.unwrap();
+    assert_eq!(
+        http.get(app.url("/api/v1/users"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = http
+        .get(app.url("/api/v1/applications"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // A user's access token from the code flow carries no admin permission.
     app.alice().await;
     let client = app.web_app().await;
     let user_tokens = tokens_for_alice(&app, &client).await;
-    let r = http.get(app.url("/api/v1/users")).bearer_auth(user_tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    let r = http
+        .get(app.url("/api/v1/users"))
+        .bearer_auth(user_tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // Unknown permissions cannot be asked for.
     let r = http
         .post(app.url("/token"))
         .basic_auth(&app.mgmt_client_id, Some(&app.mgmt_client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "Everything.All")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "Everything.All"),
+        ])
         .send()
         .await
         .unwrap();
@@ -123,9 +246,25 @@ async fn disabling_or_deleting_a_user_kills_their_tokens_and_session() {
     assert_eq!(userinfo(&app, at).await.status(), 200);
     let token = app.admin_token().await;
     let http = reqwest::Client::new();
-    let r = http.patch(app.url(&format!("/api/v1/users/{alice}"))).bearer_auth(&token).json(&json!({"accountEnabled": false})).send().await.unwrap();
+    let r = http
+        .patch(app.url(&format!("/api/v1/users/{alice}")))
+        .bearer_auth(&token)
+        .json(&json!({"accountEnabled": false}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(userinfo(&app, at).await.status(), 401);
     let rt = t["refresh_token"].as_str().unwrap();
-    assert_oauth_error(token_request(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }

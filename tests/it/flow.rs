@@ -14,7 +14,10 @@ async fn code_flow_issues_tokens_and_sso_skips_the_pages(backend: Backend) {
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let t = json(resp).await;
     assert_eq!(t["token_type"], "Bearer");
-    assert!(t["refresh_token"].is_string(), "offline_access gives a refresh token");
+    assert!(
+        t["refresh_token"].is_string(),
+        "offline_access gives a refresh token"
+    );
     let id = jwt_claims(t["id_token"].as_str().unwrap());
     assert_eq!(id["iss"], app.issuer);
     assert_eq!(id["aud"], client.client_id);
@@ -32,28 +35,57 @@ async fn code_flow_issues_tokens_and_sso_skips_the_pages(backend: Backend) {
     assert_eq!(ui["sub"], alice_id);
     assert_eq!(ui["email"], ALICE);
     let http = reqwest::Client::new();
-    let post = http.post(app.url("/userinfo")).form(&[("access_token", at)]).send().await.unwrap();
+    let post = http
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json(post).await["sub"], alice_id);
 
     // A second authorization in the same browser: SSO, straight back with a code.
     let (_, challenge) = pkce_pair();
-    let again = browser.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let again = browser
+        .get(&authorize_url(&app, &client, &challenge, &[]))
+        .await;
     let loc = again.location.expect("redirect");
-    assert!(loc.starts_with(&client.redirect_uri), "no pages on SSO: {loc}");
+    assert!(
+        loc.starts_with(&client.redirect_uri),
+        "no pages on SSO: {loc}"
+    );
     assert!(param(&query_of(&loc), "code").is_some());
 
     // prompt=none also succeeds silently now.
-    let silent = browser.get(&authorize_url(&app, &client, &challenge, &[("prompt", "none")])).await;
+    let silent = browser
+        .get(&authorize_url(
+            &app,
+            &client,
+            &challenge,
+            &[("prompt", "none")],
+        ))
+        .await;
     assert!(param(&query_of(&silent.location.unwrap()), "code").is_some());
 
     // prompt=login forces the sign-in page again, max_age=0 too.
     for extra in [("prompt", "login"), ("max_age", "0")] {
         app.clock.advance(chrono::Duration::seconds(2));
-        let forced = browser.follow(browser.get(&authorize_url(&app, &client, &challenge, &[extra])).await).await;
-        assert!(forced.body.contains("name=\"password\""), "{extra:?} shows the sign-in page");
+        let forced = browser
+            .follow(
+                browser
+                    .get(&authorize_url(&app, &client, &challenge, &[extra]))
+                    .await,
+            )
+            .await;
+        assert!(
+            forced.body.contains("name=\"password\""),
+            "{extra:?} shows the sign-in page"
+        );
     }
 }
-both_backends!(code_flow_issues_tokens_and_sso_skips_the_pages, super::code_flow_issues_tokens_and_sso_skips_the_pages);
+both_backends!(
+    code_flow_issues_tokens_and_sso_skips_the_pages,
+    super::code_flow_issues_tokens_and_sso_skips_the_pages
+);
 
 #[tokio::test]
 async fn prompt_none_without_a_session_returns_login_required() {
@@ -61,7 +93,14 @@ async fn prompt_none_without_a_session_returns_login_required() {
     let client = app.web_app().await;
     let (_, challenge) = pkce_pair();
     let b = Browser::new(&app.issuer);
-    let hop = b.get(&authorize_url(&app, &client, &challenge, &[("prompt", "none")])).await;
+    let hop = b
+        .get(&authorize_url(
+            &app,
+            &client,
+            &challenge,
+            &[("prompt", "none")],
+        ))
+        .await;
     let q = query_of(&hop.location.expect("redirect"));
     assert_eq!(param(&q, "error").as_deref(), Some("login_required"));
     assert_eq!(param(&q, "state").as_deref(), Some("st-123"));
@@ -91,11 +130,19 @@ async fn wrong_password_shows_a_generic_error_and_no_redirect() {
     let (_, challenge) = pkce_pair();
     let b = Browser::new(&app.issuer);
     let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
-    for (email, pw) in [(ALICE, "wrong password"), ("nobody@contoso.example", ALICE_PW)] {
-        let hop = b.sign_in(b.get(start.location.as_deref().unwrap()).await, email, pw).await;
+    for (email, pw) in [
+        (ALICE, "wrong password"),
+        ("nobody@contoso.example", ALICE_PW),
+    ] {
+        let hop = b
+            .sign_in(b.get(start.location.as_deref().unwrap()).await, email, pw)
+            .await;
         assert_eq!(hop.status, 200);
         assert!(hop.location.is_none());
-        assert!(hop.body.contains("The email or password is incorrect."), "same message for unknown users");
+        assert!(
+            hop.body.contains("The email or password is incorrect."),
+            "same message for unknown users"
+        );
     }
 }
 
@@ -108,7 +155,12 @@ async fn login_form_without_the_csrf_token_is_refused() {
     let b = Browser::new(&app.issuer);
     let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
     let path = start.location.unwrap();
-    let hop = b.post_form(&format!("{path}/login"), &[("csrf", "forged"), ("email", ALICE), ("password", ALICE_PW)]).await;
+    let hop = b
+        .post_form(
+            &format!("{path}/login"),
+            &[("csrf", "forged"), ("email", ALICE), ("password", ALICE_PW)],
+        )
+        .await;
     assert_eq!(hop.status, 403);
     // Another browser (no binding cookie) cannot use the interaction either.
     let other = Browser::new(&app.issuer);
@@ -123,13 +175,28 @@ async fn form_post_response_mode_delivers_the_code_in_an_autosubmitting_form() {
     let client = app.web_app().await;
     let (_, challenge) = pkce_pair();
     let b = Browser::new(&app.issuer);
-    let start = b.get(&authorize_url(&app, &client, &challenge, &[("response_mode", "form_post")])).await;
+    let start = b
+        .get(&authorize_url(
+            &app,
+            &client,
+            &challenge,
+            &[("response_mode", "form_post")],
+        ))
+        .await;
     let after_login = b.sign_in(start, ALICE, ALICE_PW).await;
     let page = b.follow(b.consent(after_login, "accept").await).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains(&format!("action=\"{}\"", client.redirect_uri)), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("action=\"{}\"", client.redirect_uri)),
+        "{}",
+        page.body
+    );
     assert!(portico_tests::find_hidden(&page.body, "code").is_some());
-    assert_eq!(portico_tests::find_hidden(&page.body, "state").as_deref(), Some("st-123"));
+    assert_eq!(
+        portico_tests::find_hidden(&page.body, "state").as_deref(),
+        Some("st-123")
+    );
     assert!(portico_tests::find_hidden(&page.body, "iss").is_some());
 }
 
@@ -148,7 +215,15 @@ async fn pages_and_cookies_carry_the_security_attributes() {
         .await
         .unwrap();
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert_eq!(resp.headers()["x-frame-options"], "DENY");
-    assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
 }

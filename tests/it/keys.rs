@@ -5,25 +5,57 @@ use portico_tests::{Backend, spawn_app};
 use serde_json::Value;
 
 async fn jwks_kids(app: &portico_tests::TestApp) -> Vec<String> {
-    let v: Value = reqwest::get(app.url("/jwks")).await.unwrap().json().await.unwrap();
-    v["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect()
+    let v: Value = reqwest::get(app.url("/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn signing_kid(app: &portico_tests::TestApp) -> String {
-    let client = app.register(portico_oidc::model::ClientType::Confidential, portico_oidc::model::AuthMethod::ClientSecretBasic, &["client_credentials"]).await;
+    let client = app
+        .register(
+            portico_oidc::model::ClientType::Confidential,
+            portico_oidc::model::AuthMethod::ClientSecretBasic,
+            &["client_credentials"],
+        )
+        .await;
     let t = json(token_request(app, &client, &[("grant_type", "client_credentials")]).await).await;
-    jwt_header(t["access_token"].as_str().unwrap())["kid"].as_str().unwrap().to_string()
+    jwt_header(t["access_token"].as_str().unwrap())["kid"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
 async fn discovery_describes_the_provider() {
     let app = spawn_app(Backend::Sqlite).await;
-    let d: Value = reqwest::get(app.url("/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
+    let d: Value = reqwest::get(app.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(d["issuer"], app.issuer);
     assert_eq!(d["token_endpoint"], app.url("/token"));
-    assert_eq!(d["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
-    let jwks: Value = reqwest::get(d["jwks_uri"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+    let jwks: Value = reqwest::get(d["jwks_uri"].as_str().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let k = &jwks["keys"][0];
     assert_eq!(k["kty"], "RSA");
     assert_eq!(k["alg"], "RS256");
@@ -31,19 +63,38 @@ async fn discovery_describes_the_provider() {
 }
 
 #[tokio::test]
-async fn a_rotated_key_is_published_at_once_signs_after_the_delay_and_the_old_one_stays_until_its_tokens_expire() {
+async fn a_rotated_key_is_published_at_once_signs_after_the_delay_and_the_old_one_stays_until_its_tokens_expire()
+ {
     let app = spawn_app(Backend::Sqlite).await;
     let old = signing_kid(&app).await;
     let token = app.admin_token().await;
-    let r = reqwest::Client::new().post(app.url("/api/v1/signingKeys/rotate")).bearer_auth(&token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/signingKeys/rotate"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let new = r.json::<Value>().await.unwrap()["kid"].as_str().unwrap().to_string();
+    let new = r.json::<Value>().await.unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let kids = jwks_kids(&app).await;
-    assert!(kids.contains(&old) && kids.contains(&new), "both published at once");
-    assert_eq!(signing_kid(&app).await, old, "the new key waits for the publication delay");
+    assert!(
+        kids.contains(&old) && kids.contains(&new),
+        "both published at once"
+    );
+    assert_eq!(
+        signing_kid(&app).await,
+        old,
+        "the new key waits for the publication delay"
+    );
     app.clock.advance(chrono::Duration::seconds(301));
     assert_eq!(signing_kid(&app).await, new);
-    assert!(jwks_kids(&app).await.contains(&old), "old tokens still verify");
+    assert!(
+        jwks_kids(&app).await.contains(&old),
+        "old tokens still verify"
+    );
     // Tokens live an hour: after that the old key leaves the JWKS.
     app.clock.advance(chrono::Duration::minutes(61));
     let kids = jwks_kids(&app).await;

@@ -9,7 +9,12 @@ pub const ALICE: &str = "alice@contoso.example";
 pub const ALICE_PW: &str = "correct horse battery";
 
 /// `/authorize?…` with the usual parameters plus `extra` (which override).
-pub fn authorize_url(app: &TestApp, client: &TestClient, challenge: &str, extra: &[(&str, &str)]) -> String {
+pub fn authorize_url(
+    app: &TestApp,
+    client: &TestClient,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let mut params: Vec<(&str, &str)> = vec![
         ("response_type", "code"),
         ("client_id", &client.client_id),
@@ -26,25 +31,50 @@ pub fn authorize_url(app: &TestApp, client: &TestClient, challenge: &str, extra:
             params.push((k, v));
         }
     }
-    format!("{}?{}", app.url("/authorize"), serde_urlencoded::to_string(&params).unwrap())
+    format!(
+        "{}?{}",
+        app.url("/authorize"),
+        serde_urlencoded::to_string(&params).unwrap()
+    )
 }
 
 /// The query parameters of a redirect to the client.
 pub fn query_of(location: &str) -> Vec<(String, String)> {
     let url = url::Url::parse(location).expect("absolute redirect");
-    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 pub fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 /// Runs sign-in and consent in `browser`; returns the code and the PKCE verifier.
-pub async fn sign_in_for_code(app: &TestApp, browser: &Browser, client: &TestClient, extra: &[(&str, &str)]) -> (String, String) {
+pub async fn sign_in_for_code(
+    app: &TestApp,
+    browser: &Browser,
+    client: &TestClient,
+    extra: &[(&str, &str)],
+) -> (String, String) {
     let (verifier, challenge) = pkce_pair();
-    let start = browser.get(&authorize_url(app, client, &challenge, extra)).await;
-    let after_login = browser.sign_in(start, ALICE, ALICE_PW).await;
-    let done = browser.follow(browser.consent(after_login, "accept").await).await;
+    let start = browser
+        .get(&authorize_url(app, client, &challenge, extra))
+        .await;
+    let after_login = browser
+        .follow(browser.sign_in(start, ALICE, ALICE_PW).await)
+        .await;
+    // Consent is asked once per user and app; later sign-ins go straight back.
+    let done = if after_login.body.contains("name=\"decision\"") {
+        browser
+            .follow(browser.consent(after_login, "accept").await)
+            .await
+    } else {
+        after_login
+    };
     let loc = done.location.expect("redirect to the client");
     assert!(loc.starts_with(&client.redirect_uri), "{loc}");
     let q = query_of(&loc);
@@ -54,12 +84,26 @@ pub async fn sign_in_for_code(app: &TestApp, browser: &Browser, client: &TestCli
 }
 
 /// POST /token with client_secret_basic (or none for public clients).
-pub async fn redeem(app: &TestApp, client: &TestClient, code: &str, verifier: &str) -> reqwest::Response {
-    let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &client.redirect_uri), ("code_verifier", verifier)];
+pub async fn redeem(
+    app: &TestApp,
+    client: &TestClient,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", &client.redirect_uri),
+        ("code_verifier", verifier),
+    ];
     token_request(app, client, &form).await
 }
 
-pub async fn token_request(app: &TestApp, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+pub async fn token_request(
+    app: &TestApp,
+    client: &TestClient,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     let http = reqwest::Client::new();
     let mut req = http.post(app.url("/token"));
     let mut form: Vec<(&str, &str)> = form.to_vec();
@@ -93,7 +137,12 @@ pub fn jwt_header(jwt: &str) -> Value {
 }
 
 pub async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
-    reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(token).send().await.expect("userinfo")
+    reqwest::Client::new()
+        .get(app.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("userinfo")
 }
 
 /// A full sign-in and redemption: the token response.

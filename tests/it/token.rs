@@ -13,13 +13,30 @@ async fn reused_code_is_refused_and_revokes_tokens(backend: Backend) {
     let first = json(redeem(&app, &client, &code, &verifier).await).await;
     let at = first["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&app, at).await.status(), 200);
-    assert_oauth_error(redeem(&app, &client, &code, &verifier).await, 400, "invalid_grant").await;
-    assert_eq!(userinfo(&app, at).await.status(), 401, "the replay revoked the access token");
+    assert_oauth_error(
+        redeem(&app, &client, &code, &verifier).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert_eq!(
+        userinfo(&app, at).await.status(),
+        401,
+        "the replay revoked the access token"
+    );
     let rt = first["refresh_token"].as_str().unwrap();
-    let r = token_request(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await;
+    let r = token_request(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
     assert_oauth_error(r, 400, "invalid_grant").await;
 }
-both_backends!(reused_code_is_refused_and_revokes_tokens, super::reused_code_is_refused_and_revokes_tokens);
+both_backends!(
+    reused_code_is_refused_and_revokes_tokens,
+    super::reused_code_is_refused_and_revokes_tokens
+);
 
 #[tokio::test]
 async fn codes_expire_after_sixty_seconds() {
@@ -29,7 +46,12 @@ async fn codes_expire_after_sixty_seconds() {
     let b = Browser::new(&app.issuer);
     let (code, verifier) = sign_in_for_code(&app, &b, &client, &[]).await;
     app.clock.advance(chrono::Duration::seconds(61));
-    assert_oauth_error(redeem(&app, &client, &code, &verifier).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        redeem(&app, &client, &code, &verifier).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -41,14 +63,39 @@ async fn pkce_is_verified_and_a_downgrade_is_refused() {
     let b = || Browser::new(&app.issuer);
     let (code, _) = sign_in_for_code(&app, &b(), &client, &[]).await;
     let wrong = "a".repeat(43);
-    assert_oauth_error(redeem(&app, &client, &code, &wrong).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        redeem(&app, &client, &code, &wrong).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     // Without a challenge at /authorize, a verifier at /token is a downgrade attempt.
-    let (code, verifier) = sign_in_for_code(&app, &b(), &client, &[("code_challenge", ""), ("code_challenge_method", "")]).await;
-    assert_oauth_error(redeem(&app, &client, &code, &verifier).await, 400, "invalid_grant").await;
+    let (code, verifier) = sign_in_for_code(
+        &app,
+        &b(),
+        &client,
+        &[("code_challenge", ""), ("code_challenge_method", "")],
+    )
+    .await;
+    assert_oauth_error(
+        redeem(&app, &client, &code, &verifier).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     // And a challenge without a verifier.
     let (code, _) = sign_in_for_code(&app, &b(), &client, &[]).await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", client.redirect_uri.as_str())];
-    assert_oauth_error(token_request(&app, &client, &form).await, 400, "invalid_grant").await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+    ];
+    assert_oauth_error(
+        token_request(&app, &client, &form).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -59,8 +106,18 @@ async fn the_token_request_must_repeat_the_exact_redirect_uri() {
     let b = Browser::new(&app.issuer);
     let (code, verifier) = sign_in_for_code(&app, &b, &client, &[]).await;
     let other = format!("{}/", client.redirect_uri);
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &other), ("code_verifier", &verifier)];
-    assert_oauth_error(token_request(&app, &client, &form).await, 400, "invalid_grant").await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", &other),
+        ("code_verifier", &verifier),
+    ];
+    assert_oauth_error(
+        token_request(&app, &client, &form).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -71,28 +128,96 @@ async fn client_authentication_rules_are_enforced() {
     let http = reqwest::Client::new();
     let url = app.url("/token");
     // Two methods at once.
-    let r = http.post(&url).basic_auth(&client.client_id, Some(&secret)).form(&[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_secret", &secret)]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .basic_auth(&client.client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 400, "invalid_request").await;
     // Wrong secret: 401 with WWW-Authenticate.
-    let r = http.post(&url).basic_auth(&client.client_id, Some("nope")).form(&[("grant_type", "refresh_token"), ("refresh_token", "x")]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .basic_auth(&client.client_id, Some("nope"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().contains_key("www-authenticate"));
     assert_oauth_error(r, 401, "invalid_client").await;
     // client_secret_post for a client registered with client_secret_basic.
-    let r = http.post(&url).form(&[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", &client.client_id), ("client_secret", &secret)]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", &client.client_id),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 401, "invalid_client").await;
     // No authentication for a confidential client.
-    let r = http.post(&url).form(&[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", &client.client_id)]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", &client.client_id),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 401, "invalid_client").await;
     // Grant type problems.
-    let r = http.post(&url).basic_auth(&client.client_id, Some(&secret)).form(&[("grant_type", "password")]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .basic_auth(&client.client_id, Some(&secret))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 400, "unsupported_grant_type").await;
-    let r = http.post(&url).basic_auth(&client.client_id, Some(&secret)).form(&[("code", "x")]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .basic_auth(&client.client_id, Some(&secret))
+        .form(&[("code", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 400, "invalid_request").await;
-    let r = http.post(&url).basic_auth(&client.client_id, Some(&secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .basic_auth(&client.client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 400, "unauthorized_client").await;
     // client_secret_post clients work with the body credentials.
-    let post = app.register(ClientType::Confidential, AuthMethod::ClientSecretPost, &["client_credentials"]).await;
-    let r = http.post(&url).form(&[("grant_type", "client_credentials"), ("client_id", &post.client_id), ("client_secret", post.secret.as_deref().unwrap())]).send().await.unwrap();
+    let post = app
+        .register(
+            ClientType::Confidential,
+            AuthMethod::ClientSecretPost,
+            &["client_credentials"],
+        )
+        .await;
+    let r = http
+        .post(&url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &post.client_id),
+            ("client_secret", post.secret.as_deref().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -103,15 +228,46 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
     let client = app.web_app().await;
     let t1 = tokens_for_alice(&app, &client).await;
     let rt1 = t1["refresh_token"].as_str().unwrap();
-    let t2 = json(token_request(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", rt1)]).await).await;
+    let t2 = json(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        )
+        .await,
+    )
+    .await;
     let rt2 = t2["refresh_token"].as_str().expect("rotated").to_string();
     assert_ne!(rt1, rt2);
-    assert_eq!(jwt_claims(t2["id_token"].as_str().unwrap())["sub"], jwt_claims(t1["id_token"].as_str().unwrap())["sub"]);
+    assert_eq!(
+        jwt_claims(t2["id_token"].as_str().unwrap())["sub"],
+        jwt_claims(t1["id_token"].as_str().unwrap())["sub"]
+    );
     let at2 = t2["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&app, at2).await.status(), 200);
     // Replay the first one: refused, and the whole family dies.
-    assert_oauth_error(token_request(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", rt1)]).await, 400, "invalid_grant").await;
-    assert_oauth_error(token_request(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", &rt2)]).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        )
+        .await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert_oauth_error(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt2)],
+        )
+        .await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     assert_eq!(userinfo(&app, at2).await.status(), 401);
 }
 
@@ -126,25 +282,68 @@ async fn introspection_and_revocation_see_only_the_callers_tokens() {
     let rt = t["refresh_token"].as_str().unwrap();
     let http = reqwest::Client::new();
     let introspect = |c: &portico_tests::TestClient, token: &str| {
-        http.post(app.url("/introspect")).basic_auth(&c.client_id, c.secret.as_deref()).form(&[("token", token.to_string())]).send()
+        http.post(app.url("/introspect"))
+            .basic_auth(&c.client_id, c.secret.as_deref())
+            .form(&[("token", token.to_string())])
+            .send()
     };
     let v = json(introspect(&client, at).await.unwrap()).await;
     assert_eq!(v["active"], true);
     assert_eq!(v["client_id"], client.client_id);
-    assert_eq!(json(introspect(&client, rt).await.unwrap()).await["active"], true);
-    assert_eq!(json(introspect(&other, at).await.unwrap()).await["active"], false);
-    assert_eq!(json(introspect(&client, "garbage").await.unwrap()).await["active"], false);
+    assert_eq!(
+        json(introspect(&client, rt).await.unwrap()).await["active"],
+        true
+    );
+    assert_eq!(
+        json(introspect(&other, at).await.unwrap()).await["active"],
+        false
+    );
+    assert_eq!(
+        json(introspect(&client, "garbage").await.unwrap()).await["active"],
+        false
+    );
     // Revoke the access token: userinfo and introspection agree.
-    let r = http.post(app.url("/revoke")).basic_auth(&client.client_id, client.secret.as_deref()).form(&[("token", at)]).send().await.unwrap();
+    let r = http
+        .post(app.url("/revoke"))
+        .basic_auth(&client.client_id, client.secret.as_deref())
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(userinfo(&app, at).await.status(), 401);
-    assert_eq!(json(introspect(&client, at).await.unwrap()).await["active"], false);
+    assert_eq!(
+        json(introspect(&client, at).await.unwrap()).await["active"],
+        false
+    );
     // Another client cannot revoke our refresh token; we can, and it kills the grant.
-    let r = http.post(app.url("/revoke")).basic_auth(&other.client_id, other.secret.as_deref()).form(&[("token", rt)]).send().await.unwrap();
+    let r = http
+        .post(app.url("/revoke"))
+        .basic_auth(&other.client_id, other.secret.as_deref())
+        .form(&[("token", rt)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = http.post(app.url("/revoke")).basic_auth(&client.client_id, client.secret.as_deref()).form(&[("token", rt), ("token_type_hint", "refresh_token")]).send().await.unwrap();
+    let r = http
+        .post(app.url("/revoke"))
+        .basic_auth(&client.client_id, client.secret.as_deref())
+        .form(&[("token", rt), ("token_type_hint", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_oauth_error(token_request(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -155,6 +354,11 @@ async fn public_clients_use_pkce_and_no_secret() {
     let t = tokens_for_alice(&app, &spa).await;
     assert!(t["id_token"].is_string());
     // Public clients may not introspect.
-    let r = reqwest::Client::new().post(app.url("/introspect")).form(&[("token", "x"), ("client_id", spa.client_id.as_str())]).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(app.url("/introspect"))
+        .form(&[("token", "x"), ("client_id", spa.client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_oauth_error(r, 401, "invalid_client").await;
 }

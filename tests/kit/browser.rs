@@ -24,7 +24,13 @@ pub fn find_hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&#43;", "+").replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x2F;", "/"))
+    Some(
+        html[start..end]
+            .replace("&#43;", "+")
+            .replace("&amp;", "&")
+            .replace("&#x2f;", "/")
+            .replace("&#x2F;", "/"),
+    )
 }
 
 pub struct Hop {
@@ -40,18 +46,33 @@ impl Browser {
             .cookie_store(true)
             .build()
             .expect("client");
-        Self { http, base: base.to_string() }
+        Self {
+            http,
+            base: base.to_string(),
+        }
     }
 
     fn abs(&self, url: &str) -> String {
-        if url.starts_with('/') { format!("{}{}", self.base, url) } else { url.to_string() }
+        if url.starts_with('/') {
+            format!("{}{}", self.base, url)
+        } else {
+            url.to_string()
+        }
     }
 
     async fn hop(resp: reqwest::Response) -> Hop {
         let status = resp.status();
-        let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = resp.text().await.unwrap_or_default();
-        Hop { status, location, body }
+        Hop {
+            status,
+            location,
+            body,
+        }
     }
 
     pub async fn get(&self, url: &str) -> Hop {
@@ -59,14 +80,25 @@ impl Browser {
     }
 
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Hop {
-        Self::hop(self.http.post(self.abs(url)).form(form).send().await.expect("POST")).await
+        Self::hop(
+            self.http
+                .post(self.abs(url))
+                .form(form)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
     }
 
     /// Follows redirects within the issuer until a page (2xx/4xx) or a redirect off-site.
     pub async fn follow(&self, mut hop: Hop) -> Hop {
         for _ in 0..10 {
             match &hop.location {
-                Some(loc) if hop.status.is_redirection() && (loc.starts_with('/') || loc.starts_with(&self.base)) => {
+                Some(loc)
+                    if hop.status.is_redirection()
+                        && (loc.starts_with('/') || loc.starts_with(&self.base)) =>
+                {
                     hop = self.get(loc).await;
                 }
                 _ => return hop,
@@ -78,25 +110,41 @@ impl Browser {
     /// Signs in on the sign-in page the hop shows (after following redirects).
     pub async fn sign_in(&self, page: Hop, email: &str, password: &str) -> Hop {
         let page = self.follow(page).await;
-        assert!(page.body.contains("name=\"password\""), "expected the sign-in page, got {} {}", page.status, page.body);
+        assert!(
+            page.body.contains("name=\"password\""),
+            "expected the sign-in page, got {} {}",
+            page.status,
+            page.body
+        );
         let action = form_action(&page.body);
         let csrf = find_hidden(&page.body, "csrf").expect("csrf");
-        self.post_form(&action, &[("csrf", &csrf), ("email", email), ("password", password)]).await
+        self.post_form(
+            &action,
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// Answers the consent page with `decision` (accept / cancel).
     pub async fn consent(&self, page: Hop, decision: &str) -> Hop {
         let page = self.follow(page).await;
-        assert!(page.body.contains("name=\"decision\""), "expected the consent page, got {} {}", page.status, page.body);
+        assert!(
+            page.body.contains("name=\"decision\""),
+            "expected the consent page, got {} {}",
+            page.status,
+            page.body
+        );
         let action = form_action(&page.body);
         let csrf = find_hidden(&page.body, "csrf").expect("csrf");
-        self.post_form(&action, &[("csrf", &csrf), ("decision", decision)]).await
+        self.post_form(&action, &[("csrf", &csrf), ("decision", decision)])
+            .await
     }
 }
 
 /// The `action` of the first form with method post.
 pub fn form_action(html: &str) -> String {
-    let start = html.find("<form method=\"post\" action=\"").expect("form") + "<form method=\"post\" action=\"".len();
+    let start = html.find("<form method=\"post\" action=\"").expect("form")
+        + "<form method=\"post\" action=\"".len();
     let end = html[start..].find('"').expect("action end") + start;
     html[start..end].to_string()
 }

@@ -41,11 +41,13 @@ pub const USER_EMAIL: &str = "alice@contoso.example";
 pub const USER_PASSWORD: &str = "correct horse battery";
 
 fn postgres_admin_url() -> String {
-    std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("PORTICO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let data_dir = std::env::temp_dir().join(format!("portico-it-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir =
+        std::env::temp_dir().join(format!("portico-it-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&data_dir).expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("portico.db").display()),
@@ -64,8 +66,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         ..Settings::default()
     };
     let clock = ManualClock::starting_now();
-    let server = RunningServer::start(settings, Arc::new(clock.clone())).await.expect("server starts");
-    let boot = commands::bootstrap(&server.app, "admin@contoso.example", "admin password 1").await.expect("bootstrap");
+    let server = RunningServer::start(settings, Arc::new(clock.clone()))
+        .await
+        .expect("server starts");
+    let boot = commands::bootstrap(&server.app, "admin@contoso.example", "admin password 1")
+        .await
+        .expect("bootstrap");
     let s = |k: &str| boot[k].as_str().expect("bootstrap field").to_string();
     let issuer = format!("http://127.0.0.1:{}", server.addr.port());
     TestApp {
@@ -88,8 +94,13 @@ impl Drop for TestApp {
         if self.backend == Backend::Postgres {
             let url = self.database_url.clone();
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                rt.block_on(portico_storage::drop_test_database(&postgres_admin_url(), &url))
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(portico_storage::drop_test_database(
+                    &postgres_admin_url(),
+                    &url,
+                ))
             })
             .join();
         }
@@ -124,7 +135,12 @@ impl TestApp {
     }
 
     /// Registers an application directly through the provider.
-    pub async fn register(&self, client_type: ClientType, auth: AuthMethod, grants: &[&str]) -> TestClient {
+    pub async fn register(
+        &self,
+        client_type: ClientType,
+        auth: AuthMethod,
+        grants: &[&str],
+    ) -> TestClient {
         let redirect_uri = "http://127.0.0.1:9/callback".to_string();
         let post_logout_redirect_uri = "http://127.0.0.1:9/signed-out".to_string();
         let (c, secret) = self
@@ -145,17 +161,32 @@ impl TestApp {
             )
             .await
             .expect("client");
-        TestClient { client_id: c.client_id, secret, redirect_uri, post_logout_redirect_uri }
+        TestClient {
+            client_id: c.client_id,
+            secret,
+            redirect_uri,
+            post_logout_redirect_uri,
+        }
     }
 
     /// A confidential client_secret_basic app with code + refresh.
     pub async fn web_app(&self) -> TestClient {
-        self.register(ClientType::Confidential, AuthMethod::ClientSecretBasic, &["authorization_code", "refresh_token"]).await
+        self.register(
+            ClientType::Confidential,
+            AuthMethod::ClientSecretBasic,
+            &["authorization_code", "refresh_token"],
+        )
+        .await
     }
 
     /// A public PKCE app.
     pub async fn spa(&self) -> TestClient {
-        self.register(ClientType::Public, AuthMethod::None, &["authorization_code", "refresh_token"]).await
+        self.register(
+            ClientType::Public,
+            AuthMethod::None,
+            &["authorization_code", "refresh_token"],
+        )
+        .await
     }
 
     /// An admin API token from the management client (client credentials).
@@ -169,6 +200,9 @@ impl TestApp {
             .expect("token request");
         assert_eq!(resp.status(), 200);
         let v: Value = resp.json().await.expect("json");
-        v["access_token"].as_str().expect("access_token").to_string()
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 }

@@ -18,7 +18,9 @@ fn dummy_hash() -> &'static str {
 /// argon2id with the crate's default (OWASP-recommended) parameters.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
     let hash = tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
     })
     .await?
     .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
@@ -30,9 +32,13 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     let known = hash.is_some();
     let hash = hash.unwrap_or_else(|| dummy_hash().to_string());
-    let ok = tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
     ok && known
 }
 
@@ -42,7 +48,9 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_users_never_do() {
-        let h = hash_password("correct horse".into()).await.unwrap_or_default();
+        let h = hash_password("correct horse".into())
+            .await
+            .unwrap_or_default();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse".into(), Some(h.clone())).await);
         assert!(!verify_password("wrong".into(), Some(h)).await);

@@ -96,15 +96,28 @@ pub struct Directory {
 fn normalize_mail(mail: &str) -> Result<String, DirectoryError> {
     let m = mail.trim().to_lowercase();
     let ok = match m.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.contains('@') && !m.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !m.contains(char::is_whitespace)
+        }
         None => false,
     };
-    if ok { Ok(m) } else { Err(DirectoryError::Invalid(format!("'{mail}' is not a valid email address."))) }
+    if ok {
+        Ok(m)
+    } else {
+        Err(DirectoryError::Invalid(format!(
+            "'{mail}' is not a valid email address."
+        )))
+    }
 }
 
 fn check_password(p: &str) -> Result<(), DirectoryError> {
     if p.chars().count() < 8 {
-        return Err(DirectoryError::Invalid("The password must have at least 8 characters.".into()));
+        return Err(DirectoryError::Invalid(
+            "The password must have at least 8 characters.".into(),
+        ));
     }
     Ok(())
 }
@@ -149,7 +162,11 @@ impl Directory {
 
     /// The user id when `mail`/`password` are right and the account is enabled.
     /// Unknown users cost the same argon2 work as known ones.
-    pub async fn authenticate(&self, mail: &str, password: &str) -> Result<Option<User>, DirectoryError> {
+    pub async fn authenticate(
+        &self,
+        mail: &str,
+        password: &str,
+    ) -> Result<Option<User>, DirectoryError> {
         let user = match normalize_mail(mail) {
             Ok(m) => self.repo.find_user_by_mail(&m).await?,
             Err(_) => None,
@@ -160,10 +177,16 @@ impl Directory {
     }
 
     pub async fn update_user(&self, id: Uuid, patch: UserPatch) -> Result<User, DirectoryError> {
-        let mut u = self.repo.find_user(id).await?.ok_or(DirectoryError::NotFound)?;
+        let mut u = self
+            .repo
+            .find_user(id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
         if let Some(n) = patch.display_name {
             if n.trim().is_empty() {
-                return Err(DirectoryError::Invalid("displayName cannot be empty.".into()));
+                return Err(DirectoryError::Invalid(
+                    "displayName cannot be empty.".into(),
+                ));
             }
             u.display_name = n.trim().to_string();
         }
@@ -187,7 +210,10 @@ mod tests {
     #[test]
     fn mail_table() {
         let ok = |m: &str| normalize_mail(m).ok();
-        assert_eq!(ok(" Alice@Contoso.Example "), Some("alice@contoso.example".into()));
+        assert_eq!(
+            ok(" Alice@Contoso.Example "),
+            Some("alice@contoso.example".into())
+        );
         assert_eq!(ok("alice"), None);
         assert_eq!(ok("@contoso.example"), None);
         assert_eq!(ok("alice@localhost"), None);

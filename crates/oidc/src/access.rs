@@ -20,19 +20,33 @@ impl ValidAccessToken {
         self.claims
             .get("roles")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     pub fn scopes(&self) -> Vec<&str> {
-        self.record.scope.split(' ').filter(|s| !s.is_empty()).collect()
+        self.record
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 }
 
 impl Provider {
     pub async fn check_access_token(&self, token: &str) -> Result<ValidAccessToken, OAuthError> {
-        let claims = self.verify_own_jwt(token, Some(ACCESS_TOKEN_TYP), false).await?;
-        let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(|| OAuthError::invalid_token("The token is invalid."))?;
+        let claims = self
+            .verify_own_jwt(token, Some(ACCESS_TOKEN_TYP), false)
+            .await?;
+        let jti = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .ok_or_else(|| OAuthError::invalid_token("The token is invalid."))?;
         let record = self
             .store
             .find_access_token(jti)
@@ -40,13 +54,21 @@ impl Provider {
             .filter(|r| r.revoked_at.is_none())
             .ok_or_else(|| OAuthError::invalid_token("The token was revoked."))?;
         if let Some(gid) = record.grant_id {
-            let live = self.store.find_grant(gid).await?.is_some_and(|g| g.revoked_at.is_none());
+            let live = self
+                .store
+                .find_grant(gid)
+                .await?
+                .is_some_and(|g| g.revoked_at.is_none());
             if !live {
                 return Err(OAuthError::invalid_token("The token was revoked."));
             }
         }
         if let Some(uid) = record.user_id {
-            let enabled = self.store.find_account(uid).await?.is_some_and(|a| a.enabled);
+            let enabled = self
+                .store
+                .find_account(uid)
+                .await?
+                .is_some_and(|a| a.enabled);
             if !enabled {
                 return Err(OAuthError::invalid_token("The user can no longer sign in."));
             }

@@ -10,8 +10,21 @@ pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_a
 
 /// Claims Portico can release (discovery `claims_supported`).
 pub const SUPPORTED_CLAIMS: &[&str] = &[
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "at_hash", "azp",
-    "name", "email", "email_verified", "user_type",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "amr",
+    "sid",
+    "at_hash",
+    "azp",
+    "name",
+    "email",
+    "email_verified",
+    "user_type",
 ];
 
 fn scope_claims(scope: &str) -> &'static [&'static str] {
@@ -41,7 +54,8 @@ fn released(scopes: &[String], claims_param: Option<&Value>, target: Option<&str
         for m in members {
             if let Some(Value::Object(requested)) = p.get(m) {
                 for name in requested.keys() {
-                    let known = ["name", "email", "email_verified", "user_type"].contains(&name.as_str());
+                    let known =
+                        ["name", "email", "email_verified", "user_type"].contains(&name.as_str());
                     if known && !out.contains(name) {
                         out.push(name.clone());
                     }
@@ -58,7 +72,12 @@ pub fn shared_claim_names(scopes: &[String], claims_param: Option<&Value>) -> Ve
 }
 
 /// The user claims for the ID token or userinfo response.
-pub fn user_claims(account: &Account, scopes: &[String], claims_param: Option<&Value>, target: &str) -> Map<String, Value> {
+pub fn user_claims(
+    account: &Account,
+    scopes: &[String],
+    claims_param: Option<&Value>,
+    target: &str,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for name in released(scopes, claims_param, Some(target)) {
         let v = match name.as_str() {
@@ -103,13 +122,28 @@ mod tests {
     #[test]
     fn table() {
         check(&["openid"], None, "id_token", &[]);
-        check(&["openid", "email"], None, "userinfo", &["email", "email_verified"]);
-        check(&["openid", "profile"], None, "id_token", &["name", "user_type"]);
+        check(
+            &["openid", "email"],
+            None,
+            "userinfo",
+            &["email", "email_verified"],
+        );
+        check(
+            &["openid", "profile"],
+            None,
+            "id_token",
+            &["name", "user_type"],
+        );
         // The claims parameter adds single claims to the member it names only.
         let p = json!({"id_token": {"email": {"essential": true}}});
         check(&["openid"], Some(p.clone()), "id_token", &["email"]);
         check(&["openid"], Some(p), "userinfo", &[]);
         // Unknown claims are ignored, not errors.
-        check(&["openid"], Some(json!({"userinfo": {"shoe_size": null}})), "userinfo", &[]);
+        check(
+            &["openid"],
+            Some(json!({"userinfo": {"shoe_size": null}})),
+            "userinfo",
+            &[],
+        );
     }
 }

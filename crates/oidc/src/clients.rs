@@ -55,18 +55,28 @@ fn invalid(msg: impl Into<String>) -> ClientError {
 
 /// A redirect-style URI an admin may register.
 pub fn check_registered_uri(field: &str, uri: &str) -> Result<(), ClientError> {
-    let u = url::Url::parse(uri).map_err(|_| invalid(format!("{field}: '{uri}' is not an absolute URL.")))?;
+    let u = url::Url::parse(uri)
+        .map_err(|_| invalid(format!("{field}: '{uri}' is not an absolute URL.")))?;
     if u.fragment().is_some() || uri.contains('#') {
-        return Err(invalid(format!("{field}: '{uri}' must not have a fragment.")));
+        return Err(invalid(format!(
+            "{field}: '{uri}' must not have a fragment."
+        )));
     }
-    let loopback = matches!(u.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"));
+    let loopback = matches!(
+        u.host_str(),
+        Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+    );
     match u.scheme() {
         "https" => Ok(()),
         "http" if loopback => Ok(()),
-        "http" => Err(invalid(format!("{field}: '{uri}' must use https (http is allowed on loopback only)."))),
+        "http" => Err(invalid(format!(
+            "{field}: '{uri}' must use https (http is allowed on loopback only)."
+        ))),
         // Private-use schemes for native apps (RFC 8252 §7.1) must look like reverse DNS.
         s if s.contains('.') => Ok(()),
-        _ => Err(invalid(format!("{field}: '{uri}' has an unsupported scheme."))),
+        _ => Err(invalid(format!(
+            "{field}: '{uri}' has an unsupported scheme."
+        ))),
     }
 }
 
@@ -75,15 +85,27 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
         return Err(invalid("displayName is required."));
     }
     for g in &c.grant_types {
-        if ![GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_CLIENT_CREDENTIALS].contains(&g.as_str()) {
+        if ![
+            GRANT_AUTHORIZATION_CODE,
+            GRANT_REFRESH_TOKEN,
+            GRANT_CLIENT_CREDENTIALS,
+        ]
+        .contains(&g.as_str())
+        {
             return Err(invalid(format!("grantTypes: '{g}' is not supported.")));
         }
     }
     match (c.client_type, c.auth_method) {
         (ClientType::Public, AuthMethod::None) => {}
-        (ClientType::Public, _) => return Err(invalid("A public client must use tokenEndpointAuthMethod 'none'.")),
+        (ClientType::Public, _) => {
+            return Err(invalid(
+                "A public client must use tokenEndpointAuthMethod 'none'.",
+            ));
+        }
         (ClientType::Confidential, AuthMethod::None) => {
-            return Err(invalid("A confidential client must use client_secret_basic or client_secret_post."));
+            return Err(invalid(
+                "A confidential client must use client_secret_basic or client_secret_post.",
+            ));
         }
         _ => {}
     }
@@ -91,7 +113,9 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
         return Err(invalid("A public client cannot use client_credentials."));
     }
     if c.allows_grant(GRANT_AUTHORIZATION_CODE) && c.redirect_uris.is_empty() {
-        return Err(invalid("redirectUris is required for the authorization_code grant."));
+        return Err(invalid(
+            "redirectUris is required for the authorization_code grant.",
+        ));
     }
     for u in &c.redirect_uris {
         check_registered_uri("redirectUris", u)?;
@@ -107,19 +131,28 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
 
 impl Provider {
     /// Registers a client; returns it and its secret (shown once) for confidential clients.
-    pub async fn register_client(&self, n: NewClient, permissions: Vec<String>) -> Result<(Client, Option<String>), ClientError> {
+    pub async fn register_client(
+        &self,
+        n: NewClient,
+        permissions: Vec<String>,
+    ) -> Result<(Client, Option<String>), ClientError> {
         let auth_method = n.token_endpoint_auth_method.unwrap_or(match n.client_type {
             ClientType::Public => AuthMethod::None,
             ClientType::Confidential => AuthMethod::ClientSecretBasic,
         });
-        let grant_types = n
-            .grant_types
-            .unwrap_or_else(|| vec![GRANT_AUTHORIZATION_CODE.to_string(), GRANT_REFRESH_TOKEN.to_string()]);
+        let grant_types = n.grant_types.unwrap_or_else(|| {
+            vec![
+                GRANT_AUTHORIZATION_CODE.to_string(),
+                GRANT_REFRESH_TOKEN.to_string(),
+            ]
+        });
         let secret = (n.client_type == ClientType::Confidential).then(|| random_token(32));
         let client = Client {
             id: Uuid::now_v7(),
             client_id: Uuid::new_v4().to_string(),
-            secret_hash: secret.as_ref().map(|s| self.hasher.hash("client_secret", s)),
+            secret_hash: secret
+                .as_ref()
+                .map(|s| self.hasher.hash("client_secret", s)),
             display_name: n.display_name.trim().to_string(),
             client_type: n.client_type,
             auth_method,
@@ -136,7 +169,11 @@ impl Provider {
     }
 
     pub async fn update_client(&self, id: Uuid, p: ClientPatch) -> Result<Client, ClientError> {
-        let mut c = self.store.find_client_by_id(id).await?.ok_or(ClientError::NotFound)?;
+        let mut c = self
+            .store
+            .find_client_by_id(id)
+            .await?
+            .ok_or(ClientError::NotFound)?;
         if let Some(v) = p.display_name {
             c.display_name = v.trim().to_string();
         }

@@ -17,7 +17,11 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: &'static str, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), debug: None }
+        Self {
+            code,
+            description: description.into(),
+            debug: None,
+        }
     }
     pub fn with_debug(mut self, debug: impl Into<String>) -> Self {
         self.debug = Some(debug.into());
@@ -80,14 +84,22 @@ pub struct PageError {
 
 impl PageError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), status: 400 }
+        Self {
+            code,
+            message: message.into(),
+            status: 400,
+        }
     }
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
         self
     }
     pub fn internal() -> Self {
-        Self::new("server_error", "Something went wrong on our side. Please try again.").with_status(500)
+        Self::new(
+            "server_error",
+            "Something went wrong on our side. Please try again.",
+        )
+        .with_status(500)
     }
 }
 

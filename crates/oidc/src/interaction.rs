@@ -67,7 +67,9 @@ pub struct Interaction {
 impl Interaction {
     /// Who is signed in as far as this interaction knows.
     pub fn user(&self) -> Option<&Authentication> {
-        self.login.as_ref().or(self.session.as_ref().map(|s| &s.auth))
+        self.login
+            .as_ref()
+            .or(self.session.as_ref().map(|s| &s.auth))
     }
 }
 
@@ -85,17 +87,28 @@ pub struct InteractionView {
 }
 
 impl Provider {
-    pub(crate) async fn facts_for(&self, i: &Interaction, now: DateTime<Utc>) -> Result<SignInFacts, PageError> {
+    pub(crate) async fn facts_for(
+        &self,
+        i: &Interaction,
+        now: DateTime<Utc>,
+    ) -> Result<SignInFacts, PageError> {
         let req = &i.request;
         let session = match i.user() {
             None => None,
             Some(auth) => {
-                let enabled = self.store.find_account(auth.user_id).await?.is_some_and(|a| a.enabled);
+                let enabled = self
+                    .store
+                    .find_account(auth.user_id)
+                    .await?
+                    .is_some_and(|a| a.enabled);
                 Some(SessionFacts {
                     auth_time: auth.auth_time,
                     account_enabled: enabled,
                     fresh: i.login.is_some(),
-                    hint_mismatch: req.id_token_hint_sub.as_deref().is_some_and(|s| s != auth.user_id.to_string()),
+                    hint_mismatch: req
+                        .id_token_hint_sub
+                        .as_deref()
+                        .is_some_and(|s| s != auth.user_id.to_string()),
                 })
             }
         };
@@ -125,10 +138,20 @@ impl Provider {
     }
 
     /// Loads an interaction for its browser; unknown, expired or foreign ones are a page error.
-    pub async fn load_interaction(&self, id: &str, browser_secret: Option<&str>) -> Result<Interaction, PageError> {
-        let gone = || PageError::new("interaction_expired", "This sign-in has expired or was already completed. Go back to the application and start again.");
+    pub async fn load_interaction(
+        &self,
+        id: &str,
+        browser_secret: Option<&str>,
+    ) -> Result<Interaction, PageError> {
+        let gone = || {
+            PageError::new(
+                "interaction_expired",
+                "This sign-in has expired or was already completed. Go back to the application and start again.",
+            )
+        };
         let i = self.store.find_interaction(id).await?.ok_or_else(gone)?;
-        let bound = browser_secret.is_some_and(|s| self.hasher.verify("interaction", s, &i.browser_hash));
+        let bound =
+            browser_secret.is_some_and(|s| self.hasher.verify("interaction", s, &i.browser_hash));
         if !bound {
             return Err(PageError::new("interaction_foreign", "This sign-in was started in another browser. Go back to the application and start again.").with_status(403));
         }
@@ -139,10 +162,22 @@ impl Provider {
     }
 
     /// What the UI should show for this interaction now.
-    pub async fn interaction_details(&self, id: &str, browser_secret: Option<&str>) -> Result<InteractionView, PageError> {
+    pub async fn interaction_details(
+        &self,
+        id: &str,
+        browser_secret: Option<&str>,
+    ) -> Result<InteractionView, PageError> {
         let i = self.load_interaction(id, browser_secret).await?;
-        let client = self.store.find_client(&i.request.client_id).await?.ok_or_else(PageError::internal)?;
-        let step = if i.error.is_some() { None } else { self.next_step(&i).await? };
+        let client = self
+            .store
+            .find_client(&i.request.client_id)
+            .await?
+            .ok_or_else(PageError::internal)?;
+        let step = if i.error.is_some() {
+            None
+        } else {
+            self.next_step(&i).await?
+        };
         Ok(InteractionView {
             id: i.id.clone(),
             step,
@@ -155,20 +190,40 @@ impl Provider {
     }
 
     /// The UI authenticated `user_id` with the methods `amr` (RFC 8176).
-    pub async fn finish_login(&self, id: &str, browser_secret: Option<&str>, user_id: Uuid, amr: Vec<String>) -> Result<(), PageError> {
+    pub async fn finish_login(
+        &self,
+        id: &str,
+        browser_secret: Option<&str>,
+        user_id: Uuid,
+        amr: Vec<String>,
+    ) -> Result<(), PageError> {
         let mut i = self.load_interaction(id, browser_secret).await?;
-        i.login = Some(Authentication { user_id, auth_time: self.clock.now(), amr });
+        i.login = Some(Authentication {
+            user_id,
+            auth_time: self.clock.now(),
+            amr,
+        });
         self.store.update_interaction(&i).await?;
         Ok(())
     }
 
     /// The user accepted (stores the consent) or declined (the client gets `access_denied`).
-    pub async fn finish_consent(&self, id: &str, browser_secret: Option<&str>, accepted: bool) -> Result<(), PageError> {
+    pub async fn finish_consent(
+        &self,
+        id: &str,
+        browser_secret: Option<&str>,
+        accepted: bool,
+    ) -> Result<(), PageError> {
         let mut i = self.load_interaction(id, browser_secret).await?;
         if !accepted {
-            return self.abort(i, "access_denied", "The user declined the request.").await;
+            return self
+                .abort(i, "access_denied", "The user declined the request.")
+                .await;
         }
-        let user_id = i.user().map(|a| a.user_id).ok_or_else(|| PageError::new("login_required", "Sign in first."))?;
+        let user_id = i
+            .user()
+            .map(|a| a.user_id)
+            .ok_or_else(|| PageError::new("login_required", "Sign in first."))?;
         let mut scopes = self
             .store
             .find_consent(user_id, &i.request.client_id)
@@ -180,7 +235,12 @@ impl Provider {
                 scopes.push(s.clone());
             }
         }
-        let consent = Consent { user_id, client_id: i.request.client_id.clone(), scopes, granted_at: self.clock.now() };
+        let consent = Consent {
+            user_id,
+            client_id: i.request.client_id.clone(),
+            scopes,
+            granted_at: self.clock.now(),
+        };
         self.store.save_consent(&consent).await?;
         i.consented = true;
         self.store.update_interaction(&i).await?;
@@ -188,12 +248,23 @@ impl Provider {
     }
 
     /// Ends the interaction with an error for the client (e.g. the user cancelled).
-    pub async fn abort_interaction(&self, id: &str, browser_secret: Option<&str>, error: &str, description: &str) -> Result<(), PageError> {
+    pub async fn abort_interaction(
+        &self,
+        id: &str,
+        browser_secret: Option<&str>,
+        error: &str,
+        description: &str,
+    ) -> Result<(), PageError> {
         let i = self.load_interaction(id, browser_secret).await?;
         self.abort(i, error, description).await
     }
 
-    async fn abort(&self, mut i: Interaction, error: &str, description: &str) -> Result<(), PageError> {
+    async fn abort(
+        &self,
+        mut i: Interaction,
+        error: &str,
+        description: &str,
+    ) -> Result<(), PageError> {
         i.error = Some((error.to_string(), description.to_string()));
         self.store.update_interaction(&i).await?;
         Ok(())

@@ -14,7 +14,11 @@ fn looks_like_jwt(t: &str) -> bool {
 }
 
 impl Provider {
-    pub async fn introspect(&self, client: &Client, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    pub async fn introspect(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Map<String, Value>, OAuthError> {
         let inactive = || {
             let mut m = Map::new();
             m.insert("active".into(), json!(false));
@@ -22,14 +26,27 @@ impl Provider {
         };
         let now = self.clock.now();
         if looks_like_jwt(token) {
-            let Ok(valid) = self.check_access_token(token).await else { return Ok(inactive()) };
+            let Ok(valid) = self.check_access_token(token).await else {
+                return Ok(inactive());
+            };
             if valid.record.client_id != client.client_id {
                 return Ok(inactive());
             }
             let mut m = Map::new();
             m.insert("active".into(), json!(true));
             m.insert("token_type".into(), json!("access_token"));
-            for k in ["scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "roles"] {
+            for k in [
+                "scope",
+                "client_id",
+                "sub",
+                "exp",
+                "iat",
+                "iss",
+                "aud",
+                "jti",
+                "auth_time",
+                "roles",
+            ] {
                 if let Some(v) = valid.claims.get(k) {
                     m.insert(k.into(), v.clone());
                 }
@@ -37,11 +54,18 @@ impl Provider {
             return Ok(m);
         }
         let hash = self.hasher.hash("refresh", token);
-        let Some(r) = self.store.find_refresh_token(&hash).await? else { return Ok(inactive()) };
+        let Some(r) = self.store.find_refresh_token(&hash).await? else {
+            return Ok(inactive());
+        };
         if r.client_id != client.client_id || r.consumed_at.is_some() || r.expires_at <= now {
             return Ok(inactive());
         }
-        let Some(grant) = self.store.find_grant(r.grant_id).await?.filter(|g| g.revoked_at.is_none()) else {
+        let Some(grant) = self
+            .store
+            .find_grant(r.grant_id)
+            .await?
+            .filter(|g| g.revoked_at.is_none())
+        else {
             return Ok(inactive());
         };
         let mut m = Map::new();
@@ -58,22 +82,34 @@ impl Provider {
         Ok(m)
     }
 
-    pub async fn revoke(&self, client: &Client, token: &str, hint: Option<&str>) -> Result<(), OAuthError> {
+    pub async fn revoke(
+        &self,
+        client: &Client,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Result<(), OAuthError> {
         if let Some(h) = hint
             && h != "access_token"
             && h != "refresh_token"
         {
-            return Err(OAuthError::new("unsupported_token_type", "token_type_hint must be access_token or refresh_token."));
+            return Err(OAuthError::new(
+                "unsupported_token_type",
+                "token_type_hint must be access_token or refresh_token.",
+            ));
         }
         let now = self.clock.now();
         if looks_like_jwt(token) {
             // An invalid or expired token needs no revocation (RFC 7009 §2.2).
-            if let Ok(claims) = self.verify_own_jwt(token, Some(crate::tokens::ACCESS_TOKEN_TYP), true).await
+            if let Ok(claims) = self
+                .verify_own_jwt(token, Some(crate::tokens::ACCESS_TOKEN_TYP), true)
+                .await
                 && let Some(jti) = claims.get("jti").and_then(Value::as_str)
                 && let Some(rec) = self.store.find_access_token(jti).await?
             {
                 if rec.client_id != client.client_id {
-                    return Err(OAuthError::unauthorized_client("The token was issued to another client."));
+                    return Err(OAuthError::unauthorized_client(
+                        "The token was issued to another client.",
+                    ));
                 }
                 self.store.revoke_access_token(jti, now).await?;
             }
@@ -82,7 +118,9 @@ impl Provider {
         let hash = self.hasher.hash("refresh", token);
         if let Some(r) = self.store.find_refresh_token(&hash).await? {
             if r.client_id != client.client_id {
-                return Err(OAuthError::unauthorized_client("The token was issued to another client."));
+                return Err(OAuthError::unauthorized_client(
+                    "The token was issued to another client.",
+                ));
             }
             self.store.revoke_grant(r.grant_id, now).await?;
         }

@@ -42,17 +42,32 @@ pub struct Provider {
 }
 
 impl Provider {
-    pub fn new(config: OidcConfig, store: Arc<dyn store::OidcStore>, clock: Arc<dyn Clock>, hasher: SecretHasher) -> Self {
-        Self { config, store, clock, hasher, keys: keys::KeyManager::new() }
+    pub fn new(
+        config: OidcConfig,
+        store: Arc<dyn store::OidcStore>,
+        clock: Arc<dyn Clock>,
+        hasher: SecretHasher,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            clock,
+            hasher,
+            keys: keys::KeyManager::new(),
+        }
     }
 
     /// Makes sure a signing key exists (first start) and loads the keys.
     pub async fn start(&self) -> Result<(), store::StoreError> {
-        self.keys.ensure_key(self.store.as_ref(), self.clock.now()).await
+        self.keys
+            .ensure_key(self.store.as_ref(), self.clock.now())
+            .await
     }
 
     /// `portico keys rotate` and the admin API.
     pub async fn rotate_keys(&self) -> Result<model::SigningKey, store::StoreError> {
-        self.keys.rotate(self.store.as_ref(), &self.config, self.clock.now()).await
+        self.keys
+            .rotate(self.store.as_ref(), &self.config, self.clock.now())
+            .await
     }
 }

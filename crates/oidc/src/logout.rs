@@ -19,7 +19,10 @@ pub enum LogoutOutcome {
     /// Session ended (if any); send the browser here, or show "signed out" when `None`.
     Done { redirect: Option<String> },
     /// Ask the user to confirm; the page posts these back to `/logout/confirm`.
-    Confirm { client_name: Option<String>, hidden: Vec<(String, String)> },
+    Confirm {
+        client_name: Option<String>,
+        hidden: Vec<(String, String)>,
+    },
 }
 
 pub struct LogoutRequest {
@@ -32,7 +35,10 @@ pub struct LogoutRequest {
 impl Provider {
     async fn validate_logout(&self, raw: &RawParams) -> Result<LogoutRequest, PageError> {
         if let Some(name) = raw.first_repeated() {
-            return Err(PageError::new("invalid_request", format!("The parameter {name} is repeated.")));
+            return Err(PageError::new(
+                "invalid_request",
+                format!("The parameter {name} is repeated."),
+            ));
         }
         let mut client_id = raw.get("client_id").map(str::to_string);
         let mut hint_sub = None;
@@ -40,31 +46,41 @@ impl Provider {
             let claims = self
                 .verify_own_jwt(hint, Some("JWT"), true)
                 .await
-                .map_err(|_| PageError::new("invalid_id_token_hint", "The sign-out request carries an invalid ID token."))?;
+                .map_err(|_| {
+                    PageError::new(
+                        "invalid_id_token_hint",
+                        "The sign-out request carries an invalid ID token.",
+                    )
+                })?;
             let aud = match claims.get("aud") {
                 Some(Value::String(a)) => Some(a.clone()),
                 Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
                 _ => None,
             };
             if client_id.is_some() && aud.is_some() && client_id != aud {
-                return Err(PageError::new("invalid_request", "client_id does not match the ID token."));
+                return Err(PageError::new(
+                    "invalid_request",
+                    "client_id does not match the ID token.",
+                ));
             }
             client_id = client_id.or(aud);
-            hint_sub = claims.get("sub").and_then(Value::as_str).map(str::to_string);
+            hint_sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         let client = match &client_id {
-            Some(id) => Some(
-                self.store
-                    .find_client(id)
-                    .await?
-                    .ok_or_else(|| PageError::new("invalid_client", "This application is not registered here."))?,
-            ),
+            Some(id) => Some(self.store.find_client(id).await?.ok_or_else(|| {
+                PageError::new("invalid_client", "This application is not registered here.")
+            })?),
             None => None,
         };
         let redirect = match raw.get("post_logout_redirect_uri") {
             None => None,
             Some(uri) => {
-                let ok = client.as_ref().is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri));
+                let ok = client
+                    .as_ref()
+                    .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri));
                 if !ok {
                     return Err(PageError::new(
                         "invalid_post_logout_redirect_uri",
@@ -82,27 +98,49 @@ impl Provider {
         };
         let mut hidden = Vec::new();
         for k in ["client_id", "post_logout_redirect_uri", "state"] {
-            let v = if k == "client_id" { client_id.as_deref() } else { raw.get(k) };
+            let v = if k == "client_id" {
+                client_id.as_deref()
+            } else {
+                raw.get(k)
+            };
             if let Some(v) = v {
                 hidden.push((k.to_string(), v.to_string()));
             }
         }
-        Ok(LogoutRequest { client, redirect, hint_sub, hidden })
+        Ok(LogoutRequest {
+            client,
+            redirect,
+            hint_sub,
+            hidden,
+        })
     }
 
     /// GET/POST `/logout`; `confirmed` is true for the confirmation form's POST.
-    pub async fn logout(&self, raw: RawParams, session_token: Option<&str>, confirmed: bool) -> Result<LogoutOutcome, PageError> {
+    pub async fn logout(
+        &self,
+        raw: RawParams,
+        session_token: Option<&str>,
+        confirmed: bool,
+    ) -> Result<LogoutOutcome, PageError> {
         let req = self.validate_logout(&raw).await?;
         let session = self.current_session(session_token).await?;
         let Some(session) = session else {
-            return Ok(LogoutOutcome::Done { redirect: req.redirect });
+            return Ok(LogoutOutcome::Done {
+                redirect: req.redirect,
+            });
         };
-        let hinted_self = req.hint_sub.as_deref() == Some(session.auth.user_id.to_string().as_str());
+        let hinted_self =
+            req.hint_sub.as_deref() == Some(session.auth.user_id.to_string().as_str());
         if !(confirmed || hinted_self) {
-            return Ok(LogoutOutcome::Confirm { client_name: req.client.map(|c| c.display_name), hidden: req.hidden });
+            return Ok(LogoutOutcome::Confirm {
+                client_name: req.client.map(|c| c.display_name),
+                hidden: req.hidden,
+            });
         }
         self.store.end_session(&session.id_hash).await?;
-        Ok(LogoutOutcome::Done { redirect: req.redirect })
+        Ok(LogoutOutcome::Done {
+            redirect: req.redirect,
+        })
     }
 
     /// The CSRF token for the logout confirmation form, bound to the session cookie.

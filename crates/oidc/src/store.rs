@@ -33,7 +33,11 @@ pub trait ClientStore: Send + Sync {
 pub trait KeyStore: Send + Sync {
     async fn list_keys(&self) -> StoreResult<Vec<SigningKey>>;
     /// Inserts `new` and sets `expires_at` on the keys it supersedes, in one transaction.
-    async fn rotate_keys(&self, new: &SigningKey, retire: &[(String, DateTime<Utc>)]) -> StoreResult<()>;
+    async fn rotate_keys(
+        &self,
+        new: &SigningKey,
+        retire: &[(String, DateTime<Utc>)],
+    ) -> StoreResult<()>;
     /// Inserts the first key unless one exists; returns false when another node won the race.
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool>;
 }
@@ -67,14 +71,26 @@ pub trait GrantStore: Send + Sync {
     async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
     async fn find_grant(&self, id: Uuid) -> StoreResult<Option<Grant>>;
     /// Marks the code used, atomically: exactly one caller ever gets `Redeemed`.
-    async fn consume_code(&self, code_hash: &str, now: DateTime<Utc>) -> StoreResult<CodeRedemption>;
+    async fn consume_code(
+        &self,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CodeRedemption>;
     /// Revokes the grant and every access and refresh token of it.
     async fn revoke_grant(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     /// Saves tokens issued together, in one transaction.
-    async fn save_tokens(&self, access: &AccessTokenRecord, refresh: Option<&RefreshToken>) -> StoreResult<()>;
+    async fn save_tokens(
+        &self,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshToken>,
+    ) -> StoreResult<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
     /// Marks the refresh token used, atomically: exactly one caller ever gets `Rotated`.
-    async fn consume_refresh_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<RefreshUse>;
+    async fn consume_refresh_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RefreshUse>;
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
     async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> StoreResult<()>;
 }
@@ -93,6 +109,12 @@ pub trait OidcStore:
 }
 
 impl<T> OidcStore for T where
-    T: ClientStore + KeyStore + InteractionStore + SessionStore + ConsentStore + GrantStore + AccountStore
+    T: ClientStore
+        + KeyStore
+        + InteractionStore
+        + SessionStore
+        + ConsentStore
+        + GrantStore
+        + AccountStore
 {
 }

@@ -25,7 +25,11 @@ fn to_payload(claims: Map<String, Value>) -> Result<JwtPayload, OAuthError> {
 
 impl Provider {
     /// Signs `claims` with the active key; `typ` is `JWT` or `at+jwt`.
-    pub async fn sign_jwt(&self, typ: &str, claims: Map<String, Value>) -> Result<String, OAuthError> {
+    pub async fn sign_jwt(
+        &self,
+        typ: &str,
+        claims: Map<String, Value>,
+    ) -> Result<String, OAuthError> {
         let now = self.clock.now();
         let key = self.keys.signing_key(self.store.as_ref(), now).await?;
         let mut header = JwsHeader::new();
@@ -52,10 +56,18 @@ impl Provider {
         {
             return Err(bad().with_debug("wrong typ"));
         }
-        let kid = header.claim("kid").and_then(Value::as_str).ok_or_else(bad)?.to_string();
+        let kid = header
+            .claim("kid")
+            .and_then(Value::as_str)
+            .ok_or_else(bad)?
+            .to_string();
         let keys = self.keys.published(self.store.as_ref(), now).await?;
-        let key = keys.iter().find(|k| k.meta.kid == kid).ok_or_else(|| bad().with_debug("unknown kid"))?;
-        let (payload, _) = jwt::decode_with_verifier(token, &key.verifier).map_err(|e| bad().with_debug(e.to_string()))?;
+        let key = keys
+            .iter()
+            .find(|k| k.meta.kid == kid)
+            .ok_or_else(|| bad().with_debug("unknown kid"))?;
+        let (payload, _) = jwt::decode_with_verifier(token, &key.verifier)
+            .map_err(|e| bad().with_debug(e.to_string()))?;
         let claims = payload.claims_set().clone();
         if claims.get("iss").and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
             return Err(bad().with_debug("wrong iss"));
@@ -75,6 +87,9 @@ mod tests {
     #[test]
     fn at_hash_matches_the_spec_example() {
         // OIDC Core appendix A.3 example values.
-        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

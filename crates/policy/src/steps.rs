@@ -43,7 +43,9 @@ pub fn required_steps(f: &SignInFacts) -> Vec<Step> {
         None => true,
         Some(s) if s.fresh => !s.account_enabled,
         Some(s) => {
-            let too_old = f.max_age.is_some_and(|max| (f.now - s.auth_time).num_seconds() > max);
+            let too_old = f
+                .max_age
+                .is_some_and(|max| (f.now - s.auth_time).num_seconds() > max);
             !s.account_enabled || s.hint_mismatch || f.prompt_login || too_old
         }
     };
@@ -73,7 +75,12 @@ mod tests {
     }
 
     fn session(f: &SignInFacts, age_secs: i64, fresh: bool) -> SessionFacts {
-        SessionFacts { auth_time: f.now - Duration::seconds(age_secs), account_enabled: true, fresh, hint_mismatch: false }
+        SessionFacts {
+            auth_time: f.now - Duration::seconds(age_secs),
+            account_enabled: true,
+            fresh,
+            hint_mismatch: false,
+        }
     }
 
     fn check(f: SignInFacts, expected: &[Step]) {
@@ -87,24 +94,97 @@ mod tests {
         check(facts(), &[Login, Consent]);
         let base = facts();
         // A session and a covering consent: nothing to do (SSO).
-        check(SignInFacts { session: Some(session(&base, 10, false)), ..facts() }, &[]);
+        check(
+            SignInFacts {
+                session: Some(session(&base, 10, false)),
+                ..facts()
+            },
+            &[],
+        );
         // prompt=login forces a new sign-in even with a session.
-        check(SignInFacts { session: Some(session(&base, 10, false)), prompt_login: true, ..facts() }, &[Login, Consent]);
+        check(
+            SignInFacts {
+                session: Some(session(&base, 10, false)),
+                prompt_login: true,
+                ..facts()
+            },
+            &[Login, Consent],
+        );
         // ... but not again once the user signed in within this interaction.
-        check(SignInFacts { session: Some(session(&base, 0, true)), prompt_login: true, ..facts() }, &[]);
+        check(
+            SignInFacts {
+                session: Some(session(&base, 0, true)),
+                prompt_login: true,
+                ..facts()
+            },
+            &[],
+        );
         // max_age exceeded.
-        check(SignInFacts { session: Some(session(&base, 601, false)), max_age: Some(600), ..facts() }, &[Login, Consent]);
-        check(SignInFacts { session: Some(session(&base, 599, false)), max_age: Some(600), ..facts() }, &[]);
+        check(
+            SignInFacts {
+                session: Some(session(&base, 601, false)),
+                max_age: Some(600),
+                ..facts()
+            },
+            &[Login, Consent],
+        );
+        check(
+            SignInFacts {
+                session: Some(session(&base, 599, false)),
+                max_age: Some(600),
+                ..facts()
+            },
+            &[],
+        );
         // max_age=0 behaves like prompt=login for an older session.
-        check(SignInFacts { session: Some(session(&base, 1, false)), max_age: Some(0), ..facts() }, &[Login, Consent]);
+        check(
+            SignInFacts {
+                session: Some(session(&base, 1, false)),
+                max_age: Some(0),
+                ..facts()
+            },
+            &[Login, Consent],
+        );
         // A disabled account never rides on its session.
-        let disabled = SessionFacts { account_enabled: false, ..session(&base, 1, false) };
-        check(SignInFacts { session: Some(disabled), ..facts() }, &[Login, Consent]);
+        let disabled = SessionFacts {
+            account_enabled: false,
+            ..session(&base, 1, false)
+        };
+        check(
+            SignInFacts {
+                session: Some(disabled),
+                ..facts()
+            },
+            &[Login, Consent],
+        );
         // id_token_hint for another subject.
-        let other = SessionFacts { hint_mismatch: true, ..session(&base, 1, false) };
-        check(SignInFacts { session: Some(other), ..facts() }, &[Login, Consent]);
+        let other = SessionFacts {
+            hint_mismatch: true,
+            ..session(&base, 1, false)
+        };
+        check(
+            SignInFacts {
+                session: Some(other),
+                ..facts()
+            },
+            &[Login, Consent],
+        );
         // Consent missing or forced.
-        check(SignInFacts { session: Some(session(&base, 1, false)), consent_covers_request: false, ..facts() }, &[Consent]);
-        check(SignInFacts { session: Some(session(&base, 1, false)), prompt_consent: true, ..facts() }, &[Consent]);
+        check(
+            SignInFacts {
+                session: Some(session(&base, 1, false)),
+                consent_covers_request: false,
+                ..facts()
+            },
+            &[Consent],
+        );
+        check(
+            SignInFacts {
+                session: Some(session(&base, 1, false)),
+                prompt_consent: true,
+                ..facts()
+            },
+            &[Consent],
+        );
     }
 }

@@ -13,7 +13,10 @@ use tower::ServiceExt;
 
 fn setup(rt: &tokio::runtime::Runtime) -> (App, String) {
     let dir = std::env::temp_dir().join(format!("portico-bench-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Settings { data_dir: dir, ..Settings::default() };
+    let settings = Settings {
+        data_dir: dir,
+        ..Settings::default()
+    };
     rt.block_on(async {
         let app = App::build(settings, Arc::new(SystemClock)).await.unwrap();
         let a = AppAdd {
@@ -25,14 +28,28 @@ fn setup(rt: &tokio::runtime::Runtime) -> (App, String) {
             grant_types: vec!["client_credentials".into()],
         };
         let v = commands::app_add(&app, a).await.unwrap();
-        let basic = format!("{}:{}", v["clientId"].as_str().unwrap(), v["clientSecret"].as_str().unwrap());
+        let basic = format!(
+            "{}:{}",
+            v["clientId"].as_str().unwrap(),
+            v["clientSecret"].as_str().unwrap()
+        );
         use base64::Engine;
-        (app, format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(basic)))
+        (
+            app,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(basic)
+            ),
+        )
     })
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let (app, basic) = setup(&rt);
     let provider = app.provider.clone();
     c.bench_function("sign_id_token_rs256", |b| {

@@ -31,21 +31,40 @@ impl App {
     /// Connects, migrates, loads the server secrets and the signing keys.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let url = settings.effective_database_url()?;
-        let storage = Storage::connect(&url).await.with_context(|| "cannot open the database")?.with_clock(clock.clone());
-        storage.migrate().await.context("database migration failed")?;
-        let pepper = storage.server_secret("secret_hash_key", || random_token(32)).await?;
+        let storage = Storage::connect(&url)
+            .await
+            .with_context(|| "cannot open the database")?
+            .with_clock(clock.clone());
+        storage
+            .migrate()
+            .await
+            .context("database migration failed")?;
+        let pepper = storage
+            .server_secret("secret_hash_key", || random_token(32))
+            .await?;
         let hasher = SecretHasher::new(pepper.as_bytes());
         let mut cfg = OidcConfig::new(settings.issuer.clone());
         cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);
         let store = Arc::new(storage.clone());
         let provider = Arc::new(Provider::new(cfg, store.clone(), clock.clone(), hasher));
-        provider.start().await.context("cannot load the signing keys")?;
+        provider
+            .start()
+            .await
+            .context("cannot load the signing keys")?;
         let directory = Directory::new(store, clock);
-        Ok(App { settings, storage, provider, directory })
+        Ok(App {
+            settings,
+            storage,
+            provider,
+            directory,
+        })
     }
 
     pub fn router(&self) -> Router {
-        let oidc = portico_oidc::http::router(OidcState { provider: self.provider.clone(), pages: Arc::new(UiPages) });
+        let oidc = portico_oidc::http::router(OidcState {
+            provider: self.provider.clone(),
+            pages: Arc::new(UiPages),
+        });
         let ui = portico_ui::router(UiState {
             provider: self.provider.clone(),
             directory: self.directory.clone(),
@@ -77,7 +96,11 @@ impl App {
     /// Serves on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         let router = self.router();
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await?;
         Ok(())
     }
 }
@@ -85,7 +108,10 @@ impl App {
 async fn readyz(storage: Storage) -> (axum::http::StatusCode, &'static str) {
     match storage.ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ready"),
-        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable",
+        ),
     }
 }
 
@@ -98,7 +124,10 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// Binds `127.0.0.1:0` first so the issuer can name the real port.
-    pub async fn start(mut settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<RunningServer> {
+    pub async fn start(
+        mut settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<RunningServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         settings.issuer = format!("http://127.0.0.1:{}", addr.port());

@@ -9,9 +9,15 @@ use portico_oidc::model::{AuthMethod, ClientType, GRANT_CLIENT_CREDENTIALS};
 use serde_json::json;
 
 /// Creates the first admin and a management client; refuses when an admin exists.
-pub async fn bootstrap(app: &App, email: &str, password: &str) -> anyhow::Result<serde_json::Value> {
+pub async fn bootstrap(
+    app: &App,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<serde_json::Value> {
     if app.directory.repo().count_admins().await? > 0 {
-        bail!("Portico is already bootstrapped: an admin exists. Use the admin API or portal to add more.");
+        bail!(
+            "Portico is already bootstrapped: an admin exists. Use the admin API or portal to add more."
+        );
     }
     let admin = app
         .directory
@@ -71,12 +77,20 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         display_name: a.name,
         redirect_uris: a.redirect_uris,
         post_logout_redirect_uris: a.post_logout_redirect_uris,
-        client_type: if a.public { ClientType::Public } else { ClientType::Confidential },
+        client_type: if a.public {
+            ClientType::Public
+        } else {
+            ClientType::Confidential
+        },
         token_endpoint_auth_method: auth_method,
         grant_types: (!a.grant_types.is_empty()).then_some(a.grant_types),
         backchannel_logout_uri: None,
     };
-    let (client, secret) = app.provider.register_client(new, vec![]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (client, secret) = app
+        .provider
+        .register_client(new, vec![])
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut v = json!({"id": client.id, "clientId": client.client_id});
     if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
         m.insert("clientSecret".into(), json!(s));
@@ -86,7 +100,9 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
 
 pub async fn app_list(app: &App) -> anyhow::Result<serde_json::Value> {
     let list = app.provider.store.list_clients().await?;
-    Ok(serde_json::Value::Array(list.iter().map(crate::api::application_json).collect()))
+    Ok(serde_json::Value::Array(
+        list.iter().map(crate::api::application_json).collect(),
+    ))
 }
 
 pub async fn keys_rotate(app: &App) -> anyhow::Result<serde_json::Value> {

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "portico", version, about = "Portico: an OpenID Connect provider for B2B guest collaboration")]
+#[command(
+    name = "portico",
+    version,
+    about = "Portico: an OpenID Connect provider for B2B guest collaboration"
+)]
 struct Cli {
     /// A TOML configuration file; PORTICO_* environment variables override it.
     #[arg(long, global = true)]
@@ -76,7 +80,10 @@ enum KeysCommand {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTICO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -87,7 +94,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let bind = settings.bind.clone();
             let app = App::build(settings, clock).await?;
-            let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+            let listener = tokio::net::TcpListener::bind(&bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(issuer = %app.settings.issuer, %bind, database = app.storage.backend_name(), "Portico is listening");
             app.serve(listener).await?;
         }
@@ -95,21 +104,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             App::build(settings, clock).await?;
             eprintln!("database schema is up to date");
         }
-        Command::Bootstrap { admin_email, admin_password } => {
+        Command::Bootstrap {
+            admin_email,
+            admin_password,
+        } => {
             let app = App::build(settings, clock).await?;
             print(commands::bootstrap(&app, &admin_email, &admin_password).await?);
         }
         Command::App { command } => {
             let app = App::build(settings, clock).await?;
             match command {
-                AppCommand::Add { name, redirect_uris, post_logout_redirect_uris, public, auth_method, grant_types } => {
-                    let a = AppAdd { name, redirect_uris, post_logout_redirect_uris, public, auth_method, grant_types };
+                AppCommand::Add {
+                    name,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    public,
+                    auth_method,
+                    grant_types,
+                } => {
+                    let a = AppAdd {
+                        name,
+                        redirect_uris,
+                        post_logout_redirect_uris,
+                        public,
+                        auth_method,
+                        grant_types,
+                    };
                     print(commands::app_add(&app, a).await?);
                 }
                 AppCommand::List => print(commands::app_list(&app).await?),
             }
         }
-        Command::Keys { command: KeysCommand::Rotate } => {
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
             let app = App::build(settings, clock).await?;
             print(commands::keys_rotate(&app).await?);
         }

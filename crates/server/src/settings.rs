@@ -50,12 +50,18 @@ impl Settings {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        let u = url::Url::parse(&self.issuer).with_context(|| format!("PORTICO_ISSUER '{}' is not a URL", self.issuer))?;
-        if !matches!(u.scheme(), "http" | "https") || u.query().is_some() || u.fragment().is_some() {
-            bail!("PORTICO_ISSUER must be an http(s) URL without query or fragment (OpenID Connect Discovery §3)");
+        let u = url::Url::parse(&self.issuer)
+            .with_context(|| format!("PORTICO_ISSUER '{}' is not a URL", self.issuer))?;
+        if !matches!(u.scheme(), "http" | "https") || u.query().is_some() || u.fragment().is_some()
+        {
+            bail!(
+                "PORTICO_ISSUER must be an http(s) URL without query or fragment (OpenID Connect Discovery §3)"
+            );
         }
         if let Some(db) = &self.database_url
-            && !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://"))
+            && !(db.starts_with("sqlite:")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
         {
             bail!("PORTICO_DATABASE_URL must start with sqlite:// or postgres://");
         }
@@ -70,9 +76,13 @@ impl Settings {
         if let Some(u) = &self.database_url {
             return Ok(u.clone());
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("cannot create the data folder {}", self.data_dir.display()))?;
-        Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("portico.db").display()))
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!("cannot create the data folder {}", self.data_dir.display())
+        })?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.data_dir.join("portico.db").display()
+        ))
     }
 }
 
@@ -83,9 +93,15 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_are_refused() {
         assert!(Settings::default().validate().is_ok());
-        let bad_issuer = Settings { issuer: "localhost:8080".into(), ..Settings::default() };
+        let bad_issuer = Settings {
+            issuer: "localhost:8080".into(),
+            ..Settings::default()
+        };
         assert!(bad_issuer.validate().is_err());
-        let bad_db = Settings { database_url: Some("mysql://x".into()), ..Settings::default() };
+        let bad_db = Settings {
+            database_url: Some("mysql://x".into()),
+            ..Settings::default()
+        };
         assert!(bad_db.validate().is_err());
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 fn portico(data_dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_portico"));
-    c.env_remove("PORTICO_DATABASE_URL").env("PORTICO_DATA_DIR", data_dir).env("PORTICO_LOG", "warn");
+    c.env_remove("PORTICO_DATABASE_URL")
+        .env("PORTICO_DATA_DIR", data_dir)
+        .env("PORTICO_LOG", "warn");
     c
 }
 
@@ -20,16 +22,45 @@ fn temp_dir() -> std::path::PathBuf {
 #[test]
 fn bootstrap_prints_one_json_object_and_refuses_a_second_run() {
     let dir = temp_dir();
-    let out = portico(&dir).args(["bootstrap", "--admin-email", "admin@contoso.example", "--admin-password", "long password"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = portico(&dir)
+        .args([
+            "bootstrap",
+            "--admin-email",
+            "admin@contoso.example",
+            "--admin-password",
+            "long password",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.trim().lines().count(), 1, "exactly one line: {stdout}");
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "exactly one line: {stdout}"
+    );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     for k in ["adminUserId", "clientId", "clientSecret"] {
         assert!(v[k].as_str().is_some_and(|s| !s.is_empty()), "{k} in {v}");
     }
-    assert!(dir.join("portico.db").exists(), "SQLite in the data folder by default");
-    let again = portico(&dir).args(["bootstrap", "--admin-email", "x@contoso.example", "--admin-password", "long password"]).output().unwrap();
+    assert!(
+        dir.join("portico.db").exists(),
+        "SQLite in the data folder by default"
+    );
+    let again = portico(&dir)
+        .args([
+            "bootstrap",
+            "--admin-email",
+            "x@contoso.example",
+            "--admin-password",
+            "long password",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already bootstrapped"));
     assert!(again.stdout.is_empty());
@@ -38,11 +69,35 @@ fn bootstrap_prints_one_json_object_and_refuses_a_second_run() {
 #[test]
 fn app_add_and_keys_rotate_print_json() {
     let dir = temp_dir();
-    let out = portico(&dir).args(["app", "add", "--name", "Trials", "--redirect-uri", "https://trials.example/cb"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = portico(&dir)
+        .args([
+            "app",
+            "add",
+            "--name",
+            "Trials",
+            "--redirect-uri",
+            "https://trials.example/cb",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["clientSecret"].is_string() && v["clientId"].is_string());
-    let bad = portico(&dir).args(["app", "add", "--name", "Bad", "--redirect-uri", "http://evil.example/cb"]).output().unwrap();
+    let bad = portico(&dir)
+        .args([
+            "app",
+            "add",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("https"));
     let out = portico(&dir).args(["keys", "rotate"]).output().unwrap();
@@ -54,7 +109,11 @@ fn app_add_and_keys_rotate_print_json() {
 #[test]
 fn serve_runs_with_no_configuration_and_honours_env_overrides() {
     let dir = temp_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let issuer = format!("http://127.0.0.1:{port}");
     let mut child = portico(&dir)
         .arg("serve")
@@ -67,7 +126,8 @@ fn serve_runs_with_no_configuration_and_honours_env_overrides() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let result = rt.block_on(async {
         for _ in 0..100 {
-            if let Ok(r) = reqwest::get(format!("{issuer}/.well-known/openid-configuration")).await {
+            if let Ok(r) = reqwest::get(format!("{issuer}/.well-known/openid-configuration")).await
+            {
                 return r.json::<serde_json::Value>().await.ok();
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -84,13 +144,27 @@ fn serve_runs_with_no_configuration_and_honours_env_overrides() {
 #[test]
 fn a_bad_configuration_fails_with_a_clear_message() {
     let dir = temp_dir();
-    let out = portico(&dir).arg("migrate").env("PORTICO_ISSUER", "not a url").output().unwrap();
+    let out = portico(&dir)
+        .arg("migrate")
+        .env("PORTICO_ISSUER", "not a url")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("PORTICO_ISSUER"));
-    let out = portico(&dir).args(["--config", "/nonexistent.toml", "migrate"]).output().unwrap();
+    let out = portico(&dir)
+        .args(["--config", "/nonexistent.toml", "migrate"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
     let toml = dir.join("portico.toml");
     std::fs::write(&toml, "issuer = \"https://id.contoso.example\"\n").unwrap();
-    let out = portico(&dir).args(["--config", toml.to_str().unwrap(), "migrate"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = portico(&dir)
+        .args(["--config", toml.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

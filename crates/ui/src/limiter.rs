@@ -13,10 +13,19 @@ pub struct AttemptLimiter {
 
 impl AttemptLimiter {
     pub fn new(max_failures: usize, window: Duration) -> Self {
-        Self { max_failures, window, failures: Mutex::new(HashMap::new()) }
+        Self {
+            max_failures,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
-    fn recent(&self, map: &mut HashMap<String, Vec<DateTime<Utc>>>, key: &str, now: DateTime<Utc>) -> usize {
+    fn recent(
+        &self,
+        map: &mut HashMap<String, Vec<DateTime<Utc>>>,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> usize {
         let list = map.entry(key.to_string()).or_default();
         list.retain(|t| now - *t < self.window);
         list.len()
@@ -37,7 +46,10 @@ impl AttemptLimiter {
     }
 
     pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 

@@ -69,7 +69,11 @@ pub fn describe_scope(s: &str) -> String {
 
 pub fn error_response(err: &PageError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let page = ErrorPage { code: err.code.to_string(), message: err.message.clone(), request_id: request_id.to_string() };
+    let page = ErrorPage {
+        code: err.code.to_string(),
+        message: err.message.clone(),
+        request_id: request_id.to_string(),
+    };
     (status, page).into_response()
 }
 
@@ -82,12 +86,25 @@ impl Pages for UiPages {
     }
 
     fn form_post(&self, action: &str, params: &[(String, String)]) -> Response {
-        let page = FormPostPage { action: action.to_string(), params: params.to_vec() };
+        let page = FormPostPage {
+            action: action.to_string(),
+            params: params.to_vec(),
+        };
         ([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response()
     }
 
-    fn logout_confirm(&self, client_name: Option<&str>, hidden: &[(String, String)], csrf: &str) -> Response {
-        LogoutConfirmPage { client_name: client_name.map(str::to_string), hidden: hidden.to_vec(), csrf: csrf.to_string() }.into_response()
+    fn logout_confirm(
+        &self,
+        client_name: Option<&str>,
+        hidden: &[(String, String)],
+        csrf: &str,
+    ) -> Response {
+        LogoutConfirmPage {
+            client_name: client_name.map(str::to_string),
+            hidden: hidden.to_vec(),
+            csrf: csrf.to_string(),
+        }
+        .into_response()
     }
 
     fn logged_out(&self) -> Response {

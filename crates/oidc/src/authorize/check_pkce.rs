@@ -15,22 +15,32 @@ pub fn check_pkce(client: &Client, raw: &RawParams) -> Result<Option<String>, OA
     let challenge = raw.get("code_challenge");
     let method = raw.get("code_challenge_method");
     match (challenge, method) {
-        (None, Some(_)) => Err(OAuthError::invalid_request("code_challenge_method without code_challenge.")),
+        (None, Some(_)) => Err(OAuthError::invalid_request(
+            "code_challenge_method without code_challenge.",
+        )),
         (None, None) if client.client_type == ClientType::Public => {
-            Err(OAuthError::invalid_request("PKCE (code_challenge with S256) is required for this application."))
+            Err(OAuthError::invalid_request(
+                "PKCE (code_challenge with S256) is required for this application.",
+            ))
         }
         (None, None) => Ok(None),
-        (Some(_), None) | (Some(_), Some("plain")) => {
-            Err(OAuthError::invalid_request("Only code_challenge_method=S256 is supported."))
-        }
+        (Some(_), None) | (Some(_), Some("plain")) => Err(OAuthError::invalid_request(
+            "Only code_challenge_method=S256 is supported.",
+        )),
         (Some(c), Some("S256")) => {
-            let well_formed = c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let well_formed = c.len() == 43
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if well_formed {
                 Ok(Some(c.to_string()))
             } else {
-                Err(OAuthError::invalid_request("code_challenge must be a base64url SHA-256 digest (43 characters)."))
+                Err(OAuthError::invalid_request(
+                    "code_challenge must be a base64url SHA-256 digest (43 characters).",
+                ))
             }
         }
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request("Only code_challenge_method=S256 is supported.")),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "Only code_challenge_method=S256 is supported.",
+        )),
     }
 }

@@ -34,11 +34,19 @@ impl VerifiedRedirect {
 
 /// Returns the verified redirect, plus an error to send to it when
 /// `response_mode` itself is unusable (the error then travels by query).
-pub fn check_redirect_uri(client: &Client, raw: &RawParams) -> Result<(VerifiedRedirect, Option<OAuthError>), PageError> {
+pub fn check_redirect_uri(
+    client: &Client,
+    raw: &RawParams,
+) -> Result<(VerifiedRedirect, Option<OAuthError>), PageError> {
     if raw.is_repeated("redirect_uri") {
-        return Err(PageError::new("invalid_redirect_uri", "The request repeats redirect_uri."));
+        return Err(PageError::new(
+            "invalid_redirect_uri",
+            "The request repeats redirect_uri.",
+        ));
     }
-    let uri = raw.get("redirect_uri").ok_or_else(|| PageError::new("invalid_redirect_uri", "The request has no redirect_uri."))?;
+    let uri = raw.get("redirect_uri").ok_or_else(|| {
+        PageError::new("invalid_redirect_uri", "The request has no redirect_uri.")
+    })?;
     if !client.redirect_uris.iter().any(|r| r == uri) {
         return Err(PageError::new(
             "invalid_redirect_uri",
@@ -49,9 +57,21 @@ pub fn check_redirect_uri(client: &Client, raw: &RawParams) -> Result<(VerifiedR
     let (mode, err) = match raw.get("response_mode") {
         None | Some("query") => (ResponseMode::Query, None),
         Some("form_post") => (ResponseMode::FormPost, None),
-        Some(_) => (ResponseMode::Query, Some(OAuthError::invalid_request("Unsupported response_mode; use query or form_post."))),
+        Some(_) => (
+            ResponseMode::Query,
+            Some(OAuthError::invalid_request(
+                "Unsupported response_mode; use query or form_post.",
+            )),
+        ),
     };
-    Ok((VerifiedRedirect { uri: uri.to_string(), mode, state }, err))
+    Ok((
+        VerifiedRedirect {
+            uri: uri.to_string(),
+            mode,
+            state,
+        },
+        err,
+    ))
 }
 
 #[cfg(test)]
@@ -69,7 +89,10 @@ mod tests {
             display_name: "App".into(),
             client_type: ClientType::Public,
             auth_method: AuthMethod::None,
-            redirect_uris: vec!["https://app.example/cb".into(), "http://127.0.0.1:8000/cb?x=1".into()],
+            redirect_uris: vec![
+                "https://app.example/cb".into(),
+                "http://127.0.0.1:8000/cb?x=1".into(),
+            ],
             post_logout_redirect_uris: vec![],
             grant_types: vec![],
             backchannel_logout_uri: None,
@@ -83,7 +106,11 @@ mod tests {
         if let Some(u) = uri {
             pairs.push(("redirect_uri".to_string(), u.to_string()));
         }
-        assert_eq!(check_redirect_uri(&client(), &RawParams::new(pairs)).is_ok(), ok, "{uri:?}");
+        assert_eq!(
+            check_redirect_uri(&client(), &RawParams::new(pairs)).is_ok(),
+            ok,
+            "{uri:?}"
+        );
     }
 
     #[test]

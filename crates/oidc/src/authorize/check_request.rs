@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// RFC 6749 §3.1: no parameter may be sent twice.
 pub fn reject_repeated_params(raw: &RawParams) -> Result<(), OAuthError> {
     match raw.first_repeated() {
-        Some(name) => Err(OAuthError::invalid_request(format!("The parameter {name} is repeated."))),
+        Some(name) => Err(OAuthError::invalid_request(format!(
+            "The parameter {name} is repeated."
+        ))),
         None => Ok(()),
     }
 }
@@ -18,10 +20,16 @@ pub fn reject_repeated_params(raw: &RawParams) -> Result<(), OAuthError> {
 /// OIDC Core §6: request objects are not supported here (discovery says so).
 pub fn reject_request_objects(raw: &RawParams) -> Result<(), OAuthError> {
     if raw.get("request").is_some() {
-        return Err(OAuthError::new("request_not_supported", "Request objects are not supported."));
+        return Err(OAuthError::new(
+            "request_not_supported",
+            "Request objects are not supported.",
+        ));
     }
     if raw.get("request_uri").is_some() {
-        return Err(OAuthError::new("request_uri_not_supported", "request_uri is not supported."));
+        return Err(OAuthError::new(
+            "request_uri_not_supported",
+            "request_uri is not supported.",
+        ));
     }
     Ok(())
 }
@@ -31,8 +39,13 @@ pub fn check_response_type(raw: &RawParams, client: &Client) -> Result<(), OAuth
     match raw.get("response_type") {
         None => Err(OAuthError::invalid_request("response_type is required.")),
         Some("code") if client.allows_grant(GRANT_AUTHORIZATION_CODE) => Ok(()),
-        Some("code") => Err(OAuthError::unauthorized_client("This application may not use the authorization code flow.")),
-        Some(_) => Err(OAuthError::new("unsupported_response_type", "Only response_type=code is supported.")),
+        Some("code") => Err(OAuthError::unauthorized_client(
+            "This application may not use the authorization code flow.",
+        )),
+        Some(_) => Err(OAuthError::new(
+            "unsupported_response_type",
+            "Only response_type=code is supported.",
+        )),
     }
 }
 
@@ -63,17 +76,28 @@ pub struct Prompt {
 /// `prompt` values are known; `none` stands alone.
 pub fn check_prompt(raw: &RawParams) -> Result<Prompt, OAuthError> {
     let mut p = Prompt::default();
-    for v in raw.get("prompt").unwrap_or_default().split(' ').filter(|s| !s.is_empty()) {
+    for v in raw
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+    {
         match v {
             "none" => p.none = true,
             "login" => p.login = true,
             "consent" => p.consent = true,
             "select_account" => p.select_account = true,
-            _ => return Err(OAuthError::invalid_request(format!("Unsupported prompt value {v}."))),
+            _ => {
+                return Err(OAuthError::invalid_request(format!(
+                    "Unsupported prompt value {v}."
+                )));
+            }
         }
     }
     if p.none && (p.login || p.consent || p.select_account) {
-        return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values."));
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values.",
+        ));
     }
     Ok(p)
 }
@@ -84,15 +108,23 @@ pub fn check_max_age(raw: &RawParams) -> Result<Option<i64>, OAuthError> {
         None => Ok(None),
         Some(v) => match v.parse::<i64>() {
             Ok(n) if n >= 0 => Ok(Some(n)),
-            _ => Err(OAuthError::invalid_request("max_age must be a non-negative integer.")),
+            _ => Err(OAuthError::invalid_request(
+                "max_age must be a non-negative integer.",
+            )),
         },
     }
 }
 
 /// OIDC Core §5.5: `claims` is a JSON object whose members are `id_token` / `userinfo` objects.
 pub fn check_claims(raw: &RawParams) -> Result<Option<serde_json::Value>, OAuthError> {
-    let Some(text) = raw.get("claims") else { return Ok(None) };
-    let bad = || OAuthError::invalid_request("claims must be a JSON object with id_token and/or userinfo objects.");
+    let Some(text) = raw.get("claims") else {
+        return Ok(None);
+    };
+    let bad = || {
+        OAuthError::invalid_request(
+            "claims must be a JSON object with id_token and/or userinfo objects.",
+        )
+    };
     let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
     let obj = v.as_object().ok_or_else(bad)?;
     for (k, member) in obj {
@@ -108,14 +140,30 @@ mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawParams {
-        RawParams::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        RawParams::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn scope_requires_openid_and_drops_unknown() {
-        assert_eq!(check_scope(&raw(&[("scope", "openid email bogus")])).ok(), Some(vec!["openid".to_string(), "email".to_string()]));
-        assert_eq!(check_scope(&raw(&[("scope", "email")])).err().map(|e| e.code), Some("invalid_scope"));
-        assert_eq!(check_scope(&raw(&[])).err().map(|e| e.code), Some("invalid_scope"));
+        assert_eq!(
+            check_scope(&raw(&[("scope", "openid email bogus")])).ok(),
+            Some(vec!["openid".to_string(), "email".to_string()])
+        );
+        assert_eq!(
+            check_scope(&raw(&[("scope", "email")]))
+                .err()
+                .map(|e| e.code),
+            Some("invalid_scope")
+        );
+        assert_eq!(
+            check_scope(&raw(&[])).err().map(|e| e.code),
+            Some("invalid_scope")
+        );
     }
 
     #[test]
@@ -123,7 +171,12 @@ mod tests {
         assert!(check_prompt(&raw(&[("prompt", "login consent")])).is_ok());
         assert!(check_prompt(&raw(&[("prompt", "none login")])).is_err());
         assert!(check_prompt(&raw(&[("prompt", "bogus")])).is_err());
-        assert_eq!(check_prompt(&raw(&[("prompt", "none")])).ok().map(|p| p.none), Some(true));
+        assert_eq!(
+            check_prompt(&raw(&[("prompt", "none")]))
+                .ok()
+                .map(|p| p.none),
+            Some(true)
+        );
     }
 
     #[test]

@@ -8,9 +8,14 @@ use crate::model::Client;
 
 pub async fn load_client(p: &Provider, raw: &RawParams) -> Result<Client, PageError> {
     if raw.is_repeated("client_id") {
-        return Err(PageError::new("invalid_client", "The request repeats client_id."));
+        return Err(PageError::new(
+            "invalid_client",
+            "The request repeats client_id.",
+        ));
     }
-    let id = raw.get("client_id").ok_or_else(|| PageError::new("invalid_client", "The request has no client_id."))?;
+    let id = raw
+        .get("client_id")
+        .ok_or_else(|| PageError::new("invalid_client", "The request has no client_id."))?;
     p.store
         .find_client(id)
         .await?

@@ -69,11 +69,17 @@ pub enum AuthorizeOutcome {
     /// Show an error page; never redirect.
     Page(PageError),
     /// Resume finished: answer the client and set this new session cookie.
-    RespondWithSession { response: AuthorizationResponse, session_token: String },
+    RespondWithSession {
+        response: AuthorizationResponse,
+        session_token: String,
+    },
 }
 
 impl Provider {
-    async fn validate(&self, raw: &RawParams) -> Result<Result<AuthRequest, (VerifiedRedirect, OAuthError)>, PageError> {
+    async fn validate(
+        &self,
+        raw: &RawParams,
+    ) -> Result<Result<AuthRequest, (VerifiedRedirect, OAuthError)>, PageError> {
         let client = load_client(self, raw).await?;
         let (redirect, mode_error) = check_redirect_uri(&client, raw)?;
         if let Some(e) = mode_error {
@@ -110,10 +116,19 @@ impl Provider {
     }
 
     /// The browser's current session, if its cookie names a live one.
-    pub async fn current_session(&self, session_token: Option<&str>) -> Result<Option<Session>, PageError> {
-        let Some(token) = session_token else { return Ok(None) };
+    pub async fn current_session(
+        &self,
+        session_token: Option<&str>,
+    ) -> Result<Option<Session>, PageError> {
+        let Some(token) = session_token else {
+            return Ok(None);
+        };
         let hash = self.hasher.hash("session", token);
-        Ok(self.store.find_session(&hash).await?.filter(|s| s.expires_at > self.clock.now()))
+        Ok(self
+            .store
+            .find_session(&hash)
+            .await?
+            .filter(|s| s.expires_at > self.clock.now()))
     }
 
     /// GET or POST `/authorize`.
@@ -124,18 +139,29 @@ impl Provider {
         }
     }
 
-    async fn authorize_inner(&self, raw: RawParams, session_token: Option<&str>) -> Result<AuthorizeOutcome, PageError> {
+    async fn authorize_inner(
+        &self,
+        raw: RawParams,
+        session_token: Option<&str>,
+    ) -> Result<AuthorizeOutcome, PageError> {
         let issuer = self.config.issuer.clone();
         let req = match self.validate(&raw).await? {
             Ok(req) => req,
-            Err((redirect, e)) => return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(redirect, &e, &issuer))),
+            Err((redirect, e)) => {
+                return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(
+                    redirect, &e, &issuer,
+                )));
+            }
         };
         let now = self.clock.now();
-        let session = self.current_session(session_token).await?.map(|s| SessionRef {
-            id_hash: s.id_hash,
-            sid: s.sid,
-            auth: s.auth,
-        });
+        let session = self
+            .current_session(session_token)
+            .await?
+            .map(|s| SessionRef {
+                id_hash: s.id_hash,
+                sid: s.sid,
+                auth: s.auth,
+            });
         let browser_secret = random_token(32);
         let interaction = Interaction {
             id: random_token(16),
@@ -162,7 +188,10 @@ impl Provider {
             return Ok(AuthorizeOutcome::Respond(r));
         }
         self.store.create_interaction(&interaction).await?;
-        Ok(AuthorizeOutcome::Interact { id: interaction.id, browser_secret })
+        Ok(AuthorizeOutcome::Interact {
+            id: interaction.id,
+            browser_secret,
+        })
     }
 
     /// GET `/interaction/{id}/resume`: continue after the UI finished a step.
@@ -170,15 +199,29 @@ impl Provider {
         let result = async {
             let i = self.load_interaction(id, browser_secret).await?;
             if let Some((code, description)) = &i.error {
-                let e = OAuthError { code: error_code(code), description: description.clone(), debug: None };
+                let e = OAuthError {
+                    code: error_code(code),
+                    description: description.clone(),
+                    debug: None,
+                };
                 self.store.delete_interaction(&i.id).await?;
-                return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(i.request.redirect.clone(), &e, &self.config.issuer)));
+                return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(
+                    i.request.redirect.clone(),
+                    &e,
+                    &self.config.issuer,
+                )));
             }
             if self.next_step(&i).await?.is_some() {
-                return Ok(AuthorizeOutcome::Interact { id: i.id, browser_secret: browser_secret.unwrap_or_default().to_string() });
+                return Ok(AuthorizeOutcome::Interact {
+                    id: i.id,
+                    browser_secret: browser_secret.unwrap_or_default().to_string(),
+                });
             }
             if !self.store.delete_interaction(&i.id).await? {
-                return Err(PageError::new("interaction_expired", "This sign-in was already completed."));
+                return Err(PageError::new(
+                    "interaction_expired",
+                    "This sign-in was already completed.",
+                ));
             }
             self.answer(i).await
         }
@@ -211,15 +254,24 @@ impl Provider {
             (None, None) => return Err(PageError::internal()),
         };
         let code = self.issue_code(&i.request, &auth, &sid).await?;
-        let response = AuthorizationResponse::code(i.request.redirect.clone(), code, &self.config.issuer);
+        let response =
+            AuthorizationResponse::code(i.request.redirect.clone(), code, &self.config.issuer);
         Ok(match new_session {
-            Some(session_token) => AuthorizeOutcome::RespondWithSession { response, session_token },
+            Some(session_token) => AuthorizeOutcome::RespondWithSession {
+                response,
+                session_token,
+            },
             None => AuthorizeOutcome::Respond(response),
         })
     }
 
     /// Saves a new grant and its single-use code (RFC 6749 §4.1.2: short-lived, one use).
-    async fn issue_code(&self, req: &AuthRequest, auth: &Authentication, sid: &str) -> Result<String, PageError> {
+    async fn issue_code(
+        &self,
+        req: &AuthRequest,
+        auth: &Authentication,
+        sid: &str,
+    ) -> Result<String, PageError> {
         let now = self.clock.now();
         let grant = Grant {
             id: Uuid::now_v7(),

@@ -14,7 +14,10 @@ impl RawParams {
 
     /// The value of `name`; empty values count as absent (OIDC Core §3.1.2.1 form serialization).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `name` was sent more than once (RFC 6749 §3.1: parameters MUST NOT repeat).
@@ -24,7 +27,10 @@ impl RawParams {
 
     /// The first repeated parameter name, if any.
     pub fn first_repeated(&self) -> Option<&str> {
-        self.pairs.iter().map(|(k, _)| k.as_str()).find(|k| self.is_repeated(k))
+        self.pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .find(|k| self.is_repeated(k))
     }
 }
 
@@ -34,7 +40,11 @@ mod tests {
 
     #[test]
     fn empty_values_are_absent_and_repeats_are_seen() {
-        let p = RawParams::new(vec![("a".into(), "".into()), ("b".into(), "1".into()), ("b".into(), "2".into())]);
+        let p = RawParams::new(vec![
+            ("a".into(), "".into()),
+            ("b".into(), "1".into()),
+            ("b".into(), "2".into()),
+        ]);
         assert_eq!(p.get("a"), None);
         assert_eq!(p.get("b"), Some("1"));
         assert!(p.is_repeated("b"));

@@ -19,7 +19,10 @@ impl AuthorizationResponse {
         if let Some(d) = &err.debug {
             tracing::info!(error = err.code, debug = %d, "authorization request refused");
         }
-        let params = vec![("error".into(), err.code.to_string()), ("error_description".into(), err.description.clone())];
+        let params = vec![
+            ("error".into(), err.code.to_string()),
+            ("error_description".into(), err.description.clone()),
+        ];
         Self::build(redirect, params, issuer)
     }
 

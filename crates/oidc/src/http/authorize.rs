@@ -14,7 +14,13 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use cookie::time::Duration;
 
 /// A cookie with Portico's attributes: HttpOnly, SameSite=Lax, Secure on https.
-pub fn portico_cookie(name: &'static str, value: String, path: String, max_age_secs: i64, secure: bool) -> Cookie<'static> {
+pub fn portico_cookie(
+    name: &'static str,
+    value: String,
+    path: String,
+    max_age_secs: i64,
+    secure: bool,
+) -> Cookie<'static> {
     Cookie::build((name, value))
         .path(path)
         .http_only(true)
@@ -24,37 +30,67 @@ pub fn portico_cookie(name: &'static str, value: String, path: String, max_age_s
         .build()
 }
 
-fn outcome_response(s: &OidcState, jar: CookieJar, headers: &HeaderMap, outcome: AuthorizeOutcome) -> Response {
+fn outcome_response(
+    s: &OidcState,
+    jar: CookieJar,
+    headers: &HeaderMap,
+    outcome: AuthorizeOutcome,
+) -> Response {
     let cfg = &s.provider.config;
     let secure = cfg.secure_cookies();
     let answer = |jar: CookieJar, resp: crate::authorize::AuthorizationResponse| match resp.mode() {
         ResponseMode::Query => (jar, Redirect::to(&resp.query_url())).into_response(),
-        ResponseMode::FormPost => (jar, s.pages.form_post(resp.redirect.uri(), &resp.params)).into_response(),
+        ResponseMode::FormPost => {
+            (jar, s.pages.form_post(resp.redirect.uri(), &resp.params)).into_response()
+        }
     };
     match outcome {
         AuthorizeOutcome::Respond(resp) => answer(jar, resp),
-        AuthorizeOutcome::RespondWithSession { response, session_token } => {
+        AuthorizeOutcome::RespondWithSession {
+            response,
+            session_token,
+        } => {
             let ttl = cfg.session_ttl.num_seconds();
-            let jar = jar.add(portico_cookie(SESSION_COOKIE, session_token, "/".into(), ttl, secure));
+            let jar = jar.add(portico_cookie(
+                SESSION_COOKIE,
+                session_token,
+                "/".into(),
+                ttl,
+                secure,
+            ));
             answer(jar, response)
         }
         AuthorizeOutcome::Interact { id, browser_secret } => {
             let path = format!("/interaction/{id}");
             let ttl = cfg.interaction_ttl.num_seconds();
-            let jar = jar.add(portico_cookie(INTERACTION_COOKIE, browser_secret, path.clone(), ttl, secure));
+            let jar = jar.add(portico_cookie(
+                INTERACTION_COOKIE,
+                browser_secret,
+                path.clone(),
+                ttl,
+                secure,
+            ));
             (jar, Redirect::to(&path)).into_response()
         }
         AuthorizeOutcome::Page(err) => s.pages.error(&err, &request_id(headers)),
     }
 }
 
-async fn run(s: OidcState, jar: CookieJar, headers: HeaderMap, pairs: Result<Vec<(String, String)>, PageError>) -> Response {
+async fn run(
+    s: OidcState,
+    jar: CookieJar,
+    headers: HeaderMap,
+    pairs: Result<Vec<(String, String)>, PageError>,
+) -> Response {
     let pairs = match pairs {
         Ok(p) => p,
         Err(e) => return s.pages.error(&e, &request_id(&headers)),
     };
     let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
-    let outcome = s.provider.authorize(RawParams::new(pairs), session.as_deref()).await;
+    let outcome = s
+        .provider
+        .authorize(RawParams::new(pairs), session.as_deref())
+        .await;
     outcome_response(&s, jar, &headers, outcome)
 }
 
@@ -62,20 +98,39 @@ fn malformed() -> PageError {
     PageError::new("invalid_request", "The sign-in request is malformed.")
 }
 
-pub async fn authorize_get(State(s): State<OidcState>, jar: CookieJar, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let pairs = serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
+pub async fn authorize_get(
+    State(s): State<OidcState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let pairs =
+        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
     run(s, jar, headers, pairs).await
 }
 
-pub async fn authorize_post(State(s): State<OidcState>, jar: CookieJar, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn authorize_post(
+    State(s): State<OidcState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = super::parse_form(&headers, &body).map_err(|_| malformed());
     run(s, jar, headers, pairs).await
 }
 
-pub async fn resume_get(State(s): State<OidcState>, jar: CookieJar, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn resume_get(
+    State(s): State<OidcState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let secret = jar.get(INTERACTION_COOKIE).map(|c| c.value().to_string());
     let outcome = s.provider.resume(&id, secret.as_deref()).await;
-    let done = !matches!(outcome, AuthorizeOutcome::Interact { .. } | AuthorizeOutcome::Page(_));
+    let done = !matches!(
+        outcome,
+        AuthorizeOutcome::Interact { .. } | AuthorizeOutcome::Page(_)
+    );
     let jar = if done {
         jar.remove(Cookie::build(INTERACTION_COOKIE).path(format!("/interaction/{id}")))
     } else {

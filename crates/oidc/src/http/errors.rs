@@ -12,9 +12,17 @@ impl IntoResponse for OAuthError {
             tracing::info!(error = self.code, debug = %d, "oauth error");
         }
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut resp = (status, no_store(), axum::Json(json!({"error": self.code, "error_description": self.description}))).into_response();
+        let mut resp = (
+            status,
+            no_store(),
+            axum::Json(json!({"error": self.code, "error_description": self.description})),
+        )
+            .into_response();
         if self.code == "invalid_client" {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"portico\""));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"portico\""),
+            );
         }
         resp
     }
@@ -23,8 +31,16 @@ impl IntoResponse for OAuthError {
 /// An error for a bearer-protected resource (RFC 6750 §3).
 pub fn bearer_error(e: OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let value = format!("Bearer error=\"{}\", error_description=\"{}\"", e.code, e.description.replace('"', "'"));
-    let mut resp = (status, axum::Json(json!({"error": e.code, "error_description": e.description}))).into_response();
+    let value = format!(
+        "Bearer error=\"{}\", error_description=\"{}\"",
+        e.code,
+        e.description.replace('"', "'")
+    );
+    let mut resp = (
+        status,
+        axum::Json(json!({"error": e.code, "error_description": e.description})),
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
@@ -33,25 +49,44 @@ pub fn bearer_error(e: OAuthError) -> Response {
 
 /// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
 pub fn no_store() -> [(header::HeaderName, &'static str); 2] {
-    [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")]
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ]
 }
 
 /// Parses an `application/x-www-form-urlencoded` body; anything else is `invalid_request`.
 pub fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request("The body must be application/x-www-form-urlencoded."));
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !ct
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::invalid_request(
+            "The body must be application/x-www-form-urlencoded.",
+        ));
     }
-    serde_urlencoded::from_bytes(body).map_err(|_| OAuthError::invalid_request("The form body is malformed."))
+    serde_urlencoded::from_bytes(body)
+        .map_err(|_| OAuthError::invalid_request("The form body is malformed."))
 }
 
 /// The bearer token of the `Authorization` header, if the header uses that scheme.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 pub fn request_id(headers: &HeaderMap) -> String {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string()
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string()
 }

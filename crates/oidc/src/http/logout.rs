@@ -13,7 +13,13 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use subtle::ConstantTimeEq;
 
-async fn run(s: OidcState, jar: CookieJar, headers: HeaderMap, pairs: Result<Vec<(String, String)>, PageError>, confirmed: bool) -> Response {
+async fn run(
+    s: OidcState,
+    jar: CookieJar,
+    headers: HeaderMap,
+    pairs: Result<Vec<(String, String)>, PageError>,
+    confirmed: bool,
+) -> Response {
     let rid = request_id(&headers);
     let pairs = match pairs {
         Ok(p) => p,
@@ -21,18 +27,40 @@ async fn run(s: OidcState, jar: CookieJar, headers: HeaderMap, pairs: Result<Vec
     };
     let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     if confirmed {
-        let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
-        let expected = session.as_deref().map(|t| s.provider.logout_csrf(t)).unwrap_or_default();
+        let csrf = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        let expected = session
+            .as_deref()
+            .map(|t| s.provider.logout_csrf(t))
+            .unwrap_or_default();
         if !bool::from(csrf.as_bytes().ct_eq(expected.as_bytes())) || expected.is_empty() {
-            return s.pages.error(&PageError::new("invalid_csrf", "This form has expired. Please try again.").with_status(403), &rid);
+            return s.pages.error(
+                &PageError::new("invalid_csrf", "This form has expired. Please try again.")
+                    .with_status(403),
+                &rid,
+            );
         }
     }
     let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
-    match s.provider.logout(RawParams::new(pairs), session.as_deref(), confirmed).await {
+    match s
+        .provider
+        .logout(RawParams::new(pairs), session.as_deref(), confirmed)
+        .await
+    {
         Err(e) => s.pages.error(&e, &rid),
-        Ok(LogoutOutcome::Confirm { client_name, hidden }) => {
-            let csrf = session.as_deref().map(|t| s.provider.logout_csrf(t)).unwrap_or_default();
-            s.pages.logout_confirm(client_name.as_deref(), &hidden, &csrf)
+        Ok(LogoutOutcome::Confirm {
+            client_name,
+            hidden,
+        }) => {
+            let csrf = session
+                .as_deref()
+                .map(|t| s.provider.logout_csrf(t))
+                .unwrap_or_default();
+            s.pages
+                .logout_confirm(client_name.as_deref(), &hidden, &csrf)
         }
         Ok(LogoutOutcome::Done { redirect }) => {
             let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
@@ -48,17 +76,33 @@ fn malformed() -> PageError {
     PageError::new("invalid_request", "The sign-out request is malformed.")
 }
 
-pub async fn logout_get(State(s): State<OidcState>, jar: CookieJar, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let pairs = serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
+pub async fn logout_get(
+    State(s): State<OidcState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let pairs =
+        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
     run(s, jar, headers, pairs, false).await
 }
 
-pub async fn logout_post(State(s): State<OidcState>, jar: CookieJar, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn logout_post(
+    State(s): State<OidcState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = parse_form(&headers, &body).map_err(|_| malformed());
     run(s, jar, headers, pairs, false).await
 }
 
-pub async fn logout_confirm_post(State(s): State<OidcState>, jar: CookieJar, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn logout_confirm_post(
+    State(s): State<OidcState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = parse_form(&headers, &body).map_err(|_| malformed());
     run(s, jar, headers, pairs, true).await
 }

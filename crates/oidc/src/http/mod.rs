@@ -26,7 +26,12 @@ pub trait Pages: Send + Sync {
     /// OAuth 2.0 Form Post Response Mode: an auto-submitting form to the client.
     fn form_post(&self, action: &str, params: &[(String, String)]) -> Response;
     /// "Sign out of Portico?" with a form posting `hidden` (+ `csrf`) to `/logout/confirm`.
-    fn logout_confirm(&self, client_name: Option<&str>, hidden: &[(String, String)], csrf: &str) -> Response;
+    fn logout_confirm(
+        &self,
+        client_name: Option<&str>,
+        hidden: &[(String, String)],
+        csrf: &str,
+    ) -> Response;
     /// "You are signed out."
     fn logged_out(&self) -> Response;
 }
@@ -39,14 +44,23 @@ pub struct OidcState {
 
 pub fn router(state: OidcState) -> Router {
     Router::new()
-        .route("/.well-known/openid-configuration", get(discovery::discovery_get))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::discovery_get),
+        )
         .route("/jwks", get(discovery::jwks_get))
-        .route("/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
         .route("/interaction/{id}/resume", get(authorize::resume_get))
         .route("/token", post(token::token_post))
         .route("/introspect", post(token::introspect_post))
         .route("/revoke", post(token::revoke_post))
-        .route("/userinfo", get(userinfo::userinfo_get).post(userinfo::userinfo_post))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
+        )
         .route("/logout", get(logout::logout_get).post(logout::logout_post))
         .route("/logout/confirm", post(logout::logout_confirm_post))
         .with_state(state)

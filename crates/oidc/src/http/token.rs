@@ -15,11 +15,16 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => parse_basic(v),
-        Some(Err(_)) => Err(OAuthError::invalid_client("Malformed Authorization header.")),
+        Some(Err(_)) => Err(OAuthError::invalid_client(
+            "Malformed Authorization header.",
+        )),
     }
 }
 
-fn form(headers: &HeaderMap, body: &[u8]) -> Result<(TokenForm, Option<(String, String)>), OAuthError> {
+fn form(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(TokenForm, Option<(String, String)>), OAuthError> {
     let form = TokenForm::new(parse_form(headers, body)?);
     form.reject_repeated()?;
     Ok((form, basic(headers)?))
@@ -37,17 +42,30 @@ pub async fn token_post(State(s): State<OidcState>, headers: HeaderMap, body: By
     }
 }
 
-async fn authed(s: &OidcState, headers: &HeaderMap, body: &[u8]) -> Result<(TokenForm, Client), OAuthError> {
+async fn authed(
+    s: &OidcState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(TokenForm, Client), OAuthError> {
     let (form, basic) = form(headers, body)?;
-    let client = s.provider.authenticate_client(&form.credentials(basic)).await?;
+    let client = s
+        .provider
+        .authenticate_client(&form.credentials(basic))
+        .await?;
     if client.secret_hash.is_none() {
-        return Err(OAuthError::invalid_client("Only confidential clients may use this endpoint."));
+        return Err(OAuthError::invalid_client(
+            "Only confidential clients may use this endpoint.",
+        ));
     }
     Ok((form, client))
 }
 
 /// RFC 7662 §2.
-pub async fn introspect_post(State(s): State<OidcState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn introspect_post(
+    State(s): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = async {
         let (form, client) = authed(&s, &headers, &body).await?;
         let token = form.require("token")?;
@@ -65,7 +83,9 @@ pub async fn revoke_post(State(s): State<OidcState>, headers: HeaderMap, body: B
     let result = async {
         let (form, client) = authed(&s, &headers, &body).await?;
         let token = form.require("token")?;
-        s.provider.revoke(&client, token, form.get("token_type_hint")).await
+        s.provider
+            .revoke(&client, token, form.get("token_type_hint"))
+            .await
     }
     .await;
     match result {

@@ -22,12 +22,18 @@ fn missing() -> OAuthError {
 }
 
 pub async fn userinfo_get(State(s): State<OidcState>, headers: HeaderMap) -> Response {
-    let token = bearer_token(&headers).map(str::to_string).ok_or_else(missing);
+    let token = bearer_token(&headers)
+        .map(str::to_string)
+        .ok_or_else(missing);
     answer(&s, token).await
 }
 
 /// RFC 6750 §2.1 (header) or §2.2 (form body), never both.
-pub async fn userinfo_post(State(s): State<OidcState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn userinfo_post(
+    State(s): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let header = bearer_token(&headers).map(str::to_string);
     let token = if body.is_empty() {
         header.ok_or_else(missing)
@@ -35,9 +41,14 @@ pub async fn userinfo_post(State(s): State<OidcState>, headers: HeaderMap, body:
         match parse_form(&headers, &body) {
             Err(e) => Err(e),
             Ok(pairs) => {
-                let in_body = pairs.into_iter().find(|(k, _)| k == "access_token").map(|(_, v)| v);
+                let in_body = pairs
+                    .into_iter()
+                    .find(|(k, _)| k == "access_token")
+                    .map(|(_, v)| v);
                 match (header, in_body) {
-                    (Some(_), Some(_)) => Err(OAuthError::invalid_request("Send the access token once.")),
+                    (Some(_), Some(_)) => {
+                        Err(OAuthError::invalid_request("Send the access token once."))
+                    }
                     (Some(h), None) => Ok(h),
                     (None, Some(b)) => Ok(b),
                     (None, None) => Err(missing()),

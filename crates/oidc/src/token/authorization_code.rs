@@ -18,14 +18,21 @@ use subtle::ConstantTimeEq;
 
 /// RFC 7636 §4.1: 43–128 characters of [A-Z] [a-z] [0-9] - . _ ~
 fn is_valid_verifier(v: &str) -> bool {
-    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) == challenge.
-pub fn check_pkce_verifier(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+pub fn check_pkce_verifier(
+    challenge: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<(), OAuthError> {
     match (challenge, verifier) {
         (None, None) => Ok(()),
-        (None, Some(_)) => Err(OAuthError::invalid_grant("code_verifier sent, but the authorization request had no code_challenge.")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent, but the authorization request had no code_challenge.",
+        )),
         (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is required.")),
         (Some(c), Some(v)) => {
             if !is_valid_verifier(v) {
@@ -35,38 +42,58 @@ pub fn check_pkce_verifier(challenge: Option<&str>, verifier: Option<&str>) -> R
             if bool::from(computed.as_bytes().ct_eq(c.as_bytes())) {
                 Ok(())
             } else {
-                Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge."))
+                Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge.",
+                ))
             }
         }
     }
 }
 
 impl Provider {
-    pub(crate) async fn grant_authorization_code(&self, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn grant_authorization_code(
+        &self,
+        client: &Client,
+        form: &TokenForm,
+    ) -> Result<TokenResponse, OAuthError> {
         if !client.allows_grant(GRANT_AUTHORIZATION_CODE) {
-            return Err(OAuthError::unauthorized_client("This application may not use the authorization_code grant."));
+            return Err(OAuthError::unauthorized_client(
+                "This application may not use the authorization_code grant.",
+            ));
         }
         let code = form.require("code")?;
         let redirect_uri = form.require("redirect_uri")?;
         let now = self.clock.now();
         let hash = self.hasher.hash("code", code);
         let c = match self.store.consume_code(&hash, now).await? {
-            CodeRedemption::NotFound => return Err(OAuthError::invalid_grant("The authorization code is invalid.")),
+            CodeRedemption::NotFound => {
+                return Err(OAuthError::invalid_grant(
+                    "The authorization code is invalid.",
+                ));
+            }
             CodeRedemption::AlreadyUsed(c) => {
                 self.store.revoke_grant(c.grant_id, now).await?;
                 tracing::warn!(client_id = %c.client_id, grant = %c.grant_id, "authorization code replayed; grant revoked");
-                return Err(OAuthError::invalid_grant("The authorization code was already used."));
+                return Err(OAuthError::invalid_grant(
+                    "The authorization code was already used.",
+                ));
             }
             CodeRedemption::Redeemed(c) => c,
         };
         if c.client_id != client.client_id {
-            return Err(OAuthError::invalid_grant("The authorization code was issued to another client."));
+            return Err(OAuthError::invalid_grant(
+                "The authorization code was issued to another client.",
+            ));
         }
         if c.expires_at <= now {
-            return Err(OAuthError::invalid_grant("The authorization code has expired."));
+            return Err(OAuthError::invalid_grant(
+                "The authorization code has expired.",
+            ));
         }
         if c.redirect_uri != redirect_uri {
-            return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request."));
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the authorization request.",
+            ));
         }
         check_pkce_verifier(c.code_challenge.as_deref(), form.get("code_verifier"))?;
         // The grant is not checked for revocation here: only a concurrent replay of
@@ -105,7 +132,10 @@ mod tests {
         assert!(check_pkce_verifier(None, None).is_ok());
         assert!(check_pkce_verifier(Some(c), None).is_err());
         assert!(check_pkce_verifier(None, Some(v)).is_err(), "downgrade");
-        assert!(check_pkce_verifier(Some(c), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX")).is_err());
+        assert!(
+            check_pkce_verifier(Some(c), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX"))
+                .is_err()
+        );
         assert!(check_pkce_verifier(Some(c), Some("short")).is_err());
     }
 }

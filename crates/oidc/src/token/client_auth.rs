@@ -29,30 +29,45 @@ fn url_decode(s: &str) -> Option<String> {
 
 /// Parses an `Authorization` header value; a malformed Basic header is `invalid_client`.
 pub fn parse_basic(header: &str) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(encoded) = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic ")) else {
+    let Some(encoded) = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))
+    else {
         return Ok(None);
     };
     let bad = || OAuthError::invalid_client("Malformed Basic credentials.");
     let raw = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
-    Ok(Some((url_decode(id).ok_or_else(bad)?, url_decode(secret).ok_or_else(bad)?)))
+    Ok(Some((
+        url_decode(id).ok_or_else(bad)?,
+        url_decode(secret).ok_or_else(bad)?,
+    )))
 }
 
 impl Provider {
-    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<Client, OAuthError> {
+    pub async fn authenticate_client(
+        &self,
+        creds: &ClientCredentials,
+    ) -> Result<Client, OAuthError> {
         let failed = || OAuthError::invalid_client("Client authentication failed.");
         if creds.has_assertion {
-            return Err(OAuthError::invalid_client("client_assertion is not supported for this client."));
+            return Err(OAuthError::invalid_client(
+                "client_assertion is not supported for this client.",
+            ));
         }
         let methods = [creds.basic.is_some(), creds.form_client_secret.is_some()];
         if methods.iter().filter(|m| **m).count() > 1 {
-            return Err(OAuthError::invalid_request("Use exactly one client authentication method."));
+            return Err(OAuthError::invalid_request(
+                "Use exactly one client authentication method.",
+            ));
         }
         let (method, client_id, secret) = match (&creds.basic, &creds.form_client_secret) {
             (Some((id, s)), _) => {
                 if creds.form_client_id.as_ref().is_some_and(|f| f != id) {
-                    return Err(OAuthError::invalid_request("client_id in the body differs from the Basic credentials."));
+                    return Err(OAuthError::invalid_request(
+                        "client_id in the body differs from the Basic credentials.",
+                    ));
                 }
                 (AuthMethod::ClientSecretBasic, id.clone(), Some(s.clone()))
             }
@@ -61,16 +76,28 @@ impl Provider {
                 (AuthMethod::ClientSecretPost, id, Some(s.clone()))
             }
             (None, None) => {
-                let id = creds.form_client_id.clone().ok_or_else(|| OAuthError::invalid_client("Client authentication is required."))?;
+                let id = creds.form_client_id.clone().ok_or_else(|| {
+                    OAuthError::invalid_client("Client authentication is required.")
+                })?;
                 (AuthMethod::None, id, None)
             }
         };
-        let client = self.store.find_client(&client_id).await?.ok_or_else(|| failed().with_debug("unknown client"))?;
+        let client = self
+            .store
+            .find_client(&client_id)
+            .await?
+            .ok_or_else(|| failed().with_debug("unknown client"))?;
         if client.auth_method != method {
-            return Err(failed().with_debug(format!("registered {:?}, used {:?}", client.auth_method, method)));
+            return Err(failed().with_debug(format!(
+                "registered {:?}, used {:?}",
+                client.auth_method, method
+            )));
         }
         if let Some(secret) = secret {
-            let ok = client.secret_hash.as_deref().is_some_and(|h| self.hasher.verify("client_secret", &secret, h));
+            let ok = client
+                .secret_hash
+                .as_deref()
+                .is_some_and(|h| self.hasher.verify("client_secret", &secret, h));
             if !ok {
                 return Err(failed().with_debug("wrong secret"));
             }
@@ -86,7 +113,10 @@ mod tests {
     #[test]
     fn basic_credentials_are_url_decoded() {
         let h = format!("Basic {}", STANDARD.encode("my%3Aclient:s%2Bc%26ret"));
-        assert_eq!(parse_basic(&h).ok().flatten(), Some(("my:client".into(), "s+c&ret".into())));
+        assert_eq!(
+            parse_basic(&h).ok().flatten(),
+            Some(("my:client".into(), "s+c&ret".into()))
+        );
         assert!(parse_basic("Basic !!!").is_err());
         assert!(parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))).is_err());
         assert_eq!(parse_basic("Bearer x").ok().flatten(), None);

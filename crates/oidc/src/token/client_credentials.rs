@@ -15,16 +15,30 @@ use serde_json::{Map, json};
 use uuid::Uuid;
 
 impl Provider {
-    pub(crate) async fn grant_client_credentials(&self, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
-        if client.client_type != ClientType::Confidential || !client.allows_grant(GRANT_CLIENT_CREDENTIALS) {
-            return Err(OAuthError::unauthorized_client("This application may not use the client_credentials grant."));
+    pub(crate) async fn grant_client_credentials(
+        &self,
+        client: &Client,
+        form: &TokenForm,
+    ) -> Result<TokenResponse, OAuthError> {
+        if client.client_type != ClientType::Confidential
+            || !client.allows_grant(GRANT_CLIENT_CREDENTIALS)
+        {
+            return Err(OAuthError::unauthorized_client(
+                "This application may not use the client_credentials grant.",
+            ));
         }
         let roles: Vec<String> = match form.get("scope") {
             None => client.permissions.clone(),
             Some(s) => {
-                let asked: Vec<String> = s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect();
+                let asked: Vec<String> = s
+                    .split(' ')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 if let Some(bad) = asked.iter().find(|a| !client.permissions.contains(a)) {
-                    return Err(OAuthError::invalid_scope(format!("The scope {bad} is not granted to this application.")));
+                    return Err(OAuthError::invalid_scope(format!(
+                        "The scope {bad} is not granted to this application."
+                    )));
                 }
                 asked
             }
@@ -45,7 +59,14 @@ impl Provider {
         self.store.create_grant(&grant).await?;
         let mut extra = Map::new();
         extra.insert("roles".into(), json!(roles));
-        self.issue_tokens(IssueParams { client, grant: &grant, account: None, nonce: None, with_refresh: false, extra })
-            .await
+        self.issue_tokens(IssueParams {
+            client,
+            grant: &grant,
+            account: None,
+            nonce: None,
+            with_refresh: false,
+            extra,
+        })
+        .await
     }
 }

@@ -35,10 +35,19 @@ pub struct IssueParams<'a> {
 }
 
 impl Provider {
-    pub(crate) async fn issue_tokens(&self, p: IssueParams<'_>) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn issue_tokens(
+        &self,
+        p: IssueParams<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
         let cfg = &self.config;
-        let scopes: Vec<String> = p.grant.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        let scopes: Vec<String> = p
+            .grant
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
         let jti = random_token(16);
         let exp = now + cfg.access_token_ttl;
         let sub = match p.account {
@@ -81,7 +90,12 @@ impl Provider {
                     id.insert("sid".into(), json!(sid));
                 }
                 id.insert("at_hash".into(), json!(at_hash(&access_token)));
-                id.extend(user_claims(account, &scopes, p.grant.claims.as_ref(), "id_token"));
+                id.extend(user_claims(
+                    account,
+                    &scopes,
+                    p.grant.claims.as_ref(),
+                    "id_token",
+                ));
                 Some(self.sign_jwt("JWT", id).await?)
             }
             _ => None,
@@ -110,7 +124,9 @@ impl Provider {
             expires_at: exp,
             revoked_at: None,
         };
-        self.store.save_tokens(&record, refresh.as_ref().map(|(_, r)| r)).await?;
+        self.store
+            .save_tokens(&record, refresh.as_ref().map(|(_, r)| r))
+            .await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -127,7 +143,9 @@ impl Provider {
             None => Ok(None),
             Some(uid) => match self.store.find_account(uid).await? {
                 Some(a) if a.enabled => Ok(Some(a)),
-                _ => Err(OAuthError::invalid_grant("The user of this grant can no longer sign in.")),
+                _ => Err(OAuthError::invalid_grant(
+                    "The user of this grant can no longer sign in.",
+                )),
             },
         }
     }

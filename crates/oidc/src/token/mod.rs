@@ -26,18 +26,24 @@ impl TokenForm {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("{name} is required.")))
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required.")))
     }
 
     /// RFC 6749 §3.2: parameters MUST NOT be included more than once.
     pub fn reject_repeated(&self) -> Result<(), OAuthError> {
         for (i, (k, _)) in self.pairs.iter().enumerate() {
             if self.pairs[i + 1..].iter().any(|(k2, _)| k2 == k) {
-                return Err(OAuthError::invalid_request(format!("The parameter {k} is repeated.")));
+                return Err(OAuthError::invalid_request(format!(
+                    "The parameter {k} is repeated."
+                )));
             }
         }
         Ok(())
@@ -49,14 +55,19 @@ impl TokenForm {
             basic,
             form_client_id: self.get("client_id").map(str::to_string),
             form_client_secret: self.get("client_secret").map(str::to_string),
-            has_assertion: self.get("client_assertion").is_some() || self.get("client_assertion_type").is_some(),
+            has_assertion: self.get("client_assertion").is_some()
+                || self.get("client_assertion_type").is_some(),
         }
     }
 }
 
 impl Provider {
     /// POST `/token`.
-    pub async fn token(&self, form: TokenForm, basic: Option<(String, String)>) -> Result<TokenResponse, OAuthError> {
+    pub async fn token(
+        &self,
+        form: TokenForm,
+        basic: Option<(String, String)>,
+    ) -> Result<TokenResponse, OAuthError> {
         form.reject_repeated()?;
         let grant_type = form.require("grant_type")?.to_string();
         let client = self.authenticate_client(&form.credentials(basic)).await?;
@@ -64,7 +75,10 @@ impl Provider {
             "authorization_code" => self.grant_authorization_code(&client, &form).await,
             "refresh_token" => self.grant_refresh_token(&client, &form).await,
             "client_credentials" => self.grant_client_credentials(&client, &form).await,
-            _ => Err(OAuthError::new("unsupported_grant_type", "This grant_type is not supported.")),
+            _ => Err(OAuthError::new(
+                "unsupported_grant_type",
+                "This grant_type is not supported.",
+            )),
         }
     }
 }

@@ -13,25 +13,37 @@ use crate::error::OAuthError;
 use crate::model::{Client, GRANT_REFRESH_TOKEN, RefreshUse};
 
 impl Provider {
-    pub(crate) async fn grant_refresh_token(&self, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn grant_refresh_token(
+        &self,
+        client: &Client,
+        form: &TokenForm,
+    ) -> Result<TokenResponse, OAuthError> {
         if !client.allows_grant(GRANT_REFRESH_TOKEN) {
-            return Err(OAuthError::unauthorized_client("This application may not use the refresh_token grant."));
+            return Err(OAuthError::unauthorized_client(
+                "This application may not use the refresh_token grant.",
+            ));
         }
         let token = form.require("refresh_token")?;
         let now = self.clock.now();
         let hash = self.hasher.hash("refresh", token);
         let r = match self.store.consume_refresh_token(&hash, now).await? {
-            RefreshUse::NotFound => return Err(OAuthError::invalid_grant("The refresh token is invalid.")),
+            RefreshUse::NotFound => {
+                return Err(OAuthError::invalid_grant("The refresh token is invalid."));
+            }
             RefreshUse::Reused(r) => {
                 self.store.revoke_grant(r.grant_id, now).await?;
                 tracing::warn!(client_id = %r.client_id, grant = %r.grant_id, "refresh token reused; family revoked");
-                return Err(OAuthError::invalid_grant("The refresh token was already used."));
+                return Err(OAuthError::invalid_grant(
+                    "The refresh token was already used.",
+                ));
             }
             RefreshUse::Rotated(r) => r,
         };
         if r.client_id != client.client_id {
             self.store.revoke_grant(r.grant_id, now).await?;
-            return Err(OAuthError::invalid_grant("The refresh token was issued to another client."));
+            return Err(OAuthError::invalid_grant(
+                "The refresh token was issued to another client.",
+            ));
         }
         if r.expires_at <= now {
             return Err(OAuthError::invalid_grant("The refresh token has expired."));
@@ -46,7 +58,9 @@ impl Provider {
             let granted: Vec<&str> = grant.scope.split(' ').collect();
             let narrowed: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
             if narrowed.iter().any(|s| !granted.contains(s)) {
-                return Err(OAuthError::invalid_scope("The requested scope exceeds the original grant."));
+                return Err(OAuthError::invalid_scope(
+                    "The requested scope exceeds the original grant.",
+                ));
             }
             grant.scope = narrowed.join(" ");
         }

@@ -31,7 +31,9 @@ fn map_err(e: ClientError) -> ApiError {
     match e {
         ClientError::Invalid(m) => ApiError::bad_request(m),
         ClientError::NotFound => ApiError::not_found(),
-        ClientError::Store(portico_oidc::store::StoreError::Conflict(m)) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+        ClientError::Store(portico_oidc::store::StoreError::Conflict(m)) => {
+            ApiError::new(StatusCode::CONFLICT, "conflict", m)
+        }
         ClientError::Store(e) => ApiError::internal(e),
     }
 }
@@ -40,9 +42,17 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::not_found())
 }
 
-pub async fn applications_post(State(app): State<App>, caller: Caller, Json(body): Json<NewClient>) -> Result<Response, ApiError> {
+pub async fn applications_post(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<NewClient>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let (client, secret) = app.provider.register_client(body, vec![]).await.map_err(map_err)?;
+    let (client, secret) = app
+        .provider
+        .register_client(body, vec![])
+        .await
+        .map_err(map_err)?;
     let mut v = to_json(&client);
     if let (Some(s), Value::Object(m)) = (secret, &mut v) {
         m.insert("clientSecret".into(), json!(s));
@@ -50,29 +60,65 @@ pub async fn applications_post(State(app): State<App>, caller: Caller, Json(body
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
 }
 
-pub async fn applications_get(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn applications_get(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let list = app.provider.store.list_clients().await.map_err(ApiError::internal)?;
+    let list = app
+        .provider
+        .store
+        .list_clients()
+        .await
+        .map_err(ApiError::internal)?;
     let value: Vec<Value> = list.iter().map(to_json).collect();
     Ok(axum::Json(json!({ "value": value })).into_response())
 }
 
-pub async fn application_get(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn application_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let c = app.provider.store.find_client_by_id(parse_id(&id)?).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+    let c = app
+        .provider
+        .store
+        .find_client_by_id(parse_id(&id)?)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
     Ok(axum::Json(to_json(&c)).into_response())
 }
 
-pub async fn application_patch(State(app): State<App>, caller: Caller, Path(id): Path<String>, Json(body): Json<ClientPatch>) -> Result<Response, ApiError> {
+pub async fn application_patch(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ClientPatch>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let c = app.provider.update_client(parse_id(&id)?, body).await.map_err(map_err)?;
+    let c = app
+        .provider
+        .update_client(parse_id(&id)?, body)
+        .await
+        .map_err(map_err)?;
     Ok(axum::Json(to_json(&c)).into_response())
 }
 
-pub async fn application_delete(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn application_delete(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let now = app.provider.clock.now();
-    let existed = app.provider.store.delete_client(parse_id(&id)?, now).await.map_err(ApiError::internal)?;
+    let existed = app
+        .provider
+        .store
+        .delete_client(parse_id(&id)?, now)
+        .await
+        .map_err(ApiError::internal)?;
     if !existed {
         return Err(ApiError::not_found());
     }

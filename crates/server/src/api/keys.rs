@@ -16,12 +16,24 @@ fn to_json(k: &SigningKey) -> Value {
 
 pub async fn keys_get(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let keys = app.provider.store.list_keys().await.map_err(ApiError::internal)?;
+    let keys = app
+        .provider
+        .store
+        .list_keys()
+        .await
+        .map_err(ApiError::internal)?;
     Ok(axum::Json(json!({"value": keys.iter().map(to_json).collect::<Vec<_>>()})).into_response())
 }
 
-pub async fn keys_rotate_post(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn keys_rotate_post(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let k = app.provider.rotate_keys().await.map_err(ApiError::internal)?;
+    let k = app
+        .provider
+        .rotate_keys()
+        .await
+        .map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, axum::Json(to_json(&k))).into_response())
 }

@@ -26,25 +26,44 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalidRequest", message)
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "notFound", "The resource does not exist.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "notFound",
+            "The resource does not exist.",
+        )
     }
     pub fn internal(e: impl std::fmt::Debug) -> Self {
         tracing::error!(error = ?e, "admin API failure");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internalError", "The server met an unexpected condition.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internalError",
+            "The server met an unexpected condition.",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, axum::Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+        let mut resp = (
+            self.status,
+            axum::Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"portico\""));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"portico\""),
+            );
         }
         resp
     }
@@ -60,7 +79,11 @@ impl Caller {
         if self.permissions.iter().any(|p| p == permission) {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("This call needs the {permission} permission.")))
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("This call needs the {permission} permission."),
+            ))
         }
     }
 }
@@ -70,13 +93,18 @@ impl FromRequestParts<App> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
-        let token = portico_oidc::http::bearer_token(&parts.headers).ok_or_else(|| unauthorized("A bearer token is required."))?;
-        let valid = app
-            .provider
-            .check_access_token(token)
-            .await
-            .map_err(|e| if e.code == "server_error" { ApiError::internal(e) } else { unauthorized("The bearer token is invalid or expired.") })?;
-        Ok(Caller { permissions: valid.roles() })
+        let token = portico_oidc::http::bearer_token(&parts.headers)
+            .ok_or_else(|| unauthorized("A bearer token is required."))?;
+        let valid = app.provider.check_access_token(token).await.map_err(|e| {
+            if e.code == "server_error" {
+                ApiError::internal(e)
+            } else {
+                unauthorized("The bearer token is invalid or expired.")
+            }
+        })?;
+        Ok(Caller {
+            permissions: valid.roles(),
+        })
     }
 }
 
@@ -96,19 +124,33 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 
 async fn no_store(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
 pub fn router(app: App) -> Router {
     Router::new()
-        .route("/api/v1/applications", post(applications::applications_post).get(applications::applications_get))
+        .route(
+            "/api/v1/applications",
+            post(applications::applications_post).get(applications::applications_get),
+        )
         .route(
             "/api/v1/applications/{id}",
-            get(applications::application_get).patch(applications::application_patch).delete(applications::application_delete),
+            get(applications::application_get)
+                .patch(applications::application_patch)
+                .delete(applications::application_delete),
         )
-        .route("/api/v1/users", post(users::users_post).get(users::users_get))
-        .route("/api/v1/users/{id}", get(users::user_get).patch(users::user_patch).delete(users::user_delete))
+        .route(
+            "/api/v1/users",
+            post(users::users_post).get(users::users_get),
+        )
+        .route(
+            "/api/v1/users/{id}",
+            get(users::user_get)
+                .patch(users::user_patch)
+                .delete(users::user_delete),
+        )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))
         .layer(middleware::from_fn(no_store))

@@ -46,12 +46,24 @@ pub struct NewUserBody {
     user_type: String,
 }
 
-pub async fn users_post(State(app): State<App>, caller: Caller, Json(b): Json<NewUserBody>) -> Result<Response, ApiError> {
+pub async fn users_post(
+    State(app): State<App>,
+    caller: Caller,
+    Json(b): Json<NewUserBody>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     if UserType::parse(&b.user_type) != Some(UserType::Member) {
-        return Err(ApiError::bad_request("userType must be \"Member\"; guests are invited (POST /api/v1/invitations)."));
+        return Err(ApiError::bad_request(
+            "userType must be \"Member\"; guests are invited (POST /api/v1/invitations).",
+        ));
     }
-    let new = NewUser { display_name: b.display_name, mail: b.mail, password: Some(b.password), user_type: UserType::Member, is_admin: false };
+    let new = NewUser {
+        display_name: b.display_name,
+        mail: b.mail,
+        password: Some(b.password),
+        user_type: UserType::Member,
+        is_admin: false,
+    };
     let u = app.directory.create_user(new).await.map_err(map_err)?;
     Ok((StatusCode::CREATED, axum::Json(to_json(&u))).into_response())
 }
@@ -63,21 +75,50 @@ pub async fn users_get(State(app): State<App>, caller: Caller) -> Result<Respons
     Ok(axum::Json(json!({ "value": value })).into_response())
 }
 
-pub async fn user_get(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn user_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let u = app.directory.repo().find_user(parse_id(&id)?).await.map_err(map_err)?.ok_or_else(ApiError::not_found)?;
+    let u = app
+        .directory
+        .repo()
+        .find_user(parse_id(&id)?)
+        .await
+        .map_err(map_err)?
+        .ok_or_else(ApiError::not_found)?;
     Ok(axum::Json(to_json(&u)).into_response())
 }
 
-pub async fn user_patch(State(app): State<App>, caller: Caller, Path(id): Path<String>, Json(body): Json<UserPatch>) -> Result<Response, ApiError> {
+pub async fn user_patch(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UserPatch>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let u = app.directory.update_user(parse_id(&id)?, body).await.map_err(map_err)?;
+    let u = app
+        .directory
+        .update_user(parse_id(&id)?, body)
+        .await
+        .map_err(map_err)?;
     Ok(axum::Json(to_json(&u)).into_response())
 }
 
-pub async fn user_delete(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn user_delete(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    if !app.directory.repo().delete_user(parse_id(&id)?).await.map_err(map_err)? {
+    if !app
+        .directory
+        .repo()
+        .delete_user(parse_id(&id)?)
+        .await
+        .map_err(map_err)?
+    {
         return Err(ApiError::not_found());
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -17,7 +17,10 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 fn request_id(h: &HeaderMap) -> String {
-    h.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string()
+    h.get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string()
 }
 
 fn secret(jar: &CookieJar) -> Option<String> {
@@ -31,12 +34,22 @@ fn csrf_for(s: &UiState, secret: &str) -> String {
 fn check_csrf(s: &UiState, secret: Option<&str>, presented: &str) -> Result<(), PageError> {
     let expected = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
-        return Err(PageError::new("invalid_csrf", "This form has expired. Go back to the application and start again.").with_status(403));
+        return Err(PageError::new(
+            "invalid_csrf",
+            "This form has expired. Go back to the application and start again.",
+        )
+        .with_status(403));
     }
     Ok(())
 }
 
-async fn render_step(s: &UiState, id: &str, secret: Option<&str>, error: Option<String>, email: Option<String>) -> Result<Response, PageError> {
+async fn render_step(
+    s: &UiState,
+    id: &str,
+    secret: Option<&str>,
+    error: Option<String>,
+    email: Option<String>,
+) -> Result<Response, PageError> {
     let view = s.provider.interaction_details(id, secret).await?;
     let csrf = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
     match view.step {
@@ -72,7 +85,12 @@ async fn render_step(s: &UiState, id: &str, secret: Option<&str>, error: Option<
     }
 }
 
-pub async fn interaction_get(State(s): State<UiState>, jar: CookieJar, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn interaction_get(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let secret = secret(&jar);
     render_step(&s, &id, secret.as_deref(), None, None)
         .await
@@ -89,7 +107,13 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_post(State(s): State<UiState>, jar: CookieJar, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<LoginForm>) -> Response {
+pub async fn login_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let secret = secret(&jar);
     let result = async {
         check_csrf(&s, secret.as_deref(), &f.csrf)?;
@@ -101,10 +125,14 @@ pub async fn login_post(State(s): State<UiState>, jar: CookieJar, headers: Heade
             let msg = "Too many failed attempts. Wait a few minutes and try again.".to_string();
             return render_step(&s, &id, secret.as_deref(), Some(msg), Some(f.email.clone())).await;
         }
-        let user = s.directory.authenticate(&f.email, &f.password).await.map_err(|e| {
-            tracing::error!(error = ?e, "directory failure during sign-in");
-            PageError::internal()
-        })?;
+        let user = s
+            .directory
+            .authenticate(&f.email, &f.password)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "directory failure during sign-in");
+                PageError::internal()
+            })?;
         match user {
             None => {
                 s.limiter.record_failure(&key, now);
@@ -113,7 +141,9 @@ pub async fn login_post(State(s): State<UiState>, jar: CookieJar, headers: Heade
             }
             Some(u) => {
                 s.limiter.clear(&key);
-                s.provider.finish_login(&id, secret.as_deref(), u.id, vec!["pwd".into()]).await?;
+                s.provider
+                    .finish_login(&id, secret.as_deref(), u.id, vec!["pwd".into()])
+                    .await?;
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }
         }
@@ -130,16 +160,29 @@ pub struct ConsentForm {
     decision: String,
 }
 
-pub async fn consent_post(State(s): State<UiState>, jar: CookieJar, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<ConsentForm>) -> Response {
+pub async fn consent_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ConsentForm>,
+) -> Response {
     let secret = secret(&jar);
     let result = async {
         check_csrf(&s, secret.as_deref(), &f.csrf)?;
         let accepted = match f.decision.as_str() {
             "accept" => true,
             "cancel" => false,
-            _ => return Err(PageError::new("invalid_request", "Choose Accept or Cancel.")),
+            _ => {
+                return Err(PageError::new(
+                    "invalid_request",
+                    "Choose Accept or Cancel.",
+                ));
+            }
         };
-        s.provider.finish_consent(&id, secret.as_deref(), accepted).await?;
+        s.provider
+            .finish_consent(&id, secret.as_deref(), accepted)
+            .await?;
         Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
     }
     .await;

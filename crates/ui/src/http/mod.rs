@@ -22,11 +22,23 @@ const CSS: &str = include_str!("../../../../static/portico.css");
 const AUTOSUBMIT_JS: &str = include_str!("../../../../static/autosubmit.js");
 
 async fn css_get() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
 }
 
 async fn autosubmit_get() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], AUTOSUBMIT_JS)
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        AUTOSUBMIT_JS,
+    )
 }
 
 pub fn router(state: UiState) -> Router {
