@@ -8,5 +8,6 @@ mod concurrency;
 mod flow;
 mod interop;
 mod keys;
+mod params;
 mod support;
 mod token;
