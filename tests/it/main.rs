@@ -5,6 +5,7 @@
 mod admin_api;
 mod authorize;
 mod concurrency;
+mod e2e;
 mod flow;
 mod interop;
 mod keys;
