@@ -8,6 +8,7 @@ mod concurrency;
 mod e2e;
 mod flow;
 mod interop;
+mod invariants;
 mod keys;
 mod params;
 mod support;
