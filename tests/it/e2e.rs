@@ -21,7 +21,12 @@ async fn sign_in_in_chromium(response_mode: &str) -> (Value, portico_tests::Test
     app.alice().await;
     let client = app.web_app().await;
     let (_, challenge) = pkce_pair();
-    let url = authorize_url(&app, &client, &challenge, &[("response_mode", response_mode)]);
+    let url = authorize_url(
+        &app,
+        &client,
+        &challenge,
+        &[("response_mode", response_mode)],
+    );
     let out = tokio::process::Command::new("node")
         .arg(dir.join("signin.mjs"))
         .env("AUTHORIZE_URL", url)
@@ -33,9 +38,17 @@ async fn sign_in_in_chromium(response_mode: &str) -> (Value, portico_tests::Test
         .await
         .expect("node must be installed");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "chromium journey failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium journey failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
-    assert_eq!(v["cspViolations"], serde_json::json!([]), "our own pages must not trip our CSP");
+    assert_eq!(
+        v["cspViolations"],
+        serde_json::json!([]),
+        "our own pages must not trip our CSP"
+    );
     (v, client)
 }
 
@@ -54,7 +67,8 @@ async fn a_person_signs_in_and_consents_in_chromium_and_the_app_gets_a_code() {
 async fn form_post_auto_submits_in_chromium() {
     let (v, _) = sign_in_in_chromium("form_post").await;
     assert_eq!(v["method"], "POST", "the form posted itself");
-    let body: Vec<(String, String)> = serde_urlencoded::from_str(v["postData"].as_str().unwrap()).unwrap();
+    let body: Vec<(String, String)> =
+        serde_urlencoded::from_str(v["postData"].as_str().unwrap()).unwrap();
     assert!(param(&body, "code").is_some());
     assert_eq!(param(&body, "state").as_deref(), Some("st-123"));
 }

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn crates_depending_on(dep: &str) -> Vec<String> {
@@ -11,8 +14,17 @@ fn crates_depending_on(dep: &str) -> Vec<String> {
     for entry in std::fs::read_dir(root().join("crates")).unwrap() {
         let dir = entry.unwrap().path();
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        let deps = manifest.split("[dependencies]").nth(1).unwrap_or_default().split("\n[").next().unwrap_or_default();
-        if deps.lines().any(|l| l.trim_start().starts_with(&format!("{dep}.")) || l.trim_start().starts_with(&format!("{dep} "))) {
+        let deps = manifest
+            .split("[dependencies]")
+            .nth(1)
+            .unwrap_or_default()
+            .split("\n[")
+            .next()
+            .unwrap_or_default();
+        if deps.lines().any(|l| {
+            l.trim_start().starts_with(&format!("{dep}."))
+                || l.trim_start().starts_with(&format!("{dep} "))
+        }) {
             out.push(dir.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
@@ -26,8 +38,15 @@ fn sources_containing(needle: &str) -> Vec<String> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 walk(&p, needle, out);
-            } else if p.extension().is_some_and(|x| x == "rs") && std::fs::read_to_string(&p).unwrap().contains(needle) {
-                out.push(p.strip_prefix(root()).unwrap().to_string_lossy().into_owned());
+            } else if p.extension().is_some_and(|x| x == "rs")
+                && std::fs::read_to_string(&p).unwrap().contains(needle)
+            {
+                out.push(
+                    p.strip_prefix(root())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
             }
         }
     }
@@ -45,19 +64,34 @@ fn only_storage_imports_sea_orm_and_only_ui_imports_askama() {
 
 #[test]
 fn only_the_server_reads_the_environment() {
-    let readers: Vec<String> = sources_containing("std::env::var").into_iter().filter(|p| !p.contains("/tests/")).collect();
-    assert!(readers.iter().all(|p| p.starts_with("crates/server/")), "{readers:?}");
+    let readers: Vec<String> = sources_containing("std::env::var")
+        .into_iter()
+        .filter(|p| !p.contains("/tests/"))
+        .collect();
+    assert!(
+        readers.iter().all(|p| p.starts_with("crates/server/")),
+        "{readers:?}"
+    );
 }
 
 #[test]
 fn the_authorization_server_does_not_depend_on_other_feature_crates() {
     let manifest = std::fs::read_to_string(root().join("crates/oidc/Cargo.toml")).unwrap();
-    for other in ["portico-directory", "portico-ui", "portico-storage", "portico-federation"] {
+    for other in [
+        "portico-directory",
+        "portico-ui",
+        "portico-storage",
+        "portico-federation",
+    ] {
         assert!(!manifest.contains(other), "oidc must not depend on {other}");
     }
 }
 
 #[test]
 fn the_rsa_crate_is_never_a_direct_dependency() {
-    assert_eq!(crates_depending_on("rsa"), Vec::<String>::new(), "sign with josekit (OpenSSL), never the rsa crate");
+    assert_eq!(
+        crates_depending_on("rsa"),
+        Vec::<String>::new(),
+        "sign with josekit (OpenSSL), never the rsa crate"
+    );
 }

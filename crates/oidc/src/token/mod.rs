@@ -12,24 +12,25 @@ pub use client_auth::{ClientCredentials, parse_basic};
 pub use issue::TokenResponse;
 
 use crate::Provider;
+use crate::authorize::RawParams;
 use crate::error::OAuthError;
 
-/// The form body of a token, introspection or revocation request.
+/// The form body of a token, introspection or revocation request: the same
+/// parameter rules as the authorization request (empty = absent, no repeats).
 #[derive(Debug, Default)]
 pub struct TokenForm {
-    pairs: Vec<(String, String)>,
+    params: RawParams,
 }
 
 impl TokenForm {
     pub fn new(pairs: Vec<(String, String)>) -> Self {
-        Self { pairs }
+        Self {
+            params: RawParams::new(pairs),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+        self.params.get(name)
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
@@ -39,14 +40,12 @@ impl TokenForm {
 
     /// RFC 6749 §3.2: parameters MUST NOT be included more than once.
     pub fn reject_repeated(&self) -> Result<(), OAuthError> {
-        for (i, (k, _)) in self.pairs.iter().enumerate() {
-            if self.pairs[i + 1..].iter().any(|(k2, _)| k2 == k) {
-                return Err(OAuthError::invalid_request(format!(
-                    "The parameter {k} is repeated."
-                )));
-            }
+        match self.params.first_repeated() {
+            Some(k) => Err(OAuthError::invalid_request(format!(
+                "The parameter {k} is repeated."
+            ))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The client credentials carried in the body, merged with the Basic header.
