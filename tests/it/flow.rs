@@ -227,3 +227,30 @@ async fn pages_and_cookies_carry_the_security_attributes() {
             .contains("frame-ancestors 'none'")
     );
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_name_for_a_while() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let (_, challenge) = pkce_pair();
+    let b = Browser::new(&app.issuer);
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let path = start.location.clone().unwrap();
+    for _ in 0..10 {
+        let hop = b.sign_in(b.get(&path).await, ALICE, "wrong password").await;
+        assert!(hop.body.contains("incorrect"));
+    }
+    // Now even the right password is refused, without a redirect.
+    let hop = b.sign_in(b.get(&path).await, ALICE, ALICE_PW).await;
+    assert!(hop.location.is_none());
+    assert!(
+        hop.body.contains("Too many failed attempts"),
+        "{}",
+        hop.body
+    );
+    // After the window, the right password works again.
+    app.clock.advance(chrono::Duration::minutes(16));
+    let hop = b.sign_in(b.get(&path).await, ALICE, ALICE_PW).await;
+    assert!(hop.status.is_redirection(), "{} {}", hop.status, hop.body);
+}

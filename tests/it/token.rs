@@ -362,3 +362,35 @@ async fn public_clients_use_pkce_and_no_secret() {
         .unwrap();
     assert_oauth_error(r, 401, "invalid_client").await;
 }
+
+#[tokio::test]
+async fn codes_refresh_tokens_and_client_secrets_are_not_stored_in_clear() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let b = Browser::new(&app.issuer);
+    let (code, verifier) = sign_in_for_code(&app, &b, &client, &[]).await;
+    let t = json(redeem(&app, &client, &code, &verifier).await).await;
+    let secrets = [
+        code.as_str(),
+        t["refresh_token"].as_str().unwrap(),
+        client.secret.as_deref().unwrap(),
+        ALICE_PW,
+    ];
+    // Read every byte SQLite wrote (main file and WAL).
+    let mut stored = Vec::new();
+    for f in ["portico.db", "portico.db-wal"] {
+        if let Ok(bytes) = std::fs::read(app.data_dir.join(f)) {
+            stored.extend(bytes);
+        }
+    }
+    assert!(stored.len() > 10_000, "the database was read");
+    let text = String::from_utf8_lossy(&stored);
+    assert!(
+        text.contains(ALICE),
+        "sanity: plain data is visible this way"
+    );
+    for s in secrets {
+        assert!(!text.contains(s), "a secret is stored in clear");
+    }
+}

@@ -46,3 +46,18 @@ impl OidcConfig {
         self.access_token_ttl.max(self.id_token_ttl)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_exactly_when_the_issuer_is_https() {
+        assert!(OidcConfig::new("https://id.contoso.example/").secure_cookies());
+        assert!(!OidcConfig::new("http://localhost:8080").secure_cookies());
+        assert_eq!(
+            OidcConfig::new("https://id.contoso.example/").issuer,
+            "https://id.contoso.example"
+        );
+    }
+}
