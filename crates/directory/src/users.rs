@@ -160,7 +160,7 @@ impl Directory {
         Ok(user)
     }
 
-    /// The user id when `mail`/`password` are right and the account is enabled.
+    /// The user when `mail`/`password` are right and the account is enabled.
     /// Unknown users cost the same argon2 work as known ones.
     pub async fn authenticate(
         &self,

@@ -4,7 +4,7 @@
 
 use crate::Provider;
 use crate::error::OAuthError;
-use crate::model::AccessTokenRecord;
+use crate::model::{AccessTokenRecord, Account, Grant};
 use crate::tokens::ACCESS_TOKEN_TYP;
 use serde_json::{Map, Value};
 
@@ -12,6 +12,10 @@ use serde_json::{Map, Value};
 pub struct ValidAccessToken {
     pub claims: Map<String, Value>,
     pub record: AccessTokenRecord,
+    /// The live grant behind a user's token (`None` for client credentials).
+    pub grant: Option<Grant>,
+    /// The enabled user the token was issued for (`None` for client credentials).
+    pub account: Option<Account>,
 }
 
 impl ValidAccessToken {
@@ -39,7 +43,9 @@ impl ValidAccessToken {
 }
 
 impl Provider {
+    /// Verifies the token and loads, once, the grant and account it stands for.
     pub async fn check_access_token(&self, token: &str) -> Result<ValidAccessToken, OAuthError> {
+        let revoked = || OAuthError::invalid_token("The token was revoked.");
         let claims = self
             .verify_own_jwt(token, Some(ACCESS_TOKEN_TYP), false)
             .await?;
@@ -52,27 +58,32 @@ impl Provider {
             .find_access_token(jti)
             .await?
             .filter(|r| r.revoked_at.is_none())
-            .ok_or_else(|| OAuthError::invalid_token("The token was revoked."))?;
-        if let Some(gid) = record.grant_id {
-            let live = self
-                .store
-                .find_grant(gid)
-                .await?
-                .is_some_and(|g| g.revoked_at.is_none());
-            if !live {
-                return Err(OAuthError::invalid_token("The token was revoked."));
-            }
-        }
-        if let Some(uid) = record.user_id {
-            let enabled = self
-                .store
-                .find_account(uid)
-                .await?
-                .is_some_and(|a| a.enabled);
-            if !enabled {
-                return Err(OAuthError::invalid_token("The user can no longer sign in."));
-            }
-        }
-        Ok(ValidAccessToken { claims, record })
+            .ok_or_else(revoked)?;
+        let grant = match record.grant_id {
+            None => None,
+            Some(gid) => Some(
+                self.store
+                    .find_grant(gid)
+                    .await?
+                    .filter(|g| g.revoked_at.is_none())
+                    .ok_or_else(revoked)?,
+            ),
+        };
+        let account = match record.user_id {
+            None => None,
+            Some(uid) => Some(
+                self.store
+                    .find_account(uid)
+                    .await?
+                    .filter(|a| a.enabled)
+                    .ok_or_else(|| OAuthError::invalid_token("The user can no longer sign in."))?,
+            ),
+        };
+        Ok(ValidAccessToken {
+            claims,
+            record,
+            grant,
+            account,
+        })
     }
 }

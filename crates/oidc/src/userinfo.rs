@@ -11,34 +11,21 @@ use serde_json::{Map, Value, json};
 impl Provider {
     pub async fn userinfo(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
         let valid = self.check_access_token(token).await?;
-        let uid = valid
-            .record
-            .user_id
-            .ok_or_else(|| OAuthError::invalid_token("This token has no user."))?;
         if !valid.scopes().contains(&"openid") {
             return Err(OAuthError::new(
                 "insufficient_scope",
                 "The token lacks the openid scope.",
             ));
         }
-        let account = self
-            .store
-            .find_account(uid)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_token("The user no longer exists."))?;
-        let claims_param = match valid.record.grant_id {
-            Some(g) => self.store.find_grant(g).await?.and_then(|g| g.claims),
-            None => None,
-        };
+        let account = valid
+            .account
+            .as_ref()
+            .ok_or_else(|| OAuthError::invalid_token("This token has no user."))?;
+        let claims_param = valid.grant.as_ref().and_then(|g| g.claims.as_ref());
         let scopes: Vec<String> = valid.scopes().iter().map(|s| s.to_string()).collect();
         let mut out = Map::new();
         out.insert("sub".into(), json!(account.id.to_string()));
-        out.extend(user_claims(
-            &account,
-            &scopes,
-            claims_param.as_ref(),
-            "userinfo",
-        ));
+        out.extend(user_claims(account, &scopes, claims_param, "userinfo"));
         Ok(out)
     }
 }

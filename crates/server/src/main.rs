@@ -88,32 +88,31 @@ fn init_tracing() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
-    let clock = Arc::new(SystemClock);
-    let print = |v: serde_json::Value| println!("{v}");
-    match cli.command {
+    // Every command opens and migrates the database and loads the keys.
+    let app = App::build(settings, Arc::new(SystemClock)).await?;
+    let output = match cli.command {
         Command::Serve => {
-            let bind = settings.bind.clone();
-            let app = App::build(settings, clock).await?;
+            let bind = app.settings.bind.clone();
             let listener = tokio::net::TcpListener::bind(&bind)
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(issuer = %app.settings.issuer, %bind, database = app.storage.backend_name(), "Portico is listening");
             app.serve(listener).await?;
+            return Ok(());
         }
         Command::Migrate => {
-            App::build(settings, clock).await?;
             eprintln!("database schema is up to date");
+            return Ok(());
         }
         Command::Bootstrap {
             admin_email,
             admin_password,
-        } => {
-            let app = App::build(settings, clock).await?;
-            print(commands::bootstrap(&app, &admin_email, &admin_password).await?);
-        }
-        Command::App { command } => {
-            let app = App::build(settings, clock).await?;
-            match command {
+        } => commands::bootstrap(&app, &admin_email, &admin_password).await?,
+        Command::App {
+            command: AppCommand::List,
+        } => commands::app_list(&app).await?,
+        Command::App {
+            command:
                 AppCommand::Add {
                     name,
                     redirect_uris,
@@ -121,27 +120,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     public,
                     auth_method,
                     grant_types,
-                } => {
-                    let a = AppAdd {
-                        name,
-                        redirect_uris,
-                        post_logout_redirect_uris,
-                        public,
-                        auth_method,
-                        grant_types,
-                    };
-                    print(commands::app_add(&app, a).await?);
-                }
-                AppCommand::List => print(commands::app_list(&app).await?),
-            }
+                },
+        } => {
+            let a = AppAdd {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                auth_method,
+                grant_types,
+            };
+            commands::app_add(&app, a).await?
         }
         Command::Keys {
             command: KeysCommand::Rotate,
-        } => {
-            let app = App::build(settings, clock).await?;
-            print(commands::keys_rotate(&app).await?);
-        }
-    }
+        } => commands::keys_rotate(&app).await?,
+    };
+    println!("{output}");
     Ok(())
 }
 

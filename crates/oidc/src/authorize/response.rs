@@ -40,13 +40,10 @@ impl AuthorizationResponse {
 
     /// The redirect URI with the parameters appended to its query (RFC 6749 §3.1.2 keeps its own query).
     pub fn query_url(&self) -> String {
-        let uri = self.redirect.uri();
-        let (base, fragment) = match uri.split_once('#') {
-            Some((b, _)) => (b, ""),
-            None => (uri, ""),
-        };
+        // Registered redirect URIs never carry a fragment (clients.rs), so appending is enough.
+        let base = self.redirect.uri();
         let encoded = serde_urlencoded::to_string(&self.params).unwrap_or_default();
         let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}{encoded}{fragment}")
+        format!("{base}{sep}{encoded}")
     }
 }

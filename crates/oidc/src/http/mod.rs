@@ -7,7 +7,7 @@ mod logout;
 mod token;
 mod userinfo;
 
-pub use errors::{bearer_token, parse_form};
+pub use errors::{bearer_token, parse_form, request_id};
 
 use crate::Provider;
 use crate::error::PageError;

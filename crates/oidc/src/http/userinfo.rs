@@ -56,10 +56,5 @@ pub async fn userinfo_post(
             }
         }
     };
-    if let Err(e) = &token
-        && e.code == "invalid_request"
-    {
-        return (e.clone()).into_response();
-    }
     answer(&s, token).await
 }

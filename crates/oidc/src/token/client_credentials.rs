@@ -43,6 +43,9 @@ impl Provider {
                 asked
             }
         };
+        // A transient grant: it only carries the scope into the token. It is not
+        // stored, and the token records no grant (issue.rs); deleting the client
+        // revokes such tokens by client_id.
         let now = self.clock.now();
         let grant = Grant {
             id: Uuid::now_v7(),
@@ -56,7 +59,6 @@ impl Provider {
             created_at: now,
             revoked_at: None,
         };
-        self.store.create_grant(&grant).await?;
         let mut extra = Map::new();
         extra.insert("roles".into(), json!(roles));
         self.issue_tokens(IssueParams {

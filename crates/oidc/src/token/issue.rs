@@ -117,7 +117,8 @@ impl Provider {
         };
         let record = AccessTokenRecord {
             jti,
-            grant_id: Some(p.grant.id),
+            // Only user grants are stored (with their code); client credentials have none.
+            grant_id: p.grant.user_id.map(|_| p.grant.id),
             client_id: p.client.client_id.clone(),
             user_id: p.account.map(|a| a.id),
             scope: p.grant.scope.clone(),

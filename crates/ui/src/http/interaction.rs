@@ -11,17 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_oidc::Provider;
 use portico_oidc::error::PageError;
+use portico_oidc::http::request_id;
 use portico_oidc::interaction::INTERACTION_COOKIE;
 use portico_policy::Step;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
-
-fn request_id(h: &HeaderMap) -> String {
-    h.get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_string()
-}
 
 fn secret(jar: &CookieJar) -> Option<String> {
     jar.get(INTERACTION_COOKIE).map(|c| c.value().to_string())
