@@ -152,6 +152,15 @@ async fn logout_refuses_unregistered_post_logout_redirect_uris_and_confirms_with
         )
         .await;
     assert_eq!(forged.status, 403);
+    // Neither the page nor the forged post signed the user out: SSO still works.
+    let (_, ch) = portico_tests::pkce_pair();
+    let still = b
+        .get(&authorize_url(&app, &c, &ch, &[("prompt", "none")]))
+        .await;
+    assert!(
+        param(&query_of(&still.location.unwrap()), "code").is_some(),
+        "still signed in"
+    );
     let done = b
         .post_form(
             "/logout/confirm",
@@ -160,6 +169,14 @@ async fn logout_refuses_unregistered_post_logout_redirect_uris_and_confirms_with
         .await;
     assert_eq!(done.status, 200);
     assert!(done.body.contains("signed out"));
+    let after = b
+        .get(&authorize_url(&app, &c, &ch, &[("prompt", "none")]))
+        .await;
+    assert_eq!(
+        param(&query_of(&after.location.unwrap()), "error").as_deref(),
+        Some("login_required"),
+        "the session ended"
+    );
 }
 
 /// npm `openid-client` (v6) drives the same flow from Node.

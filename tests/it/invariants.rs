@@ -64,7 +64,7 @@ fn only_storage_imports_sea_orm_and_only_ui_imports_askama() {
 
 #[test]
 fn only_the_server_reads_the_environment() {
-    let readers: Vec<String> = sources_containing("std::env::var")
+    let readers: Vec<String> = sources_containing("env::var")
         .into_iter()
         .filter(|p| !p.contains("/tests/"))
         .collect();
