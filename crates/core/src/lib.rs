@@ -5,7 +5,9 @@
 //! network, no files, no environment variables.
 
 pub mod clock;
+pub mod mail;
 pub mod secret;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use mail::{MailKind, OutgoingMail};
 pub use secret::{Secret, SecretHasher, random_token};

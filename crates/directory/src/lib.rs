@@ -1,11 +1,21 @@
-//! `portico-directory`: the people Portico knows. It owns users (Members now;
-//! Guests, invitations, groups and collaboration settings come here too), their
-//! passwords (argon2id) and the [`UserRepo`] trait that storage implements.
+//! `portico-directory`: the people Portico knows. It owns users (Members and
+//! Guests), invitations and their redemption (email one-time passcodes), bulk
+//! CSV imports, the audit log of directory changes, passwords (argon2id), and
+//! the repository traits storage implements ([`UserRepo`],
+//! [`invitations::InvitationRepo`], [`import::ImportRepo`], [`audit::AuditRepo`]).
 //!
-//! It must not know about OAuth, HTTP or how users are stored.
+//! It must not know about OAuth, HTTP, templates or how anything is stored:
+//! emails arrive rendered through the [`MailComposer`] the UI implements.
 
+pub mod audit;
+pub mod import;
+pub mod invitations;
 mod password;
 mod users;
 
+pub use audit::{Actor, ActorKind, AuditEntry};
 pub use password::{hash_password, verify_password};
-pub use users::{Directory, DirectoryError, NewUser, User, UserPatch, UserRepo, UserType};
+pub use users::{
+    Directory, DirectoryError, ExternalUserState, Identity, NewUser, User, UserPatch, UserQuery,
+    UserRepo, UserType,
+};

@@ -1,0 +1,43 @@
+//! An email Portico wants to send. Feature crates build it (rendered by the UI's
+//! templates) and storage queues it in the same transaction as the change that
+//! caused it; `portico-mail` delivers it.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// What a queued message is for; used in logs, metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Invitation,
+    OneTimeCode,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Invitation => "invitation",
+            MailKind::OneTimeCode => "one_time_code",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "invitation" => Some(MailKind::Invitation),
+            "one_time_code" => Some(MailKind::OneTimeCode),
+            _ => None,
+        }
+    }
+}
+
+/// A message with a plain-text and an HTML part. `to` and `cc` are addresses
+/// the caller has already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub id: Uuid,
+    pub kind: MailKind,
+    pub to: String,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub created_at: DateTime<Utc>,
+}

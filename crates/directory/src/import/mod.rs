@@ -1,0 +1,5 @@
+//! Bulk invitations from CSV.
+
+mod model;
+
+pub use model::*;

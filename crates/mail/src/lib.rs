@@ -1,0 +1,5 @@
+//! `portico-mail`: delivers the email other crates queue.
+
+pub mod queue;
+
+pub use queue::{MailQueue, MailStatus, QueuedMail};
