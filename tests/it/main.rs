@@ -8,6 +8,7 @@ mod concurrency;
 mod e2e;
 mod flow;
 mod interop;
+mod invitations;
 mod invariants;
 mod keys;
 mod params;

@@ -5,9 +5,11 @@
 
 mod browser;
 mod server;
+pub mod smtp;
 
 pub use browser::{Browser, find_hidden, pkce_pair};
-pub use server::{Backend, TestApp, TestClient, spawn_app};
+pub use server::{Backend, TestApp, TestClient, spawn, spawn_app, spawn_app_with_mail};
+pub use smtp::{ReceivedMail, SmtpServer};
 
 /// Runs one async test body against SQLite and against PostgreSQL.
 #[macro_export]

@@ -3,7 +3,8 @@
 use portico::commands;
 use portico::{RunningServer, Settings};
 use portico_core::ManualClock;
-use portico_directory::{NewUser, UserType};
+use crate::smtp::SmtpServer;
+use portico_directory::{Actor, NewUser, UserType};
 use portico_oidc::clients::NewClient;
 use portico_oidc::model::{AuthMethod, ClientType};
 use serde_json::Value;
@@ -26,6 +27,9 @@ pub struct TestApp {
     pub admin_user_id: String,
     pub data_dir: std::path::PathBuf,
     pub database_url: String,
+    /// The SMTP server mail goes to (`spawn_app_with_mail`); without one,
+    /// mail is written to the outbox folder in `data_dir`.
+    pub smtp: Option<SmtpServer>,
 }
 
 /// A registered test application.
@@ -46,6 +50,20 @@ fn postgres_admin_url() -> String {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn(backend, None, |_| {}).await
+}
+
+/// A server whose mail goes through a real SMTP server (aiosmtpd).
+pub async fn spawn_app_with_mail(backend: Backend) -> TestApp {
+    spawn(backend, Some(SmtpServer::start()), |_| {}).await
+}
+
+/// A server with adjusted settings (and optionally an SMTP server).
+pub async fn spawn(
+    backend: Backend,
+    smtp: Option<SmtpServer>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let data_dir =
         std::env::temp_dir().join(format!("portico-it-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&data_dir).expect("temp dir");
@@ -59,12 +77,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             )
         }),
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: Some(database_url.clone()),
         data_dir: data_dir.clone(),
         key_publication_delay_secs: 300,
+        organization_name: "Contoso".into(),
+        privacy_url: Some("https://contoso.example/privacy".into()),
+        smtp_url: smtp.as_ref().map(|s| s.url()),
+        mail_from: "Contoso <invites@contoso.example>".into(),
+        mail_max_per_second: 1000,
         ..Settings::default()
     };
+    adjust(&mut settings);
     let clock = ManualClock::starting_now();
     let server = RunningServer::start(settings, Arc::new(clock.clone()))
         .await
@@ -84,6 +108,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         clock,
         data_dir,
         database_url,
+        smtp,
     }
 }
 
@@ -124,7 +149,7 @@ impl TestApp {
                 password: Some(password.into()),
                 user_type: UserType::Member,
                 is_admin: false,
-            })
+            }, &Actor::system("test kit"))
             .await
             .expect("user");
         u.id.to_string()
@@ -204,5 +229,38 @@ impl TestApp {
             .as_str()
             .expect("access_token")
             .to_string()
+    }
+
+    /// Delivers every message due now (the background worker would, within
+    /// its poll interval); returns how many were sent.
+    pub async fn deliver_mail(&self) -> u32 {
+        self.server.app.workers.mail.drain().await.expect("mail drain").sent
+    }
+
+    /// `POST /api/v1/invitations` with the management client; the JSON answer.
+    pub async fn invite(&self, body: Value) -> (u16, Value) {
+        let token = self.admin_token().await;
+        let resp = reqwest::Client::new()
+            .post(self.url("/api/v1/invitations"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("invite request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// An admin API call: method, path, optional JSON body → (status, JSON).
+    pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token = self.admin_token().await;
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = reqwest::Client::new().request(m, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("api request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 }

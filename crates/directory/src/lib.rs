@@ -10,12 +10,14 @@
 pub mod audit;
 pub mod import;
 pub mod invitations;
+pub mod filter;
 mod password;
+mod service;
 mod users;
 
 pub use audit::{Actor, ActorKind, AuditEntry};
 pub use password::{hash_password, verify_password};
+pub use service::{CATEGORY_USERS, Directory, UserPatch};
 pub use users::{
-    Directory, DirectoryError, ExternalUserState, Identity, NewUser, User, UserPatch, UserQuery,
-    UserRepo, UserType,
+    DirectoryError, ExternalUserState, Identity, NewUser, User, UserQuery, UserRepo, UserType,
 };

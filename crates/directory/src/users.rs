@@ -1,12 +1,9 @@
 //! Users and the directory service.
 
-use crate::password::{hash_password, verify_password};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crate::audit::{Actor, AuditEntry};
-use portico_core::Clock;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,23 +172,8 @@ pub struct NewUser {
     pub is_admin: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UserPatch {
-    pub display_name: Option<String>,
-    pub account_enabled: Option<bool>,
-    pub password: Option<String>,
-}
-
-/// The directory service.
-#[derive(Clone)]
-pub struct Directory {
-    repo: Arc<dyn UserRepo>,
-    clock: Arc<dyn Clock>,
-}
-
 /// A minimal address check: one `@`, a non-empty local part, a dotted domain, no spaces.
-fn normalize_mail(mail: &str) -> Result<String, DirectoryError> {
+pub(crate) fn normalize_mail(mail: &str) -> Result<String, DirectoryError> {
     let m = mail.trim().to_lowercase();
     let ok = match m.split_once('@') {
         Some((local, domain)) => {
@@ -211,94 +193,13 @@ fn normalize_mail(mail: &str) -> Result<String, DirectoryError> {
     }
 }
 
-fn check_password(p: &str) -> Result<(), DirectoryError> {
+pub(crate) fn check_password(p: &str) -> Result<(), DirectoryError> {
     if p.chars().count() < 8 {
         return Err(DirectoryError::Invalid(
             "The password must have at least 8 characters.".into(),
         ));
     }
     Ok(())
-}
-
-impl Directory {
-    pub fn new(repo: Arc<dyn UserRepo>, clock: Arc<dyn Clock>) -> Self {
-        Self { repo, clock }
-    }
-
-    pub fn repo(&self) -> &dyn UserRepo {
-        self.repo.as_ref()
-    }
-
-    pub async fn create_user(&self, n: NewUser) -> Result<User, DirectoryError> {
-        let mail = normalize_mail(&n.mail)?;
-        let display_name = n.display_name.trim().to_string();
-        if display_name.is_empty() {
-            return Err(DirectoryError::Invalid("displayName is required.".into()));
-        }
-        let password_hash = match n.password {
-            Some(p) => {
-                check_password(&p)?;
-                Some(hash_password(p).await?)
-            }
-            None => None,
-        };
-        let now = self.clock.now();
-        let user = User {
-            id: Uuid::now_v7(),
-            display_name,
-            mail,
-            user_type: n.user_type,
-            account_enabled: true,
-            is_admin: n.is_admin,
-            password_hash,
-            created_at: now,
-            updated_at: now,
-        };
-        self.repo.create_user(&user).await?;
-        Ok(user)
-    }
-
-    /// The user when `mail`/`password` are right and the account is enabled.
-    /// Unknown users cost the same argon2 work as known ones.
-    pub async fn authenticate(
-        &self,
-        mail: &str,
-        password: &str,
-    ) -> Result<Option<User>, DirectoryError> {
-        let user = match normalize_mail(mail) {
-            Ok(m) => self.repo.find_user_by_mail(&m).await?,
-            Err(_) => None,
-        };
-        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let ok = verify_password(password.to_string(), hash).await;
-        Ok(user.filter(|u| ok && u.account_enabled))
-    }
-
-    pub async fn update_user(&self, id: Uuid, patch: UserPatch) -> Result<User, DirectoryError> {
-        let mut u = self
-            .repo
-            .find_user(id)
-            .await?
-            .ok_or(DirectoryError::NotFound)?;
-        if let Some(n) = patch.display_name {
-            if n.trim().is_empty() {
-                return Err(DirectoryError::Invalid(
-                    "displayName cannot be empty.".into(),
-                ));
-            }
-            u.display_name = n.trim().to_string();
-        }
-        if let Some(e) = patch.account_enabled {
-            u.account_enabled = e;
-        }
-        if let Some(p) = patch.password {
-            check_password(&p)?;
-            u.password_hash = Some(hash_password(p).await?);
-        }
-        u.updated_at = self.clock.now();
-        self.repo.update_user(&u).await?;
-        Ok(u)
-    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod introspect;
 pub mod keys;
 pub mod logout;
 pub mod model;
+pub mod sessions;
 pub mod store;
 pub mod token;
 pub mod tokens;

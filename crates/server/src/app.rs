@@ -8,7 +8,12 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use chrono::Duration;
 use portico_core::{Clock, SecretHasher, random_token};
+use crate::workers::Workers;
 use portico_directory::Directory;
+use portico_directory::import::Importer;
+use portico_directory::invitations::{InvitationConfig, Invitations};
+use portico_mail::{MailWorker, Transport};
+use portico_ui::mail::UiMailComposer;
 use portico_oidc::http::OidcState;
 use portico_oidc::{OidcConfig, Provider};
 use portico_storage::Storage;
@@ -25,6 +30,9 @@ pub struct App {
     pub storage: Storage,
     pub provider: Arc<Provider>,
     pub directory: Directory,
+    pub invitations: Invitations,
+    pub importer: Importer,
+    pub workers: Workers,
 }
 
 impl App {
@@ -51,12 +59,37 @@ impl App {
             .start()
             .await
             .context("cannot load the signing keys")?;
-        let directory = Directory::new(store, clock);
+        let directory = Directory::new(store.clone(), store.clone(), clock.clone());
+        let invitations = Invitations::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            provider.hasher.clone(),
+            Arc::new(UiMailComposer),
+            InvitationConfig {
+                base_url: settings.issuer.clone(),
+                organization: settings.organization_name.clone(),
+                privacy_url: settings.privacy_url.clone(),
+                expiry: Duration::days(settings.invitation_expiry_days),
+            },
+        );
+        let importer = Importer::new(store.clone(), invitations.clone());
+        let mail_config = settings.mail_config();
+        let transport = Transport::from_config(&mail_config).context("invalid mail settings")?;
+        let mail = MailWorker::new(store, transport, clock, mail_config)
+            .context("invalid mail settings")?;
+        let workers = Workers {
+            mail: Arc::new(mail),
+            importer: importer.clone(),
+        };
         Ok(App {
             settings,
             storage,
             provider,
             directory,
+            invitations,
+            importer,
+            workers,
         })
     }
 
@@ -68,7 +101,11 @@ impl App {
         let ui = portico_ui::router(UiState {
             provider: self.provider.clone(),
             directory: self.directory.clone(),
+            invitations: self.invitations.clone(),
+            importer: self.importer.clone(),
             limiter: Arc::new(AttemptLimiter::new(10, Duration::minutes(15))),
+            background: Arc::new(self.workers.clone()),
+            upload_dir: self.settings.data_dir.join("uploads"),
         });
         let api = crate::api::router(self.clone());
         let storage = self.storage.clone();
@@ -95,6 +132,7 @@ impl App {
 
     /// Serves on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        self.workers.spawn();
         let router = self.router();
         axum::serve(
             listener,

@@ -3,7 +3,7 @@
 use crate::ALL_PERMISSIONS;
 use crate::app::App;
 use anyhow::{Context, bail};
-use portico_directory::{NewUser, UserType};
+use portico_directory::{Actor, NewUser, UserType};
 use portico_oidc::clients::NewClient;
 use portico_oidc::model::{AuthMethod, ClientType, GRANT_CLIENT_CREDENTIALS};
 use serde_json::json;
@@ -27,7 +27,7 @@ pub async fn bootstrap(
             password: Some(password.into()),
             user_type: UserType::Member,
             is_admin: true,
-        })
+        }, &Actor::system("portico bootstrap"))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let client = NewClient {
@@ -45,7 +45,10 @@ pub async fn bootstrap(
         Ok(r) => r,
         Err(e) => {
             // Undo the admin so that bootstrap can be run again.
-            let _ = app.directory.repo().delete_user(admin.id).await;
+            let _ = app
+                .directory
+                .delete_user(admin.id, &Actor::system("portico bootstrap"))
+                .await;
             bail!("cannot create the management client: {e}");
         }
     };

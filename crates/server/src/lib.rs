@@ -5,7 +5,9 @@
 pub mod api;
 pub mod app;
 pub mod commands;
+pub mod invite_cli;
 pub mod settings;
+pub mod workers;
 
 pub use app::{App, RunningServer};
 pub use settings::Settings;

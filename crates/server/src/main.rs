@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use portico::commands::{self, AppAdd};
+use portico::invite_cli::{self, InviteOne};
 use portico::{App, Settings};
 use portico_core::SystemClock;
 use std::path::PathBuf;
@@ -40,6 +41,28 @@ enum Command {
     App {
         #[command(subcommand)]
         command: AppCommand,
+    },
+    /// Invite a guest (`--email`), or many from a CSV file (`--csv`): the
+    /// Azure portal's bulk-invite template or plain RFC 4180 CSV.
+    Invite {
+        #[arg(long, conflicts_with = "csv", required_unless_present = "csv")]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// A personal message shown in the invitation email.
+        #[arg(long)]
+        message: Option<String>,
+        /// Where the guest lands after accepting (default: the issuer).
+        #[arg(long)]
+        redirect_url: Option<String>,
+        /// Create the invitation without emailing it (the redeem URL is printed).
+        #[arg(long)]
+        no_email: bool,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// With --csv: report every row's problems and invite nobody.
+        #[arg(long, requires = "csv")]
+        dry_run: bool,
     },
     /// Signing keys.
     Keys {
@@ -88,6 +111,16 @@ fn init_tracing() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
+    // A dry run touches nothing, not even the database.
+    if let Command::Invite {
+        csv: Some(path),
+        dry_run: true,
+        ..
+    } = &cli.command
+    {
+        println!("{}", invite_cli::dry_run(path)?);
+        return Ok(());
+    }
     // Every command opens and migrates the database and loads the keys.
     let app = App::build(settings, Arc::new(SystemClock)).await?;
     let output = match cli.command {
@@ -135,6 +168,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::keys_rotate(&app).await?,
+        Command::Invite { csv: Some(path), .. } => invite_cli::invite_csv(&app, &path).await?,
+        Command::Invite {
+            email,
+            name,
+            message,
+            redirect_url,
+            no_email,
+            ..
+        } => {
+            let one = InviteOne {
+                email: email.unwrap_or_default(),
+                name,
+                message,
+                redirect_url,
+                send_email: !no_email,
+            };
+            invite_cli::invite_one(&app, one).await?
+        }
     };
     println!("{output}");
     Ok(())

@@ -19,6 +19,23 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `PORTICO_KEY_PUBLICATION_DELAY_SECS`: how long a rotated-in key is published before it signs.
     pub key_publication_delay_secs: i64,
+    /// `PORTICO_ORGANIZATION_NAME`: the inviting organization, as guests see it.
+    pub organization_name: String,
+    /// `PORTICO_PRIVACY_URL`: the privacy statement shown on the consent page.
+    pub privacy_url: Option<String>,
+    /// `PORTICO_SMTP_URL`: `smtp://host:port` (or `smtps://user:pass@host`); when
+    /// unset, mail is written as `.eml` files to `outbox` in the data folder.
+    pub smtp_url: Option<String>,
+    /// `PORTICO_MAIL_FROM`
+    pub mail_from: String,
+    /// `PORTICO_MAIL_MAX_PER_SECOND`: sending rate limit.
+    pub mail_max_per_second: u32,
+    /// `PORTICO_MAIL_RETRY_BASE_SECS`: first retry delay; it doubles up to an hour.
+    pub mail_retry_base_secs: u64,
+    /// `PORTICO_MAIL_MAX_ATTEMPTS`
+    pub mail_max_attempts: u32,
+    /// `PORTICO_INVITATION_EXPIRY_DAYS`: how long a redeem link works.
+    pub invitation_expiry_days: i64,
 }
 
 impl Default for Settings {
@@ -29,6 +46,14 @@ impl Default for Settings {
             database_url: None,
             data_dir: PathBuf::from("data"),
             key_publication_delay_secs: 300,
+            organization_name: "Portico".into(),
+            privacy_url: None,
+            smtp_url: None,
+            mail_from: "Portico <no-reply@localhost>".into(),
+            mail_max_per_second: 20,
+            mail_retry_base_secs: 30,
+            mail_max_attempts: 8,
+            invitation_expiry_days: 30,
         }
     }
 }
@@ -68,7 +93,36 @@ impl Settings {
         if self.key_publication_delay_secs < 0 {
             bail!("key_publication_delay_secs must not be negative");
         }
+        if !(1..=3650).contains(&self.invitation_expiry_days) {
+            bail!("PORTICO_INVITATION_EXPIRY_DAYS must be between 1 and 3650");
+        }
+        if self.organization_name.trim().is_empty() {
+            bail!("PORTICO_ORGANIZATION_NAME must not be empty");
+        }
+        if let Some(p) = &self.privacy_url {
+            let ok = url::Url::parse(p).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                bail!("PORTICO_PRIVACY_URL must be an http(s) URL");
+            }
+        }
+        if let Some(s) = &self.smtp_url
+            && !(s.starts_with("smtp://") || s.starts_with("smtps://"))
+        {
+            bail!("PORTICO_SMTP_URL must start with smtp:// or smtps://");
+        }
         Ok(())
+    }
+
+    /// The mail settings: SMTP when configured, else `.eml` files in `data_dir/outbox`.
+    pub fn mail_config(&self) -> portico_mail::MailConfig {
+        portico_mail::MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            from: self.mail_from.clone(),
+            outbox_dir: self.data_dir.join("outbox"),
+            max_attempts: self.mail_max_attempts,
+            retry_base: std::time::Duration::from_secs(self.mail_retry_base_secs.max(1)),
+            max_per_second: self.mail_max_per_second,
+        }
     }
 
     /// The database URL in effect: the configured one or `portico.db` in the data folder.

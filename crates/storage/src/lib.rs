@@ -2,9 +2,11 @@
 //!
 //! It owns the sea-orm entities (`entity`, one file per table), the schema
 //! migrations (`migration`) and the implementations of the repository traits the other
-//! crates define: every `portico_oidc::store` trait and
-//! [`portico_directory::UserRepo`]. It is the only crate that imports sea-orm;
-//! everything else sees [`Storage`] through those traits.
+//! crates define: every `portico_oidc::store` trait, the directory's
+//! [`portico_directory::UserRepo`], `InvitationRepo`, `ImportRepo` and
+//! `AuditRepo`, and [`portico_mail::MailQueue`] over the mail outbox. It is the
+//! only crate that imports sea-orm; everything else sees [`Storage`] through
+//! those traits.
 //!
 //! Two backends are supported with the same schema and code: SQLite (a file,
 //! WAL mode, or `sqlite::memory:` for tests) and PostgreSQL (and
@@ -18,6 +20,9 @@
 //! * every multi-statement write runs in [`Storage::write_tx`], which on SQLite
 //!   is `BEGIN IMMEDIATE` so a read-then-write transaction waits for the write
 //!   lock (`busy_timeout`) instead of failing with "database is locked".
+//! * a directory change, the audit entries describing it and the mail it
+//!   causes are written in one transaction (the outbox pattern): a message is
+//!   queued exactly when its change is committed.
 
 mod entity;
 mod migration;
@@ -49,7 +54,10 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 pub struct Storage {
     db: DatabaseConnection,
     backend: DbBackend,
-    /// Only for writes whose trait method passes no `now` (`UserRepo::delete_user`).
+    /// For decisions whose trait method passes no `now`: whether an account's
+    /// access has expired (`AccountStore::find_account`), when a row outcome
+    /// was recorded (`ImportRepo::record_row_outcome`), and which invitations
+    /// are expired in a list without `now`.
     clock: Arc<dyn Clock>,
 }
 
@@ -105,7 +113,7 @@ impl Storage {
     }
 
     /// Uses `clock` instead of the system clock where a trait method passes no
-    /// `now` (revoking a deleted user's grants).
+    /// `now` (see the `clock` field).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Storage {
         self.clock = clock;
         self

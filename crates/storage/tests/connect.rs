@@ -18,7 +18,8 @@ async fn sqlite_file_is_created_in_wal_mode() {
         .await
         .unwrap();
     s.migrate().await.unwrap();
-    s.create_user(&user("wal@contoso.example")).await.unwrap();
+    let u = user("wal@contoso.example");
+    s.create_user(&u, &audit("Add user", u.id)).await.unwrap();
     assert_eq!(s.backend_name(), "sqlite");
     assert!(dir.join("new.db").exists());
     assert!(
@@ -36,7 +37,7 @@ async fn in_memory_sqlite_works_with_one_connection() {
     let s = Storage::connect("sqlite::memory:").await.unwrap();
     s.migrate().await.unwrap();
     let u = user("mem@contoso.example");
-    s.create_user(&u).await.unwrap();
+    s.create_user(&u, &audit("Add user", u.id)).await.unwrap();
     let c = Consent {
         user_id: u.id,
         client_id: "app".into(),
@@ -50,8 +51,9 @@ async fn in_memory_sqlite_works_with_one_connection() {
         s.consume_code("c", t0()).await.unwrap(),
         CodeRedemption::Redeemed(_)
     ));
-    assert!(s.delete_user(u.id).await.unwrap());
-    assert_eq!(s.list_users().await.unwrap().len(), 0);
+    assert!(s.delete_user(u.id, &audit("Delete user", u.id)).await.unwrap());
+    let left = s.list_users(&Default::default()).await.unwrap();
+    assert_eq!(left.len(), 0);
     s.ping().await.unwrap();
 }
 

@@ -9,8 +9,10 @@
 
 pub mod http;
 mod limiter;
+pub mod mail;
 mod pages;
 
-pub use http::{UiState, router};
+pub use http::{Background, UiState, router};
 pub use limiter::AttemptLimiter;
+pub use mail::UiMailComposer;
 pub use pages::UiPages;

@@ -1,5 +1,16 @@
-//! Invitations: the model, the repository trait and the service.
+//! Invitations: the model, the repository trait, the service and redemption.
 
+mod mail;
 mod model;
+mod redeem;
+mod request;
+mod service;
 
+pub use mail::{CodeMessage, InvitationMessage, MailComposer, RenderedMail};
 pub use model::*;
+pub use redeem::{CODE_MAX_ATTEMPTS, CODE_TTL_MINUTES, CODES_PER_HOUR, RedeemError, RedeemProblem};
+pub use request::{
+    GraphInvitation, InviteRequest, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MessageInfo,
+    check_redirect_url,
+};
+pub use service::{CATEGORY_INVITATIONS, InvitationConfig, InviteOutcome, Invitations};

@@ -1,6 +1,6 @@
 //! The protocol endpoints over HTTP. The only module of this crate that uses axum.
 
-mod authorize;
+pub mod authorize;
 mod discovery;
 mod errors;
 mod logout;

@@ -5,6 +5,8 @@
 mod applications;
 pub use applications::to_json as application_json;
 mod keys;
+mod audits;
+mod invitations;
 mod users;
 
 use crate::app::App;
@@ -15,6 +17,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use portico_directory::{Actor, ActorKind, DirectoryError};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -52,6 +55,71 @@ impl ApiError {
     }
 }
 
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Invalid(m) => ApiError::bad_request(m),
+            DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            DirectoryError::NotFound => ApiError::not_found(),
+            DirectoryError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A path id: anything that is not a UUID names nothing.
+pub fn parse_id(id: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(id).map_err(|_| ApiError::not_found())
+}
+
+/// Graph's paging: `$top` (1..=999, default 100) and an opaque `$skiptoken`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Paging {
+    #[serde(rename = "$top")]
+    pub top: Option<String>,
+    #[serde(rename = "$skiptoken")]
+    pub skiptoken: Option<String>,
+    #[serde(rename = "$filter")]
+    pub filter: Option<String>,
+}
+
+impl Paging {
+    pub fn top(&self) -> Result<u64, ApiError> {
+        match &self.top {
+            None => Ok(100),
+            Some(t) => match t.parse::<u64>() {
+                Ok(n) if (1..=999).contains(&n) => Ok(n),
+                _ => Err(ApiError::bad_request("$top must be a number from 1 to 999.")),
+            },
+        }
+    }
+    pub fn skiptoken(&self) -> Result<Option<uuid::Uuid>, ApiError> {
+        self.skiptoken
+            .as_deref()
+            .map(|t| {
+                uuid::Uuid::parse_str(t)
+                    .map_err(|_| ApiError::bad_request("$skiptoken is not one this API issued."))
+            })
+            .transpose()
+    }
+}
+
+/// `{"value": [...], "@odata.nextLink": ...}`; the link is there when the page is full.
+pub fn page_json(
+    base: &str,
+    query: &[(&str, String)],
+    value: Vec<serde_json::Value>,
+    next: Option<uuid::Uuid>,
+) -> serde_json::Value {
+    let mut body = json!({ "value": value });
+    if let Some(next) = next {
+        let mut q: Vec<(&str, String)> = query.to_vec();
+        q.push(("$skiptoken", next.to_string()));
+        let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
+        body["@odata.nextLink"] = json!(format!("{base}?{qs}"));
+    }
+    body
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (
@@ -72,6 +140,8 @@ impl IntoResponse for ApiError {
 /// The authenticated caller and the permissions its token carries.
 pub struct Caller {
     pub permissions: Vec<String>,
+    /// Who the audit log names: the signed-in user, or the API client.
+    pub actor: Actor,
 }
 
 impl Caller {
@@ -102,8 +172,32 @@ impl FromRequestParts<App> for Caller {
                 unauthorized("The bearer token is invalid or expired.")
             }
         })?;
+        let actor = match &valid.account {
+            Some(a) => Actor {
+                kind: ActorKind::User,
+                id: a.id.to_string(),
+                display_name: a.display_name.clone(),
+            },
+            None => {
+                let client_id = valid.record.client_id.clone();
+                let name = app
+                    .provider
+                    .store
+                    .find_client(&client_id)
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map(|c| c.display_name)
+                    .unwrap_or_else(|| client_id.clone());
+                Actor {
+                    kind: ActorKind::Application,
+                    id: client_id,
+                    display_name: name,
+                }
+            }
+        };
         Ok(Caller {
             permissions: valid.roles(),
+            actor,
         })
     }
 }
@@ -150,6 +244,23 @@ pub fn router(app: App) -> Router {
             get(users::user_get)
                 .patch(users::user_patch)
                 .delete(users::user_delete),
+        )
+        .route(
+            "/api/v1/invitations",
+            post(invitations::invitations_post).get(invitations::invitations_get),
+        )
+        .route("/api/v1/invitations/{id}", get(invitations::invitation_get))
+        .route(
+            "/api/v1/invitations/{id}/resend",
+            post(invitations::invitation_resend_post),
+        )
+        .route(
+            "/api/v1/invitations/{id}/revoke",
+            post(invitations::invitation_revoke_post),
+        )
+        .route(
+            "/api/v1/auditLogs/directoryAudits",
+            get(audits::directory_audits_get),
         )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))

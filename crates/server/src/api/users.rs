@@ -1,15 +1,15 @@
-//! `/api/v1/users`: members for now (`User.ReadWrite.All`); guests and
-//! invitations extend it.
+//! `/api/v1/users` (`User.ReadWrite.All`): Members and Guests in Graph's
+//! `user` shape, listed with `$filter` on `userType`/`mail` and keyset paging.
 
-use super::{ApiError, Caller, Json};
+use super::{ApiError, Caller, Json, Paging, page_json, parse_id};
 use crate::app::App;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portico_directory::{DirectoryError, NewUser, User, UserPatch, UserType};
+use portico_directory::filter::parse_filter;
+use portico_directory::{NewUser, User, UserPatch, UserQuery, UserType};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const PERMISSION: &str = "User.ReadWrite.All";
 
@@ -18,23 +18,18 @@ pub fn to_json(u: &User) -> Value {
         "id": u.id,
         "displayName": u.display_name,
         "mail": u.mail,
+        "userPrincipalName": u.mail,
         "userType": u.user_type.as_str(),
         "accountEnabled": u.account_enabled,
+        "externalUserState": u.external_user_state.map(|s| s.as_str()),
+        "externalUserStateChangeDateTime": u.external_user_state_changed_at,
+        "identities": u.identities,
+        "accessExpiresDateTime": u.access_expires_at,
+        "sponsors": u.sponsor.iter().map(|s| json!({
+            "id": s.id, "displayName": s.display_name, "type": s.kind,
+        })).collect::<Vec<_>>(),
         "createdDateTime": u.created_at,
     })
-}
-
-fn map_err(e: DirectoryError) -> ApiError {
-    match e {
-        DirectoryError::Invalid(m) => ApiError::bad_request(m),
-        DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-        DirectoryError::NotFound => ApiError::not_found(),
-        DirectoryError::Internal(e) => ApiError::internal(e),
-    }
-}
-
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::not_found())
 }
 
 #[derive(Deserialize)]
@@ -64,15 +59,45 @@ pub async fn users_post(
         user_type: UserType::Member,
         is_admin: false,
     };
-    let u = app.directory.create_user(new).await.map_err(map_err)?;
+    let u = app.directory.create_user(new, &caller.actor).await?;
     Ok((StatusCode::CREATED, axum::Json(to_json(&u))).into_response())
 }
 
-pub async fn users_get(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn users_get(
+    State(app): State<App>,
+    caller: Caller,
+    Query(p): Query<Paging>,
+) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let list = app.directory.repo().list_users().await.map_err(map_err)?;
-    let value: Vec<Value> = list.iter().map(to_json).collect();
-    Ok(axum::Json(json!({ "value": value })).into_response())
+    let mut q = UserQuery {
+        limit: p.top()?,
+        after: p.skiptoken()?,
+        ..Default::default()
+    };
+    for (field, value) in parse_filter(p.filter.as_deref().unwrap_or(""), &["userType", "mail"])? {
+        match field {
+            "userType" => {
+                q.user_type = Some(UserType::parse(&value).ok_or_else(|| {
+                    ApiError::bad_request("userType must be 'Member' or 'Guest'.")
+                })?)
+            }
+            _ => q.mail = Some(value.trim().to_lowercase()),
+        }
+    }
+    let list = app.directory.list_users(&q).await?;
+    let next = (list.len() as u64 == q.limit)
+        .then(|| list.last().map(|u| u.id))
+        .flatten();
+    let mut keep: Vec<(&str, String)> = Vec::new();
+    if let Some(f) = &p.filter {
+        keep.push(("$filter", f.clone()));
+    }
+    if let Some(t) = &p.top {
+        keep.push(("$top", t.clone()));
+    }
+    let base = format!("{}/api/v1/users", app.settings.issuer);
+    let value = list.iter().map(to_json).collect();
+    Ok(axum::Json(page_json(&base, &keep, value, next)).into_response())
 }
 
 pub async fn user_get(
@@ -81,13 +106,7 @@ pub async fn user_get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let u = app
-        .directory
-        .repo()
-        .find_user(parse_id(&id)?)
-        .await
-        .map_err(map_err)?
-        .ok_or_else(ApiError::not_found)?;
+    let u = app.directory.find_user(parse_id(&id)?).await?;
     Ok(axum::Json(to_json(&u)).into_response())
 }
 
@@ -100,9 +119,8 @@ pub async fn user_patch(
     caller.require(PERMISSION)?;
     let u = app
         .directory
-        .update_user(parse_id(&id)?, body)
-        .await
-        .map_err(map_err)?;
+        .update_user(parse_id(&id)?, body, &caller.actor)
+        .await?;
     Ok(axum::Json(to_json(&u)).into_response())
 }
 
@@ -112,14 +130,8 @@ pub async fn user_delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    if !app
-        .directory
-        .repo()
-        .delete_user(parse_id(&id)?)
-        .await
-        .map_err(map_err)?
-    {
-        return Err(ApiError::not_found());
-    }
+    app.directory
+        .delete_user(parse_id(&id)?, &caller.actor)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,8 +1,9 @@
-//! `users`: the directory's people.
+//! `users`: the directory's people. Their sign-in identities are in
+//! [`super::user_identities`].
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -14,6 +15,11 @@ pub struct Model {
     pub account_enabled: bool,
     pub is_admin: bool,
     pub password_hash: Option<String>,
+    pub external_user_state: Option<String>,
+    pub external_user_state_changed_at: Option<DateTimeUtc>,
+    pub access_expires_at: Option<DateTimeUtc>,
+    /// An `Actor` as JSON.
+    pub sponsor: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

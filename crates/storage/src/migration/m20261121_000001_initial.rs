@@ -4,27 +4,11 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use super::helpers::{index, table};
 use super::idens::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn table<T: IntoIden + 'static>(name: T) -> TableCreateStatement {
-    Table::create().table(name).if_not_exists().to_owned()
-}
-
-fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
-    name: &str,
-    table: T,
-    col: C,
-) -> IndexCreateStatement {
-    Index::create()
-        .if_not_exists()
-        .name(name)
-        .table(table)
-        .col(col)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -7,14 +7,20 @@
 
 use sea_orm_migration::prelude::*;
 
+mod guest_idens;
+mod helpers;
 mod idens;
 mod m20261121_000001_initial;
+mod m20261121_000002_guests;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_initial::Migration)]
+        vec![
+            Box::new(m20261121_000001_initial::Migration),
+            Box::new(m20261121_000002_guests::Migration),
+        ]
     }
 }

@@ -1,20 +1,35 @@
 //! Implementations of the repository traits, by area, and the helpers they share.
 
+mod audit;
 mod clients;
 mod grants;
+mod imports;
 mod interactions;
+mod invitations;
 mod keys;
+mod mail_queue;
+mod outbox;
 mod revoke;
 mod sessions;
 mod tokens;
+mod user_rows;
 mod users;
 
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use portico_directory::DirectoryError;
 use portico_oidc::store::StoreError;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Any database failure the caller cannot act on.
 pub(crate) fn internal(e: DbErr) -> StoreError {
     StoreError::Internal(e.into())
+}
+
+/// The directory's flavour of [`internal`].
+pub(crate) fn db_err(e: DbErr) -> DirectoryError {
+    DirectoryError::Internal(e.into())
 }
 
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
@@ -42,4 +57,31 @@ pub(crate) fn list_to_json(v: &[String]) -> serde_json::Value {
 
 pub(crate) fn list_from_json(v: serde_json::Value) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_value(v)?)
+}
+
+/// Structured values (actors) are stored as JSON objects.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, DirectoryError> {
+    serde_json::to_value(v).map_err(|e| DirectoryError::Internal(e.into()))
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, DirectoryError> {
+    serde_json::from_value(v).map_err(|e| DirectoryError::Internal(e.into()))
+}
+
+/// A stored state or type that no longer parses: the row was written by
+/// something other than this code.
+pub(crate) fn bad_value(column: &str, value: &str) -> DirectoryError {
+    DirectoryError::Internal(anyhow::anyhow!("unknown {column} {value:?} in the database"))
+}
+
+/// `t` cut to whole microseconds, which is what PostgreSQL keeps. Timestamps
+/// that are later compared for equality (a renewed lease) are written this
+/// way on both backends, so the caller's own value still matches.
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+/// `0` asks for everything; anything else is a page size.
+pub(crate) fn page_limit(limit: u64) -> Option<u64> {
+    (limit > 0).then_some(limit)
 }

@@ -1,86 +1,62 @@
 //! `UserRepo` (directory) and `AccountStore` (provider), both over `users`.
+//! Every write carries its audit entry into the same transaction.
 
-use super::revoke::{Grants, revoke_grants};
-use super::{internal, is_unique_violation};
+use super::audit::insert_audits;
+use super::user_rows::{cut_off, insert_user, save_user, with_identities};
+use super::{db_err, internal, page_limit};
 use crate::Storage;
-use crate::entity::{consents, sessions, users};
+use crate::entity::{invitations, one_time_codes, user_identities, users};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use portico_directory::{DirectoryError, User, UserRepo, UserType};
+use portico_directory::{AuditEntry, DirectoryError, User, UserQuery, UserRepo};
 use portico_oidc::model::Account;
 use portico_oidc::store::{AccountStore, StoreResult};
-use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
-const DUPLICATE_MAIL: &str = "A user with this mail already exists.";
+/// The purpose of the one-time codes that redeem an invitation (their
+/// `subject` is the invitation id).
+const REDEEM: &str = "redeem";
 
-fn db_err(e: DbErr) -> DirectoryError {
-    DirectoryError::Internal(e.into())
-}
-
-fn write_err(e: DbErr) -> DirectoryError {
-    if is_unique_violation(&e) {
-        DirectoryError::Conflict(DUPLICATE_MAIL.into())
-    } else {
-        db_err(e)
-    }
-}
-
-fn to_row(u: &User) -> users::ActiveModel {
-    users::ActiveModel {
-        id: Set(u.id),
-        display_name: Set(u.display_name.clone()),
-        mail: Set(u.mail.clone()),
-        user_type: Set(u.user_type.as_str().to_owned()),
-        account_enabled: Set(u.account_enabled),
-        is_admin: Set(u.is_admin),
-        password_hash: Set(u.password_hash.clone()),
-        created_at: Set(u.created_at),
-        updated_at: Set(u.updated_at),
-    }
-}
-
-fn from_row(m: users::Model) -> Result<User, DirectoryError> {
-    let user_type = UserType::parse(&m.user_type).ok_or_else(|| {
-        DirectoryError::Internal(anyhow::anyhow!("unknown user_type {:?}", m.user_type))
-    })?;
-    Ok(User {
-        id: m.id,
-        display_name: m.display_name,
-        mail: m.mail,
-        user_type,
-        account_enabled: m.account_enabled,
-        is_admin: m.is_admin,
-        password_hash: m.password_hash,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    })
-}
-
-/// Ends the user's sessions and revokes its grants (disable and delete).
-async fn cut_off<C: ConnectionTrait>(
+/// Deletes the invitations of `user_id` and the redemption codes sent for them.
+async fn delete_invitations<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    sessions::Entity::delete_many()
-        .filter(sessions::Column::UserId.eq(user_id))
+) -> Result<(), DirectoryError> {
+    let ids: Vec<Uuid> = invitations::Entity::find()
+        .select_only()
+        .column(invitations::Column::Id)
+        .filter(invitations::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    one_time_codes::Entity::delete_many()
+        .filter(one_time_codes::Column::Purpose.eq(REDEEM))
+        .filter(one_time_codes::Column::Subject.is_in(ids.iter().map(Uuid::to_string)))
         .exec(db)
-        .await?;
-    revoke_grants(db, Grants::OfUser(user_id), now).await
+        .await
+        .map_err(db_err)?;
+    invitations::Entity::delete_many()
+        .filter(invitations::Column::UserId.eq(user_id))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 #[async_trait]
 impl UserRepo for Storage {
-    async fn create_user(&self, u: &User) -> Result<(), DirectoryError> {
-        users::Entity::insert(to_row(u))
-            .exec_without_returning(self.db())
-            .await
-            .map_err(write_err)?;
-        Ok(())
+    async fn create_user(&self, u: &User, audit: &AuditEntry) -> Result<(), DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        insert_user(&tx, u).await?;
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
+        tx.commit().await.map_err(db_err)
     }
 
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, DirectoryError> {
@@ -88,7 +64,8 @@ impl UserRepo for Storage {
             .one(self.db())
             .await
             .map_err(db_err)?;
-        row.map(from_row).transpose()
+        let found = with_identities(self.db(), row.into_iter().collect()).await?;
+        Ok(found.into_iter().next())
     }
 
     async fn find_user_by_mail(&self, mail: &str) -> Result<Option<User>, DirectoryError> {
@@ -97,48 +74,67 @@ impl UserRepo for Storage {
             .one(self.db())
             .await
             .map_err(db_err)?;
-        row.map(from_row).transpose()
+        let found = with_identities(self.db(), row.into_iter().collect()).await?;
+        Ok(found.into_iter().next())
     }
 
-    async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
-        users::Entity::find()
-            .order_by_asc(users::Column::CreatedAt)
+    async fn find_user_by_identity(
+        &self,
+        issuer: &str,
+        issuer_assigned_id: &str,
+    ) -> Result<Option<User>, DirectoryError> {
+        let owner: Option<Uuid> = user_identities::Entity::find()
+            .select_only()
+            .column(user_identities::Column::UserId)
+            .filter(user_identities::Column::Issuer.eq(issuer))
+            .filter(user_identities::Column::IssuerAssignedId.eq(issuer_assigned_id))
+            .into_tuple()
+            .one(self.db())
+            .await
+            .map_err(db_err)?;
+        match owner {
+            Some(id) => self.find_user(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Keyset paging by id (UUIDv7, so roughly by creation); `limit` 0 means all.
+    async fn list_users(&self, q: &UserQuery) -> Result<Vec<User>, DirectoryError> {
+        let mut find = users::Entity::find();
+        if let Some(t) = q.user_type {
+            find = find.filter(users::Column::UserType.eq(t.as_str()));
+        }
+        if let Some(m) = &q.mail {
+            find = find.filter(users::Column::Mail.eq(m.as_str()));
+        }
+        if let Some(after) = q.after {
+            find = find.filter(users::Column::Id.gt(after));
+        }
+        let rows = find
             .order_by_asc(users::Column::Id)
+            .limit(page_limit(q.limit))
             .all(self.db())
             .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(from_row)
-            .collect()
+            .map_err(db_err)?;
+        with_identities(self.db(), rows).await
     }
 
-    /// Updates every mutable field; disabling the account also ends its
-    /// sessions and revokes its grants (at `updated_at`), in the same transaction.
-    async fn update_user(&self, u: &User) -> Result<(), DirectoryError> {
-        let mut row = to_row(u);
-        row.id = Unchanged(u.id);
-        row.created_at = NotSet;
+    async fn update_user(&self, u: &User, audit: &AuditEntry) -> Result<(), DirectoryError> {
         let tx = self.write_tx().await.map_err(db_err)?;
-        let res = users::Entity::update_many()
-            .set(row)
-            .filter(users::Column::Id.eq(u.id))
-            .exec(&tx)
-            .await
-            .map_err(write_err)?;
-        if res.rows_affected == 0 {
-            return Err(DirectoryError::NotFound);
-        }
-        if !u.account_enabled {
-            cut_off(&tx, u.id, u.updated_at).await.map_err(db_err)?;
-        }
+        save_user(&tx, u, false).await?;
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
         tx.commit().await.map_err(db_err)
     }
 
-    async fn delete_user(&self, id: Uuid) -> Result<bool, DirectoryError> {
+    /// Grants are revoked (kept, for the token endpoints' reuse detection) at
+    /// the audit entry's instant; everything else of the user is deleted.
+    /// Nothing, not even the audit entry, is written when the user is unknown.
+    async fn delete_user(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, DirectoryError> {
         let tx = self.write_tx().await.map_err(db_err)?;
-        cut_off(&tx, id, self.now()).await.map_err(db_err)?;
-        consents::Entity::delete_many()
-            .filter(consents::Column::UserId.eq(id))
+        cut_off(&tx, id, audit.at).await.map_err(db_err)?;
+        delete_invitations(&tx, id).await?;
+        user_identities::Entity::delete_many()
+            .filter(user_identities::Column::UserId.eq(id))
             .exec(&tx)
             .await
             .map_err(db_err)?;
@@ -146,8 +142,12 @@ impl UserRepo for Storage {
             .exec(&tx)
             .await
             .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(res.rows_affected > 0)
+        Ok(true)
     }
 
     async fn count_admins(&self) -> Result<u64, DirectoryError> {
@@ -161,14 +161,18 @@ impl UserRepo for Storage {
 
 #[async_trait]
 impl AccountStore for Storage {
+    /// `enabled` is false for a disabled account and for one whose access
+    /// expired by the storage clock: its tokens stop working at that instant
+    /// even though nothing was written.
     async fn find_account(&self, user_id: Uuid) -> StoreResult<Option<Account>> {
         let row = users::Entity::find_by_id(user_id)
             .one(self.db())
             .await
             .map_err(internal)?;
+        let now = self.now();
         Ok(row.map(|m| Account {
             id: m.id,
-            enabled: m.account_enabled,
+            enabled: m.account_enabled && m.access_expires_at.is_none_or(|t| now < t),
             display_name: m.display_name,
             email: Some(m.mail),
             email_verified: true,

@@ -1,6 +1,14 @@
 //! Test databases on both backends, fixtures, and `both_backends!`.
 #![allow(dead_code)] // each test binary uses a subset
 
+mod fixtures;
+mod race;
+mod seed;
+
+pub use fixtures::*;
+pub use race::race;
+pub use seed::*;
+
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use portico_directory::{User, UserType};
 use portico_oidc::model::{
@@ -140,6 +148,11 @@ pub fn user(mail: &str) -> User {
         account_enabled: true,
         is_admin: false,
         password_hash: Some("$argon2id$fake".into()),
+        external_user_state: None,
+        external_user_state_changed_at: None,
+        identities: vec![],
+        access_expires_at: None,
+        sponsor: None,
         created_at: t0(),
         updated_at: t0(),
     }

@@ -1,6 +1,10 @@
 //! The interaction pages: the UI side of the hand-off. Every form carries a
 //! CSRF token derived from the interaction's browser-binding cookie, so a form
 //! can only be posted by the browser that started the sign-in.
+//!
+//! The sign-in page offers two ways in: a password (members) and a one-time
+//! code sent to the email address (guests; `redeem/signin_code.rs`, which
+//! reuses the CSRF helpers here and finishes the step the same way).
 
 use super::UiState;
 use crate::pages::{ConsentPage, SignInPage, describe_scope, error_response};
@@ -17,15 +21,19 @@ use portico_policy::Step;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-fn secret(jar: &CookieJar) -> Option<String> {
+pub(super) fn secret(jar: &CookieJar) -> Option<String> {
     jar.get(INTERACTION_COOKIE).map(|c| c.value().to_string())
 }
 
-fn csrf_for(s: &UiState, secret: &str) -> String {
+pub(super) fn csrf_for(s: &UiState, secret: &str) -> String {
     s.provider.hasher.hash("csrf", secret)
 }
 
-fn check_csrf(s: &UiState, secret: Option<&str>, presented: &str) -> Result<(), PageError> {
+pub(super) fn check_csrf(
+    s: &UiState,
+    secret: Option<&str>,
+    presented: &str,
+) -> Result<(), PageError> {
     let expected = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
         return Err(PageError::new(

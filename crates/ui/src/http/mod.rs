@@ -1,6 +1,8 @@
 //! The UI's routes: the interaction pages and the static assets.
 
 mod interaction;
+mod portal;
+mod redeem;
 
 use crate::AttemptLimiter;
 use axum::Router;
@@ -8,6 +10,9 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use portico_directory::Directory;
+use portico_directory::import::Importer;
+use portico_directory::invitations::Invitations;
+use std::path::PathBuf;
 use portico_oidc::Provider;
 use std::sync::Arc;
 
@@ -15,7 +20,20 @@ use std::sync::Arc;
 pub struct UiState {
     pub provider: Arc<Provider>,
     pub directory: Directory,
+    pub invitations: Invitations,
+    pub importer: Importer,
     pub limiter: Arc<AttemptLimiter>,
+    pub background: Arc<dyn Background>,
+    /// Where uploaded import files are kept while they are staged.
+    pub upload_dir: PathBuf,
+}
+
+/// The server's background workers, as the pages need them.
+pub trait Background: Send + Sync {
+    /// Mail was queued (an invitation, a code): deliver it now.
+    fn mail_queued(&self);
+    /// An import job was started: run it.
+    fn import_started(&self, job: uuid::Uuid);
 }
 
 const CSS: &str = include_str!("../../../../static/portico.css");
@@ -48,5 +66,7 @@ pub fn router(state: UiState) -> Router {
         .route("/interaction/{id}/consent", post(interaction::consent_post))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))
+        .merge(redeem::routes())
+        .merge(portal::routes())
         .with_state(state)
 }

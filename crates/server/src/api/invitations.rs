@@ -1,0 +1,144 @@
+//! `/api/v1/invitations` (`User.Invite.All`): Microsoft Graph's invitation
+//! resource, plus what Graph lacks: listing by status, resend (a new link;
+//! the old one stops working) and revoke.
+
+use super::{ApiError, Caller, Json, Paging, page_json, parse_id};
+use crate::app::App;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use portico_directory::filter::parse_filter;
+use portico_directory::invitations::{
+    GraphInvitation, Invitation, InvitationQuery, InvitationStatus,
+};
+use portico_ui::Background;
+use serde_json::{Value, json};
+
+const PERMISSION: &str = "User.Invite.All";
+
+fn to_json(app: &App, inv: &Invitation, reset: bool) -> Value {
+    let now = app.invitations.now();
+    json!({
+        "id": inv.id,
+        "invitedUserEmailAddress": inv.email,
+        "invitedUserDisplayName": inv.display_name,
+        "inviteRedirectUrl": inv.redirect_url,
+        "inviteRedeemUrl": app.invitations.redeem_url(inv),
+        "sendInvitationMessage": inv.send_message,
+        "invitedUserMessageInfo": {
+            "customizedMessageBody": inv.message,
+            "messageLanguage": inv.message_language,
+            "ccRecipients": inv.cc_recipients.iter()
+                .map(|a| json!({"emailAddress": {"address": a}}))
+                .collect::<Vec<_>>(),
+        },
+        "invitedUserType": inv.user_type.as_str(),
+        "resetRedemption": reset,
+        "status": inv.status(now).as_str(),
+        "invitedUser": {"id": inv.user_id},
+        "invitedBy": {"id": inv.invited_by.id, "displayName": inv.invited_by.display_name},
+        "expiresDateTime": inv.expires_at,
+        "createdDateTime": inv.created_at,
+        "acceptedDateTime": inv.accepted_at,
+        "revokedDateTime": inv.revoked_at,
+    })
+}
+
+/// 201 with a new invitation; 200 with the existing one when the email
+/// already belongs to a guest (nothing is sent again).
+pub async fn invitations_post(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<GraphInvitation>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let req = body.validate()?;
+    let out = app.invitations.invite(&req, &caller.actor, None).await?;
+    if out.created && req.send_message {
+        app.workers.mail_queued();
+    }
+    let status = if out.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = to_json(&app, &out.invitation, req.reset_redemption);
+    Ok((status, axum::Json(body)).into_response())
+}
+
+pub async fn invitations_get(
+    State(app): State<App>,
+    caller: Caller,
+    Query(p): Query<Paging>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let mut q = InvitationQuery {
+        limit: p.top()?,
+        before: p.skiptoken()?,
+        ..Default::default()
+    };
+    let fields = ["status", "invitedUserEmailAddress"];
+    for (field, value) in parse_filter(p.filter.as_deref().unwrap_or(""), &fields)? {
+        match field {
+            "status" => {
+                q.status = Some(InvitationStatus::parse(&value).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "status must be PendingAcceptance, Accepted, Expired or Revoked.",
+                    )
+                })?)
+            }
+            _ => q.email = Some(value.trim().to_lowercase()),
+        }
+    }
+    let list = app.invitations.list(&q).await?;
+    let next = (list.len() as u64 == q.limit)
+        .then(|| list.last().map(|i| i.id))
+        .flatten();
+    let mut keep: Vec<(&str, String)> = Vec::new();
+    if let Some(f) = &p.filter {
+        keep.push(("$filter", f.clone()));
+    }
+    if let Some(t) = &p.top {
+        keep.push(("$top", t.clone()));
+    }
+    let base = format!("{}/api/v1/invitations", app.settings.issuer);
+    let value = list.iter().map(|i| to_json(&app, i, false)).collect();
+    Ok(axum::Json(page_json(&base, &keep, value, next)).into_response())
+}
+
+pub async fn invitation_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let inv = app.invitations.find(parse_id(&id)?).await?;
+    Ok(axum::Json(to_json(&app, &inv, false)).into_response())
+}
+
+pub async fn invitation_resend_post(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let inv = app
+        .invitations
+        .resend(parse_id(&id)?, &caller.actor)
+        .await?;
+    app.workers.mail_queued();
+    Ok(axum::Json(to_json(&app, &inv, false)).into_response())
+}
+
+pub async fn invitation_revoke_post(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let inv = app
+        .invitations
+        .revoke(parse_id(&id)?, &caller.actor)
+        .await?;
+    Ok(axum::Json(to_json(&app, &inv, false)).into_response())
+}

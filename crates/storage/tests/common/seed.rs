@@ -1,0 +1,78 @@
+//! A user with a session, a consent, a grant and tokens, and the checks that
+//! all of them stopped working (or still work).
+
+use super::{access, audit, grant, refresh, t0, user};
+use chrono::Duration;
+use portico_directory::{User, UserRepo};
+use portico_oidc::model::{Authentication, Consent, RefreshUse, Session};
+use portico_oidc::store::{ConsentStore, GrantStore, SessionStore};
+use portico_storage::Storage;
+use uuid::Uuid;
+
+/// Creates `u` with a session `sess-<mail>`, a consent to "app", a grant and
+/// its tokens `at-<mail>` / `rt-<mail>`; returns the grant id.
+pub async fn seed_grant_for(s: &Storage, u: &User) -> Uuid {
+    s.create_user(u, &audit("Add user", u.id)).await.unwrap();
+    let mail = &u.mail;
+    let auth = Authentication {
+        user_id: u.id,
+        auth_time: t0(),
+        amr: vec!["pwd".into()],
+    };
+    let session = Session {
+        id_hash: format!("sess-{mail}"),
+        sid: format!("sid-{mail}"),
+        auth,
+        created_at: t0(),
+        expires_at: t0() + Duration::hours(8),
+    };
+    s.create_session(&session).await.unwrap();
+    let consent = Consent {
+        user_id: u.id,
+        client_id: "app".into(),
+        scopes: vec!["openid".into()],
+        granted_at: t0(),
+    };
+    s.save_consent(&consent).await.unwrap();
+    let g = grant("app", Some(u.id));
+    s.create_grant(&g).await.unwrap();
+    s.save_tokens(
+        &access(&g, &format!("at-{mail}")),
+        Some(&refresh(&g, &format!("rt-{mail}"))),
+    )
+    .await
+    .unwrap();
+    g.id
+}
+
+/// A member seeded by [`seed_grant_for`]: (user id, grant id).
+pub async fn seed_user_with_grant(s: &Storage, mail: &str) -> (Uuid, Uuid) {
+    let u = user(mail);
+    let g = seed_grant_for(s, &u).await;
+    (u.id, g)
+}
+
+/// The session is gone, the consent deleted, the grant and its tokens revoked.
+pub async fn assert_cut_off(s: &Storage, mail: &str, user_id: Uuid, grant_id: Uuid) {
+    let session = s.find_session(&format!("sess-{mail}")).await.unwrap();
+    assert!(session.is_none(), "session ended");
+    let consent = s.find_consent(user_id, "app").await.unwrap();
+    assert!(consent.is_none(), "consent deleted");
+    let g = s.find_grant(grant_id).await.unwrap().expect("grant kept");
+    assert!(g.revoked_at.is_some(), "grant revoked");
+    let at = s.find_access_token(&format!("at-{mail}")).await.unwrap();
+    assert!(at.expect("access token").revoked_at.is_some(), "access token revoked");
+    let rt = s.consume_refresh_token(&format!("rt-{mail}"), t0()).await.unwrap();
+    assert!(matches!(rt, RefreshUse::Reused(_)), "refresh token unusable: {rt:?}");
+}
+
+/// Nothing of the seeded user was touched.
+pub async fn assert_untouched(s: &Storage, mail: &str, user_id: Uuid, grant_id: Uuid) {
+    let session = s.find_session(&format!("sess-{mail}")).await.unwrap();
+    assert!(session.is_some(), "session kept");
+    assert!(s.find_consent(user_id, "app").await.unwrap().is_some(), "consent kept");
+    let g = s.find_grant(grant_id).await.unwrap().expect("grant");
+    assert!(g.revoked_at.is_none(), "grant not revoked");
+    let at = s.find_access_token(&format!("at-{mail}")).await.unwrap();
+    assert!(at.expect("access token").revoked_at.is_none(), "access token kept");
+}

@@ -1,0 +1,84 @@
+//! The admin portal under `/admin`: server-rendered pages that work without
+//! JavaScript, for the people who run the directory (PRODUCT.md §1 journeys 4
+//! and 7, §2.2).
+//!
+//! Sign-in reuses the provider's browser session (`portico_session`), so an
+//! admin's portal session and SSO session are one thing and signing out ends
+//! both. Every page goes through the [`auth::Admin`] extractor, which checks on
+//! each request that the session's user is still an enabled admin: disabling
+//! an admin locks them out of the portal at once. Every form carries a CSRF
+//! token derived from the session token, checked in constant time.
+//!
+//! | Route                                   | Handler                         |
+//! |-----------------------------------------|---------------------------------|
+//! | GET/POST `/admin/signin`, POST `/admin/signout` | [`signin`]              |
+//! | GET `/admin/users`                      | [`users::users_get`]            |
+//! | GET/POST `/admin/invite`                | [`invite`]                      |
+//! | GET `/admin/users/{id}` and its actions | [`user`], [`user_actions`]      |
+//! | GET/POST `/admin/imports`               | [`imports`], [`upload`]         |
+//! | `/admin/imports/{id}`, `start`, `results.csv` | [`report`], [`results`]   |
+//! | GET `/admin/audit`                      | [`audit::audit_get`]            |
+
+mod audit;
+mod auth;
+mod error;
+mod imports;
+mod invite;
+mod parse;
+mod report;
+mod results;
+mod signin;
+mod upload;
+mod user;
+mod user_actions;
+mod users;
+mod views;
+
+use super::UiState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<UiState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::to("/admin/users") }))
+        .route(
+            "/admin/signin",
+            get(signin::signin_get).post(signin::signin_post),
+        )
+        .route("/admin/signout", post(signin::signout_post))
+        .route("/admin/users", get(users::users_get))
+        .route("/admin/users/{id}", get(user::user_get))
+        .route("/admin/users/{id}/edit", post(user_actions::edit_post))
+        .route("/admin/users/{id}/disable", post(user_actions::disable_post))
+        .route("/admin/users/{id}/enable", post(user_actions::enable_post))
+        .route(
+            "/admin/users/{id}/delete",
+            get(user_actions::delete_get).post(user_actions::delete_post),
+        )
+        .route("/admin/users/{id}/resend", post(user_actions::resend_post))
+        .route("/admin/users/{id}/revoke", post(user_actions::revoke_post))
+        .route("/admin/users/{id}/reset", post(user_actions::reset_post))
+        .route(
+            "/admin/invite",
+            get(invite::invite_get).post(invite::invite_post),
+        )
+        // The upload enforces its own cap while streaming to disk (see
+        // `upload`), so axum's 2 MB default body limit is lifted here only.
+        .route(
+            "/admin/imports",
+            get(imports::imports_get)
+                .post(upload::imports_post)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/admin/imports/{id}", get(report::import_get))
+        .route("/admin/imports/{id}/start", post(report::start_post))
+        .route(
+            "/admin/imports/{id}/results.csv",
+            get(results::results_get),
+        )
+        .route("/admin/audit", get(audit::audit_get))
+        .layer(middleware::from_fn(error::render_failures))
+}

@@ -1,0 +1,114 @@
+//! Who is using the portal: the [`Admin`] extractor and the CSRF tokens.
+//!
+//! The admin is looked up on every request (session → user → `is_admin` and
+//! `can_sign_in(now)`), so revoking admin rights, disabling the account or
+//! its access expiring takes effect on the next click, not at session end.
+
+use super::error::PortalError;
+use crate::http::UiState;
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use portico_directory::{Actor, ActorKind, User};
+use portico_oidc::http::SESSION_COOKIE;
+use subtle::ConstantTimeEq;
+
+const CSRF_PURPOSE: &str = "portal-csrf";
+
+/// A signed-in, enabled administrator.
+pub struct Admin {
+    pub user: User,
+    /// The session cookie's value (to end the session on sign-out).
+    pub token: String,
+    /// The CSRF token every form of this session carries.
+    pub csrf: String,
+}
+
+impl Admin {
+    /// The audit log's "who" for changes made in the portal.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: ActorKind::User,
+            id: self.user.id.to_string(),
+            display_name: self.user.display_name.clone(),
+        }
+    }
+
+    /// Compares in constant time so the token cannot be found byte by byte.
+    pub fn check_csrf(&self, presented: &str) -> Result<(), PortalError> {
+        if tokens_match(&self.csrf, presented) {
+            Ok(())
+        } else {
+            Err(PortalError::Forbidden)
+        }
+    }
+}
+
+/// True when both are non-empty and equal, compared in constant time.
+pub fn tokens_match(expected: &str, presented: &str) -> bool {
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// The admin whose session cookie `jar` holds, if it names a live session
+/// of an admin who may still sign in.
+pub async fn current_admin(s: &UiState, jar: &CookieJar) -> Result<Option<Admin>, PortalError> {
+    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    let Some(session) = s
+        .provider
+        .current_session(Some(&token))
+        .await
+        .map_err(PortalError::internal)?
+    else {
+        return Ok(None);
+    };
+    let user = s
+        .directory
+        .repo()
+        .find_user(session.auth.user_id)
+        .await
+        .map_err(PortalError::internal)?;
+    let now = s.provider.clock.now();
+    Ok(user
+        .filter(|u| u.is_admin && u.can_sign_in(now))
+        .map(|user| Admin {
+            user,
+            csrf: s.provider.hasher.hash(CSRF_PURPOSE, &token),
+            token,
+        }))
+}
+
+impl FromRequestParts<UiState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &UiState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        match current_admin(s, &jar).await {
+            Ok(Some(admin)) => Ok(admin),
+            // A page view goes to sign-in; a form post without a session is
+            // refused rather than redirected, so it is never replayed later.
+            Ok(None) if parts.method == Method::GET || parts.method == Method::HEAD => {
+                Err(Redirect::to("/admin/signin").into_response())
+            }
+            Ok(None) => Err(PortalError::Forbidden.into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tokens_match;
+
+    #[test]
+    fn tokens_match_only_when_equal_and_present() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", ""));
+        assert!(!tokens_match("", ""));
+        assert!(!tokens_match("abc", "abcd"));
+    }
+}

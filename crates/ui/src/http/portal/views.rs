@@ -1,0 +1,75 @@
+//! What every portal page shares: the navigation bar (whose sign-out form
+//! needs the CSRF token) and the page it marks as current; and the row views
+//! the list templates print. Views hold display strings only, so the
+//! templates stay free of formatting logic; askama escapes every value.
+
+use super::auth::Admin;
+use super::parse::show_time;
+use portico_directory::User;
+
+/// The navigation bar's sections.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Users,
+    Invite,
+    Imports,
+    Audit,
+}
+
+/// The frame around every signed-in page (`admin_layout.html`).
+pub struct Chrome {
+    pub csrf: String,
+    pub admin_name: String,
+    pub section: Section,
+}
+
+impl Chrome {
+    pub fn new(admin: &Admin, section: Section) -> Self {
+        Chrome {
+            csrf: admin.csrf.clone(),
+            admin_name: admin.user.display_name.clone(),
+            section,
+        }
+    }
+
+    /// `aria-current="page"` for the current section's link, read by screen
+    /// readers and styled by the CSS.
+    pub fn current(&self, s: &str) -> &'static str {
+        let this = match s {
+            "users" => Section::Users,
+            "invite" => Section::Invite,
+            "imports" => Section::Imports,
+            _ => Section::Audit,
+        };
+        if this == self.section { "page" } else { "false" }
+    }
+}
+
+/// One row of the users table.
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub mail: String,
+    pub user_type: &'static str,
+    pub state: &'static str,
+    pub enabled: &'static str,
+    pub created: String,
+}
+
+impl UserRow {
+    pub fn new(u: &User) -> Self {
+        UserRow {
+            id: u.id.to_string(),
+            name: u.display_name.clone(),
+            mail: u.mail.clone(),
+            user_type: u.user_type.as_str(),
+            state: u.external_user_state.map(|s| s.as_str()).unwrap_or("—"),
+            enabled: yes_no(u.account_enabled),
+            created: show_time(u.created_at),
+        }
+    }
+}
+
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "Yes" } else { "No" }
+}

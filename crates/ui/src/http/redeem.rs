@@ -1,0 +1,159 @@
+//! Invitation redemption, the recipient's block link, and the email code
+//! returning guests sign in with. The directory decides (links, codes,
+//! acceptance); these pages only carry the guest from one step to the next.
+//!
+//! ```mermaid
+//! stateDiagram-v2
+//!     [*] --> Landing: GET /redeem?i&t (sets portico_redeem)
+//!     Landing --> Code: POST /redeem/code (code emailed)
+//!     Code --> Code: POST /redeem/verify, wrong code (attempts left)
+//!     Code --> Spent: expired / out of attempts
+//!     Spent --> Code: POST /redeem/code
+//!     Code --> Consent: POST /redeem/verify, right code
+//!     Consent --> Declined: POST /redeem/consent decision=decline
+//!     Declined --> Landing: the link still works
+//!     Consent --> App: decision=accept (Accepted, session, 303 inviteRedirectUrl)
+//!     App --> [*]
+//! ```
+//!
+//! Every step is bound to one browser by a random cookie (`portico_redeem`,
+//! `portico_block`): the forms' CSRF tokens derive from it, and the directory
+//! ties each code to it. A forwarded link therefore gets its reader nowhere
+//! without the invited mailbox, and a code read over someone's shoulder is
+//! useless in another browser.
+
+mod block;
+mod link;
+mod pages;
+mod problem;
+mod signin_code;
+
+use super::UiState;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use portico_core::random_token;
+use portico_oidc::http::authorize::portico_cookie;
+use subtle::ConstantTimeEq;
+
+/// How long a browser binding lives: long enough to fetch a code from the
+/// mailbox and read the consent page, short enough not to linger.
+const BINDING_TTL_SECS: i64 = 3600;
+
+/// A browser-binding cookie and the paths it is sent to.
+#[derive(Clone, Copy)]
+pub(super) struct Binding {
+    pub cookie: &'static str,
+    pub path: &'static str,
+    /// Keeps the CSRF tokens of different flows apart.
+    pub csrf_purpose: &'static str,
+}
+
+pub(super) const REDEEM: Binding = Binding {
+    cookie: "portico_redeem",
+    path: "/redeem",
+    csrf_purpose: "redeem-csrf",
+};
+
+pub(super) const BLOCK: Binding = Binding {
+    cookie: "portico_block",
+    path: "/invitations/block",
+    csrf_purpose: "block-csrf",
+};
+
+pub fn routes() -> Router<UiState> {
+    Router::new()
+        .route("/redeem", get(link::redeem_get))
+        .route("/redeem/code", post(link::code_post))
+        .route("/redeem/verify", post(link::verify_post))
+        .route("/redeem/consent", post(link::consent_post))
+        .route(
+            "/invitations/block",
+            get(block::block_get).post(block::block_post),
+        )
+        // The interaction's guest sign-in lives here because the router in
+        // `http/mod.rs` merges these routes; the handlers reuse the
+        // interaction's CSRF and finish API.
+        .route(
+            "/interaction/{id}/email-code",
+            post(signin_code::email_code_post),
+        )
+        .route(
+            "/interaction/{id}/email-code/verify",
+            post(signin_code::email_code_verify_post),
+        )
+}
+
+impl Binding {
+    /// The browser's binding, or a new one set on the jar.
+    pub fn ensure(self, s: &UiState, jar: CookieJar) -> (CookieJar, String) {
+        if let Some(v) = self.value(&jar) {
+            return (jar, v);
+        }
+        let v = random_token(32);
+        let cookie = portico_cookie(
+            self.cookie,
+            v.clone(),
+            self.path.into(),
+            BINDING_TTL_SECS,
+            s.provider.config.secure_cookies(),
+        );
+        (jar.add(cookie), v)
+    }
+
+    pub fn value(self, jar: &CookieJar) -> Option<String> {
+        jar.get(self.cookie)
+            .map(|c| c.value().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn csrf(self, s: &UiState, binding: &str) -> String {
+        s.provider.hasher.hash(self.csrf_purpose, binding)
+    }
+
+    /// The binding, if the form's CSRF token was derived from it. A missing
+    /// cookie (expired, another browser) fails like a wrong token.
+    pub fn check(self, s: &UiState, jar: &CookieJar, presented: &str) -> Option<String> {
+        let binding = self.value(jar)?;
+        let expected = self.csrf(s, &binding);
+        bool::from(expected.as_bytes().ct_eq(presented.as_bytes())).then_some(binding)
+    }
+
+    /// Removes the cookie once its flow is over.
+    pub fn remove(self, jar: CookieJar) -> CookieJar {
+        jar.remove(axum_extra::extract::cookie::Cookie::build(self.cookie).path(self.path))
+    }
+}
+
+/// Redemption pages carry the link's token; they must not be cached.
+pub(super) fn no_store(resp: impl IntoResponse) -> Response {
+    let mut r = resp.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The code as typed: people paste it with spaces or a dash. Anything else is
+/// kept, so a wrong character still makes a wrong code.
+pub(super) fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_code;
+
+    #[test]
+    fn codes_lose_only_spaces_and_dashes() {
+        let check = |input: &str, expected: &str| assert_eq!(normalize_code(input), expected);
+        check("12345678", "12345678");
+        check(" 1234 5678\n", "12345678");
+        check("1234-5678", "12345678");
+        check("1234a5678", "1234a5678");
+        check("", "");
+    }
+}

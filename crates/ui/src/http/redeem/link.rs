@@ -1,0 +1,269 @@
+//! The redeem link's steps: landing, code, verify, consent. Each POST
+//! re-opens the link (it may have been resent or revoked meanwhile) and checks
+//! the CSRF token derived from the browser binding before anything else.
+
+use super::pages::{CodePage, ConsentPage, DeclinedPage, LandingPage, LinkFields, show_date};
+use super::problem::{code_spent, redeem_error, stale_form};
+use super::{REDEEM, UiState, no_store, normalize_code};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use portico_directory::invitations::{CODE_TTL_MINUTES, Invitation, RedeemError};
+use portico_oidc::http::{SESSION_COOKIE, request_id};
+use portico_oidc::model::Authentication;
+use serde::Deserialize;
+use uuid::Uuid;
+
+const START_AGAIN: &str = "Open the link in your invitation email again.";
+
+/// The link's query, and the hidden fields every step posts back.
+#[derive(Deserialize, Default)]
+pub struct StepForm {
+    #[serde(default)]
+    i: String,
+    #[serde(default)]
+    t: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code_id: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    decision: String,
+}
+
+impl StepForm {
+    fn link(&self, csrf: String) -> LinkFields {
+        LinkFields {
+            i: self.i.clone(),
+            t: self.t.clone(),
+            csrf,
+        }
+    }
+
+    /// An unparsable id cannot name a code of ours: treat it as spent.
+    fn code_id(&self) -> Result<Uuid, RedeemError> {
+        Uuid::parse_str(self.code_id.trim()).map_err(|_| RedeemError::CodeSpent)
+    }
+}
+
+/// The step's context once the form is ours and the link still redeemable.
+struct Step {
+    inv: Invitation,
+    binding: String,
+}
+
+/// CSRF first (cheap, and says nothing about the link), then the link.
+async fn open_step(
+    s: &UiState,
+    jar: &CookieJar,
+    f: &StepForm,
+    rid: &str,
+) -> Result<Step, Response> {
+    let binding = REDEEM
+        .check(s, jar, &f.csrf)
+        .ok_or_else(|| stale_form(START_AGAIN))?;
+    match s.invitations.open_link(&f.i, &f.t).await {
+        Ok(inv) => Ok(Step { inv, binding }),
+        Err(e) => Err(redeem_error(s, &f.i, e, rid).await),
+    }
+}
+
+fn code_page(
+    s: &UiState,
+    f: &StepForm,
+    step: &Step,
+    code_id: String,
+    error: Option<String>,
+) -> CodePage {
+    CodePage {
+        link: f.link(REDEEM.csrf(s, &step.binding)),
+        organization: s.invitations.config().organization.clone(),
+        email: step.inv.email.clone(),
+        code_id,
+        minutes: CODE_TTL_MINUTES,
+        error,
+    }
+}
+
+/// `GET /redeem?i&t`: the landing page, binding this browser.
+pub async fn redeem_get(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    q: Result<Query<StepForm>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let inv = match s.invitations.open_link(&q.i, &q.t).await {
+        Ok(inv) => inv,
+        Err(e) => return redeem_error(&s, &q.i, e, &request_id(&headers)).await,
+    };
+    let (jar, binding) = REDEEM.ensure(&s, jar);
+    let page = LandingPage {
+        link: q.link(REDEEM.csrf(&s, &binding)),
+        inviter: inv.invited_by.display_name.clone(),
+        organization: s.invitations.config().organization.clone(),
+        email: inv.email.clone(),
+        expires: show_date(inv.expires_at),
+    };
+    (jar, no_store(page)).into_response()
+}
+
+/// `POST /redeem/code`: emails a code bound to this browser.
+pub async fn code_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let rid = request_id(&headers);
+    let step = match open_step(&s, &jar, &f, &rid).await {
+        Ok(step) => step,
+        Err(resp) => return resp,
+    };
+    match s
+        .invitations
+        .send_redeem_code(&step.inv, &step.binding)
+        .await
+    {
+        Ok(code_id) => {
+            s.background.mail_queued();
+            no_store(code_page(&s, &f, &step, code_id.to_string(), None))
+        }
+        Err(e) => redeem_error(&s, &f.i, e, &rid).await,
+    }
+}
+
+/// `POST /redeem/verify`: the typed code proves the mailbox.
+pub async fn verify_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let rid = request_id(&headers);
+    let step = match open_step(&s, &jar, &f, &rid).await {
+        Ok(step) => step,
+        Err(resp) => return resp,
+    };
+    let code = normalize_code(&f.code);
+    let verified = match f.code_id() {
+        Ok(id) => s
+            .invitations
+            .verify_redeem_code(&step.inv, id, &step.binding, &code)
+            .await
+            .map(|()| id),
+        Err(e) => Err(e),
+    };
+    match verified {
+        Ok(id) => consent_page(&s, &f, &step, id, &rid).await,
+        Err(RedeemError::WrongCode { attempts_left }) if attempts_left > 0 => {
+            let msg = match attempts_left {
+                1 => "That code is not right. 1 attempt left.".to_string(),
+                n => format!("That code is not right. {n} attempts left."),
+            };
+            let page = code_page(&s, &f, &step, f.code_id.clone(), Some(msg));
+            no_store((StatusCode::BAD_REQUEST, page))
+        }
+        Err(RedeemError::WrongCode { .. } | RedeemError::CodeSpent) => {
+            // A reload or the back button re-posts a consumed code: if this
+            // browser did prove the mailbox, show the consent page again.
+            if let Ok(id) = f.code_id()
+                && let Ok(true) = s
+                    .invitations
+                    .has_proven_mailbox(&step.inv, id, &step.binding)
+                    .await
+            {
+                return consent_page(&s, &f, &step, id, &rid).await;
+            }
+            code_spent(f.link(REDEEM.csrf(&s, &step.binding)))
+        }
+        Err(e) => redeem_error(&s, &f.i, e, &rid).await,
+    }
+}
+
+/// What will be shared, for the guest to accept or decline.
+async fn consent_page(
+    s: &UiState,
+    f: &StepForm,
+    step: &Step,
+    code_id: Uuid,
+    rid: &str,
+) -> Response {
+    // The guest object was created at invite time; its name is what the
+    // organization will see (and may differ from the invitation's).
+    let user = match s.directory.find_user(step.inv.user_id).await {
+        Ok(u) => u,
+        Err(e) => return redeem_error(s, &f.i, RedeemError::Directory(e), rid).await,
+    };
+    let config = s.invitations.config();
+    no_store(ConsentPage {
+        link: f.link(REDEEM.csrf(s, &step.binding)),
+        code_id: code_id.to_string(),
+        organization: config.organization.clone(),
+        privacy_url: config.privacy_url.clone(),
+        display_name: user.display_name,
+        email: step.inv.email.clone(),
+    })
+}
+
+/// `POST /redeem/consent`: accept (the guest joins and is signed in) or
+/// decline (nothing changes; the invitation stays open).
+pub async fn consent_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let rid = request_id(&headers);
+    let step = match open_step(&s, &jar, &f, &rid).await {
+        Ok(step) => step,
+        Err(resp) => return resp,
+    };
+    match f.decision.as_str() {
+        "accept" => {}
+        "decline" => {
+            return no_store(DeclinedPage {
+                organization: s.invitations.config().organization.clone(),
+                expires: show_date(step.inv.expires_at),
+                redeem_href: format!("/redeem?i={}&t={}", step.inv.id, f.t),
+            });
+        }
+        // Only a hand-made post gets here: show the choice again.
+        _ => {
+            return match f.code_id() {
+                Ok(id) => consent_page(&s, &f, &step, id, &rid).await,
+                Err(_) => code_spent(f.link(REDEEM.csrf(&s, &step.binding))),
+            };
+        }
+    }
+    let accepted = match f.code_id() {
+        Ok(id) => s.invitations.accept(&step.inv, id, &step.binding).await,
+        Err(e) => Err(e),
+    };
+    let user = match accepted {
+        Ok(user) => user,
+        // The proof expired while the consent page was open.
+        Err(RedeemError::CodeSpent) => return code_spent(f.link(REDEEM.csrf(&s, &step.binding))),
+        Err(e) => return redeem_error(&s, &f.i, e, &rid).await,
+    };
+    let auth = Authentication {
+        user_id: user.id,
+        auth_time: s.provider.clock.now(),
+        amr: vec!["otp".into()],
+    };
+    let previous = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let cookie = match s.provider.start_session(auth, previous.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Accepted already; the app will simply ask the guest to sign in.
+            tracing::error!(error = ?e, "could not start a session after redemption");
+            return Redirect::to(&step.inv.redirect_url).into_response();
+        }
+    };
+    let jar = REDEEM.remove(jar).add(cookie);
+    (jar, Redirect::to(&step.inv.redirect_url)).into_response()
+}

@@ -1,0 +1,182 @@
+//! Returning guests sign in with a one-time code sent to their email, at the
+//! interaction's sign-in step (the fallback for guests whose domain has no
+//! trusted IdP). The code is bound to the interaction and its browser secret.
+//!
+//! Nothing here may tell who has an account: every address gets the same code
+//! page (the directory hands out a code id even when it sends nothing), and
+//! every failed code gets the same message, since "N attempts left" would only
+//! ever appear for real accounts. Failures count against the same per-email
+//! limiter as passwords.
+
+use super::pages::SignInCodePage;
+use super::{UiState, normalize_code};
+use crate::http::interaction::{check_csrf, csrf_for, secret};
+use crate::pages::error_response;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use portico_directory::invitations::{CODE_TTL_MINUTES, CODES_PER_HOUR, RedeemError};
+use portico_oidc::Provider;
+use portico_oidc::error::PageError;
+use portico_oidc::http::request_id;
+use portico_oidc::interaction::InteractionView;
+use portico_policy::Step;
+use serde::Deserialize;
+use uuid::Uuid;
+
+const WRONG_CODE: &str = "That code is not right, or it has expired. Check that you typed the newest code, or ask for a new one.";
+const TOO_MANY: &str = "Too many failed attempts. Wait a few minutes and try again.";
+
+#[derive(Deserialize)]
+pub struct EmailCodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    code_id: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The interaction, if it is live, ours, and still at the sign-in step. Any
+/// other step sends the browser back to the interaction page.
+async fn login_step(
+    s: &UiState,
+    id: &str,
+    secret: Option<&str>,
+) -> Result<Result<InteractionView, Response>, PageError> {
+    let view = s.provider.interaction_details(id, secret).await?;
+    if view.step == Some(Step::Login) {
+        Ok(Ok(view))
+    } else {
+        Ok(Err(
+            Redirect::to(&format!("/interaction/{id}")).into_response()
+        ))
+    }
+}
+
+fn code_page(
+    s: &UiState,
+    view: InteractionView,
+    secret: &str,
+    email: &str,
+    code_id: String,
+    error: Option<&str>,
+) -> SignInCodePage {
+    SignInCodePage {
+        id: view.id,
+        csrf: csrf_for(s, secret),
+        client_name: view.client_name,
+        email: email.trim().to_string(),
+        code_id,
+        minutes: CODE_TTL_MINUTES,
+        per_hour: CODES_PER_HOUR,
+        error: error.map(str::to_string),
+    }
+}
+
+/// `POST /interaction/{id}/email-code`: sends a code if the address is a
+/// guest that redeemed with its mailbox; shows the code page either way.
+pub async fn email_code_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<EmailCodeForm>,
+) -> Response {
+    let secret = secret(&jar);
+    let result = async {
+        check_csrf(&s, secret.as_deref(), &f.csrf)?;
+        let secret = secret.as_deref().unwrap_or_default();
+        let view = match login_step(&s, &id, Some(secret)).await? {
+            Ok(view) => view,
+            Err(elsewhere) => return Ok(elsewhere),
+        };
+        let code_id = match s.invitations.send_signin_code(&f.email, &id, secret).await {
+            Ok(code_id) => code_id,
+            // Only real guests are counted, so saying "too many" would name
+            // them; a fresh id makes the answer the same as for anyone else.
+            Err(RedeemError::TooManyCodes) => Uuid::now_v7(),
+            Err(e) => {
+                tracing::error!(error = ?e, "directory failure sending a sign-in code");
+                return Err(PageError::internal());
+            }
+        };
+        s.background.mail_queued();
+        Ok(code_page(&s, view, secret, &f.email, code_id.to_string(), None).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| error_response(&e, &request_id(&headers)))
+}
+
+/// `POST /interaction/{id}/email-code/verify`: the right code finishes the
+/// sign-in step exactly like a password does, with `amr: ["otp"]`.
+pub async fn email_code_verify_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<EmailCodeForm>,
+) -> Response {
+    let secret = secret(&jar);
+    let result = async {
+        check_csrf(&s, secret.as_deref(), &f.csrf)?;
+        let secret = secret.as_deref().unwrap_or_default();
+        let view = match login_step(&s, &id, Some(secret)).await? {
+            Ok(view) => view,
+            Err(elsewhere) => return Ok(elsewhere),
+        };
+        let now = s.provider.clock.now();
+        let key = f.email.trim().to_lowercase();
+        if s.limiter.is_blocked(&key, now) {
+            let page = code_page(
+                &s,
+                view,
+                secret,
+                &f.email,
+                f.code_id.clone(),
+                Some(TOO_MANY),
+            );
+            return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+        }
+        let verified = match Uuid::parse_str(f.code_id.trim()) {
+            Ok(code_id) => {
+                let code = normalize_code(&f.code);
+                s.invitations
+                    .verify_signin_code(code_id, &id, secret, &code)
+                    .await
+            }
+            Err(_) => Err(RedeemError::CodeSpent),
+        };
+        match verified {
+            Ok(user) => {
+                s.limiter.clear(&key);
+                s.provider
+                    .finish_login(&id, Some(secret), user.id, vec!["otp".into()])
+                    .await?;
+                Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
+            }
+            Err(RedeemError::Directory(e)) => {
+                tracing::error!(error = ?e, "directory failure verifying a sign-in code");
+                Err(PageError::internal())
+            }
+            Err(_) => {
+                s.limiter.record_failure(&key, now);
+                let page = code_page(
+                    &s,
+                    view,
+                    secret,
+                    &f.email,
+                    f.code_id.clone(),
+                    Some(WRONG_CODE),
+                );
+                Ok((StatusCode::BAD_REQUEST, page).into_response())
+            }
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| error_response(&e, &request_id(&headers)))
+}
