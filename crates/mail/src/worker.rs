@@ -147,14 +147,17 @@ impl MailWorker {
         tokio::spawn(async move {
             tokio::pin!(shutdown);
             loop {
-                // A full batch means more is probably due: go again at once.
                 let wait = match self.run_once().await {
-                    Ok(report) if report.total() >= BATCH => Duration::ZERO,
                     Ok(report) => {
                         if !report.is_empty() {
                             tracing::info!(?report, "mail round done");
                         }
-                        POLL_INTERVAL
+                        // A full batch means more is probably due: go again at once.
+                        if report.total() >= BATCH {
+                            Duration::ZERO
+                        } else {
+                            POLL_INTERVAL
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(error = format!("{e:#}"), "mail round failed");

@@ -5,8 +5,8 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use portico_directory::audit::{AuditQuery, AuditRepo};
 use portico_directory::UserRepo;
+use portico_directory::audit::{AuditQuery, AuditRepo};
 use portico_storage::Storage;
 use uuid::Uuid;
 
@@ -17,7 +17,9 @@ async fn changes_are_audited_and_listed_newest_first(s: &Storage) {
     let before = u.audit_view();
     u.display_name = "Logged".into();
     u.updated_at = t0() + Duration::minutes(1);
-    let update = audit("Update user", u.id).before(before).after(u.audit_view());
+    let update = audit("Update user", u.id)
+        .before(before)
+        .after(u.audit_view());
     s.update_user(&u, &update).await.unwrap();
     let delete = audit("Delete user", u.id).before(u.audit_view());
     s.delete_user(u.id, &delete).await.unwrap();
@@ -30,17 +32,38 @@ async fn changes_are_audited_and_listed_newest_first(s: &Storage) {
     assert_eq!(all.len(), expected.len());
     for (got, want) in all.iter().zip(expected) {
         assert_eq!(got.id, want.id);
-        assert_eq!((&got.actor, &got.before, &got.after), (&want.actor, &want.before, &want.after));
-        assert_eq!((got.at, got.target_name.as_str()), (micros(want.at), "Target"));
+        assert_eq!(
+            (&got.actor, &got.before, &got.after),
+            (&want.actor, &want.before, &want.after)
+        );
+        assert_eq!(
+            (got.at, got.target_name.as_str()),
+            (micros(want.at), "Target")
+        );
     }
 
-    let of_u = AuditQuery { target_id: Some(u.id.to_string()), ..Default::default() };
+    let of_u = AuditQuery {
+        target_id: Some(u.id.to_string()),
+        ..Default::default()
+    };
     assert_eq!(s.list_audits(&of_u).await.unwrap().len(), 3);
-    let adds = AuditQuery { activity: Some("Add user".into()), ..Default::default() };
-    let adds: Vec<Uuid> = s.list_audits(&adds).await.unwrap().iter().map(|a| a.id).collect();
+    let adds = AuditQuery {
+        activity: Some("Add user".into()),
+        ..Default::default()
+    };
+    let adds: Vec<Uuid> = s
+        .list_audits(&adds)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
     assert_eq!(adds, vec![other_entry.id, create.id]);
 
-    let mut q = AuditQuery { limit: 3, ..Default::default() };
+    let mut q = AuditQuery {
+        limit: 3,
+        ..Default::default()
+    };
     let first = s.list_audits(&q).await.unwrap();
     q.before = first.last().map(|a| a.id);
     let second = s.list_audits(&q).await.unwrap();

@@ -51,7 +51,11 @@ async fn in_memory_sqlite_works_with_one_connection() {
         s.consume_code("c", t0()).await.unwrap(),
         CodeRedemption::Redeemed(_)
     ));
-    assert!(s.delete_user(u.id, &audit("Delete user", u.id)).await.unwrap());
+    assert!(
+        s.delete_user(u.id, &audit("Delete user", u.id))
+            .await
+            .unwrap()
+    );
     let left = s.list_users(&Default::default()).await.unwrap();
     assert_eq!(left.len(), 0);
     s.ping().await.unwrap();

@@ -55,12 +55,30 @@ async fn users_round_trip_in_id_order(s: &Storage) {
     assert_eq!(found, a, "every field round-trips");
     let by_mail = s.find_user_by_mail("b@contoso.example").await.unwrap();
     let by_mail = by_mail.expect("b");
-    assert_eq!((by_mail.id, by_mail.user_type, by_mail.password_hash), (b.id, UserType::Guest, None));
-    assert!(s.find_user_by_mail("nobody@contoso.example").await.unwrap().is_none());
+    assert_eq!(
+        (by_mail.id, by_mail.user_type, by_mail.password_hash),
+        (b.id, UserType::Guest, None)
+    );
+    assert!(
+        s.find_user_by_mail("nobody@contoso.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(s.find_user(Uuid::new_v4()).await.unwrap().is_none());
 
-    let ids: Vec<Uuid> = s.list_users(&all()).await.unwrap().iter().map(|u| u.id).collect();
-    assert_eq!(ids, vec![a.id, b.id], "ordered by id (UUIDv7), not by created_at");
+    let ids: Vec<Uuid> = s
+        .list_users(&all())
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![a.id, b.id],
+        "ordered by id (UUIDv7), not by created_at"
+    );
     assert_eq!(s.count_admins().await.unwrap(), 1);
 
     let account = s.find_account(b.id).await.unwrap().expect("account");
@@ -75,7 +93,9 @@ async fn users_round_trip_in_id_order(s: &Storage) {
 
 async fn duplicate_mail_is_a_conflict(s: &Storage) {
     let first = user("dup@contoso.example");
-    s.create_user(&first, &audit("Add user", first.id)).await.unwrap();
+    s.create_user(&first, &audit("Add user", first.id))
+        .await
+        .unwrap();
     let second = user("dup@contoso.example");
     match s.create_user(&second, &audit("Add user", second.id)).await {
         Err(DirectoryError::Conflict(m)) => assert_eq!(m, "A user with this mail already exists."),
@@ -83,28 +103,57 @@ async fn duplicate_mail_is_a_conflict(s: &Storage) {
     }
     // Changing a mail to a taken one conflicts too, and writes no audit entry.
     let mut other = user("other@contoso.example");
-    s.create_user(&other, &audit("Add user", other.id)).await.unwrap();
+    s.create_user(&other, &audit("Add user", other.id))
+        .await
+        .unwrap();
     other.mail = "dup@contoso.example".into();
     let res = s.update_user(&other, &audit("Update user", other.id)).await;
     assert!(matches!(res, Err(DirectoryError::Conflict(_))), "{res:?}");
-    let q = AuditQuery { target_id: Some(other.id.to_string()), ..Default::default() };
-    let activities: Vec<String> =
-        s.list_audits(&q).await.unwrap().into_iter().map(|a| a.activity).collect();
+    let q = AuditQuery {
+        target_id: Some(other.id.to_string()),
+        ..Default::default()
+    };
+    let activities: Vec<String> = s
+        .list_audits(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.activity)
+        .collect();
     assert_eq!(activities, vec!["Add user"]);
 }
 
 async fn delete_user_removes_everything(s: &Storage) {
     let (uid, gid) = seed_user_with_grant(s, "gone@contoso.example").await;
     let (keep_uid, keep_gid) = seed_user_with_grant(s, "kept@contoso.example").await;
-    assert!(s.delete_user(uid, &audit("Delete user", uid)).await.unwrap());
+    assert!(
+        s.delete_user(uid, &audit("Delete user", uid))
+            .await
+            .unwrap()
+    );
     assert!(s.find_user(uid).await.unwrap().is_none());
     assert_cut_off(s, "gone@contoso.example", uid, gid).await;
-    let again = s.delete_user(uid, &audit("Delete user", uid)).await.unwrap();
+    let again = s
+        .delete_user(uid, &audit("Delete user", uid))
+        .await
+        .unwrap();
     assert!(!again, "second delete finds nothing");
-    let q = AuditQuery { target_id: Some(uid.to_string()), ..Default::default() };
-    let activities: Vec<String> =
-        s.list_audits(&q).await.unwrap().into_iter().map(|a| a.activity).collect();
-    assert_eq!(activities, vec!["Delete user", "Add user"], "no entry for the no-op delete");
+    let q = AuditQuery {
+        target_id: Some(uid.to_string()),
+        ..Default::default()
+    };
+    let activities: Vec<String> = s
+        .list_audits(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.activity)
+        .collect();
+    assert_eq!(
+        activities,
+        vec!["Delete user", "Add user"],
+        "no entry for the no-op delete"
+    );
 
     assert_untouched(s, "kept@contoso.example", keep_uid, keep_gid).await;
 }
@@ -119,13 +168,22 @@ async fn disabling_a_user_cuts_it_off(s: &Storage) {
     assert_untouched(s, "off@contoso.example", uid, gid).await;
 
     u.account_enabled = false;
-    s.update_user(&u, &audit("Disable user", uid)).await.unwrap();
+    s.update_user(&u, &audit("Disable user", uid))
+        .await
+        .unwrap();
     let stored = s.find_user(uid).await.unwrap().expect("user");
     assert_eq!(
-        (stored.display_name.as_str(), stored.is_admin, stored.account_enabled),
+        (
+            stored.display_name.as_str(),
+            stored.is_admin,
+            stored.account_enabled
+        ),
         ("Renamed", true, false)
     );
-    assert_eq!((stored.created_at, stored.updated_at), (micros(t0()), micros(u.updated_at)));
+    assert_eq!(
+        (stored.created_at, stored.updated_at),
+        (micros(t0()), micros(u.updated_at))
+    );
     assert_cut_off(s, "off@contoso.example", uid, gid).await;
     assert!(!s.find_account(uid).await.unwrap().expect("account").enabled);
 

@@ -34,29 +34,62 @@ async fn claims_respect_due_time_and_lease(s: &Storage) {
     let first = s.claim_due_mail(t0(), lease, 10).await.unwrap();
     assert_eq!(ids(&first), vec![early], "the later message is not due");
     let m = &first[0].mail;
-    assert_eq!((m.kind, m.to.as_str(), first[0].attempts), (MailKind::OneTimeCode, "to@fabrikam.example", 0));
+    assert_eq!(
+        (m.kind, m.to.as_str(), first[0].attempts),
+        (MailKind::OneTimeCode, "to@fabrikam.example", 0)
+    );
     assert_eq!(m.cc, vec!["cc@contoso.example".to_string()]);
-    assert!(s.claim_due_mail(t0(), lease, 10).await.unwrap().is_empty(), "claimed");
+    assert!(
+        s.claim_due_mail(t0(), lease, 10).await.unwrap().is_empty(),
+        "claimed"
+    );
 
     // The worker died: after the lease the message is claimable again.
-    let again = s.claim_due_mail(lease, lease + Duration::minutes(1), 10).await.unwrap();
+    let again = s
+        .claim_due_mail(lease, lease + Duration::minutes(1), 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&again), vec![early]);
 
     let retry_at = t0() + Duration::minutes(20);
-    s.schedule_mail_retry(early, 1, retry_at, "451 try later").await.unwrap();
-    assert_eq!(s.next_mail_due().await.unwrap(), Some(micros(t0() + Duration::minutes(10))));
+    s.schedule_mail_retry(early, 1, retry_at, "451 try later")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.next_mail_due().await.unwrap(),
+        Some(micros(t0() + Duration::minutes(10)))
+    );
     let at_15 = t0() + Duration::minutes(15);
-    assert_eq!(ids(&s.claim_due_mail(at_15, at_15, 10).await.unwrap()), vec![late]);
+    assert_eq!(
+        ids(&s.claim_due_mail(at_15, at_15, 10).await.unwrap()),
+        vec![late]
+    );
     s.mark_mail_sent(late, at_15).await.unwrap();
-    let retried = s.claim_due_mail(retry_at, retry_at + Duration::minutes(1), 10).await.unwrap();
+    let retried = s
+        .claim_due_mail(retry_at, retry_at + Duration::minutes(1), 10)
+        .await
+        .unwrap();
     assert_eq!((ids(&retried), retried[0].attempts), (vec![early], 1));
-    s.mark_mail_failed(early, 5, "550 no such user").await.unwrap();
+    s.mark_mail_failed(early, 5, "550 no such user")
+        .await
+        .unwrap();
 
     let count = |st| async move { s.count_mail(st).await.unwrap() };
-    assert_eq!((count(MailStatus::Pending).await, count(MailStatus::Sent).await), (0, 1));
+    assert_eq!(
+        (
+            count(MailStatus::Pending).await,
+            count(MailStatus::Sent).await
+        ),
+        (0, 1)
+    );
     assert_eq!(count(MailStatus::Failed).await, 1);
     assert_eq!(s.next_mail_due().await.unwrap(), None);
-    assert!(s.claim_due_mail(retry_at + Duration::days(1), retry_at, 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_due_mail(retry_at + Duration::days(1), retry_at, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn claims_are_oldest_first_and_limited(s: &Storage) {
@@ -67,7 +100,13 @@ async fn claims_are_oldest_first_and_limited(s: &Storage) {
     queued.sort();
     let oldest: Vec<Uuid> = queued.iter().map(|(_, id)| *id).take(3).collect();
     let now = t0() + Duration::minutes(1);
-    assert_eq!(ids(&s.claim_due_mail(now, now + Duration::minutes(1), 3).await.unwrap()), oldest);
+    assert_eq!(
+        ids(&s
+            .claim_due_mail(now, now + Duration::minutes(1), 3)
+            .await
+            .unwrap()),
+        oldest
+    );
 }
 
 /// Two workers claim small batches until nothing is left: each message is

@@ -23,7 +23,12 @@ fn user_columns() -> Vec<TableAlterStatement> {
         json_null(Users::Sponsor),
     ]
     .into_iter()
-    .map(|mut c| Table::alter().table(Users::Table).add_column(&mut c).to_owned())
+    .map(|mut c| {
+        Table::alter()
+            .table(Users::Table)
+            .add_column(&mut c)
+            .to_owned()
+    })
     .collect()
 }
 
@@ -37,7 +42,13 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(text(Ui::Issuer))
             .col(text(Ui::IssuerAssignedId))
             .col(timestamp_with_time_zone(Ui::CreatedAt))
-            .foreign_key(&mut cascade("fk_user_identities_user", Ui::Table, Ui::UserId, Users::Table, Users::Id))
+            .foreign_key(&mut cascade(
+                "fk_user_identities_user",
+                Ui::Table,
+                Ui::UserId,
+                Users::Table,
+                Users::Id,
+            ))
             .to_owned(),
         table(Invitations::Table)
             .col(uuid(Invitations::Id).primary_key())
@@ -58,7 +69,13 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(timestamp_with_time_zone(Invitations::UpdatedAt))
             .col(timestamp_with_time_zone_null(Invitations::AcceptedAt))
             .col(timestamp_with_time_zone_null(Invitations::RevokedAt))
-            .foreign_key(&mut cascade("fk_invitations_user", Invitations::Table, Invitations::UserId, Users::Table, Users::Id))
+            .foreign_key(&mut cascade(
+                "fk_invitations_user",
+                Invitations::Table,
+                Invitations::UserId,
+                Users::Table,
+                Users::Id,
+            ))
             .to_owned(),
         table(OneTimeCodes::Table)
             .col(uuid(OneTimeCodes::Id).primary_key())
@@ -122,7 +139,13 @@ fn import_rows() -> TableCreateStatement {
         .col(uuid_null(R::UserId))
         .col(timestamp_with_time_zone_null(R::ProcessedAt))
         .primary_key(Index::create().col(R::JobId).col(R::RowNumber))
-        .foreign_key(&mut cascade("fk_import_rows_job", R::Table, R::JobId, ImportJobs::Table, ImportJobs::Id))
+        .foreign_key(&mut cascade(
+            "fk_import_rows_job",
+            R::Table,
+            R::JobId,
+            ImportJobs::Table,
+            ImportJobs::Id,
+        ))
         .to_owned()
 }
 
@@ -149,12 +172,24 @@ fn mail_outbox() -> TableCreateStatement {
 fn indexes() -> Vec<IndexCreateStatement> {
     use UserIdentities as Ui;
     vec![
-        index_on("uq_user_identities_issuer_id", Ui::Table, [Ui::Issuer, Ui::IssuerAssignedId])
-            .unique()
-            .to_owned(),
+        index_on(
+            "uq_user_identities_issuer_id",
+            Ui::Table,
+            [Ui::Issuer, Ui::IssuerAssignedId],
+        )
+        .unique()
+        .to_owned(),
         index("idx_user_identities_user_id", Ui::Table, Ui::UserId),
-        index("idx_invitations_user_id", Invitations::Table, Invitations::UserId),
-        index("idx_invitations_email", Invitations::Table, Invitations::Email),
+        index(
+            "idx_invitations_user_id",
+            Invitations::Table,
+            Invitations::UserId,
+        ),
+        index(
+            "idx_invitations_email",
+            Invitations::Table,
+            Invitations::Email,
+        ),
         index_on(
             "idx_invitations_state_expires",
             Invitations::Table,
@@ -165,14 +200,26 @@ fn indexes() -> Vec<IndexCreateStatement> {
             OneTimeCodes::Table,
             [OneTimeCodes::Email, OneTimeCodes::CreatedAt],
         ),
-        index("idx_import_jobs_sha256", ImportJobs::Table, ImportJobs::FileSha256),
+        index(
+            "idx_import_jobs_sha256",
+            ImportJobs::Table,
+            ImportJobs::FileSha256,
+        ),
         // Pending rows are `outcome IS NULL` within a job, walked by row number.
         index_on(
             "idx_import_rows_pending",
             ImportRows::Table,
-            [ImportRows::JobId, ImportRows::Outcome, ImportRows::RowNumber],
+            [
+                ImportRows::JobId,
+                ImportRows::Outcome,
+                ImportRows::RowNumber,
+            ],
         ),
-        index("idx_directory_audits_target_id", DirectoryAudits::Table, DirectoryAudits::TargetId),
+        index(
+            "idx_directory_audits_target_id",
+            DirectoryAudits::Table,
+            DirectoryAudits::TargetId,
+        ),
         index_on(
             "idx_mail_outbox_due",
             MailOutbox::Table,

@@ -18,6 +18,7 @@ use portico_mail::{MailQueue, MailStatus, QueuedMail};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
@@ -32,6 +33,26 @@ fn attempts_col(attempts: u32) -> i32 {
     i32::try_from(attempts).unwrap_or(i32::MAX)
 }
 
+/// The messages a claim at `now` may take, oldest due first. On PostgreSQL
+/// rows locked by another claimer's transaction are skipped, not waited for.
+fn due(now: DateTime<Utc>, limit: u32, postgres: bool) -> Select<mail_outbox::Entity> {
+    let free = Condition::any()
+        .add(Column::LockedUntil.is_null())
+        .add(Column::LockedUntil.lte(now));
+    let due = mail_outbox::Entity::find()
+        .filter(pending())
+        .filter(Column::NextAttemptAt.lte(now))
+        .filter(free)
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(u64::from(limit));
+    if postgres {
+        due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    } else {
+        due
+    }
+}
+
 #[async_trait]
 impl MailQueue for Storage {
     async fn claim_due_mail(
@@ -41,20 +62,7 @@ impl MailQueue for Storage {
         limit: u32,
     ) -> anyhow::Result<Vec<QueuedMail>> {
         let tx = self.write_tx().await?;
-        let free = Condition::any()
-            .add(Column::LockedUntil.is_null())
-            .add(Column::LockedUntil.lte(now));
-        let mut due = mail_outbox::Entity::find()
-            .filter(pending())
-            .filter(Column::NextAttemptAt.lte(now))
-            .filter(free)
-            .order_by_asc(Column::NextAttemptAt)
-            .order_by_asc(Column::Id)
-            .limit(u64::from(limit));
-        if self.is_postgres() {
-            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = due.all(&tx).await?;
+        let rows = due(now, limit, self.is_postgres()).all(&tx).await?;
         if rows.is_empty() {
             return Ok(vec![]);
         }
@@ -131,5 +139,20 @@ impl MailQueue for Storage {
             .into_tuple::<DateTime<Utc>>()
             .one(self.db())
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbBackend, QueryTrait};
+
+    #[test]
+    fn postgres_claims_skip_locked_rows_and_sqlite_relies_on_begin_immediate() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let pg = due(now, 5, true).build(DbBackend::Postgres).to_string();
+        assert!(pg.ends_with("FOR UPDATE SKIP LOCKED"), "{pg}");
+        let lite = due(now, 5, false).build(DbBackend::Sqlite).to_string();
+        assert!(!lite.contains("FOR UPDATE"), "{lite}");
     }
 }

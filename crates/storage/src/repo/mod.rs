@@ -71,7 +71,9 @@ pub(crate) fn from_json<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, 
 /// A stored state or type that no longer parses: the row was written by
 /// something other than this code.
 pub(crate) fn bad_value(column: &str, value: &str) -> DirectoryError {
-    DirectoryError::Internal(anyhow::anyhow!("unknown {column} {value:?} in the database"))
+    DirectoryError::Internal(anyhow::anyhow!(
+        "unknown {column} {value:?} in the database"
+    ))
 }
 
 /// `t` cut to whole microseconds, which is what PostgreSQL keeps. Timestamps

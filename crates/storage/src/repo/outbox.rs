@@ -10,7 +10,10 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 /// Queues `m` as pending, due at once (`next_attempt_at = created_at`).
-pub(crate) async fn enqueue_mail<C: ConnectionTrait>(db: &C, m: &OutgoingMail) -> Result<(), DbErr> {
+pub(crate) async fn enqueue_mail<C: ConnectionTrait>(
+    db: &C,
+    m: &OutgoingMail,
+) -> Result<(), DbErr> {
     let row = mail_outbox::ActiveModel {
         id: Set(m.id),
         kind: Set(m.kind.as_str().to_owned()),

@@ -19,7 +19,11 @@ const IDENTITY_BATCH: usize = 1000;
 
 /// A unique violation on `users` can only be the mail (ids are fresh UUIDs).
 fn user_write_err(e: DbErr) -> DirectoryError {
-    if is_unique_violation(&e) { DirectoryError::Conflict(DUPLICATE_MAIL.into()) } else { db_err(e) }
+    if is_unique_violation(&e) {
+        DirectoryError::Conflict(DUPLICATE_MAIL.into())
+    } else {
+        db_err(e)
+    }
 }
 
 fn identity_write_err(e: DbErr) -> DirectoryError {
@@ -49,9 +53,12 @@ fn to_row(u: &User) -> Result<users::ActiveModel, DirectoryError> {
 }
 
 pub(crate) fn from_row(m: users::Model, identities: Vec<Identity>) -> Result<User, DirectoryError> {
-    let user_type = UserType::parse(&m.user_type).ok_or_else(|| bad_value("user_type", &m.user_type))?;
+    let user_type =
+        UserType::parse(&m.user_type).ok_or_else(|| bad_value("user_type", &m.user_type))?;
     let external_user_state = match m.external_user_state {
-        Some(s) => Some(ExternalUserState::parse(&s).ok_or_else(|| bad_value("external_user_state", &s))?),
+        Some(s) => {
+            Some(ExternalUserState::parse(&s).ok_or_else(|| bad_value("external_user_state", &s))?)
+        }
         None => None,
     };
     Ok(User {
@@ -66,7 +73,11 @@ pub(crate) fn from_row(m: users::Model, identities: Vec<Identity>) -> Result<Use
         external_user_state_changed_at: m.external_user_state_changed_at,
         identities,
         access_expires_at: m.access_expires_at,
-        sponsor: m.sponsor.filter(|v| !v.is_null()).map(from_json).transpose()?,
+        sponsor: m
+            .sponsor
+            .filter(|v| !v.is_null())
+            .map(from_json)
+            .transpose()?,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -151,8 +162,11 @@ async fn replace_identities<C: ConnectionTrait>(db: &C, u: &User) -> Result<(), 
         .all(db)
         .await
         .map_err(db_err)?;
-    let gone: Vec<Uuid> =
-        current.iter().filter(|m| !u.identities.contains(&identity(m))).map(|m| m.id).collect();
+    let gone: Vec<Uuid> = current
+        .iter()
+        .filter(|m| !u.identities.contains(&identity(m)))
+        .map(|m| m.id)
+        .collect();
     if !gone.is_empty() {
         user_identities::Entity::delete_many()
             .filter(user_identities::Column::Id.is_in(gone))
@@ -166,7 +180,10 @@ async fn replace_identities<C: ConnectionTrait>(db: &C, u: &User) -> Result<(), 
 }
 
 /// Inserts the user and its identities; a taken mail or identity is a `Conflict`.
-pub(crate) async fn insert_user<C: ConnectionTrait>(db: &C, u: &User) -> Result<(), DirectoryError> {
+pub(crate) async fn insert_user<C: ConnectionTrait>(
+    db: &C,
+    u: &User,
+) -> Result<(), DirectoryError> {
     users::Entity::insert(to_row(u)?)
         .exec_without_returning(db)
         .await

@@ -11,8 +11,7 @@ use portico_directory::{AuditEntry, DirectoryError, User, UserQuery, UserRepo};
 use portico_oidc::model::Account;
 use portico_oidc::store::{AccountStore, StoreResult};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 

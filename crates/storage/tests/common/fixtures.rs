@@ -7,7 +7,9 @@ use portico_directory::import::{ImportJob, ImportRow, JobStatus};
 use portico_directory::invitations::{
     Invitation, InvitationState, InvitationWrite, OneTimeCode, UserWrite,
 };
-use portico_directory::{Actor, ActorKind, AuditEntry, ExternalUserState, Identity, User, UserType};
+use portico_directory::{
+    Actor, ActorKind, AuditEntry, ExternalUserState, Identity, User, UserType,
+};
 use uuid::Uuid;
 
 pub fn admin() -> Actor {
@@ -20,7 +22,15 @@ pub fn admin() -> Actor {
 
 /// An audit entry about `target`, by [`admin`], at `t0`.
 pub fn audit(activity: &str, target: impl ToString) -> AuditEntry {
-    AuditEntry::new(t0(), &admin(), activity, "UserManagement", "User", target, "Target")
+    AuditEntry::new(
+        t0(),
+        &admin(),
+        activity,
+        "UserManagement",
+        "User",
+        target,
+        "Target",
+    )
 }
 
 /// A guest pending acceptance, with its email one-time passcode identity.

@@ -1,5 +1,5 @@
 //! Test databases on both backends, fixtures, and `both_backends!`.
-#![allow(dead_code)] // each test binary uses a subset
+#![allow(dead_code, unused_imports)] // each test binary uses a subset
 
 mod fixtures;
 mod race;

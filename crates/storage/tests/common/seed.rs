@@ -1,13 +1,34 @@
-//! A user with a session, a consent, a grant and tokens, and the checks that
-//! all of them stopped working (or still work).
+//! A user with a session, a consent, a grant and tokens, the checks that all
+//! of them stopped working (or still work), and small read-backs.
 
 use super::{access, audit, grant, refresh, t0, user};
 use chrono::Duration;
+use portico_directory::audit::{AuditQuery, AuditRepo};
 use portico_directory::{User, UserRepo};
+use portico_mail::{MailQueue, MailStatus};
 use portico_oidc::model::{Authentication, Consent, RefreshUse, Session};
 use portico_oidc::store::{ConsentStore, GrantStore, SessionStore};
 use portico_storage::Storage;
 use uuid::Uuid;
+
+/// How many messages wait in the outbox.
+pub async fn pending_mail(s: &Storage) -> u64 {
+    s.count_mail(MailStatus::Pending).await.unwrap()
+}
+
+/// The activities logged about `target`, newest first.
+pub async fn audits_of(s: &Storage, target: impl ToString) -> Vec<String> {
+    let q = AuditQuery {
+        target_id: Some(target.to_string()),
+        ..Default::default()
+    };
+    s.list_audits(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.activity)
+        .collect()
+}
 
 /// Creates `u` with a session `sess-<mail>`, a consent to "app", a grant and
 /// its tokens `at-<mail>` / `rt-<mail>`; returns the grant id.
@@ -61,18 +82,33 @@ pub async fn assert_cut_off(s: &Storage, mail: &str, user_id: Uuid, grant_id: Uu
     let g = s.find_grant(grant_id).await.unwrap().expect("grant kept");
     assert!(g.revoked_at.is_some(), "grant revoked");
     let at = s.find_access_token(&format!("at-{mail}")).await.unwrap();
-    assert!(at.expect("access token").revoked_at.is_some(), "access token revoked");
-    let rt = s.consume_refresh_token(&format!("rt-{mail}"), t0()).await.unwrap();
-    assert!(matches!(rt, RefreshUse::Reused(_)), "refresh token unusable: {rt:?}");
+    assert!(
+        at.expect("access token").revoked_at.is_some(),
+        "access token revoked"
+    );
+    let rt = s
+        .consume_refresh_token(&format!("rt-{mail}"), t0())
+        .await
+        .unwrap();
+    assert!(
+        matches!(rt, RefreshUse::Reused(_)),
+        "refresh token unusable: {rt:?}"
+    );
 }
 
 /// Nothing of the seeded user was touched.
 pub async fn assert_untouched(s: &Storage, mail: &str, user_id: Uuid, grant_id: Uuid) {
     let session = s.find_session(&format!("sess-{mail}")).await.unwrap();
     assert!(session.is_some(), "session kept");
-    assert!(s.find_consent(user_id, "app").await.unwrap().is_some(), "consent kept");
+    assert!(
+        s.find_consent(user_id, "app").await.unwrap().is_some(),
+        "consent kept"
+    );
     let g = s.find_grant(grant_id).await.unwrap().expect("grant");
     assert!(g.revoked_at.is_none(), "grant not revoked");
     let at = s.find_access_token(&format!("at-{mail}")).await.unwrap();
-    assert!(at.expect("access token").revoked_at.is_none(), "access token kept");
+    assert!(
+        at.expect("access token").revoked_at.is_none(),
+        "access token kept"
+    );
 }

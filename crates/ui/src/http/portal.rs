@@ -52,7 +52,10 @@ pub fn routes() -> Router<UiState> {
         .route("/admin/users", get(users::users_get))
         .route("/admin/users/{id}", get(user::user_get))
         .route("/admin/users/{id}/edit", post(user_actions::edit_post))
-        .route("/admin/users/{id}/disable", post(user_actions::disable_post))
+        .route(
+            "/admin/users/{id}/disable",
+            post(user_actions::disable_post),
+        )
         .route("/admin/users/{id}/enable", post(user_actions::enable_post))
         .route(
             "/admin/users/{id}/delete",
@@ -75,10 +78,7 @@ pub fn routes() -> Router<UiState> {
         )
         .route("/admin/imports/{id}", get(report::import_get))
         .route("/admin/imports/{id}/start", post(report::start_post))
-        .route(
-            "/admin/imports/{id}/results.csv",
-            get(results::results_get),
-        )
+        .route("/admin/imports/{id}/results.csv", get(results::results_get))
         .route("/admin/audit", get(audit::audit_get))
         .layer(middleware::from_fn(error::render_failures))
 }

@@ -35,7 +35,10 @@ impl ImportRepo for Storage {
     }
 
     async fn find_job(&self, id: Uuid) -> Result<Option<ImportJob>, DirectoryError> {
-        let row = import_jobs::Entity::find_by_id(id).one(self.db()).await.map_err(db_err)?;
+        let row = import_jobs::Entity::find_by_id(id)
+            .one(self.db())
+            .await
+            .map_err(db_err)?;
         row.map(jobs::from_row).transpose()
     }
 

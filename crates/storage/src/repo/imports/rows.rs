@@ -19,12 +19,14 @@ type OutcomeColumns = (String, Option<String>, Option<Uuid>, Option<Uuid>);
 fn outcome_columns(o: &RowOutcome) -> OutcomeColumns {
     let kind = o.kind().to_owned();
     match o {
-        RowOutcome::Invited { invitation_id, user_id } => {
-            (kind, None, Some(*invitation_id), Some(*user_id))
-        }
-        RowOutcome::AlreadyInvited { user_id, invitation_id } => {
-            (kind, None, *invitation_id, Some(*user_id))
-        }
+        RowOutcome::Invited {
+            invitation_id,
+            user_id,
+        } => (kind, None, Some(*invitation_id), Some(*user_id)),
+        RowOutcome::AlreadyInvited {
+            user_id,
+            invitation_id,
+        } => (kind, None, *invitation_id, Some(*user_id)),
         RowOutcome::Failed { error } => (kind, Some(error.clone()), None, None),
     }
 }

@@ -82,8 +82,14 @@ impl Storage {
             .await
             .map_err(db_err)?;
         let mut c = ImportCounts::default();
-        let invited = RowOutcome::Invited { invitation_id: Uuid::nil(), user_id: Uuid::nil() };
-        let existing = RowOutcome::AlreadyInvited { user_id: Uuid::nil(), invitation_id: None };
+        let invited = RowOutcome::Invited {
+            invitation_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+        };
+        let existing = RowOutcome::AlreadyInvited {
+            user_id: Uuid::nil(),
+            invitation_id: None,
+        };
         for (outcome, rows, invalid) in groups {
             let (rows, invalid) = (count(rows), count(invalid));
             c.total += rows;

@@ -114,7 +114,11 @@ impl Storage {
                 .exec(self.db())
                 .await
                 .map_err(db_err)?;
-            return Ok(if res.rows_affected == 1 { CodeCheck::Accepted } else { CodeCheck::Spent });
+            return Ok(if res.rows_affected == 1 {
+                CodeCheck::Accepted
+            } else {
+                CodeCheck::Spent
+            });
         }
         let plus_one: SimpleExpr = Expr::col(Column::Attempts).add(1);
         let counted = one_time_codes::Entity::update_many()
@@ -124,7 +128,9 @@ impl Storage {
             .await
             .map_err(db_err)?;
         Ok(match counted.first() {
-            Some(c) => CodeCheck::Wrong { attempts_left: std::cmp::max(max_attempts - c.attempts, 0) },
+            Some(c) => CodeCheck::Wrong {
+                attempts_left: std::cmp::max(max_attempts - c.attempts, 0),
+            },
             None => CodeCheck::Spent,
         })
     }

@@ -31,7 +31,9 @@ fn status_filter(s: InvitationStatus, now: DateTime<Utc>) -> Condition {
         InvitationStatus::Accepted => {
             Condition::all().add(State.eq(InvitationState::Accepted.as_str()))
         }
-        InvitationStatus::Revoked => Condition::all().add(State.eq(InvitationState::Revoked.as_str())),
+        InvitationStatus::Revoked => {
+            Condition::all().add(State.eq(InvitationState::Revoked.as_str()))
+        }
     }
 }
 

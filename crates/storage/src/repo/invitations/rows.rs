@@ -65,7 +65,10 @@ pub(super) async fn revoke_if_pending<C: ConnectionTrait>(
     at: DateTime<Utc>,
 ) -> Result<bool, DirectoryError> {
     let res = invitations::Entity::update_many()
-        .col_expr(Column::State, Expr::value(InvitationState::Revoked.as_str()))
+        .col_expr(
+            Column::State,
+            Expr::value(InvitationState::Revoked.as_str()),
+        )
         .col_expr(Column::RevokedAt, Expr::value(at))
         .col_expr(Column::UpdatedAt, Expr::value(at))
         .filter(Column::Id.eq(id))

@@ -35,7 +35,9 @@ impl EntryRow {
     fn new(e: &AuditEntry) -> Self {
         let who = match e.actor.kind {
             ActorKind::User => e.actor.display_name.clone(),
-            ActorKind::Application => format!("{} (application {})", e.actor.display_name, e.actor.id),
+            ActorKind::Application => {
+                format!("{} (application {})", e.actor.display_name, e.actor.id)
+            }
             ActorKind::System => format!("{} (Portico)", e.actor.display_name),
         };
         EntryRow {
@@ -68,7 +70,9 @@ pub async fn audit_get(
     let mut next = None;
     if entries.len() as u64 > PAGE_SIZE {
         entries.truncate(PAGE_SIZE as usize);
-        next = entries.last().map(|e| format!("/admin/audit?before={}", e.id));
+        next = entries
+            .last()
+            .map(|e| format!("/admin/audit?before={}", e.id));
     }
     let page = AuditPage {
         chrome: Chrome::new(&admin, Section::Audit),

@@ -65,7 +65,11 @@ impl InviteForm {
 }
 
 fn render(admin: &Admin, form: InviteForm, error: Option<String>) -> Response {
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let page = InvitePage {
         chrome: Chrome::new(admin, Section::Invite),
         form,
@@ -109,7 +113,11 @@ pub async fn invite_post(
     }
     // An email that already had a guest gets that guest back, unchanged:
     // the user page says so rather than pretending a new invitation went out.
-    let notice = if outcome.created { "invited" } else { "existing" };
+    let notice = if outcome.created {
+        "invited"
+    } else {
+        "existing"
+    };
     let to = format!("/admin/users/{}?notice={notice}", outcome.user.id);
     Ok(Redirect::to(&to).into_response())
 }

@@ -70,8 +70,9 @@ pub fn user_query(
     })
 }
 
-/// The link to the users page after `last`, keeping the filters.
-pub fn users_next_link(q: &UserQuery, last: Uuid) -> String {
+/// The link to the users page after `after` (the first page when `None`),
+/// keeping the filters.
+pub fn users_link(q: &UserQuery, after: Option<Uuid>) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
     if let Some(t) = q.user_type {
         ser.append_pair("type", t.as_str());
@@ -79,8 +80,15 @@ pub fn users_next_link(q: &UserQuery, last: Uuid) -> String {
     if let Some(m) = &q.mail {
         ser.append_pair("mail", m);
     }
-    ser.append_pair("after", &last.to_string());
-    format!("/admin/users?{}", ser.finish())
+    if let Some(a) = after {
+        ser.append_pair("after", &a.to_string());
+    }
+    let query = ser.finish();
+    if query.is_empty() {
+        "/admin/users".into()
+    } else {
+        format!("/admin/users?{query}")
+    }
 }
 
 /// An id in a path; anything else is simply not found.

@@ -35,25 +35,33 @@ fn user_query_reads_type_mail_and_cursor() {
 
     let all = user_query(Some(""), Some(""), None).unwrap();
     assert_eq!((all.user_type, all.mail, all.after), (None, None, None));
-    assert_eq!(user_query(Some("Member"), None, None).unwrap().user_type, Some(UserType::Member));
+    assert_eq!(
+        user_query(Some("Member"), None, None).unwrap().user_type,
+        Some(UserType::Member)
+    );
 
     assert!(user_query(Some("Admin"), None, None).is_err());
     assert!(user_query(None, None, Some("not-an-id")).is_err());
 }
 
 #[test]
-fn next_link_keeps_filters_and_encodes_them() {
+fn page_links_keep_filters_and_encode_them() {
     let q = user_query(Some("Guest"), Some("a+b@x.example"), None).unwrap();
-    let last = Uuid::nil();
+    let last = Some(Uuid::nil());
     assert_eq!(
-        users_next_link(&q, last),
+        users_link(&q, last),
         "/admin/users?type=Guest&mail=a%2Bb%40x.example&after=00000000-0000-0000-0000-000000000000"
+    );
+    assert_eq!(
+        users_link(&q, None),
+        "/admin/users?type=Guest&mail=a%2Bb%40x.example"
     );
     let plain = user_query(None, None, None).unwrap();
     assert_eq!(
-        users_next_link(&plain, last),
+        users_link(&plain, last),
         "/admin/users?after=00000000-0000-0000-0000-000000000000"
     );
+    assert_eq!(users_link(&plain, None), "/admin/users");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use portico_directory::import::{Importer, ImportRow, result_header, result_record};
+use portico_directory::import::{ImportRow, Importer, result_header, result_record};
 use uuid::Uuid;
 
 const PAGE: u64 = 1000;
@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn chunks_have_one_line_per_row_and_the_header_once() {
-        let rows = [row(1, "a@x.example", None), row(2, "=cmd@x.example", Some("bad, really"))];
+        let rows = [
+            row(1, "a@x.example", None),
+            row(2, "=cmd@x.example", Some("bad, really")),
+        ];
         let first = String::from_utf8(chunk(true, &rows).unwrap()).unwrap();
         let lines: Vec<&str> = first.lines().collect();
         assert_eq!(lines.len(), 3);

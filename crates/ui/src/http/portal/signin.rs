@@ -36,7 +36,12 @@ struct SignInPage {
 }
 
 /// The page, with a fresh pre-session token when the browser has none.
-fn page(s: &UiState, jar: CookieJar, email: String, error: Option<&str>) -> (CookieJar, SignInPage) {
+fn page(
+    s: &UiState,
+    jar: CookieJar,
+    email: String,
+    error: Option<&str>,
+) -> (CookieJar, SignInPage) {
     let (jar, token) = match jar.get(SIGNIN_COOKIE).map(|c| c.value().to_string()) {
         Some(t) => (jar, t),
         None => {
@@ -88,7 +93,11 @@ pub async fn signin_post(
     let key = f.email.trim().to_lowercase();
     if s.limiter.is_blocked(&key, now) {
         let msg = "Too many failed attempts. Wait a few minutes and try again.";
-        return Ok((StatusCode::TOO_MANY_REQUESTS, page(&s, jar, f.email, Some(msg))).into_response());
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            page(&s, jar, f.email, Some(msg)),
+        )
+            .into_response());
     }
     let user = s
         .directory
@@ -99,7 +108,11 @@ pub async fn signin_post(
     // as a wrong one: the page must not tell which accounts are admins.
     let Some(user) = user.filter(|u| u.is_admin) else {
         s.limiter.record_failure(&key, now);
-        return Ok((StatusCode::BAD_REQUEST, page(&s, jar, f.email, Some(BAD_CREDENTIALS))).into_response());
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            page(&s, jar, f.email, Some(BAD_CREDENTIALS)),
+        )
+            .into_response());
     };
     s.limiter.clear(&key);
     let auth = Authentication {

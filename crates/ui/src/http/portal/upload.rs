@@ -90,7 +90,11 @@ pub async fn imports_post(
 
 /// Stages the file on the blocking pool; `Err(message)` when the file is
 /// refused as a whole (no header, a required column missing, not CSV).
-async fn stage(s: &UiState, admin: &Admin, up: Upload) -> Result<Result<uuid::Uuid, String>, PortalError> {
+async fn stage(
+    s: &UiState,
+    admin: &Admin,
+    up: Upload,
+) -> Result<Result<uuid::Uuid, String>, PortalError> {
     let importer = s.importer.clone();
     let actor = admin.actor();
     let handle = tokio::runtime::Handle::current();
@@ -124,10 +128,14 @@ fn internal_io(e: std::io::Error) -> portico_directory::DirectoryError {
 /// Streams the file field to a new file, hashing as it goes.
 async fn save(dir: &Path, mut field: Field<'_>) -> Result<Upload, PortalError> {
     let name = upload_name(field.file_name());
-    tokio::fs::create_dir_all(dir).await.map_err(PortalError::internal)?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(PortalError::internal)?;
     // A server-chosen name: the client's file name never touches the path.
     let path = dir.join(format!("{}.csv", uuid::Uuid::now_v7()));
-    let mut file = tokio::fs::File::create(&path).await.map_err(PortalError::internal)?;
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(PortalError::internal)?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let outcome = async {
@@ -137,7 +145,9 @@ async fn save(dir: &Path, mut field: Field<'_>) -> Result<Upload, PortalError> {
                 return Err(PortalError::TooLarge);
             }
             hasher.update(&chunk);
-            file.write_all(&chunk).await.map_err(PortalError::internal)?;
+            file.write_all(&chunk)
+                .await
+                .map_err(PortalError::internal)?;
         }
         file.flush().await.map_err(PortalError::internal)
     }

@@ -53,14 +53,18 @@ pub struct InvitationView {
 pub fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "invited" => "The invitation was created.",
-        "existing" => "This email already had a guest with a live invitation: nothing new was sent.",
+        "existing" => {
+            "This email already had a guest with a live invitation: nothing new was sent."
+        }
         "updated" => "The user was updated.",
         "unchanged" => "Nothing changed.",
         "disabled" => "The account is disabled: its sessions and tokens were revoked.",
         "enabled" => "The account is enabled.",
         "resent" => "The invitation was sent again with a new link; the old link no longer works.",
         "revoked" => "The invitation was revoked; its link no longer works.",
-        "reset" => "The redemption was reset: a new invitation was sent, and the guest must redeem it again.",
+        "reset" => {
+            "The redemption was reset: a new invitation was sent, and the guest must redeem it again."
+        }
         _ => return None,
     })
 }
@@ -103,9 +107,15 @@ pub async fn render_user(
     let page = UserPage {
         chrome: Chrome::new(admin, Section::Users),
         state: u.external_user_state.map(|x| x.as_str()).unwrap_or("—"),
-        state_changed: u.external_user_state_changed_at.map(show_time).unwrap_or_default(),
+        state_changed: u
+            .external_user_state_changed_at
+            .map(show_time)
+            .unwrap_or_default(),
         enabled: yes_no(u.account_enabled),
-        expiry: u.access_expires_at.map(show_time).unwrap_or_else(|| "Never".into()),
+        expiry: u
+            .access_expires_at
+            .map(show_time)
+            .unwrap_or_else(|| "Never".into()),
         sponsor,
         created: show_time(u.created_at),
         invitation,

@@ -52,8 +52,12 @@ async fn act(
     match perform(&s, &admin, id, &f, action).await {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(DirectoryError::NotFound) => Err(PortalError::NotFound),
-        Err(DirectoryError::Invalid(m)) => refused(&s, &admin, id, &f, action, StatusCode::BAD_REQUEST, m).await,
-        Err(DirectoryError::Conflict(m)) => refused(&s, &admin, id, &f, action, StatusCode::CONFLICT, m).await,
+        Err(DirectoryError::Invalid(m)) => {
+            refused(&s, &admin, id, &f, action, StatusCode::BAD_REQUEST, m).await
+        }
+        Err(DirectoryError::Conflict(m)) => {
+            refused(&s, &admin, id, &f, action, StatusCode::CONFLICT, m).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -119,9 +123,10 @@ async fn perform(
             return Ok("/admin/users".into());
         }
         Action::Resend | Action::Revoke => {
-            let inv = s.invitations.latest_for(id).await?.ok_or_else(|| {
-                DirectoryError::Invalid("This user has no invitation.".into())
-            })?;
+            let inv =
+                s.invitations.latest_for(id).await?.ok_or_else(|| {
+                    DirectoryError::Invalid("This user has no invitation.".into())
+                })?;
             if matches!(action, Action::Resend) {
                 s.invitations.resend(inv.id, &actor).await?;
                 s.background.mail_queued();

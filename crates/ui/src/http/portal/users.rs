@@ -4,7 +4,7 @@
 
 use super::auth::Admin;
 use super::error::PortalError;
-use super::parse::{PAGE_SIZE, user_query, users_next_link};
+use super::parse::{PAGE_SIZE, user_query, users_link};
 use super::views::{Chrome, Section, UserRow};
 use crate::http::UiState;
 use askama::Template;
@@ -24,7 +24,8 @@ struct UsersPage {
     filter_mail: String,
     rows: Vec<UserRow>,
     next: Option<String>,
-    is_first_page: bool,
+    /// Set on later pages: the first page, with the same filters.
+    first: Option<String>,
     error: Option<String>,
 }
 
@@ -47,20 +48,27 @@ pub async fn users_get(
         filter_mail: p.mail.clone().unwrap_or_default(),
         rows: Vec::new(),
         next: None,
-        is_first_page: p.after.as_deref().is_none_or(str::is_empty),
+        first: None,
         error: None,
     };
-    let q = match user_query(p.user_type.as_deref(), p.mail.as_deref(), p.after.as_deref()) {
+    let q = match user_query(
+        p.user_type.as_deref(),
+        p.mail.as_deref(),
+        p.after.as_deref(),
+    ) {
         Ok(q) => q,
         Err(m) => {
             page.error = Some(m);
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     };
+    if q.after.is_some() {
+        page.first = Some(users_link(&q, None));
+    }
     let mut users = s.directory.list_users(&q).await?;
     if users.len() as u64 > PAGE_SIZE {
         users.truncate(PAGE_SIZE as usize);
-        page.next = users.last().map(|u| users_next_link(&q, u.id));
+        page.next = users.last().map(|u| users_link(&q, Some(u.id)));
     }
     page.rows = users.iter().map(UserRow::new).collect();
     Ok(page.into_response())

@@ -41,7 +41,11 @@ impl Chrome {
             "imports" => Section::Imports,
             _ => Section::Audit,
         };
-        if this == self.section { "page" } else { "false" }
+        if this == self.section {
+            "page"
+        } else {
+            "false"
+        }
     }
 }
 
