@@ -1,7 +1,7 @@
 //! Returning guests sign in to an app with a one-time code emailed at the
 //! sign-in step, and the step tells nobody which addresses are guests.
 
-use crate::redeem::{Page, code_page, invite, nth_code, step};
+use crate::redeem_steps::{Page, code_page, invite, nth_code, page, step};
 use crate::support::{authorize_url, json, jwt_claims, param, query_of, redeem as exchange};
 use portico_tests::{
     Backend, Browser, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail,
@@ -28,12 +28,7 @@ async fn sign_in_page(
     challenge: &str,
 ) -> (Page, String) {
     let start = b.get(&authorize_url(app, client, challenge, &[])).await;
-    let h = b.follow(start).await;
-    let page = Page {
-        status: h.status.as_u16(),
-        location: h.location,
-        body: h.body,
-    };
+    let page = page!(b.follow(start).await);
     assert!(
         page.body.contains("Sign in with a one-time code"),
         "{}",

@@ -14,6 +14,8 @@ mod invariants;
 mod keys;
 mod params;
 mod redeem;
+mod redeem_steps;
 mod portal;
+mod portal_import;
 mod support;
 mod token;
