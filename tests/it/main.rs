@@ -7,6 +7,7 @@ mod authorize;
 mod concurrency;
 mod e2e;
 mod flow;
+mod guest_lifecycle;
 mod guest_signin;
 mod interop;
 mod invitations;

@@ -13,14 +13,14 @@ use serde::{Deserialize, Deserializer};
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Graph's `user` update body (PATCH). `accessExpiresAt: null` clears the expiry.
+/// Graph's `user` update body (PATCH). `accessExpiresDateTime: null` clears the expiry.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserPatch {
     pub display_name: Option<String>,
     pub account_enabled: Option<bool>,
     pub password: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present", rename = "accessExpiresDateTime")]
     pub access_expires_at: Option<Option<DateTime<Utc>>>,
 }
 

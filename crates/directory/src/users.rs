@@ -113,7 +113,7 @@ impl User {
             "accountEnabled": self.account_enabled,
             "externalUserState": self.external_user_state.map(|s| s.as_str()),
             "identities": self.identities,
-            "accessExpiresAt": self.access_expires_at,
+            "accessExpiresDateTime": self.access_expires_at,
         })
     }
 }

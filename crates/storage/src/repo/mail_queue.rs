@@ -62,7 +62,7 @@ impl MailQueue for Storage {
         limit: u32,
     ) -> anyhow::Result<Vec<QueuedMail>> {
         let tx = self.write_tx().await?;
-        let rows = due(now, limit, false).all(&tx).await?;
+        let rows = due(now, limit, self.is_postgres()).all(&tx).await?;
         if rows.is_empty() {
             return Ok(vec![]);
         }

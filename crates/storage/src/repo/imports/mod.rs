@@ -20,8 +20,6 @@ use portico_directory::{AuditEntry, DirectoryError};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-const FAILED: &str = "failed";
-
 #[async_trait]
 impl ImportRepo for Storage {
     async fn create_job(&self, job: &ImportJob, audit: &AuditEntry) -> Result<(), DirectoryError> {
@@ -148,7 +146,7 @@ impl ImportRepo for Storage {
         let cond = if only_problems {
             Condition::any()
                 .add(import_rows::Column::Error.is_not_null())
-                .add(import_rows::Column::Outcome.eq(FAILED))
+                .add(import_rows::Column::Outcome.eq(rows::FAILED))
         } else {
             Condition::all()
         };

@@ -13,6 +13,11 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+/// The stored kinds: [`RowOutcome::kind`] of each variant.
+pub(super) const INVITED: &str = "invited";
+pub(super) const EXISTING: &str = "existing";
+pub(super) const FAILED: &str = "failed";
+
 /// (kind, outcome_error, invitation_id, user_id)
 type OutcomeColumns = (String, Option<String>, Option<Uuid>, Option<Uuid>);
 
@@ -37,15 +42,15 @@ fn outcome_from(m: &import_rows::Model) -> Result<Option<RowOutcome>, DirectoryE
     };
     let missing = || bad_value("import row outcome without ids", kind);
     Ok(Some(match kind {
-        "invited" => RowOutcome::Invited {
+        INVITED => RowOutcome::Invited {
             invitation_id: m.invitation_id.ok_or_else(missing)?,
             user_id: m.user_id.ok_or_else(missing)?,
         },
-        "existing" => RowOutcome::AlreadyInvited {
+        EXISTING => RowOutcome::AlreadyInvited {
             user_id: m.user_id.ok_or_else(missing)?,
             invitation_id: m.invitation_id,
         },
-        "failed" => RowOutcome::Failed {
+        FAILED => RowOutcome::Failed {
             error: m.outcome_error.clone().unwrap_or_default(),
         },
         other => return Err(bad_value("import row outcome", other)),
@@ -113,4 +118,29 @@ pub(crate) async fn set_row_outcome<C: ConnectionTrait>(
         .await
         .map_err(db_err)?;
     Ok(res.rows_affected > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_kinds_are_the_domain_kinds() {
+        let ids = (Uuid::nil(), Uuid::nil());
+        let invited = RowOutcome::Invited {
+            invitation_id: ids.0,
+            user_id: ids.1,
+        };
+        let existing = RowOutcome::AlreadyInvited {
+            user_id: ids.1,
+            invitation_id: None,
+        };
+        let failed = RowOutcome::Failed {
+            error: String::new(),
+        };
+        assert_eq!(
+            (invited.kind(), existing.kind(), failed.kind()),
+            (INVITED, EXISTING, FAILED)
+        );
+    }
 }

@@ -1,11 +1,11 @@
 //! Staged rows: bulk insert, paging by row number, and the counts.
 
-use super::rows::{from_row, to_row};
+use super::rows::{EXISTING, FAILED, INVITED, from_row, to_row};
 use crate::Storage;
 use crate::entity::import_rows::{self, Column};
-use crate::repo::{db_err, page_limit};
+use crate::repo::{bad_value, db_err, page_limit};
 use portico_directory::DirectoryError;
-use portico_directory::import::{ImportCounts, ImportRow, RowOutcome};
+use portico_directory::import::{ImportCounts, ImportRow};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -82,23 +82,16 @@ impl Storage {
             .await
             .map_err(db_err)?;
         let mut c = ImportCounts::default();
-        let invited = RowOutcome::Invited {
-            invitation_id: Uuid::nil(),
-            user_id: Uuid::nil(),
-        };
-        let existing = RowOutcome::AlreadyInvited {
-            user_id: Uuid::nil(),
-            invitation_id: None,
-        };
         for (outcome, rows, invalid) in groups {
             let (rows, invalid) = (count(rows), count(invalid));
             c.total += rows;
             c.invalid += invalid;
             match outcome.as_deref() {
                 None => c.pending += rows - invalid,
-                Some(k) if k == invited.kind() => c.invited += rows,
-                Some(k) if k == existing.kind() => c.existing += rows,
-                Some(_) => c.failed += rows,
+                Some(INVITED) => c.invited += rows,
+                Some(EXISTING) => c.existing += rows,
+                Some(FAILED) => c.failed += rows,
+                Some(other) => return Err(bad_value("import row outcome", other)),
             }
         }
         Ok(c)

@@ -1,0 +1,109 @@
+//! A redeemed guest with live tokens and a session, then the admin acts:
+//! disabling, an access expiry that passes, and deleting each cut the guest
+//! off at once (tokens, refresh tokens, session, consents).
+
+use crate::redeem_steps::{get, invite, nth_code, step};
+use crate::support::{authorize_url, json, query_of, param, redeem, token_request, userinfo};
+use portico_core::Clock;
+use portico_tests::{Backend, Browser, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail};
+use serde_json::{Value, json};
+
+/// Invites, redeems through the pages, signs in to an app: the guest's id,
+/// its browser (with the session) and the app's tokens.
+async fn redeemed_guest(app: &TestApp, email: &str) -> (String, Browser, TestClient, Value) {
+    let (_, link) = invite(app, email).await;
+    let b = Browser::new(&app.issuer);
+    let landing = get(&b, &link).await;
+    let code_page = step(&b, "/redeem/code", &landing, &[]).await;
+    let code = nth_code(app, email, 1).await;
+    let consent = step(&b, "/redeem/verify", &code_page, &[("code", &code)]).await;
+    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let client = app.web_app().await;
+    let tokens = sign_in(app, &b, &client).await.expect("SSO after redemption");
+    let (_, users) = app
+        .api("GET", &format!("/api/v1/users?$filter=mail eq '{email}'"), None)
+        .await;
+    let id = users["value"][0]["id"].as_str().unwrap().to_string();
+    (id, b, client, tokens)
+}
+
+/// Signs in with the browser's session; None when Portico asks for a sign-in.
+async fn sign_in(app: &TestApp, b: &Browser, client: &TestClient) -> Option<Value> {
+    let (verifier, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(app, client, &challenge, &[])).await;
+    let mut page = b.follow(start).await;
+    if page.body.contains("name=\"password\"") {
+        return None;
+    }
+    if page.body.contains("name=\"decision\"") {
+        page = b.follow(b.consent(page, "accept").await).await;
+    }
+    let loc = page.location.expect("back to the app");
+    let code = param(&query_of(&loc), "code").expect("code");
+    Some(json(redeem(app, client, &code, &verifier).await).await)
+}
+
+async fn refresh_status(app: &TestApp, client: &TestClient, tokens: &Value) -> u16 {
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", rt)];
+    token_request(app, client, &form).await.status().as_u16()
+}
+
+async fn assert_cut_off(app: &TestApp, b: &Browser, client: &TestClient, tokens: &Value) {
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(app, at).await.status(), 401, "access token dead");
+    assert_eq!(refresh_status(app, client, tokens).await, 400, "refresh token dead");
+    assert!(sign_in(app, b, client).await.is_none(), "session gone: sign-in asked again");
+}
+
+async fn disabling_a_guest_cuts_it_off_at_once(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let (id, b, client, tokens) = redeemed_guest(&app, "dina@fabrikam.example").await;
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, at).await.status(), 200);
+    let (s, u) = app
+        .api("PATCH", &format!("/api/v1/users/{id}"), Some(json!({"accountEnabled": false})))
+        .await;
+    assert_eq!((s, u["accountEnabled"].as_bool()), (200, Some(false)));
+    assert_cut_off(&app, &b, &client, &tokens).await;
+}
+both_backends!(disabling_a_guest_cuts_it_off_at_once, super::disabling_a_guest_cuts_it_off_at_once);
+
+async fn a_passed_access_expiry_cuts_the_guest_off(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let (id, b, client, tokens) = redeemed_guest(&app, "eve@fabrikam.example").await;
+    let expiry = app.clock.now() + chrono::Duration::days(7);
+    let (s, u) = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{id}"),
+            Some(json!({"accessExpiresDateTime": expiry})),
+        )
+        .await;
+    assert_eq!(s, 200, "{u}");
+    assert!(u["accessExpiresDateTime"].is_string());
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, at).await.status(), 200, "before the expiry");
+    app.clock.advance(chrono::Duration::days(8));
+    let fresh = refresh_status(&app, &client, &tokens).await;
+    assert_eq!(fresh, 400, "no new tokens after the expiry");
+    assert!(sign_in(&app, &b, &client).await.is_none());
+}
+both_backends!(a_passed_access_expiry_cuts_the_guest_off, super::a_passed_access_expiry_cuts_the_guest_off);
+
+async fn deleting_a_guest_cuts_it_off_and_removes_it(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let (id, b, client, tokens) = redeemed_guest(&app, "fay@fabrikam.example").await;
+    let (s, _) = app.api("DELETE", &format!("/api/v1/users/{id}"), None).await;
+    assert_eq!(s, 204);
+    assert_cut_off(&app, &b, &client, &tokens).await;
+    let (s, _) = app.api("GET", &format!("/api/v1/users/{id}"), None).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.api("DELETE", &format!("/api/v1/users/{id}"), None).await;
+    assert_eq!(s, 404);
+}
+both_backends!(
+    deleting_a_guest_cuts_it_off_and_removes_it,
+    super::deleting_a_guest_cuts_it_off_and_removes_it
+);
