@@ -3,9 +3,11 @@
 //! off at once (tokens, refresh tokens, session, consents).
 
 use crate::redeem_steps::{get, invite, nth_code, step};
-use crate::support::{authorize_url, json, query_of, param, redeem, token_request, userinfo};
+use crate::support::{authorize_url, json, param, query_of, redeem, token_request, userinfo};
 use portico_core::Clock;
-use portico_tests::{Backend, Browser, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail};
+use portico_tests::{
+    Backend, Browser, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail,
+};
 use serde_json::{Value, json};
 
 /// Invites, redeems through the pages, signs in to an app: the guest's id,
@@ -20,9 +22,15 @@ async fn redeemed_guest(app: &TestApp, email: &str) -> (String, Browser, TestCli
     let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
     assert_eq!(done.status, 303, "{}", done.body);
     let client = app.web_app().await;
-    let tokens = sign_in(app, &b, &client).await.expect("SSO after redemption");
+    let tokens = sign_in(app, &b, &client)
+        .await
+        .expect("SSO after redemption");
     let (_, users) = app
-        .api("GET", &format!("/api/v1/users?$filter=mail eq '{email}'"), None)
+        .api(
+            "GET",
+            &format!("/api/v1/users?$filter=mail eq '{email}'"),
+            None,
+        )
         .await;
     let id = users["value"][0]["id"].as_str().unwrap().to_string();
     (id, b, client, tokens)
@@ -53,8 +61,15 @@ async fn refresh_status(app: &TestApp, client: &TestClient, tokens: &Value) -> u
 async fn assert_cut_off(app: &TestApp, b: &Browser, client: &TestClient, tokens: &Value) {
     let at = tokens["access_token"].as_str().unwrap();
     assert_eq!(userinfo(app, at).await.status(), 401, "access token dead");
-    assert_eq!(refresh_status(app, client, tokens).await, 400, "refresh token dead");
-    assert!(sign_in(app, b, client).await.is_none(), "session gone: sign-in asked again");
+    assert_eq!(
+        refresh_status(app, client, tokens).await,
+        400,
+        "refresh token dead"
+    );
+    assert!(
+        sign_in(app, b, client).await.is_none(),
+        "session gone: sign-in asked again"
+    );
 }
 
 async fn disabling_a_guest_cuts_it_off_at_once(backend: Backend) {
@@ -63,12 +78,19 @@ async fn disabling_a_guest_cuts_it_off_at_once(backend: Backend) {
     let at = tokens["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&app, at).await.status(), 200);
     let (s, u) = app
-        .api("PATCH", &format!("/api/v1/users/{id}"), Some(json!({"accountEnabled": false})))
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{id}"),
+            Some(json!({"accountEnabled": false})),
+        )
         .await;
     assert_eq!((s, u["accountEnabled"].as_bool()), (200, Some(false)));
     assert_cut_off(&app, &b, &client, &tokens).await;
 }
-both_backends!(disabling_a_guest_cuts_it_off_at_once, super::disabling_a_guest_cuts_it_off_at_once);
+both_backends!(
+    disabling_a_guest_cuts_it_off_at_once,
+    super::disabling_a_guest_cuts_it_off_at_once
+);
 
 async fn a_passed_access_expiry_cuts_the_guest_off(backend: Backend) {
     let app = spawn_app_with_mail(backend).await;
@@ -90,17 +112,24 @@ async fn a_passed_access_expiry_cuts_the_guest_off(backend: Backend) {
     assert_eq!(fresh, 400, "no new tokens after the expiry");
     assert!(sign_in(&app, &b, &client).await.is_none());
 }
-both_backends!(a_passed_access_expiry_cuts_the_guest_off, super::a_passed_access_expiry_cuts_the_guest_off);
+both_backends!(
+    a_passed_access_expiry_cuts_the_guest_off,
+    super::a_passed_access_expiry_cuts_the_guest_off
+);
 
 async fn deleting_a_guest_cuts_it_off_and_removes_it(backend: Backend) {
     let app = spawn_app_with_mail(backend).await;
     let (id, b, client, tokens) = redeemed_guest(&app, "fay@fabrikam.example").await;
-    let (s, _) = app.api("DELETE", &format!("/api/v1/users/{id}"), None).await;
+    let (s, _) = app
+        .api("DELETE", &format!("/api/v1/users/{id}"), None)
+        .await;
     assert_eq!(s, 204);
     assert_cut_off(&app, &b, &client, &tokens).await;
     let (s, _) = app.api("GET", &format!("/api/v1/users/{id}"), None).await;
     assert_eq!(s, 404);
-    let (s, _) = app.api("DELETE", &format!("/api/v1/users/{id}"), None).await;
+    let (s, _) = app
+        .api("DELETE", &format!("/api/v1/users/{id}"), None)
+        .await;
     assert_eq!(s, 404);
 }
 both_backends!(

@@ -64,7 +64,11 @@ async fn api_invitation_creates_a_pending_guest_and_emails_it(backend: Backend) 
         .await;
     assert_eq!(mail.cc, ["sponsor@contoso.example"]);
     assert!(mail.subject.contains("Contoso"), "{}", mail.subject);
-    assert!(mail.subject.contains("Portico management"), "{}", mail.subject);
+    assert!(
+        mail.subject.contains("Portico management"),
+        "{}",
+        mail.subject
+    );
     // The custom message arrives as escaped text in HTML, verbatim in text.
     // (askama writes numeric entities; read them as the named ones.)
     let html = mail
@@ -72,7 +76,12 @@ async fn api_invitation_creates_a_pending_guest_and_emails_it(backend: Backend) 
         .replace("&#60;", "&lt;")
         .replace("&#62;", "&gt;")
         .replace("&#38;", "&amp;");
-    assert!(mail.text.contains("Welcome, \"partner\" <b>bold</b> & more"), "{}", mail.text);
+    assert!(
+        mail.text
+            .contains("Welcome, \"partner\" <b>bold</b> & more"),
+        "{}",
+        mail.text
+    );
     assert!(!html.contains("<b>bold</b>"), "{html}");
     assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{html}");
     assert!(!html.contains("<script>"), "{html}");
@@ -82,7 +91,10 @@ async fn api_invitation_creates_a_pending_guest_and_emails_it(backend: Backend) 
     assert!(mail.text.contains("/invitations/block?"), "{}", mail.text);
     assert_eq!(redeem_status(&app, &redeem).await, 200);
 }
-both_backends!(api_invitation_creates_a_pending_guest_and_emails_it, super::api_invitation_creates_a_pending_guest_and_emails_it);
+both_backends!(
+    api_invitation_creates_a_pending_guest_and_emails_it,
+    super::api_invitation_creates_a_pending_guest_and_emails_it
+);
 
 async fn inviting_an_existing_guest_returns_it_without_a_second_email(backend: Backend) {
     let app = spawn_app_with_mail(backend).await;
@@ -98,11 +110,18 @@ async fn inviting_an_existing_guest_returns_it_without_a_second_email(backend: B
     assert_eq!(app.deliver_mail().await, 0);
     assert_eq!(smtp.messages().len(), 1, "one guest, one email");
     let (_, list) = app
-        .api("GET", "/api/v1/users?$filter=mail eq 'bob@gmail.example'", None)
+        .api(
+            "GET",
+            "/api/v1/users?$filter=mail eq 'bob@gmail.example'",
+            None,
+        )
         .await;
     assert_eq!(list["value"].as_array().unwrap().len(), 1);
 }
-both_backends!(inviting_an_existing_guest_returns_it_without_a_second_email, super::inviting_an_existing_guest_returns_it_without_a_second_email);
+both_backends!(
+    inviting_an_existing_guest_returns_it_without_a_second_email,
+    super::inviting_an_existing_guest_returns_it_without_a_second_email
+);
 
 async fn resend_rotates_the_link_and_revoke_kills_it(backend: Backend) {
     let app = spawn_app_with_mail(backend).await;
@@ -117,7 +136,11 @@ async fn resend_rotates_the_link_and_revoke_kills_it(backend: Backend) {
     assert_eq!(s, 200, "{resent}");
     let new = resent["inviteRedeemUrl"].as_str().unwrap().to_string();
     assert_ne!(new, old);
-    assert_eq!(redeem_status(&app, &old).await, 404, "the old link must die");
+    assert_eq!(
+        redeem_status(&app, &old).await,
+        404,
+        "the old link must die"
+    );
     assert_eq!(redeem_status(&app, &new).await, 200);
     let smtp = app.smtp.as_ref().unwrap();
     smtp.wait_for(|m| m.text.contains(&new), WAIT).await;
@@ -132,7 +155,11 @@ async fn resend_rotates_the_link_and_revoke_kills_it(backend: Backend) {
         .await;
     assert_eq!(s, 409, "{again}");
     let (_, list) = app
-        .api("GET", "/api/v1/invitations?$filter=status eq 'Revoked'", None)
+        .api(
+            "GET",
+            "/api/v1/invitations?$filter=status eq 'Revoked'",
+            None,
+        )
         .await;
     let ids: Vec<&str> = list["value"]
         .as_array()
@@ -142,7 +169,10 @@ async fn resend_rotates_the_link_and_revoke_kills_it(backend: Backend) {
         .collect();
     assert_eq!(ids, [id]);
 }
-both_backends!(resend_rotates_the_link_and_revoke_kills_it, super::resend_rotates_the_link_and_revoke_kills_it);
+both_backends!(
+    resend_rotates_the_link_and_revoke_kills_it,
+    super::resend_rotates_the_link_and_revoke_kills_it
+);
 
 async fn invitations_expire_after_thirty_days_and_resend_renews_them(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -153,10 +183,16 @@ async fn invitations_expire_after_thirty_days_and_resend_renews_them(backend: Ba
     assert_eq!(redeem_status(&app, &url).await, 200);
     app.clock.advance(chrono::Duration::days(2));
     assert_eq!(redeem_status(&app, &url).await, 410);
-    let (_, got) = app.api("GET", &format!("/api/v1/invitations/{id}"), None).await;
+    let (_, got) = app
+        .api("GET", &format!("/api/v1/invitations/{id}"), None)
+        .await;
     assert_eq!(got["status"], "Expired");
     let (_, expired) = app
-        .api("GET", "/api/v1/invitations?$filter=status eq 'Expired'", None)
+        .api(
+            "GET",
+            "/api/v1/invitations?$filter=status eq 'Expired'",
+            None,
+        )
         .await;
     assert_eq!(expired["value"].as_array().unwrap().len(), 1);
     // An expired invitation can be resent: new link, new 30 days.
@@ -168,17 +204,44 @@ async fn invitations_expire_after_thirty_days_and_resend_renews_them(backend: Ba
     let fresh = resent["inviteRedeemUrl"].as_str().unwrap();
     assert_eq!(redeem_status(&app, fresh).await, 200);
 }
-both_backends!(invitations_expire_after_thirty_days_and_resend_renews_them, super::invitations_expire_after_thirty_days_and_resend_renews_them);
+both_backends!(
+    invitations_expire_after_thirty_days_and_resend_renews_them,
+    super::invitations_expire_after_thirty_days_and_resend_renews_them
+);
 
 async fn bad_invitations_get_clear_errors(backend: Backend) {
     let app = spawn_app(backend).await;
     let cases = [
-        (json!({"inviteRedirectUrl": "https://a.example"}), 400, "invitedUserEmailAddress"),
-        (json!({"invitedUserEmailAddress": "x@y.example"}), 400, "inviteRedirectUrl"),
-        (json!({"invitedUserEmailAddress": "not-an-email", "inviteRedirectUrl": "https://a.example"}), 400, "valid email"),
-        (json!({"invitedUserEmailAddress": "x@y.example", "inviteRedirectUrl": "javascript:alert(1)"}), 400, "inviteRedirectUrl"),
-        (json!({"invitedUserEmailAddress": "x@y.example", "inviteRedirectUrl": "https://a.example", "bogus": 1}), 400, "bogus"),
-        (json!({"invitedUserEmailAddress": "admin@contoso.example", "inviteRedirectUrl": "https://a.example"}), 409, "member"),
+        (
+            json!({"inviteRedirectUrl": "https://a.example"}),
+            400,
+            "invitedUserEmailAddress",
+        ),
+        (
+            json!({"invitedUserEmailAddress": "x@y.example"}),
+            400,
+            "inviteRedirectUrl",
+        ),
+        (
+            json!({"invitedUserEmailAddress": "not-an-email", "inviteRedirectUrl": "https://a.example"}),
+            400,
+            "valid email",
+        ),
+        (
+            json!({"invitedUserEmailAddress": "x@y.example", "inviteRedirectUrl": "javascript:alert(1)"}),
+            400,
+            "inviteRedirectUrl",
+        ),
+        (
+            json!({"invitedUserEmailAddress": "x@y.example", "inviteRedirectUrl": "https://a.example", "bogus": 1}),
+            400,
+            "bogus",
+        ),
+        (
+            json!({"invitedUserEmailAddress": "admin@contoso.example", "inviteRedirectUrl": "https://a.example"}),
+            409,
+            "member",
+        ),
     ];
     for (body, status, needle) in cases {
         let (s, v) = app.invite(body.clone()).await;
@@ -186,12 +249,19 @@ async fn bad_invitations_get_clear_errors(backend: Backend) {
         let msg = v["error"]["message"].as_str().unwrap_or_default();
         assert!(msg.contains(needle), "{body} → {msg}");
     }
-    let (s, v) = app.api("GET", "/api/v1/invitations?$filter=status eq 'Lost'", None).await;
+    let (s, v) = app
+        .api("GET", "/api/v1/invitations?$filter=status eq 'Lost'", None)
+        .await;
     assert_eq!(s, 400, "{v}");
-    let (s, _) = app.api("POST", "/api/v1/invitations/not-a-uuid/resend", None).await;
+    let (s, _) = app
+        .api("POST", "/api/v1/invitations/not-a-uuid/resend", None)
+        .await;
     assert_eq!(s, 404);
 }
-both_backends!(bad_invitations_get_clear_errors, super::bad_invitations_get_clear_errors);
+both_backends!(
+    bad_invitations_get_clear_errors,
+    super::bad_invitations_get_clear_errors
+);
 
 async fn users_are_listed_with_filters_and_paging(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -215,7 +285,9 @@ async fn users_are_listed_with_filters_and_paging(backend: Backend) {
             None => break,
         }
     }
-    let mut want: Vec<String> = (0..5).map(|i| format!("guest{i}@fabrikam.example")).collect();
+    let mut want: Vec<String> = (0..5)
+        .map(|i| format!("guest{i}@fabrikam.example"))
+        .collect();
     want.sort();
     seen.sort();
     assert_eq!(seen, want, "every guest once, no member");
@@ -224,24 +296,42 @@ async fn users_are_listed_with_filters_and_paging(backend: Backend) {
         .await;
     assert_eq!(members["value"].as_array().unwrap().len(), 1, "the admin");
     let (_, one) = app
-        .api("GET", "/api/v1/users?$filter=mail eq 'GUEST3@fabrikam.example'", None)
+        .api(
+            "GET",
+            "/api/v1/users?$filter=mail eq 'GUEST3@fabrikam.example'",
+            None,
+        )
         .await;
     assert_eq!(one["value"][0]["mail"], "guest3@fabrikam.example");
-    for bad in ["$filter=city eq 'Oslo'", "$filter=userType eq 'Robot'", "$top=0", "$skiptoken=zzz"] {
+    for bad in [
+        "$filter=city eq 'Oslo'",
+        "$filter=userType eq 'Robot'",
+        "$top=0",
+        "$skiptoken=zzz",
+    ] {
         let (s, v) = app.api("GET", &format!("/api/v1/users?{bad}"), None).await;
         assert_eq!(s, 400, "{bad} → {v}");
     }
 }
-both_backends!(users_are_listed_with_filters_and_paging, super::users_are_listed_with_filters_and_paging);
+both_backends!(
+    users_are_listed_with_filters_and_paging,
+    super::users_are_listed_with_filters_and_paging
+);
 
 async fn smtp_outage_loses_nothing_and_delivers_each_message_once(backend: Backend) {
     let mut app = spawn_app_with_mail(backend).await;
     app.smtp.as_mut().unwrap().stop();
     for i in 0..3 {
-        let (s, _) = app.invite(invitation(&format!("o{i}@fabrikam.example"), true)).await;
+        let (s, _) = app
+            .invite(invitation(&format!("o{i}@fabrikam.example"), true))
+            .await;
         assert_eq!(s, 201);
     }
-    assert_eq!(app.deliver_mail().await, 0, "nothing can be sent while SMTP is down");
+    assert_eq!(
+        app.deliver_mail().await,
+        0,
+        "nothing can be sent while SMTP is down"
+    );
     app.smtp.as_mut().unwrap().restart();
     // Retries are scheduled with backoff; once due, each goes out once.
     app.clock.advance(chrono::Duration::minutes(5));
@@ -256,14 +346,21 @@ async fn smtp_outage_loses_nothing_and_delivers_each_message_once(backend: Backe
     let messages = smtp.messages();
     assert_eq!(messages.len(), 3, "exactly one delivery per invitation");
 }
-both_backends!(smtp_outage_loses_nothing_and_delivers_each_message_once, super::smtp_outage_loses_nothing_and_delivers_each_message_once);
+both_backends!(
+    smtp_outage_loses_nothing_and_delivers_each_message_once,
+    super::smtp_outage_loses_nothing_and_delivers_each_message_once
+);
 
 async fn directory_changes_are_audited_with_before_and_after(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, inv) = app.invite(invitation("erin@fabrikam.example", false)).await;
     let uid = inv["invitedUser"]["id"].as_str().unwrap();
     let (s, _) = app
-        .api("PATCH", &format!("/api/v1/users/{uid}"), Some(json!({"displayName": "Erin F."})))
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{uid}"),
+            Some(json!({"displayName": "Erin F."})),
+        )
         .await;
     assert_eq!(s, 200);
     let (s, log) = app
@@ -281,8 +378,13 @@ async fn directory_changes_are_audited_with_before_and_after(backend: Backend) {
         .collect();
     assert_eq!(names, ["Update user", "Add user"], "newest first");
     let update = &entries[0];
-    assert_eq!(update["initiatedBy"]["app"]["displayName"], "Portico management");
-    let props = update["targetResources"][0]["modifiedProperties"].as_array().unwrap();
+    assert_eq!(
+        update["initiatedBy"]["app"]["displayName"],
+        "Portico management"
+    );
+    let props = update["targetResources"][0]["modifiedProperties"]
+        .as_array()
+        .unwrap();
     assert_eq!(props.len(), 1, "{props:?}");
     assert_eq!(props[0]["displayName"], "displayName");
     assert_eq!(props[0]["oldValue"], "\"erin\"");
@@ -296,4 +398,7 @@ async fn directory_changes_are_audited_with_before_and_after(backend: Backend) {
         .await;
     assert_eq!(invites["value"].as_array().unwrap().len(), 1);
 }
-both_backends!(directory_changes_are_audited_with_before_and_after, super::directory_changes_are_audited_with_before_and_after);
+both_backends!(
+    directory_changes_are_audited_with_before_and_after,
+    super::directory_changes_are_audited_with_before_and_after
+);

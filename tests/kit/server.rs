@@ -1,9 +1,9 @@
 //! Starting Portico for a test.
 
+use crate::smtp::SmtpServer;
 use portico::commands;
 use portico::{RunningServer, Settings};
 use portico_core::ManualClock;
-use crate::smtp::SmtpServer;
 use portico_directory::{Actor, NewUser, UserType};
 use portico_oidc::clients::NewClient;
 use portico_oidc::model::{AuthMethod, ClientType};
@@ -143,13 +143,16 @@ impl TestApp {
             .server
             .app
             .directory
-            .create_user(NewUser {
-                display_name: "Alice Example".into(),
-                mail: email.into(),
-                password: Some(password.into()),
-                user_type: UserType::Member,
-                is_admin: false,
-            }, &Actor::system("test kit"))
+            .create_user(
+                NewUser {
+                    display_name: "Alice Example".into(),
+                    mail: email.into(),
+                    password: Some(password.into()),
+                    user_type: UserType::Member,
+                    is_admin: false,
+                },
+                &Actor::system("test kit"),
+            )
             .await
             .expect("user");
         u.id.to_string()
@@ -234,7 +237,14 @@ impl TestApp {
     /// Delivers every message due now (the background worker would, within
     /// its poll interval); returns how many were sent.
     pub async fn deliver_mail(&self) -> u32 {
-        self.server.app.workers.mail.drain().await.expect("mail drain").sent
+        self.server
+            .app
+            .workers
+            .mail
+            .drain()
+            .await
+            .expect("mail drain")
+            .sent
     }
 
     /// `POST /api/v1/invitations` with the management client; the JSON answer.
@@ -255,7 +265,9 @@ impl TestApp {
     pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let token = self.admin_token().await;
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = reqwest::Client::new().request(m, self.url(path)).bearer_auth(token);
+        let mut req = reqwest::Client::new()
+            .request(m, self.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }

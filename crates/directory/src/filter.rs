@@ -100,7 +100,10 @@ mod tests {
             "userType eq 'Guest' and mail eq 'a@b.example'",
             Some(&[("userType", "Guest"), ("mail", "a@b.example")]),
         );
-        check("mail eq 'o''brien@x.example'", Some(&[("mail", "o'brien@x.example")]));
+        check(
+            "mail eq 'o''brien@x.example'",
+            Some(&[("mail", "o'brien@x.example")]),
+        );
         check("mail eq 'a and b'", Some(&[("mail", "a and b")]));
         check("userType ne 'Guest'", None);
         check("userType eq Guest", None);

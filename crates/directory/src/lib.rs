@@ -8,9 +8,9 @@
 //! emails arrive rendered through the [`MailComposer`] the UI implements.
 
 pub mod audit;
+pub mod filter;
 pub mod import;
 pub mod invitations;
-pub mod filter;
 mod password;
 mod service;
 mod users;

@@ -20,7 +20,11 @@ pub struct UserPatch {
     pub display_name: Option<String>,
     pub account_enabled: Option<bool>,
     pub password: Option<String>,
-    #[serde(default, deserialize_with = "present", rename = "accessExpiresDateTime")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        rename = "accessExpiresDateTime"
+    )]
     pub access_expires_at: Option<Option<DateTime<Utc>>>,
 }
 

@@ -1,8 +1,8 @@
 //! Users and the directory service.
 
+use crate::audit::{Actor, AuditEntry};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crate::audit::{Actor, AuditEntry};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

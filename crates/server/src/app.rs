@@ -2,21 +2,21 @@
 //! headers every response carries.
 
 use crate::settings::Settings;
+use crate::workers::Workers;
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use chrono::Duration;
 use portico_core::{Clock, SecretHasher, random_token};
-use crate::workers::Workers;
 use portico_directory::Directory;
 use portico_directory::import::Importer;
 use portico_directory::invitations::{InvitationConfig, Invitations};
 use portico_mail::{MailWorker, Transport};
-use portico_ui::mail::UiMailComposer;
 use portico_oidc::http::OidcState;
 use portico_oidc::{OidcConfig, Provider};
 use portico_storage::Storage;
+use portico_ui::mail::UiMailComposer;
 use portico_ui::{AttemptLimiter, UiPages, UiState};
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -21,13 +21,16 @@ pub async fn bootstrap(
     }
     let admin = app
         .directory
-        .create_user(NewUser {
-            display_name: "Administrator".into(),
-            mail: email.into(),
-            password: Some(password.into()),
-            user_type: UserType::Member,
-            is_admin: true,
-        }, &Actor::system("portico bootstrap"))
+        .create_user(
+            NewUser {
+                display_name: "Administrator".into(),
+                mail: email.into(),
+                password: Some(password.into()),
+                user_type: UserType::Member,
+                is_admin: true,
+            },
+            &Actor::system("portico bootstrap"),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let client = NewClient {

@@ -31,7 +31,10 @@ fn cli_actor(app: &App) -> Actor {
 pub async fn invite_one(app: &App, i: InviteOne) -> anyhow::Result<Value> {
     let body = GraphInvitation {
         invited_user_email_address: Some(i.email),
-        invite_redirect_url: Some(i.redirect_url.unwrap_or_else(|| app.settings.issuer.clone())),
+        invite_redirect_url: Some(
+            i.redirect_url
+                .unwrap_or_else(|| app.settings.issuer.clone()),
+        ),
         invited_user_display_name: i.name,
         send_invitation_message: Some(i.send_email),
         invited_user_message_info: Some(MessageInfo {
@@ -58,8 +61,8 @@ pub async fn invite_one(app: &App, i: InviteOne) -> anyhow::Result<Value> {
 }
 
 fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -74,8 +77,7 @@ fn sha256_file(path: &Path) -> anyhow::Result<String> {
 
 /// Reads the file and reports every row's problems; writes nothing.
 pub fn dry_run(path: &Path) -> anyhow::Result<Value> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let csv = InviteCsv::open(std::io::BufReader::new(f))?;
     let (mut rows, mut valid) = (0u64, 0u64);
     let mut errors = Vec::new();
@@ -90,7 +92,9 @@ pub fn dry_run(path: &Path) -> anyhow::Result<Value> {
             }));
         }
     }
-    Ok(json!({"dryRun": true, "rows": rows, "valid": valid, "invalid": rows - valid, "errors": errors}))
+    Ok(
+        json!({"dryRun": true, "rows": rows, "valid": valid, "invalid": rows - valid, "errors": errors}),
+    )
 }
 
 pub async fn invite_csv(app: &App, path: &Path) -> anyhow::Result<Value> {
@@ -99,8 +103,7 @@ pub async fn invite_csv(app: &App, path: &Path) -> anyhow::Result<Value> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let job = app
         .importer
         .stage(std::io::BufReader::new(f), &name, &sha, &cli_actor(app))

@@ -168,7 +168,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::keys_rotate(&app).await?,
-        Command::Invite { csv: Some(path), .. } => invite_cli::invite_csv(&app, &path).await?,
+        Command::Invite {
+            csv: Some(path), ..
+        } => invite_cli::invite_csv(&app, &path).await?,
         Command::Invite {
             email,
             name,

@@ -24,7 +24,9 @@ impl Workers {
     pub async fn run_import(&self, id: Uuid) {
         let mail = self.mail.clone();
         match self.importer.run(id, |_| mail.poke()).await {
-            Ok(job) => tracing::info!(job = %job.id, status = job.status.as_str(), "import run ended"),
+            Ok(job) => {
+                tracing::info!(job = %job.id, status = job.status.as_str(), "import run ended")
+            }
             Err(e) => tracing::warn!(job = %id, error = format!("{e:#}"), "import run stopped"),
         }
         self.mail.poke();

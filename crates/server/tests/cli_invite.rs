@@ -32,9 +32,8 @@ fn run_json(c: &mut Command) -> Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stdout))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn outbox(dir: &Path) -> Vec<String> {
@@ -70,7 +69,12 @@ fn invite_one_writes_the_email_to_the_outbox_and_prints_the_redeem_url() {
     assert_eq!(v["created"], true);
     assert_eq!(v["status"], "PendingAcceptance");
     assert_eq!(v["mailSent"], 1);
-    assert!(v["inviteRedeemUrl"].as_str().unwrap().contains("/redeem?i="));
+    assert!(
+        v["inviteRedeemUrl"]
+            .as_str()
+            .unwrap()
+            .contains("/redeem?i=")
+    );
     let mails = outbox(&dir);
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("To: bob@gmail.example"), "{}", mails[0]);
@@ -88,13 +92,27 @@ fn csv_dry_run_reports_every_bad_row_and_writes_nothing() {
     let file = dir.join("guests.csv");
     std::fs::write(&file, AZURE).unwrap();
     let db_dir = dir.join("data");
-    let v = run_json(portico(&db_dir).args(["invite", "--csv"]).arg(&file).arg("--dry-run"));
+    let v = run_json(
+        portico(&db_dir)
+            .args(["invite", "--csv"])
+            .arg(&file)
+            .arg("--dry-run"),
+    );
     assert_eq!(v["rows"], 4);
     assert_eq!(v["valid"], 3);
     assert_eq!(v["invalid"], 1);
     assert_eq!(v["errors"][0]["row"], 2);
-    assert!(v["errors"][0]["errors"][0].as_str().unwrap().contains("inviteeEmail"), "{v}");
-    assert!(!db_dir.join("portico.db").exists(), "a dry run writes nothing");
+    assert!(
+        v["errors"][0]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("inviteeEmail"),
+        "{v}"
+    );
+    assert!(
+        !db_dir.join("portico.db").exists(),
+        "a dry run writes nothing"
+    );
 }
 
 #[test]
@@ -104,12 +122,23 @@ fn csv_import_invites_each_row_once_even_when_run_twice() {
     std::fs::write(&file, AZURE).unwrap();
     let first = run_json(portico(&dir).args(["invite", "--csv"]).arg(&file));
     assert_eq!(first["status"], "completed", "{first}");
-    assert_eq!((first["invited"].as_u64(), first["invalid"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(
+        (first["invited"].as_u64(), first["invalid"].as_u64()),
+        (Some(3), Some(1))
+    );
     let mails = outbox(&dir);
     assert_eq!(mails.len(), 2, "ben asked for no email");
-    assert!(mails.iter().any(|m| m.contains("Hello Ann, welcome, truly")), "quoted commas survive");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Hello Ann, welcome, truly")),
+        "quoted commas survive"
+    );
     let second = run_json(portico(&dir).args(["invite", "--csv"]).arg(&file));
-    assert_ne!(second["jobId"], first["jobId"], "a finished file starts a new job");
+    assert_ne!(
+        second["jobId"], first["jobId"],
+        "a finished file starts a new job"
+    );
     assert_eq!(second["invited"], 0, "{second}");
     assert_eq!(second["alreadyInvited"], 3);
     assert_eq!(outbox(&dir).len(), 2, "nobody was emailed twice");
@@ -147,15 +176,28 @@ fn an_import_killed_mid_way_resumes_without_losing_or_duplicating_a_row() {
     child.kill().unwrap(); // SIGKILL: no cleanup runs
     child.wait().unwrap();
     let progress = progress.expect("the import reported progress before it was killed");
-    assert!(!progress.contains(&format!("{ROWS} of {ROWS}")), "killed mid-way: {progress}");
+    assert!(
+        !progress.contains(&format!("{ROWS} of {ROWS}")),
+        "killed mid-way: {progress}"
+    );
 
     let resumed = run_json(portico(&dir).args(["invite", "--csv"]).arg(&file));
     assert_eq!(resumed["status"], "completed", "{resumed}");
     assert_eq!(resumed["rows"], ROWS as u64);
-    assert_eq!(resumed["invited"], ROWS as u64, "every row invited by one of the runs");
-    assert_eq!((resumed["failed"].as_u64(), resumed["pending"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        resumed["invited"], ROWS as u64,
+        "every row invited by one of the runs"
+    );
+    assert_eq!(
+        (resumed["failed"].as_u64(), resumed["pending"].as_u64()),
+        (Some(0), Some(0))
+    );
     let mails = outbox(&dir);
-    assert_eq!(mails.len(), ROWS / 10, "one email per row that asked, none twice");
+    assert_eq!(
+        mails.len(),
+        ROWS / 10,
+        "one email per row that asked, none twice"
+    );
     let again = run_json(portico(&dir).args(["invite", "--csv"]).arg(&file));
     assert_eq!(again["alreadyInvited"], ROWS as u64);
     assert_eq!(again["invited"], 0);

@@ -119,8 +119,10 @@ pub trait ImportRepo: Send + Sync {
     /// Newest first.
     async fn list_jobs(&self, limit: u64) -> Result<Vec<ImportJob>, DirectoryError>;
     /// Jobs in `Running` whose lease is free at `now` (to resume after a restart).
-    async fn list_runnable_jobs(&self, now: DateTime<Utc>)
-    -> Result<Vec<ImportJob>, DirectoryError>;
+    async fn list_runnable_jobs(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ImportJob>, DirectoryError>;
     /// Inserts rows; rows already staged (same job and row number) are left alone.
     async fn stage_rows(&self, rows: &[ImportRow]) -> Result<(), DirectoryError>;
     /// The highest staged row number (0 when none): staging resumes after it.

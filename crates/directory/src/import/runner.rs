@@ -10,7 +10,7 @@ use super::csv::{CsvError, InviteCsv};
 use super::model::*;
 use crate::DirectoryError;
 use crate::audit::{Actor, AuditEntry};
-use crate::invitations::{ImportRowOutcome, InviteRequest, Invitations};
+use crate::invitations::{ImportRowOutcome, Invitations, InviteRequest};
 use crate::users::UserType;
 use chrono::Duration;
 use std::io::Read;
@@ -124,7 +124,10 @@ impl Importer {
     }
 
     pub async fn find(&self, id: Uuid) -> Result<ImportJob, DirectoryError> {
-        self.repo.find_job(id).await?.ok_or(DirectoryError::NotFound)
+        self.repo
+            .find_job(id)
+            .await?
+            .ok_or(DirectoryError::NotFound)
     }
 
     /// Marks a validated job to run (the admin pressed "Start").
@@ -234,10 +237,25 @@ pub fn result_record(r: &ImportRow) -> [String; 6] {
     let (status, inv, user, err) = match (&r.error, &r.outcome) {
         (Some(e), _) => ("invalid", None, None, e.clone()),
         (None, None) => ("pending", None, None, String::new()),
-        (None, Some(RowOutcome::Invited { invitation_id, user_id })) => {
-            ("invited", Some(*invitation_id), Some(*user_id), String::new())
-        }
-        (None, Some(RowOutcome::AlreadyInvited { user_id, invitation_id })) => (
+        (
+            None,
+            Some(RowOutcome::Invited {
+                invitation_id,
+                user_id,
+            }),
+        ) => (
+            "invited",
+            Some(*invitation_id),
+            Some(*user_id),
+            String::new(),
+        ),
+        (
+            None,
+            Some(RowOutcome::AlreadyInvited {
+                user_id,
+                invitation_id,
+            }),
+        ) => (
             "alreadyInvited",
             *invitation_id,
             Some(*user_id),

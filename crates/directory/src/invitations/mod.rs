@@ -13,4 +13,4 @@ pub use request::{
     GraphInvitation, InviteRequest, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MessageInfo,
     check_redirect_url,
 };
-pub use service::{CATEGORY_INVITATIONS, InvitationConfig, InviteOutcome, Invitations};
+pub use service::{CATEGORY_INVITATIONS, InvitationConfig, Invitations, InviteOutcome};

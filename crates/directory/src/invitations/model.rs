@@ -139,7 +139,10 @@ pub enum UserWrite {
     Create(User),
     /// Update the user (identities replaced); `cut_off` also ends its sessions
     /// and revokes its grants and consents (a reset redemption).
-    Update { user: User, cut_off: bool },
+    Update {
+        user: User,
+        cut_off: bool,
+    },
     Unchanged,
 }
 
@@ -192,8 +195,10 @@ pub trait InvitationRepo: Send + Sync {
     /// concurrent invite created the same guest first.
     async fn save_invitation(&self, w: &InvitationWrite) -> Result<(), DirectoryError>;
     async fn find_invitation(&self, id: Uuid) -> Result<Option<Invitation>, DirectoryError>;
-    async fn list_invitations(&self, q: &InvitationQuery)
-    -> Result<Vec<Invitation>, DirectoryError>;
+    async fn list_invitations(
+        &self,
+        q: &InvitationQuery,
+    ) -> Result<Vec<Invitation>, DirectoryError>;
     /// Updates the invitation if it is still in state `expected` with the
     /// stored `link_generation` of `expected_generation` (resend, revoke);
     /// writes `mail` and `audit` with it. False when it changed meanwhile.

@@ -168,7 +168,11 @@ impl Invitations {
         let ours = c.purpose == purpose
             && c.subject == subject
             && self.hasher.verify("otp-binding", binding, &c.binding_hash);
-        if ours { Ok(c) } else { Err(RedeemError::CodeSpent) }
+        if ours {
+            Ok(c)
+        } else {
+            Err(RedeemError::CodeSpent)
+        }
     }
 
     async fn check(&self, c: &OneTimeCode, code: &str) -> Result<(), RedeemError> {

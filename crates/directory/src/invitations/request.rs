@@ -84,9 +84,9 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 impl GraphInvitation {
     pub fn validate(self) -> Result<InviteRequest, DirectoryError> {
-        let email = self
-            .invited_user_email_address
-            .ok_or_else(|| DirectoryError::Invalid("invitedUserEmailAddress is required.".into()))?;
+        let email = self.invited_user_email_address.ok_or_else(|| {
+            DirectoryError::Invalid("invitedUserEmailAddress is required.".into())
+        })?;
         let email = normalize_mail(&email)?;
         let redirect = self
             .invite_redirect_url
@@ -176,13 +176,55 @@ mod tests {
     #[test]
     fn invalid_requests_name_the_field() {
         let cases: Vec<(GraphInvitation, &str)> = vec![
-            (GraphInvitation { invited_user_email_address: None, ..base() }, "invitedUserEmailAddress"),
-            (GraphInvitation { invited_user_email_address: Some("nope".into()), ..base() }, "valid email"),
-            (GraphInvitation { invite_redirect_url: None, ..base() }, "inviteRedirectUrl"),
-            (GraphInvitation { invite_redirect_url: Some("javascript:alert(1)".into()), ..base() }, "inviteRedirectUrl"),
-            (GraphInvitation { invite_redirect_url: Some("/relative".into()), ..base() }, "inviteRedirectUrl"),
-            (GraphInvitation { invited_user_type: Some("Admin".into()), ..base() }, "invitedUserType"),
-            (GraphInvitation { invited_user_display_name: Some("x".repeat(300)), ..base() }, "invitedUserDisplayName"),
+            (
+                GraphInvitation {
+                    invited_user_email_address: None,
+                    ..base()
+                },
+                "invitedUserEmailAddress",
+            ),
+            (
+                GraphInvitation {
+                    invited_user_email_address: Some("nope".into()),
+                    ..base()
+                },
+                "valid email",
+            ),
+            (
+                GraphInvitation {
+                    invite_redirect_url: None,
+                    ..base()
+                },
+                "inviteRedirectUrl",
+            ),
+            (
+                GraphInvitation {
+                    invite_redirect_url: Some("javascript:alert(1)".into()),
+                    ..base()
+                },
+                "inviteRedirectUrl",
+            ),
+            (
+                GraphInvitation {
+                    invite_redirect_url: Some("/relative".into()),
+                    ..base()
+                },
+                "inviteRedirectUrl",
+            ),
+            (
+                GraphInvitation {
+                    invited_user_type: Some("Admin".into()),
+                    ..base()
+                },
+                "invitedUserType",
+            ),
+            (
+                GraphInvitation {
+                    invited_user_display_name: Some("x".repeat(300)),
+                    ..base()
+                },
+                "invitedUserDisplayName",
+            ),
             (
                 GraphInvitation {
                     invited_user_message_info: Some(MessageInfo {

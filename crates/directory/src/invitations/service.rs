@@ -75,7 +75,8 @@ impl Invitations {
     }
 
     fn link_token(&self, id: Uuid, generation: i32) -> String {
-        self.hasher.hash(LINK_PURPOSE, &format!("{id}:{generation}"))
+        self.hasher
+            .hash(LINK_PURPOSE, &format!("{id}:{generation}"))
     }
 
     /// The redeem link of the invitation's current generation.
@@ -303,7 +304,12 @@ impl Invitations {
                     created_at: now,
                     updated_at: now,
                 };
-                (UserWrite::Create(u.clone()), u, None, "Invite external user")
+                (
+                    UserWrite::Create(u.clone()),
+                    u,
+                    None,
+                    "Invite external user",
+                )
             }
         };
         let inv = self.new_invitation(req, &user, actor);

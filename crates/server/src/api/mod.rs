@@ -4,9 +4,9 @@
 
 mod applications;
 pub use applications::to_json as application_json;
-mod keys;
 mod audits;
 mod invitations;
+mod keys;
 mod users;
 
 use crate::app::App;
@@ -88,7 +88,9 @@ impl Paging {
             None => Ok(100),
             Some(t) => match t.parse::<u64>() {
                 Ok(n) if (1..=999).contains(&n) => Ok(n),
-                _ => Err(ApiError::bad_request("$top must be a number from 1 to 999.")),
+                _ => Err(ApiError::bad_request(
+                    "$top must be a number from 1 to 999.",
+                )),
             },
         }
     }

@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use portico_directory::Directory;
 use portico_directory::import::Importer;
 use portico_directory::invitations::Invitations;
-use std::path::PathBuf;
 use portico_oidc::Provider;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Clone)]
