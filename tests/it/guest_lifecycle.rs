@@ -136,3 +136,63 @@ both_backends!(
     deleting_a_guest_cuts_it_off_and_removes_it,
     super::deleting_a_guest_cuts_it_off_and_removes_it
 );
+
+async fn reset_redemption_keeps_the_guest_and_makes_it_redeem_again(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let email = "gus@fabrikam.example";
+    let (id, b, client, tokens) = redeemed_guest(&app, email).await;
+    let (s, inv) = app
+        .invite(json!({
+            "invitedUserEmailAddress": email,
+            "inviteRedirectUrl": "https://trials.contoso.example/welcome",
+            "sendInvitationMessage": true,
+            "resetRedemption": true,
+        }))
+        .await;
+    assert_eq!(s, 201, "{inv}");
+    assert_eq!(
+        inv["invitedUser"]["id"],
+        id.as_str(),
+        "the same user object"
+    );
+    assert_eq!(inv["status"], "PendingAcceptance");
+    let (_, user) = app.api("GET", &format!("/api/v1/users/{id}"), None).await;
+    assert_eq!(user["externalUserState"], "PendingAcceptance");
+    assert_eq!(user["identities"], json!([]));
+    assert_cut_off(&app, &b, &client, &tokens).await;
+
+    // The new link redeems again, into the same user.
+    let link = inv["inviteRedeemUrl"].as_str().unwrap();
+    let b2 = Browser::new(&app.issuer);
+    let landing = get(&b2, link).await;
+    let code_page = step(&b2, "/redeem/code", &landing, &[]).await;
+    let code = nth_code(&app, email, 2).await;
+    let consent = step(&b2, "/redeem/verify", &code_page, &[("code", &code)]).await;
+    let done = step(&b2, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, user) = app.api("GET", &format!("/api/v1/users/{id}"), None).await;
+    assert_eq!(user["externalUserState"], "Accepted");
+    assert_eq!(user["identities"][0]["issuerAssignedId"], email);
+}
+both_backends!(
+    reset_redemption_keeps_the_guest_and_makes_it_redeem_again,
+    super::reset_redemption_keeps_the_guest_and_makes_it_redeem_again
+);
+
+async fn a_code_older_than_ten_minutes_is_refused(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let email = "hal@fabrikam.example";
+    let (_, link) = invite(&app, email).await;
+    let b = Browser::new(&app.issuer);
+    let landing = get(&b, &link).await;
+    let code_page = step(&b, "/redeem/code", &landing, &[]).await;
+    let code = nth_code(&app, email, 1).await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let late = step(&b, "/redeem/verify", &code_page, &[("code", &code)]).await;
+    assert_eq!(late.status, 400, "{}", late.body);
+    assert!(!late.body.contains("Review permissions"));
+}
+both_backends!(
+    a_code_older_than_ten_minutes_is_refused,
+    super::a_code_older_than_ten_minutes_is_refused
+);

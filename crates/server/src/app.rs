@@ -71,6 +71,7 @@ impl App {
                 organization: settings.organization_name.clone(),
                 privacy_url: settings.privacy_url.clone(),
                 expiry: Duration::days(settings.invitation_expiry_days),
+                log_links: settings.smtp_url.is_none(),
             },
         );
         let importer = Importer::new(store.clone(), invitations.clone());

@@ -24,6 +24,9 @@ pub struct InvitationConfig {
     pub privacy_url: Option<String>,
     /// How long a link stays valid (default 30 days).
     pub expiry: Duration,
+    /// Log each new redeem link (info level). Only for the embedded default
+    /// without SMTP, where the `.eml` outbox is the only other way to find it.
+    pub log_links: bool,
 }
 
 /// The answer to an invite: the invitation (new or existing) and its guest.
@@ -348,6 +351,7 @@ impl Invitations {
         };
         self.repo.save_invitation(&w).await?;
         let redeem_url = self.redeem_url(&inv);
+        self.log_link(&inv, &redeem_url);
         Ok(InviteOutcome {
             invitation: inv,
             user,
@@ -396,7 +400,15 @@ impl Invitations {
                 "The invitation changed meanwhile; reload and try again.".into(),
             ));
         }
+        self.log_link(&inv, &self.redeem_url(&inv));
         Ok(inv)
+    }
+
+    fn log_link(&self, inv: &Invitation, url: &str) {
+        if self.config.log_links {
+            tracing::info!(invitation = %inv.id, email = %inv.email, redeem_url = %url,
+                "invitation link (no SMTP server configured; mail goes to the outbox folder)");
+        }
     }
 
     /// Revokes a pending invitation: its link stops working at once.
