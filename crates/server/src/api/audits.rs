@@ -2,7 +2,7 @@
 //! `directoryAudit` shape, newest first, with each changed property's old and
 //! new value.
 
-use super::{ApiError, Caller, Paging, page_json};
+use super::{ApiError, Caller, Paging};
 use crate::app::App;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -81,17 +81,14 @@ pub async fn directory_audits_get(
         }
     }
     let list = app.directory.list_audits(&q).await?;
-    let next = (list.len() as u64 == q.limit)
-        .then(|| list.last().map(|e| e.id))
-        .flatten();
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    if let Some(f) = &p.filter {
-        keep.push(("$filter", f.clone()));
-    }
-    if let Some(t) = &p.top {
-        keep.push(("$top", t.clone()));
-    }
-    let base = format!("{}/api/v1/auditLogs/directoryAudits", app.settings.issuer);
     let value = list.iter().map(to_json).collect();
-    Ok(axum::Json(page_json(&base, &keep, value, next)).into_response())
+    let last = list.last().map(|x| x.id);
+    let body = p.page(
+        &app.settings.issuer,
+        "/api/v1/auditLogs/directoryAudits",
+        q.limit,
+        value,
+        last,
+    );
+    Ok(axum::Json(body).into_response())
 }

@@ -2,7 +2,7 @@
 //! resource, plus what Graph lacks: listing by status, resend (a new link;
 //! the old one stops working) and revoke.
 
-use super::{ApiError, Caller, Json, Paging, page_json, parse_id};
+use super::{ApiError, Caller, Json, Paging, parse_id};
 use crate::app::App;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -91,19 +91,16 @@ pub async fn invitations_get(
         }
     }
     let list = app.invitations.list(&q).await?;
-    let next = (list.len() as u64 == q.limit)
-        .then(|| list.last().map(|i| i.id))
-        .flatten();
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    if let Some(f) = &p.filter {
-        keep.push(("$filter", f.clone()));
-    }
-    if let Some(t) = &p.top {
-        keep.push(("$top", t.clone()));
-    }
-    let base = format!("{}/api/v1/invitations", app.settings.issuer);
     let value = list.iter().map(|i| to_json(&app, i, false)).collect();
-    Ok(axum::Json(page_json(&base, &keep, value, next)).into_response())
+    let last = list.last().map(|x| x.id);
+    let body = p.page(
+        &app.settings.issuer,
+        "/api/v1/invitations",
+        q.limit,
+        value,
+        last,
+    );
+    Ok(axum::Json(body).into_response())
 }
 
 pub async fn invitation_get(

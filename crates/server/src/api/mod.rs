@@ -105,21 +105,34 @@ impl Paging {
     }
 }
 
-/// `{"value": [...], "@odata.nextLink": ...}`; the link is there when the page is full.
-pub fn page_json(
-    base: &str,
-    query: &[(&str, String)],
-    value: Vec<serde_json::Value>,
-    next: Option<uuid::Uuid>,
-) -> serde_json::Value {
-    let mut body = json!({ "value": value });
-    if let Some(next) = next {
-        let mut q: Vec<(&str, String)> = query.to_vec();
-        q.push(("$skiptoken", next.to_string()));
-        let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
-        body["@odata.nextLink"] = json!(format!("{base}?{qs}"));
+impl Paging {
+    /// Graph's page: `{"value": [...], "@odata.nextLink": ...}`. The link is
+    /// there when the page is full; it keeps `$filter` and `$top` and carries
+    /// the last id as `$skiptoken`.
+    pub fn page(
+        &self,
+        issuer: &str,
+        path: &str,
+        limit: u64,
+        value: Vec<serde_json::Value>,
+        last_id: Option<uuid::Uuid>,
+    ) -> serde_json::Value {
+        let full = value.len() as u64 == limit;
+        let mut body = json!({ "value": value });
+        if let (true, Some(last)) = (full, last_id) {
+            let mut q: Vec<(&str, String)> = Vec::new();
+            if let Some(f) = &self.filter {
+                q.push(("$filter", f.clone()));
+            }
+            if let Some(t) = &self.top {
+                q.push(("$top", t.clone()));
+            }
+            q.push(("$skiptoken", last.to_string()));
+            let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
+            body["@odata.nextLink"] = json!(format!("{issuer}{path}?{qs}"));
+        }
+        body
     }
-    body
 }
 
 impl IntoResponse for ApiError {

@@ -1,7 +1,7 @@
 //! `/api/v1/users` (`User.ReadWrite.All`): Members and Guests in Graph's
 //! `user` shape, listed with `$filter` on `userType`/`mail` and keyset paging.
 
-use super::{ApiError, Caller, Json, Paging, page_json, parse_id};
+use super::{ApiError, Caller, Json, Paging, parse_id};
 use crate::app::App;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -85,19 +85,10 @@ pub async fn users_get(
         }
     }
     let list = app.directory.list_users(&q).await?;
-    let next = (list.len() as u64 == q.limit)
-        .then(|| list.last().map(|u| u.id))
-        .flatten();
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    if let Some(f) = &p.filter {
-        keep.push(("$filter", f.clone()));
-    }
-    if let Some(t) = &p.top {
-        keep.push(("$top", t.clone()));
-    }
-    let base = format!("{}/api/v1/users", app.settings.issuer);
     let value = list.iter().map(to_json).collect();
-    Ok(axum::Json(page_json(&base, &keep, value, next)).into_response())
+    let last = list.last().map(|x| x.id);
+    let body = p.page(&app.settings.issuer, "/api/v1/users", q.limit, value, last);
+    Ok(axum::Json(body).into_response())
 }
 
 pub async fn user_get(
