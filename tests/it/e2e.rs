@@ -2,11 +2,20 @@
 //! the real sign-in and consent pages, with our CSP, back to the app by query
 //! and by the form_post auto-submit (which needs the page's script to run).
 
+use crate::redeem_steps::{WAIT, nth_code};
 use crate::support::*;
-use portico_tests::{Backend, pkce_pair, spawn_app};
-use serde_json::Value;
+use portico_tests::{Backend, pkce_pair, spawn_app, spawn_app_with_mail};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-async fn sign_in_in_chromium(response_mode: &str) -> (Value, portico_tests::TestClient) {
+const NODE_HINT: &str =
+    "install Node.js 20+ (`apt-get install -y nodejs npm`), then run `npm ci --prefix tests/e2e`";
+
+/// The journeys' folder and the Chromium to drive; fails, saying how to
+/// install them, when playwright-core or Chromium is missing.
+fn browser_prerequisites() -> (std::path::PathBuf, String) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
@@ -17,6 +26,11 @@ async fn sign_in_in_chromium(response_mode: &str) -> (Value, portico_tests::Test
         std::path::Path::new(&chromium).exists(),
         "Chromium is not installed: run `apt-get install -y chromium` (or set CHROMIUM_PATH)"
     );
+    (dir, chromium)
+}
+
+async fn sign_in_in_chromium(response_mode: &str) -> (Value, portico_tests::TestClient) {
+    let (dir, chromium) = browser_prerequisites();
     let app = spawn_app(Backend::Sqlite).await;
     app.alice().await;
     let client = app.web_app().await;
@@ -71,4 +85,128 @@ async fn form_post_auto_submits_in_chromium() {
         serde_urlencoded::from_str(v["postData"].as_str().unwrap()).unwrap();
     assert!(param(&body, "code").is_some());
     assert_eq!(param(&body, "state").as_deref(), Some("st-123"));
+}
+
+/// Journey 2 (PRODUCT.md §1): a guest with no trusted IdP follows the link in
+/// the invitation email, proves the mailbox with the code emailed when the
+/// page asks for it, consents, and lands on the invitation's redirect URL.
+/// The code reaches the browser over the script's stdio: it prints
+/// `READY_FOR_CODE` on the code page; the test reads the code email and
+/// writes the code to its stdin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium() {
+    let (dir, chromium) = browser_prerequisites();
+    let app = spawn_app_with_mail(Backend::Sqlite).await;
+    let email = "bob@gmail.example";
+    // Any Portico URL answering 200 will do: the browser must be able to land there.
+    let redirect_url = app.url("/.well-known/openid-configuration");
+    let (status, inv) = app
+        .invite(json!({
+            "invitedUserEmailAddress": email,
+            "invitedUserDisplayName": "Bob Guest",
+            "inviteRedirectUrl": redirect_url,
+            "sendInvitationMessage": true,
+        }))
+        .await;
+    assert_eq!(status, 201, "{inv}");
+    let invitation = inv["id"].as_str().unwrap();
+    let user = inv["invitedUser"]["id"].as_str().unwrap();
+
+    // The link as Bob gets it: from the invitation email's text.
+    let smtp = app.smtp.as_ref().unwrap();
+    let redeem_prefix = app.url("/redeem?");
+    let mail = smtp
+        .wait_for(|m| m.to == [email] && m.text.contains(&redeem_prefix), WAIT)
+        .await;
+    let link = mail
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&redeem_prefix))
+        .unwrap_or_else(|| panic!("no redeem link in the email:\n{}", mail.text))
+        .to_string();
+    assert_eq!(link, inv["inviteRedeemUrl"].as_str().unwrap());
+
+    let mut child = tokio::process::Command::new("node")
+        .arg(dir.join("redeem.mjs"))
+        .env("REDEEM_URL", &link)
+        .env("REDIRECT_URL", &redirect_url)
+        .env("GUEST_EMAIL", email)
+        .env("INVITER", "Portico management")
+        .env("ORGANIZATION", "Contoso")
+        .env("PRIVACY_URL", "https://contoso.example/privacy")
+        .env("CHROMIUM_PATH", &chromium)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node ({e}): {NODE_HINT}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
+
+    let mut lines = Vec::new();
+    let mut codes_sent = 0;
+    let journey = async {
+        while let Some(line) = stdout.next_line().await.expect("read node's stdout") {
+            if line == "READY_FOR_CODE" {
+                codes_sent += 1;
+                let code = nth_code(&app, email, codes_sent).await;
+                stdin
+                    .write_all(format!("{code}\n").as_bytes())
+                    .await
+                    .expect("hand the code to the browser");
+                stdin.flush().await.expect("hand the code to the browser");
+            } else {
+                lines.push(line);
+            }
+        }
+        child.wait().await.expect("wait for node")
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), journey).await;
+    if outcome.is_err() {
+        let _ = child.start_kill();
+    }
+    let stderr = stderr.await.unwrap_or_default();
+    let stdout = lines.join("\n");
+    let status = outcome.unwrap_or_else(|_| {
+        panic!("the chromium journey did not finish within 120 s:\n{stdout}\n{stderr}")
+    });
+    assert!(
+        status.success(),
+        "chromium journey failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(codes_sent, 1, "the browser asked for one code");
+    let v: Value = serde_json::from_str(lines.last().expect("a result line"))
+        .unwrap_or_else(|e| panic!("the last line is not JSON ({e}):\n{stdout}"));
+    assert_eq!(
+        v["cspViolations"],
+        json!([]),
+        "our own pages must not trip our CSP"
+    );
+    assert_eq!(v["url"], redirect_url.as_str(), "{v}");
+    let pages: Vec<&str> = v["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages, ["landing", "code", "consent", "redirect target"]);
+
+    // The directory agrees: the invitation is spent and Bob is a guest who accepted.
+    let (s, inv) = app
+        .api("GET", &format!("/api/v1/invitations/{invitation}"), None)
+        .await;
+    assert_eq!(s, 200, "{inv}");
+    assert_eq!(inv["status"], "Accepted", "{inv}");
+    let (s, user) = app.api("GET", &format!("/api/v1/users/{user}"), None).await;
+    assert_eq!(s, 200, "{user}");
+    assert_eq!(user["externalUserState"], "Accepted", "{user}");
+    assert_eq!(user["userType"], "Guest", "{user}");
 }
