@@ -82,6 +82,24 @@ impl AuditEntry {
         }
     }
 
+    /// An entry about a user (category UserManagement).
+    pub fn for_user(
+        at: DateTime<Utc>,
+        actor: &Actor,
+        activity: &str,
+        user: &crate::User,
+    ) -> AuditEntry {
+        AuditEntry::new(
+            at,
+            actor,
+            activity,
+            crate::CATEGORY_USERS,
+            "User",
+            user.id,
+            &user.display_name,
+        )
+    }
+
     pub fn before(mut self, v: serde_json::Value) -> Self {
         self.before = Some(v);
         self

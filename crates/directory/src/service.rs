@@ -92,16 +92,7 @@ impl Directory {
             created_at: now,
             updated_at: now,
         };
-        let audit = AuditEntry::new(
-            now,
-            actor,
-            "Add user",
-            CATEGORY_USERS,
-            "User",
-            user.id,
-            &user.display_name,
-        )
-        .after(user.audit_view());
+        let audit = AuditEntry::for_user(now, actor, "Add user", &user).after(user.audit_view());
         self.repo.create_user(&user, &audit).await?;
         Ok(user)
     }
@@ -173,17 +164,9 @@ impl Directory {
             (false, true) => "Enable account",
             _ => "Update user",
         };
-        let audit = AuditEntry::new(
-            u.updated_at,
-            actor,
-            activity,
-            CATEGORY_USERS,
-            "User",
-            u.id,
-            &u.display_name,
-        )
-        .before(before.audit_view())
-        .after(u.audit_view());
+        let audit = AuditEntry::for_user(u.updated_at, actor, activity, &u)
+            .before(before.audit_view())
+            .after(u.audit_view());
         self.repo.update_user(&u, &audit).await?;
         Ok(u)
     }
@@ -197,16 +180,8 @@ impl Directory {
                 "The last administrator cannot be deleted.".into(),
             ));
         }
-        let audit = AuditEntry::new(
-            self.clock.now(),
-            actor,
-            "Delete user",
-            CATEGORY_USERS,
-            "User",
-            u.id,
-            &u.display_name,
-        )
-        .before(u.audit_view());
+        let audit =
+            AuditEntry::for_user(self.clock.now(), actor, "Delete user", &u).before(u.audit_view());
         if self.repo.delete_user(id, &audit).await? {
             Ok(())
         } else {

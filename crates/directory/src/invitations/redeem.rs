@@ -267,17 +267,9 @@ impl Invitations {
             )
             .before(inv.audit_view())
             .after(accepted.audit_view()),
-            AuditEntry::new(
-                now,
-                &actor,
-                "Update user",
-                crate::CATEGORY_USERS,
-                "User",
-                guest.id,
-                &guest.display_name,
-            )
-            .before(user.audit_view())
-            .after(guest.audit_view()),
+            AuditEntry::for_user(now, &actor, "Update user", &guest)
+                .before(user.audit_view())
+                .after(guest.audit_view()),
         ];
         if !self.repo.accept_invitation(inv, &guest, &audit).await? {
             return Err(RedeemError::Link(RedeemProblem::InvalidLink));

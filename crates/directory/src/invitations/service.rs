@@ -77,9 +77,9 @@ impl Invitations {
         self.clock.now()
     }
 
-    fn link_token(&self, id: Uuid, generation: i32) -> String {
-        self.hasher
-            .hash(LINK_PURPOSE, &format!("{id}:{generation}"))
+    /// What a redeem link's MAC covers: the invitation and its generation.
+    fn link_message(inv: &Invitation) -> String {
+        format!("{}:{}", inv.id, inv.link_generation)
     }
 
     /// The redeem link of the invitation's current generation.
@@ -88,7 +88,7 @@ impl Invitations {
             "{}/redeem?i={}&t={}",
             self.config.base_url.trim_end_matches('/'),
             inv.id,
-            self.link_token(inv.id, inv.link_generation)
+            self.hasher.hash(LINK_PURPOSE, &Self::link_message(inv))
         )
     }
 
@@ -103,11 +103,8 @@ impl Invitations {
     }
 
     pub(crate) fn link_matches(&self, inv: &Invitation, token: &str) -> bool {
-        self.hasher.verify(
-            LINK_PURPOSE,
-            &format!("{}:{}", inv.id, inv.link_generation),
-            token,
-        )
+        self.hasher
+            .verify(LINK_PURPOSE, &Self::link_message(inv), token)
     }
 
     pub(crate) fn block_matches(&self, inv: &Invitation, token: &str) -> bool {
@@ -321,18 +318,7 @@ impl Invitations {
             .then(|| self.compose(&inv, req.display_name.as_deref()));
         let mut audit = vec![self.audit(actor, activity, &inv).after(inv.audit_view())];
         if let UserWrite::Create(u) = &user_write {
-            audit.push(
-                AuditEntry::new(
-                    now,
-                    actor,
-                    "Add user",
-                    crate::CATEGORY_USERS,
-                    "User",
-                    u.id,
-                    &u.display_name,
-                )
-                .after(u.audit_view()),
-            );
+            audit.push(AuditEntry::for_user(now, actor, "Add user", &u).after(u.audit_view()));
         }
         let w = InvitationWrite {
             user: user_write,
