@@ -89,12 +89,17 @@ async fn accept_invitation_is_conditional(s: &Storage) {
     );
 
     inv.link_generation = 1;
-    (inv.accepted_at, inv.updated_at) = (Some(accepted.updated_at), accepted.updated_at);
+    // The caller passes the invitation as it was (pending): the acceptance
+    // time comes from the guest's change, not from the stale invitation.
     assert!(s.accept_invitation(&inv, &accepted, &a).await.unwrap());
     let stored = s.find_invitation(inv.id).await.unwrap().unwrap();
     assert_eq!(
-        (stored.state, stored.accepted_at),
-        (InvitationState::Accepted, inv.accepted_at)
+        (stored.state, stored.accepted_at, stored.updated_at),
+        (
+            InvitationState::Accepted,
+            Some(micros(accepted.updated_at)),
+            micros(accepted.updated_at)
+        )
     );
     assert_eq!(s.find_user(g.id).await.unwrap(), Some(accepted.clone()));
     assert!(
@@ -102,6 +107,35 @@ async fn accept_invitation_is_conditional(s: &Storage) {
         "already accepted"
     );
     assert!(s.find_account(g.id).await.unwrap().unwrap().enabled);
+}
+
+/// An admin who disables the guest between its code and its acceptance wins:
+/// the acceptance writes nothing and the account stays disabled.
+async fn a_guest_disabled_meanwhile_cannot_accept(s: &Storage) {
+    let mut g = guest("late@fabrikam.example");
+    let w = invite(&g);
+    s.save_invitation(&w).await.unwrap();
+    let mut disabled = g.clone();
+    disabled.account_enabled = false;
+    s.update_user(&disabled, &audit("Disable account", g.id))
+        .await
+        .unwrap();
+    g.external_user_state = Some(ExternalUserState::Accepted);
+    g.identities.push(Identity::email_otp(&g.mail));
+    g.updated_at = t0() + Duration::minutes(5);
+    let a = [audit("Redeem invitation", w.invitation.id)];
+    assert!(!s.accept_invitation(&w.invitation, &g, &a).await.unwrap());
+    let stored = s.find_user(g.id).await.unwrap().unwrap();
+    assert!(!stored.account_enabled, "the admin's change is kept");
+    assert_eq!(stored.identities, vec![]);
+    assert_eq!(
+        s.find_invitation(w.invitation.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        InvitationState::Pending
+    );
 }
 
 async fn blocking_revokes_the_pending_invitation(s: &Storage) {
@@ -132,5 +166,6 @@ async fn blocking_revokes_the_pending_invitation(s: &Storage) {
 both_backends!(
     update_invitation_is_conditional,
     accept_invitation_is_conditional,
+    a_guest_disabled_meanwhile_cannot_accept,
     blocking_revokes_the_pending_invitation,
 );

@@ -122,6 +122,22 @@ async fn reset_supersedes_and_cuts_off(s: &Storage) {
         InvitationState::Pending
     );
     assert_cut_off(s, &g.mail, g.id, grant_id).await;
+
+    // A second reset that read the same (now revoked) invitation loses:
+    // nothing of it is written, so there is never a second pending invitation.
+    let mut third = invitation(&g);
+    third.created_at = g.updated_at + Duration::minutes(1);
+    let racing = InvitationWrite {
+        user: UserWrite::Unchanged,
+        invitation: third.clone(),
+        supersede: Some(first.id),
+        ..invite(&g)
+    };
+    assert!(matches!(
+        s.save_invitation(&racing).await,
+        Err(portico_directory::DirectoryError::Conflict(_))
+    ));
+    assert_eq!(s.find_invitation(third.id).await.unwrap(), None);
 }
 
 async fn list_invitations_filters_and_pages(s: &Storage) {

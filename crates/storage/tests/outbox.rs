@@ -135,7 +135,26 @@ async fn concurrent_claimers_never_share_a_message(s: &Storage) {
     assert_eq!(unique.len(), MESSAGES, "every message was claimed");
 }
 
+/// A worker whose lease ran out reports late: the first final status stays.
+async fn the_first_final_status_wins(s: &Storage) {
+    let id = queue(s, Duration::zero()).await;
+    s.claim_due_mail(t0(), t0() + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    s.mark_mail_sent(id, t0()).await.unwrap();
+    s.mark_mail_failed(id, 3, "late worker").await.unwrap();
+    s.schedule_mail_retry(id, 2, t0() + Duration::minutes(5), "late worker")
+        .await
+        .unwrap();
+    assert_eq!(s.count_mail(MailStatus::Sent).await.unwrap(), 1);
+    assert_eq!(s.count_mail(MailStatus::Failed).await.unwrap(), 0);
+    assert_eq!(s.count_mail(MailStatus::Pending).await.unwrap(), 0);
+    let later = t0() + Duration::hours(2);
+    assert!(s.claim_due_mail(later, later, 10).await.unwrap().is_empty());
+}
+
 both_backends!(
+    the_first_final_status_wins,
     claims_respect_due_time_and_lease,
     claims_are_oldest_first_and_limited,
     concurrent_claimers_never_share_a_message,

@@ -52,21 +52,25 @@ impl GrantStore for Storage {
         code_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<CodeRedemption> {
-        let res = auth_codes::Entity::update_many()
+        // The winner gets its row back from the UPDATE itself; only a loser
+        // reads again, to tell a used code from an unknown one.
+        let won = auth_codes::Entity::update_many()
             .col_expr(auth_codes::Column::ConsumedAt, Expr::value(now))
             .filter(auth_codes::Column::CodeHash.eq(code_hash))
             .filter(auth_codes::Column::ConsumedAt.is_null())
-            .exec(self.db())
+            .exec_with_returning(self.db())
             .await
             .map_err(internal)?;
+        if let Some(m) = won.into_iter().next() {
+            return Ok(CodeRedemption::Redeemed(code_from_row(m)));
+        }
         let row = auth_codes::Entity::find_by_id(code_hash)
             .one(self.db())
             .await
             .map_err(internal)?;
-        Ok(match (res.rows_affected, row) {
-            (_, None) => CodeRedemption::NotFound,
-            (1, Some(m)) => CodeRedemption::Redeemed(code_from_row(m)),
-            (_, Some(m)) => CodeRedemption::AlreadyUsed(code_from_row(m)),
+        Ok(match row {
+            None => CodeRedemption::NotFound,
+            Some(m) => CodeRedemption::AlreadyUsed(code_from_row(m)),
         })
     }
 
@@ -111,21 +115,23 @@ impl GrantStore for Storage {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<RefreshUse> {
-        let res = refresh_tokens::Entity::update_many()
+        let won = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::ConsumedAt, Expr::value(now))
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
             .filter(refresh_tokens::Column::ConsumedAt.is_null())
-            .exec(self.db())
+            .exec_with_returning(self.db())
             .await
             .map_err(internal)?;
+        if let Some(m) = won.into_iter().next() {
+            return Ok(RefreshUse::Rotated(refresh_from_row(m)));
+        }
         let row = refresh_tokens::Entity::find_by_id(token_hash)
             .one(self.db())
             .await
             .map_err(internal)?;
-        Ok(match (res.rows_affected, row) {
-            (_, None) => RefreshUse::NotFound,
-            (1, Some(m)) => RefreshUse::Rotated(refresh_from_row(m)),
-            (_, Some(m)) => RefreshUse::Reused(refresh_from_row(m)),
+        Ok(match row {
+            None => RefreshUse::NotFound,
+            Some(m) => RefreshUse::Reused(refresh_from_row(m)),
         })
     }
 

@@ -88,6 +88,9 @@ impl MailQueue for Storage {
             .col_expr(Column::SentAt, Expr::value(now))
             .col_expr(Column::LockedUntil, Expr::value(NO_TIME))
             .filter(Column::Id.eq(id))
+            // The first final status wins: a worker whose lease ran out
+            // cannot turn another worker's `sent` back into a retry.
+            .filter(pending())
             .exec(self.db())
             .await?;
         Ok(())
@@ -106,6 +109,9 @@ impl MailQueue for Storage {
             .col_expr(Column::LockedUntil, Expr::value(NO_TIME))
             .col_expr(Column::LastError, Expr::value(error))
             .filter(Column::Id.eq(id))
+            // The first final status wins: a worker whose lease ran out
+            // cannot turn another worker's `sent` back into a retry.
+            .filter(pending())
             .exec(self.db())
             .await?;
         Ok(())
@@ -118,6 +124,9 @@ impl MailQueue for Storage {
             .col_expr(Column::LockedUntil, Expr::value(NO_TIME))
             .col_expr(Column::LastError, Expr::value(error))
             .filter(Column::Id.eq(id))
+            // The first final status wins: a worker whose lease ran out
+            // cannot turn another worker's `sent` back into a retry.
+            .filter(pending())
             .exec(self.db())
             .await?;
         Ok(())

@@ -156,6 +156,23 @@ async fn insert_identities<C: ConnectionTrait>(
 /// Makes the stored identities equal to `u.identities`: identities that stay
 /// keep their row (and `created_at`); removed ones are deleted before new ones
 /// are inserted, so moving an identity between entries never conflicts.
+/// Adds the identities of `u` the user does not have yet; keeps the others.
+pub(crate) async fn add_identities<C: ConnectionTrait>(
+    db: &C,
+    u: &User,
+) -> Result<(), DirectoryError> {
+    let kept: Vec<Identity> = user_identities::Entity::find()
+        .filter(user_identities::Column::UserId.eq(u.id))
+        .all(db)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(identity)
+        .collect();
+    let new: Vec<&Identity> = u.identities.iter().filter(|i| !kept.contains(i)).collect();
+    insert_identities(db, u.id, &new, u.updated_at).await
+}
+
 async fn replace_identities<C: ConnectionTrait>(db: &C, u: &User) -> Result<(), DirectoryError> {
     let current = user_identities::Entity::find()
         .filter(user_identities::Column::UserId.eq(u.id))

@@ -4,12 +4,12 @@
 
 use super::rows::{self, revoke_if_pending};
 use crate::Storage;
-use crate::entity::{blocked_recipients, invitations};
+use crate::entity::{blocked_recipients, invitations, users};
 use crate::repo::audit::insert_audits;
 use crate::repo::db_err;
 use crate::repo::imports::set_row_outcome;
 use crate::repo::outbox::enqueue_mail;
-use crate::repo::user_rows::{insert_user, save_user};
+use crate::repo::user_rows::{add_identities, insert_user, save_user};
 use chrono::{DateTime, Utc};
 use portico_core::OutgoingMail;
 use portico_directory::invitations::{Invitation, InvitationState, InvitationWrite, UserWrite};
@@ -31,8 +31,14 @@ impl Storage {
             UserWrite::Update { user, cut_off } => save_user(&tx, user, *cut_off).await?,
             UserWrite::Unchanged => {}
         }
-        if let Some(old) = w.supersede {
-            revoke_if_pending(&tx, old, at).await?;
+        // Of two concurrent resets, only the one that revokes the pending
+        // invitation may add the new one; the other retries from a fresh read.
+        if let Some(old) = w.supersede
+            && !revoke_if_pending(&tx, old, at).await?
+        {
+            return Err(DirectoryError::Conflict(
+                "The invitation changed meanwhile; try again.".into(),
+            ));
         }
         rows::insert(&tx, &w.invitation).await?;
         if let Some(m) = &w.mail {
@@ -86,15 +92,18 @@ impl Storage {
     }
 
     /// Accepts `inv` if it is still pending with its `link_generation` (a
-    /// resend or revoke in between makes the old link lose), then saves the
-    /// guest; a taken identity is a `Conflict` and undoes the acceptance.
+    /// resend or revoke in between makes the old link lose), then marks the
+    /// guest Accepted and adds its identity. Only those columns change: an
+    /// admin's edit made meanwhile (disabling, say) is kept, and a guest
+    /// disabled meanwhile cannot accept. A taken identity is a `Conflict`
+    /// and undoes the acceptance.
     pub(super) async fn accept(
         &self,
         inv: &Invitation,
         guest: &User,
         audit: &[AuditEntry],
     ) -> Result<bool, DirectoryError> {
-        let accepted_at = inv.accepted_at.unwrap_or(inv.updated_at);
+        let accepted_at = guest.updated_at;
         let tx = self.write_tx().await.map_err(db_err)?;
         let res = invitations::Entity::update_many()
             .col_expr(
@@ -102,7 +111,7 @@ impl Storage {
                 Expr::value(InvitationState::Accepted.as_str()),
             )
             .col_expr(invitations::Column::AcceptedAt, Expr::value(accepted_at))
-            .col_expr(invitations::Column::UpdatedAt, Expr::value(inv.updated_at))
+            .col_expr(invitations::Column::UpdatedAt, Expr::value(accepted_at))
             .filter(invitations::Column::Id.eq(inv.id))
             .filter(invitations::Column::State.eq(InvitationState::Pending.as_str()))
             .filter(invitations::Column::LinkGeneration.eq(inv.link_generation))
@@ -112,7 +121,23 @@ impl Storage {
         if res.rows_affected == 0 {
             return Ok(false);
         }
-        save_user(&tx, guest, false).await?;
+        let state = guest.external_user_state.map(|s| s.as_str());
+        let res = users::Entity::update_many()
+            .col_expr(users::Column::ExternalUserState, Expr::value(state))
+            .col_expr(
+                users::Column::ExternalUserStateChangedAt,
+                Expr::value(guest.external_user_state_changed_at),
+            )
+            .col_expr(users::Column::UpdatedAt, Expr::value(guest.updated_at))
+            .filter(users::Column::Id.eq(guest.id))
+            .filter(users::Column::AccountEnabled.eq(true))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        add_identities(&tx, guest).await?;
         insert_audits(&tx, audit).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
