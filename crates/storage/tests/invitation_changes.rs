@@ -121,13 +121,17 @@ async fn a_guest_disabled_meanwhile_cannot_accept(s: &Storage) {
         .await
         .unwrap();
     g.external_user_state = Some(ExternalUserState::Accepted);
-    g.identities.push(Identity::email_otp(&g.mail));
+    g.identities.push(Identity {
+        sign_in_type: "federated".into(),
+        issuer: "https://login.fabrikam.example".into(),
+        issuer_assigned_id: "sub-late".into(),
+    });
     g.updated_at = t0() + Duration::minutes(5);
     let a = [audit("Redeem invitation", w.invitation.id)];
     assert!(!s.accept_invitation(&w.invitation, &g, &a).await.unwrap());
     let stored = s.find_user(g.id).await.unwrap().unwrap();
     assert!(!stored.account_enabled, "the admin's change is kept");
-    assert_eq!(stored.identities, vec![]);
+    assert_eq!(stored.identities, disabled.identities, "no identity added");
     assert_eq!(
         s.find_invitation(w.invitation.id)
             .await
