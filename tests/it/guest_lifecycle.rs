@@ -196,3 +196,30 @@ both_backends!(
     a_code_older_than_ten_minutes_is_refused,
     super::a_code_older_than_ten_minutes_is_refused
 );
+
+/// A code issued before the guest was cut off (reset redemption revokes its
+/// grants but leaves the account enabled) buys no tokens.
+async fn a_code_issued_before_a_reset_is_refused(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let email = "ivy@fabrikam.example";
+    let (_, b, client, _) = redeemed_guest(&app, email).await;
+    let (verifier, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let page = b.follow(start).await;
+    let loc = page.location.expect("SSO: straight back with a code");
+    let code = param(&query_of(&loc), "code").expect("code");
+    let (s, _) = app
+        .invite(json!({
+            "invitedUserEmailAddress": email,
+            "inviteRedirectUrl": "https://trials.contoso.example/welcome",
+            "resetRedemption": true,
+        }))
+        .await;
+    assert_eq!(s, 201);
+    let resp = redeem(&app, &client, &code, &verifier).await;
+    crate::support::assert_oauth_error(resp, 400, "invalid_grant").await;
+}
+both_backends!(
+    a_code_issued_before_a_reset_is_refused,
+    super::a_code_issued_before_a_reset_is_refused
+);

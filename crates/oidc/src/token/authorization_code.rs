@@ -96,14 +96,14 @@ impl Provider {
             ));
         }
         check_pkce_verifier(c.code_challenge.as_deref(), form.get("code_verifier"))?;
-        // The grant is not checked for revocation here: only a concurrent replay of
-        // this very code can have revoked it, and the one caller that consumed the code
-        // still gets its answer. The tokens are dead anyway, because every token check
-        // (access.rs, refresh_token.rs) consults the grant.
+        // A revoked grant issues nothing: the user may have been cut off (reset
+        // redemption, a replay of this code) between the code and this request,
+        // and an ID token would otherwise still sign them in to the app.
         let grant = self
             .store
             .find_grant(c.grant_id)
             .await?
+            .filter(|g| g.revoked_at.is_none())
             .ok_or_else(|| OAuthError::invalid_grant("The authorization was revoked."))?;
         let account = self.live_account(&grant).await?;
         let with_refresh = grant.scope.split(' ').any(|s| s == "offline_access");
