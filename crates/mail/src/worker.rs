@@ -33,9 +33,13 @@ const LEASE: TimeDelta = TimeDelta::minutes(5);
 /// A message is only sent while this much of its lease is left; the rest of
 /// the batch is handed back, since another node may claim it soon.
 const LEASE_MARGIN: TimeDelta = TimeDelta::minutes(1);
-/// How often an idle worker looks again: another node may have queued mail
-/// (its poke does not reach us) and retries fall due as time passes.
+/// The shortest wait between two rounds that found nothing to do.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// The longest an idle worker sleeps without a poke: a node that queued mail
+/// and died before sending it is covered by the others within this time.
+/// (A claim is a write transaction; on SQLite polling every 2 s would take
+/// the database's write lock for nothing.)
+const IDLE_MAX: Duration = Duration::from_secs(60);
 
 /// What one round (or a whole drain) did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +160,7 @@ impl MailWorker {
                         if report.total() >= BATCH {
                             Duration::ZERO
                         } else {
-                            POLL_INTERVAL
+                            self.idle_wait().await
                         }
                     }
                     Err(e) => {
@@ -173,6 +177,19 @@ impl MailWorker {
             }
             tracing::info!("mail worker stopped");
         })
+    }
+
+    /// Until the next retry falls due (read, not claimed), between
+    /// [`POLL_INTERVAL`] and [`IDLE_MAX`]; new mail pokes the loop earlier.
+    async fn idle_wait(&self) -> Duration {
+        match self.queue.next_mail_due().await {
+            Ok(Some(due)) => (due - self.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(POLL_INTERVAL, IDLE_MAX),
+            Ok(None) => IDLE_MAX,
+            Err(_) => POLL_INTERVAL,
+        }
     }
 
     async fn deliver(&self, queued: &QueuedMail) -> anyhow::Result<DeliveryReport> {

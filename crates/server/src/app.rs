@@ -60,6 +60,11 @@ impl App {
             .await
             .context("cannot load the signing keys")?;
         let directory = Directory::new(store.clone(), store.clone(), clock.clone());
+        let mail_config = settings.mail_config();
+        let transport = Transport::from_config(&mail_config).context("invalid mail settings")?;
+        let mail = MailWorker::new(store.clone(), transport, clock.clone(), mail_config)
+            .context("invalid mail settings")?;
+        let mail = Arc::new(mail);
         let invitations = Invitations::new(
             store.clone(),
             store.clone(),
@@ -73,14 +78,11 @@ impl App {
                 expiry: Duration::days(settings.invitation_expiry_days),
                 log_links: settings.smtp_url.is_none(),
             },
-        );
-        let importer = Importer::new(store.clone(), invitations.clone());
-        let mail_config = settings.mail_config();
-        let transport = Transport::from_config(&mail_config).context("invalid mail settings")?;
-        let mail = MailWorker::new(store, transport, clock, mail_config)
-            .context("invalid mail settings")?;
+        )
+        .with_mail_notifier(mail.notifier());
+        let importer = Importer::new(store, invitations.clone());
         let workers = Workers {
-            mail: Arc::new(mail),
+            mail,
             importer: importer.clone(),
         };
         Ok(App {
@@ -133,7 +135,8 @@ impl App {
 
     /// Serves on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-        self.workers.spawn();
+        // Held for as long as the server runs: dropping it stops the workers.
+        let _workers = self.workers.spawn();
         let router = self.router();
         axum::serve(
             listener,

@@ -11,6 +11,7 @@ use anyhow::Context;
 use portico_directory::Actor;
 use portico_directory::import::{InviteCsv, JobStatus};
 use portico_directory::invitations::{GraphInvitation, MessageInfo};
+use portico_mail::{MailQueue, MailStatus};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -49,14 +50,20 @@ pub async fn invite_one(app: &App, i: InviteOne) -> anyhow::Result<Value> {
         .invite(&req, &cli_actor(app), None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let delivery = app.workers.mail.drain().await?;
+    // Deliver only when this call queued mail (the queue may hold other
+    // messages too; they go out with it).
+    let sent = if out.created && req.send_message {
+        app.workers.mail.drain().await?.sent
+    } else {
+        0
+    };
     Ok(json!({
         "id": out.invitation.id,
         "invitedUser": {"id": out.user.id},
         "inviteRedeemUrl": out.redeem_url,
         "status": out.invitation.status(app.invitations.now()).as_str(),
         "created": out.created,
-        "mailSent": delivery.sent,
+        "mailSent": sent,
     }))
 }
 
@@ -114,7 +121,13 @@ pub async fn invite_csv(app: &App, path: &Path) -> anyhow::Result<Value> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    // Mail leaves while the import runs: a delivery loop for this command
+    // (each invitation wakes it), stopped before the final `drain`.
     let mail = app.workers.mail.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let delivering = mail.clone().spawn(async move {
+        let _ = stopped.await;
+    });
     let mut waited = false;
     let job = loop {
         let job = app
@@ -125,7 +138,6 @@ pub async fn invite_csv(app: &App, path: &Path) -> anyhow::Result<Value> {
                     c.total - c.pending - c.invalid,
                     c.total - c.invalid
                 );
-                mail.poke();
             })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -146,7 +158,12 @@ pub async fn invite_csv(app: &App, path: &Path) -> anyhow::Result<Value> {
         .count_rows(job.id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let delivery = app.workers.mail.drain().await?;
+    // The loop finishes its round (nothing is left half-recorded), then the
+    // rest of what is due goes out here.
+    let _ = stop.send(());
+    let _ = delivering.await;
+    app.workers.mail.drain().await?;
+    let unsent = app.storage.count_mail(MailStatus::Pending).await?;
     Ok(json!({
         "jobId": job.id,
         "status": job.status.as_str(),
@@ -156,6 +173,6 @@ pub async fn invite_csv(app: &App, path: &Path) -> anyhow::Result<Value> {
         "alreadyInvited": counts.existing,
         "failed": counts.failed,
         "pending": counts.pending,
-        "mailSent": delivery.sent,
+        "mailPending": unsent,
     }))
 }

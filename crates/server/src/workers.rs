@@ -7,6 +7,7 @@ use portico_mail::MailWorker;
 use portico_ui::Background;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// How often a node looks for import jobs left running by a stopped node.
@@ -19,24 +20,23 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Runs one job to its end, waking the mail worker after every batch so
-    /// invitations start leaving while the import goes on.
+    /// Runs one job to its end (each invitation wakes the mail worker, so
+    /// mail leaves while the import goes on).
     pub async fn run_import(&self, id: Uuid) {
-        let mail = self.mail.clone();
-        match self.importer.run(id, |_| mail.poke()).await {
+        match self.importer.run(id, |_| {}).await {
             Ok(job) => {
                 tracing::info!(job = %job.id, status = job.status.as_str(), "import run ended")
             }
             Err(e) => tracing::warn!(job = %id, error = format!("{e:#}"), "import run stopped"),
         }
-        self.mail.poke();
     }
 
-    /// Starts the mail loop and the import loop; they live as long as the runtime.
-    pub fn spawn(&self) {
-        self.mail.clone().spawn(std::future::pending());
+    /// Starts the mail loop and the import loop. They stop when the returned
+    /// guard is dropped (the server stopping, a test's server going away).
+    pub fn spawn(&self) -> Running {
+        let mail = self.mail.clone().spawn(std::future::pending());
         let me = self.clone();
-        tokio::spawn(async move {
+        let imports = tokio::spawn(async move {
             loop {
                 let now = me.importer.now();
                 match me.importer.repo().list_runnable_jobs(now).await {
@@ -50,6 +50,19 @@ impl Workers {
                 tokio::time::sleep(IMPORT_POLL).await;
             }
         });
+        Running(vec![mail, imports])
+    }
+}
+
+/// The workers' tasks; dropping it stops them (a round in progress is cut
+/// short, which the leases on mail and import jobs are made for).
+pub struct Running(Vec<JoinHandle<()>>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 

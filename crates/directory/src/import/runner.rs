@@ -163,6 +163,9 @@ impl Importer {
         if !self.repo.lease_job(id, None, lease, now).await? {
             return Ok(job);
         }
+        // Counted once; then each row's outcome moves it from pending to its
+        // column (no COUNT over the whole job after every batch).
+        let mut counts = self.repo.count_rows(id).await?;
         let mut after = 0;
         loop {
             let rows = self.repo.pending_rows(id, after, RUN_BATCH).await?;
@@ -170,10 +173,16 @@ impl Importer {
                 break;
             }
             for row in &rows {
-                self.invite_row(&job.created_by, row).await?;
+                let kind = self.invite_row(&job.created_by, row).await?;
+                counts.pending = counts.pending.saturating_sub(1);
+                match kind {
+                    "invited" => counts.invited += 1,
+                    "existing" => counts.existing += 1,
+                    _ => counts.failed += 1,
+                }
                 after = row.row_number;
             }
-            progress(self.repo.count_rows(id).await?);
+            progress(counts);
             let now = self.invitations.now();
             let renewed = now + Duration::seconds(LEASE);
             if !self.repo.lease_job(id, Some(lease), renewed, now).await? {
@@ -188,7 +197,12 @@ impl Importer {
         self.find(id).await
     }
 
-    async fn invite_row(&self, actor: &Actor, row: &ImportRow) -> Result<(), DirectoryError> {
+    /// Invites one row; the kind of its outcome ([`RowOutcome::kind`]).
+    async fn invite_row(
+        &self,
+        actor: &Actor,
+        row: &ImportRow,
+    ) -> Result<&'static str, DirectoryError> {
         let req = InviteRequest {
             email: row.email.clone(),
             redirect_url: row.redirect_url.clone(),
@@ -211,7 +225,7 @@ impl Importer {
             .await
         {
             // The outcome was written with the invitation.
-            Ok(o) if o.created => return Ok(()),
+            Ok(o) if o.created => return Ok("invited"),
             Ok(o) => RowOutcome::AlreadyInvited {
                 user_id: o.user.id,
                 invitation_id: Some(o.invitation.id),
@@ -224,7 +238,9 @@ impl Importer {
             },
             Err(e @ DirectoryError::Internal(_)) => return Err(e),
         };
-        self.repo.record_row_outcome(&record(outcome)).await
+        let kind = outcome.kind();
+        self.repo.record_row_outcome(&record(outcome)).await?;
+        Ok(kind)
     }
 }
 

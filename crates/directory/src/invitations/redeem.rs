@@ -138,6 +138,7 @@ impl Invitations {
             created_at: now,
         };
         self.repo.create_code(&c, &mail).await?;
+        self.mail_queued.notify_one();
         Ok(id)
     }
 

@@ -9,6 +9,7 @@ use crate::users::{DirectoryError, ExternalUserState, User, UserRepo, UserType};
 use chrono::{DateTime, Duration, Utc};
 use portico_core::{Clock, MailKind, OutgoingMail, SecretHasher};
 use std::sync::Arc;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub const CATEGORY_INVITATIONS: &str = "Invitations";
@@ -48,6 +49,9 @@ pub struct Invitations {
     pub(crate) hasher: SecretHasher,
     pub(crate) composer: Arc<dyn MailComposer>,
     pub(crate) config: InvitationConfig,
+    /// Woken after every committed write that queued mail (the mail worker
+    /// listens), so no caller has to remember to.
+    pub(crate) mail_queued: Arc<Notify>,
 }
 
 impl Invitations {
@@ -66,7 +70,14 @@ impl Invitations {
             hasher,
             composer,
             config,
+            mail_queued: Arc::new(Notify::new()),
         }
+    }
+
+    /// Wakes `notify` whenever an invitation or code email was queued.
+    pub fn with_mail_notifier(mut self, notify: Arc<Notify>) -> Self {
+        self.mail_queued = notify;
+        self
     }
 
     pub fn config(&self) -> &InvitationConfig {
@@ -336,6 +347,9 @@ impl Invitations {
             }),
         };
         self.repo.save_invitation(&w).await?;
+        if w.mail.is_some() {
+            self.mail_queued.notify_one();
+        }
         let redeem_url = self.redeem_url(&inv);
         self.log_link(&inv, &redeem_url);
         Ok(InviteOutcome {
@@ -386,6 +400,7 @@ impl Invitations {
                 "The invitation changed meanwhile; reload and try again.".into(),
             ));
         }
+        self.mail_queued.notify_one();
         self.log_link(&inv, &self.redeem_url(&inv));
         Ok(inv)
     }

@@ -1,6 +1,6 @@
 //! `/api/v1/applications`: OIDC clients (`Application.ReadWrite.All`).
 
-use super::{ApiError, Caller, Json};
+use super::{ApiError, Caller, Json, parse_id};
 use crate::app::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use portico_oidc::clients::{ClientError, ClientPatch, NewClient};
 use portico_oidc::model::Client;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const PERMISSION: &str = "Application.ReadWrite.All";
 
@@ -36,10 +35,6 @@ fn map_err(e: ClientError) -> ApiError {
         }
         ClientError::Store(e) => ApiError::internal(e),
     }
-}
-
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::not_found())
 }
 
 pub async fn applications_post(

@@ -35,13 +35,10 @@ fn modified(before: Option<&Value>, after: Option<&Value>) -> Vec<Value> {
 
 pub fn to_json(e: &AuditEntry) -> Value {
     let initiated_by = match e.actor.kind {
-        ActorKind::Application => json!({
-            "app": {"appId": e.actor.id, "displayName": e.actor.display_name}, "user": null
-        }),
         ActorKind::User => json!({
             "user": {"id": e.actor.id, "displayName": e.actor.display_name}, "app": null
         }),
-        ActorKind::System => json!({
+        ActorKind::Application | ActorKind::System => json!({
             "app": {"appId": e.actor.id, "displayName": e.actor.display_name}, "user": null
         }),
     };

@@ -11,7 +11,6 @@ use portico_directory::filter::parse_filter;
 use portico_directory::invitations::{
     GraphInvitation, Invitation, InvitationQuery, InvitationStatus,
 };
-use portico_ui::Background;
 use serde_json::{Value, json};
 
 const PERMISSION: &str = "User.Invite.All";
@@ -54,9 +53,6 @@ pub async fn invitations_post(
     caller.require(PERMISSION)?;
     let req = body.validate()?;
     let out = app.invitations.invite(&req, &caller.actor, None).await?;
-    if out.created && req.send_message {
-        app.workers.mail_queued();
-    }
     let status = if out.created {
         StatusCode::CREATED
     } else {
@@ -123,7 +119,6 @@ pub async fn invitation_resend_post(
         .invitations
         .resend(parse_id(&id)?, &caller.actor)
         .await?;
-    app.workers.mail_queued();
     Ok(axum::Json(to_json(&app, &inv, false)).into_response())
 }
 

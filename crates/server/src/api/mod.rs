@@ -103,9 +103,7 @@ impl Paging {
             })
             .transpose()
     }
-}
 
-impl Paging {
     /// Graph's page: `{"value": [...], "@odata.nextLink": ...}`. The link is
     /// there when the page is full; it keeps `$filter` and `$top` and carries
     /// the last id as `$skiptoken`.
