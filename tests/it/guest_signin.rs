@@ -1,10 +1,10 @@
 //! Returning guests sign in to an app with a one-time code emailed at the
 //! sign-in step, and the step tells nobody which addresses are guests.
 
-use crate::redeem_steps::{Page, code_page, invite, nth_code, page, step};
+use crate::redeem_steps::{code_page, invite, nth_code, step};
 use crate::support::{authorize_url, json, jwt_claims, param, query_of, redeem as exchange};
 use portico_tests::{
-    Backend, Browser, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail,
+    Backend, Browser, Hop, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail,
 };
 
 const WRONG: &str = "That code is not right, or it has expired.";
@@ -26,9 +26,9 @@ async fn sign_in_page(
     b: &Browser,
     client: &TestClient,
     challenge: &str,
-) -> (Page, String) {
+) -> (Hop, String) {
     let start = b.get(&authorize_url(app, client, challenge, &[])).await;
-    let page = page!(b.follow(start).await);
+    let page = b.follow(start).await;
     assert!(
         page.body.contains("Sign in with a one-time code"),
         "{}",
@@ -93,13 +93,20 @@ async fn unknown_addresses_get_the_same_answers_and_no_mail(backend: Backend) {
         let verify = format!("{action}/verify");
         let refused = step(&b, &verify, &sent, &[("code", "00000000")]).await;
         // The pages differ only by the address and the hidden ids.
-        let shape = |p: &Page| (p.status, p.body.contains("code_id"), p.body.contains(WRONG));
+        let shape = |p: &Hop| {
+            (
+                p.status.as_u16(),
+                p.body.contains("code_id"),
+                p.body.contains(WRONG),
+            )
+        };
         answers.push((shape(&sent), shape(&refused)));
     }
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[0], ((200, true, false), (400, true, true)));
     // Nothing is queued for an unknown address, so nothing can arrive later.
     app.deliver_mail().await;
+    app.settle_mail().await;
     let smtp = app.smtp.as_ref().unwrap();
     assert!(
         smtp.messages()

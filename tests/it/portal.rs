@@ -2,6 +2,7 @@
 //! sign-in, the invite form, the user page's lifecycle actions and CSRF.
 //! The bulk import pages are in `portal_import`.
 
+use crate::support::link_status;
 use portico_tests::{Backend, Browser, TestApp, both_backends, find_hidden, spawn_app};
 
 const ADMIN: &str = "admin@contoso.example";
@@ -188,10 +189,6 @@ fn redeem_link(page: &str) -> Option<String> {
     Some(page[start..end].replace("&#38;", "&").replace("&amp;", "&"))
 }
 
-async fn link_status(url: &str) -> u16 {
-    reqwest::get(url).await.unwrap().status().as_u16()
-}
-
 async fn resend_revoke_and_reset_work_from_the_user_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let (b, csrf) = signed_in(&app).await;
@@ -220,14 +217,14 @@ async fn resend_revoke_and_reset_work_from_the_user_page(backend: Backend) {
     assert!(page.contains("sent again with a new link"));
     let second = redeem_link(&page).expect("new redeem link");
     assert_ne!(first, second);
-    assert_ne!(link_status(&first).await, 200, "resend kills the old link");
+    assert_eq!(link_status(&first).await, 404, "resend kills the old link");
 
     let revoked = b
         .post_form(&format!("{user_page}/revoke"), &[("csrf", &csrf)])
         .await;
     let page = b.get(&revoked.location.unwrap()).await.body;
     assert!(page.contains("Revoked") && redeem_link(&page).is_none());
-    assert_ne!(link_status(&second).await, 200, "a revoked link is dead");
+    assert_eq!(link_status(&second).await, 404, "a revoked link is dead");
     // Revoking twice is a message on the page, not an error page.
     let twice = b
         .post_form(&format!("{user_page}/revoke"), &[("csrf", &csrf)])

@@ -58,6 +58,13 @@ async fn upload(app: &TestApp, b: &Browser, body: Vec<u8>) -> (u16, Option<Strin
     (status, location, resp.text().await.unwrap())
 }
 
+/// The text of the upload form's error paragraph (`id="upload-error"`), if any.
+fn upload_error(page: &str) -> Option<&str> {
+    let start = page.find(r#"id="upload-error">"#)? + r#"id="upload-error">"#.len();
+    let len = page[start..].find("</p>")?;
+    Some(&page[start..start + len])
+}
+
 async fn csv_upload_shows_a_dry_run_then_runs_to_a_result_file(backend: Backend) {
     let app = spawn_app(backend).await;
     let (b, csrf) = signed_in(&app).await;
@@ -77,7 +84,29 @@ async fn csv_upload_shows_a_dry_run_then_runs_to_a_result_file(backend: Backend)
     ]);
     let (status, _, page) = upload(&app, &b, junk).await;
     assert_eq!(status, 400);
-    assert!(page.contains("column"), "{page}");
+    assert_eq!(
+        upload_error(&page),
+        Some(
+            "The file has no header row (line 1): the first row must name the columns, at least inviteeEmail and inviteRedirectURL."
+        ),
+        "{page}"
+    );
+    // A header that names some columns but not a required one says which.
+    let partial = multipart(&[
+        ("csrf", None, &csrf),
+        (
+            "file",
+            Some("x.csv"),
+            "email,displayName\r\nx@fabrikam.example,X\r\n",
+        ),
+    ]);
+    let (status, _, page) = upload(&app, &b, partial).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        upload_error(&page),
+        Some("The header row (line 1) has no inviteRedirectURL column, which is required."),
+        "{page}"
+    );
 
     let body = multipart(&[
         ("csrf", None, &csrf),

@@ -1,7 +1,7 @@
 //! Redemption helpers shared by the tests: invite, read a code from the
 //! received email, and post a step with the page's hidden fields.
 
-use portico_tests::{Browser, ReceivedMail, TestApp, find_hidden};
+use portico_tests::{Browser, Hop, ReceivedMail, TestApp, find_hidden};
 use serde_json::json;
 use std::time::Duration;
 
@@ -46,32 +46,12 @@ pub async fn nth_code(app: &TestApp, email: &str, n: usize) -> String {
         .to_string()
 }
 
-/// A page as the browser got it.
-pub struct Page {
-    pub status: u16,
-    pub location: Option<String>,
-    pub body: String,
-}
-
-/// A kit `Hop` as a [`Page`] (the kit does not export the type, only its fields).
-macro_rules! page {
-    ($hop:expr) => {{
-        let h = $hop;
-        crate::redeem_steps::Page {
-            status: h.status.as_u16(),
-            location: h.location,
-            body: h.body,
-        }
-    }};
-}
-pub(crate) use page;
-
-pub async fn get(b: &Browser, url: &str) -> Page {
-    page!(b.get(url).await)
+pub async fn get(b: &Browser, url: &str) -> Hop {
+    b.get(url).await
 }
 
 /// Posts a form with the page's hidden fields plus `extra` (which win).
-pub async fn step(b: &Browser, path: &str, page: &Page, extra: &[(&str, &str)]) -> Page {
+pub async fn step(b: &Browser, path: &str, page: &Hop, extra: &[(&str, &str)]) -> Hop {
     let mut form: Vec<(&str, String)> = Vec::new();
     for name in ["i", "t", "csrf", "code_id", "email"] {
         if extra.iter().any(|(k, _)| *k == name) {
@@ -85,11 +65,11 @@ pub async fn step(b: &Browser, path: &str, page: &Page, extra: &[(&str, &str)]) 
         form.push((k, v.to_string()));
     }
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    page!(b.post_form(path, &form).await)
+    b.post_form(path, &form).await
 }
 
 /// Opens the link and asks for a code: the code page.
-pub async fn code_page(b: &Browser, link: &str) -> Page {
+pub async fn code_page(b: &Browser, link: &str) -> Hop {
     let landing = get(b, link).await;
     assert_eq!(landing.status, 200, "{}", landing.body);
     let page = step(b, "/redeem/code", &landing, &[]).await;

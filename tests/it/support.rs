@@ -153,3 +153,18 @@ pub async fn tokens_for_alice(app: &TestApp, client: &TestClient) -> Value {
     assert_eq!(resp.status(), 200);
     json(resp).await
 }
+
+/// The status of a plain GET of `url`, redirects not followed (a dead
+/// redeem link must answer 404 itself, not redirect somewhere that does not).
+pub async fn link_status(url: &str) -> u16 {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

@@ -7,7 +7,7 @@ mod browser;
 mod server;
 pub mod smtp;
 
-pub use browser::{Browser, find_hidden, pkce_pair};
+pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
 pub use server::{Backend, TestApp, TestClient, spawn, spawn_app, spawn_app_with_mail};
 pub use smtp::{ReceivedMail, SmtpServer};
 

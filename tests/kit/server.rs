@@ -5,6 +5,7 @@ use portico::commands;
 use portico::{RunningServer, Settings};
 use portico_core::ManualClock;
 use portico_directory::{Actor, NewUser, UserType};
+use portico_mail::{MailQueue, MailStatus};
 use portico_oidc::clients::NewClient;
 use portico_oidc::model::{AuthMethod, ClientType};
 use serde_json::Value;
@@ -245,6 +246,31 @@ impl TestApp {
             .await
             .expect("mail drain")
             .sent
+    }
+
+    /// How many messages are queued and not yet sent (or given up on).
+    pub async fn pending_mail(&self) -> u64 {
+        MailQueue::count_mail(&self.server.app.storage, MailStatus::Pending)
+            .await
+            .expect("count pending mail")
+    }
+
+    /// Waits until the mail queue holds no pending message, so the background
+    /// worker is done with everything queued so far (sent or given up on).
+    /// Panics after about 20 s.
+    pub async fn settle_mail(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let pending = self.pending_mail().await;
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the mail queue did not settle: {pending} message(s) still pending after 20 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// `POST /api/v1/invitations` with the management client; the JSON answer.
