@@ -67,10 +67,6 @@ impl Drop for Running {
 }
 
 impl Background for Workers {
-    fn mail_queued(&self) {
-        self.mail.poke();
-    }
-
     fn import_started(&self, job: Uuid) {
         let me = self.clone();
         tokio::spawn(async move { me.run_import(job).await });

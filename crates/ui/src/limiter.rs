@@ -20,28 +20,28 @@ impl AttemptLimiter {
         }
     }
 
-    fn recent(
-        &self,
-        map: &mut HashMap<String, Vec<DateTime<Utc>>>,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> usize {
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| now - *t < self.window);
-        list.len()
+    fn is_recent(&self, t: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now - t < self.window
     }
 
+    /// Only reads: asking about a name never adds an entry for it.
     pub fn is_blocked(&self, key: &str, now: DateTime<Utc>) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        self.recent(&mut map, key, now) >= self.max_failures
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).is_some_and(|list| {
+            list.iter().filter(|t| self.is_recent(**t, now)).count() >= self.max_failures
+        })
     }
 
     pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        self.recent(&mut map, key, now);
-        map.entry(key.to_string()).or_default().push(now);
+        if let Some(list) = map.get_mut(key) {
+            list.retain(|t| self.is_recent(*t, now));
+            list.push(now);
+        } else {
+            map.insert(key.to_string(), vec![now]);
+        }
         if map.len() > 100_000 {
-            map.retain(|_, v| !v.is_empty());
+            map.retain(|_, list| list.iter().any(|t| self.is_recent(*t, now)));
         }
     }
 
@@ -68,5 +68,25 @@ mod tests {
         assert!(l.is_blocked("a", t0));
         assert!(!l.is_blocked("b", t0));
         assert!(!l.is_blocked("a", t0 + Duration::minutes(16)));
+    }
+
+    #[test]
+    fn asking_adds_nothing_and_stale_names_are_pruned() {
+        let l = AttemptLimiter::new(3, Duration::minutes(15));
+        let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        assert!(!l.is_blocked("nobody", t0));
+        assert!(
+            l.failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+        );
+        for n in 0..=100_000 {
+            l.record_failure(&format!("old{n}"), t0);
+        }
+        l.record_failure("new", t0 + Duration::minutes(16));
+        let map = l.failures.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(map.len(), 1);
+        assert!(map.contains_key("new"));
     }
 }

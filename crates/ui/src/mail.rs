@@ -10,6 +10,7 @@
 //! override cannot disguise who is writing. Emails use inline styles only:
 //! mail clients drop external stylesheets.
 
+use crate::pages::show_date;
 use askama::Template;
 use portico_directory::invitations::{CodeMessage, InvitationMessage, MailComposer, RenderedMail};
 
@@ -146,7 +147,7 @@ impl MailComposer for UiMailComposer {
             redeem_url: m.redeem_url.clone(),
             block_url: m.block_url.clone(),
             privacy_url: m.privacy_url.clone(),
-            expires: m.expires_at.format("%-d %B %Y").to_string(),
+            expires: show_date(m.expires_at),
         };
         let subject = one_line(&format!(
             "{} invited you to access applications within {}",

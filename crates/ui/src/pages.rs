@@ -111,3 +111,8 @@ impl Pages for UiPages {
         LoggedOutPage.into_response()
     }
 }
+
+/// The date a link expires, as the pages and the emails show it.
+pub(crate) fn show_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%-d %B %Y").to_string()
+}

@@ -19,14 +19,15 @@ use portico_oidc::http::request_id;
 use portico_oidc::interaction::INTERACTION_COOKIE;
 use portico_policy::Step;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
+
+const CSRF_PURPOSE: &str = "csrf";
 
 pub(super) fn secret(jar: &CookieJar) -> Option<String> {
     jar.get(INTERACTION_COOKIE).map(|c| c.value().to_string())
 }
 
 pub(super) fn csrf_for(s: &UiState, secret: &str) -> String {
-    s.provider.hasher.hash("csrf", secret)
+    s.provider.hasher.hash(CSRF_PURPOSE, secret)
 }
 
 pub(super) fn check_csrf(
@@ -34,8 +35,8 @@ pub(super) fn check_csrf(
     secret: Option<&str>,
     presented: &str,
 ) -> Result<(), PageError> {
-    let expected = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
-    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+    let ok = secret.is_some_and(|x| s.provider.hasher.verify(CSRF_PURPOSE, x, presented));
+    if !ok {
         return Err(PageError::new(
             "invalid_csrf",
             "This form has expired. Go back to the application and start again.",
@@ -68,11 +69,9 @@ async fn render_step(
             let uid = view.user_id.ok_or_else(PageError::internal)?;
             let user = s
                 .directory
-                .repo()
                 .find_user(uid)
                 .await
-                .map_err(|_| PageError::internal())?
-                .ok_or_else(PageError::internal)?;
+                .map_err(|_| PageError::internal())?;
             Ok(ConsentPage {
                 id: view.id,
                 csrf,

@@ -6,8 +6,9 @@ mod redeem;
 
 use crate::AttemptLimiter;
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, header};
+use axum::middleware::map_response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use portico_directory::Directory;
 use portico_directory::import::Importer;
@@ -30,8 +31,6 @@ pub struct UiState {
 
 /// The server's background workers, as the pages need them.
 pub trait Background: Send + Sync {
-    /// Mail was queued (an invitation, a code): deliver it now.
-    fn mail_queued(&self);
     /// An import job was started: run it.
     fn import_started(&self, job: uuid::Uuid);
 }
@@ -59,6 +58,16 @@ async fn autosubmit_get() -> impl IntoResponse {
     )
 }
 
+/// Every page here carries a secret (a link's token, a CSRF token, a user's
+/// data), so none may be cached. The static assets set their own caching and
+/// keep it.
+async fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
+}
+
 pub fn router(state: UiState) -> Router {
     Router::new()
         .route("/interaction/{id}", get(interaction::interaction_get))
@@ -68,5 +77,6 @@ pub fn router(state: UiState) -> Router {
         .route("/static/autosubmit.js", get(autosubmit_get))
         .merge(redeem::routes())
         .merge(portal::routes())
+        .layer(map_response(no_store))
         .with_state(state)
 }

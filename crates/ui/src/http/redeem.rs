@@ -30,13 +30,10 @@ mod signin_code;
 
 use super::UiState;
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use portico_core::random_token;
 use portico_oidc::http::authorize::portico_cookie;
-use subtle::ConstantTimeEq;
 
 /// How long a browser binding lives: long enough to fetch a code from the
 /// mailbox and read the consent page, short enough not to linger.
@@ -117,22 +114,16 @@ impl Binding {
     /// cookie (expired, another browser) fails like a wrong token.
     pub fn check(self, s: &UiState, jar: &CookieJar, presented: &str) -> Option<String> {
         let binding = self.value(jar)?;
-        let expected = self.csrf(s, &binding);
-        bool::from(expected.as_bytes().ct_eq(presented.as_bytes())).then_some(binding)
+        s.provider
+            .hasher
+            .verify(self.csrf_purpose, &binding, presented)
+            .then_some(binding)
     }
 
     /// Removes the cookie once its flow is over.
     pub fn remove(self, jar: CookieJar) -> CookieJar {
         jar.remove(axum_extra::extract::cookie::Cookie::build(self.cookie).path(self.path))
     }
-}
-
-/// Redemption pages carry the link's token; they must not be cached.
-pub(super) fn no_store(resp: impl IntoResponse) -> Response {
-    let mut r = resp.into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 /// The code as typed: people paste it with spaces or a dash. Anything else is

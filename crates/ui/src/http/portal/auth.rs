@@ -11,9 +11,8 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use portico_directory::{Actor, ActorKind, User};
+use portico_directory::{Actor, ActorKind, DirectoryError, User};
 use portico_oidc::http::SESSION_COOKIE;
-use subtle::ConstantTimeEq;
 
 const CSRF_PURPOSE: &str = "portal-csrf";
 
@@ -36,19 +35,18 @@ impl Admin {
         }
     }
 
-    /// Compares in constant time so the token cannot be found byte by byte.
-    pub fn check_csrf(&self, presented: &str) -> Result<(), PortalError> {
-        if tokens_match(&self.csrf, presented) {
+    /// The hasher compares in constant time, so the token cannot be found
+    /// byte by byte.
+    pub fn check_csrf(&self, s: &UiState, presented: &str) -> Result<(), PortalError> {
+        if s.provider
+            .hasher
+            .verify(CSRF_PURPOSE, &self.token, presented)
+        {
             Ok(())
         } else {
             Err(PortalError::Forbidden)
         }
     }
-}
-
-/// True when both are non-empty and equal, compared in constant time.
-pub fn tokens_match(expected: &str, presented: &str) -> bool {
-    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
 }
 
 /// The admin whose session cookie `jar` holds, if it names a live session
@@ -65,14 +63,14 @@ pub async fn current_admin(s: &UiState, jar: &CookieJar) -> Result<Option<Admin>
     else {
         return Ok(None);
     };
-    let user = s
-        .directory
-        .repo()
-        .find_user(session.auth.user_id)
-        .await
-        .map_err(PortalError::internal)?;
+    // A session whose user was deleted signs in no one.
+    let user = match s.directory.find_user(session.auth.user_id).await {
+        Ok(user) => user,
+        Err(DirectoryError::NotFound) => return Ok(None),
+        Err(e) => return Err(PortalError::internal(e)),
+    };
     let now = s.provider.clock.now();
-    Ok(user
+    Ok(Some(user)
         .filter(|u| u.is_admin && u.can_sign_in(now))
         .map(|user| Admin {
             user,
@@ -96,19 +94,5 @@ impl FromRequestParts<UiState> for Admin {
             Ok(None) => Err(PortalError::Forbidden.into_response()),
             Err(e) => Err(e.into_response()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tokens_match;
-
-    #[test]
-    fn tokens_match_only_when_equal_and_present() {
-        assert!(tokens_match("abc", "abc"));
-        assert!(!tokens_match("abc", "abd"));
-        assert!(!tokens_match("abc", ""));
-        assert!(!tokens_match("", ""));
-        assert!(!tokens_match("abc", "abcd"));
     }
 }

@@ -95,7 +95,7 @@ pub async fn invite_post(
     State(s): State<UiState>,
     Form(form): Form<InviteForm>,
 ) -> Result<Response, PortalError> {
-    admin.check_csrf(&form.csrf)?;
+    admin.check_csrf(&s, &form.csrf)?;
     let req = match form.to_graph().validate() {
         Ok(r) => r,
         Err(DirectoryError::Invalid(m)) => return Ok(render(&admin, form, Some(m))),
@@ -108,9 +108,6 @@ pub async fn invite_post(
         }
         Err(e) => return Err(e.into()),
     };
-    if outcome.created && req.send_message {
-        s.background.mail_queued();
-    }
     // An email that already had a guest gets that guest back, unchanged:
     // the user page says so rather than pretending a new invitation went out.
     let notice = if outcome.created {

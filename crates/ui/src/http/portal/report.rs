@@ -94,7 +94,7 @@ pub async fn start_post(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    admin.check_csrf(&f.csrf)?;
+    admin.check_csrf(&s, &f.csrf)?;
     let id = parse_id(&id).ok_or(PortalError::NotFound)?;
     // Starting twice is harmless: `start` leaves a running job as it is.
     let job = s.importer.start(id).await?;

@@ -5,7 +5,7 @@
 //! keyed hash. A page on another site can neither read the cookie nor compute
 //! the hash, so it cannot sign a browser in to an account of its choosing.
 
-use super::auth::{Admin, current_admin, tokens_match};
+use super::auth::{Admin, current_admin};
 use super::error::PortalError;
 use crate::http::UiState;
 use askama::Template;
@@ -78,11 +78,10 @@ pub async fn signin_post(
     jar: CookieJar,
     Form(f): Form<SignInForm>,
 ) -> Result<Response, PortalError> {
-    let expected = jar
+    let csrf_ok = jar
         .get(SIGNIN_COOKIE)
-        .map(|c| s.provider.hasher.hash(SIGNIN_PURPOSE, c.value()))
-        .unwrap_or_default();
-    if !tokens_match(&expected, &f.csrf) {
+        .is_some_and(|c| s.provider.hasher.verify(SIGNIN_PURPOSE, c.value(), &f.csrf));
+    if !csrf_ok {
         // Most often an expired cookie: show the form again with a new token.
         let msg = "The sign-in form expired. Please try again.";
         let jar = jar.remove(Cookie::build(SIGNIN_COOKIE).path(SIGNIN_PATH));
@@ -145,7 +144,7 @@ pub async fn signout_post(
     jar: CookieJar,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    admin.check_csrf(&f.csrf)?;
+    admin.check_csrf(&s, &f.csrf)?;
     s.provider
         .end_session(&admin.token)
         .await

@@ -10,7 +10,8 @@
 //! writes. It runs on the blocking pool (`spawn_blocking`), driving the
 //! importer's async repository calls with `Handle::block_on`: the file reads
 //! never stall an async worker, and the handler awaits the result to
-//! redirect to the new job's report. The file is deleted once staged: the
+//! redirect to the new job's report. The file is deleted once staged, or on
+//! any error or cancellation before that (a [`Spooled`] guard owns it): the
 //! rows are in the database, and a re-upload of the same file (same hash)
 //! resumes an interrupted staging.
 
@@ -35,10 +36,26 @@ const FRAMING_ALLOWANCE: u64 = 64 * 1024;
 
 /// An uploaded file on disk.
 struct Upload {
-    path: PathBuf,
+    file: Spooled,
     name: String,
     sha256: String,
     size: u64,
+}
+
+/// A spooled upload file, removed from disk when this is dropped, whichever
+/// way the request ends.
+struct Spooled(PathBuf);
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        match std::fs::remove_file(&self.0) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(error = %e, path = %self.0.display(), "could not remove an upload");
+            }
+        }
+    }
 }
 
 pub async fn imports_post(
@@ -60,7 +77,7 @@ pub async fn imports_post(
     while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
         match field.name() {
             Some("csrf") => {
-                admin.check_csrf(&small_text(field).await?)?;
+                admin.check_csrf(&s, &small_text(field).await?)?;
                 csrf_checked = true;
             }
             Some("file") if csrf_checked && upload.is_none() => {
@@ -79,7 +96,6 @@ pub async fn imports_post(
         return render_imports(&s, &admin, refuse("Choose a CSV file to upload.")).await;
     };
     if upload.size == 0 {
-        remove(&upload.path).await;
         return render_imports(&s, &admin, refuse("The file is empty.")).await;
     }
     match stage(&s, &admin, upload).await? {
@@ -98,26 +114,22 @@ async fn stage(
     let importer = s.importer.clone();
     let actor = admin.actor();
     let handle = tokio::runtime::Handle::current();
-    let path = up.path.clone();
+    // `up` moves into the task, so its file is removed when staging ends
+    // (or the task panics).
     let staged = tokio::task::spawn_blocking(move || {
-        let result = std::fs::File::open(&up.path)
+        std::fs::File::open(&up.file.0)
             .map_err(|e| ImportError::Directory(internal_io(e)))
             .and_then(|file| {
                 let reader = std::io::BufReader::new(file);
                 handle.block_on(importer.stage(reader, &up.name, &up.sha256, &actor))
-            });
-        let _ = std::fs::remove_file(&up.path);
-        result
+            })
     })
     .await;
     match staged {
         Ok(Ok(job)) => Ok(Ok(job.id)),
         Ok(Err(ImportError::File(e))) => Ok(Err(e.to_string())),
         Ok(Err(ImportError::Directory(e))) => Err(e.into()),
-        Err(join) => {
-            remove(&path).await;
-            Err(PortalError::internal(join))
-        }
+        Err(join) => Err(PortalError::internal(join)),
     }
 }
 
@@ -132,8 +144,8 @@ async fn save(dir: &Path, mut field: Field<'_>) -> Result<Upload, PortalError> {
         .await
         .map_err(PortalError::internal)?;
     // A server-chosen name: the client's file name never touches the path.
-    let path = dir.join(format!("{}.csv", uuid::Uuid::now_v7()));
-    let mut file = tokio::fs::File::create(&path)
+    let spooled = Spooled(dir.join(format!("{}.csv", uuid::Uuid::now_v7())));
+    let mut file = tokio::fs::File::create(&spooled.0)
         .await
         .map_err(PortalError::internal)?;
     let mut hasher = Sha256::new();
@@ -153,12 +165,9 @@ async fn save(dir: &Path, mut field: Field<'_>) -> Result<Upload, PortalError> {
     }
     .await;
     drop(file);
-    if let Err(e) = outcome {
-        remove(&path).await;
-        return Err(e);
-    }
+    outcome?;
     Ok(Upload {
-        path,
+        file: spooled,
         name,
         sha256: hex(&hasher.finalize()),
         size,
@@ -175,12 +184,6 @@ async fn small_text(mut field: Field<'_>) -> Result<String, PortalError> {
         }
     }
     String::from_utf8(buf).map_err(|_| PortalError::Forbidden)
-}
-
-async fn remove(path: &Path) {
-    if let Err(e) = tokio::fs::remove_file(path).await {
-        tracing::warn!(error = %e, path = %path.display(), "could not remove an upload");
-    }
 }
 
 /// A malformed multipart body, or a connection cut mid-upload.

@@ -40,9 +40,9 @@ pub struct UserPage {
 
 pub struct InvitationView {
     status: &'static str,
-    /// Pending and unexpired, or expired: resend gives it a fresh link.
-    can_resend: bool,
-    can_revoke: bool,
+    /// Pending and unexpired, or expired: it may be resent (with a fresh
+    /// link) or revoked.
+    can_resend_or_revoke: bool,
     redeem_url: Option<String>,
     expires: String,
     invited_by: String,
@@ -85,8 +85,7 @@ pub async fn render_user(
         let pending = status == InvitationStatus::PendingAcceptance;
         InvitationView {
             status: status.as_str(),
-            can_resend: pending || status == InvitationStatus::Expired,
-            can_revoke: pending || status == InvitationStatus::Expired,
+            can_resend_or_revoke: pending || status == InvitationStatus::Expired,
             redeem_url: pending.then(|| s.invitations.redeem_url(&inv)),
             expires: show_time(inv.expires_at),
             invited_by: inv.invited_by.display_name.clone(),

@@ -47,7 +47,7 @@ async fn act(
     f: ActionForm,
     action: Action,
 ) -> Result<Response, PortalError> {
-    admin.check_csrf(&f.csrf)?;
+    admin.check_csrf(&s, &f.csrf)?;
     let id = parse_id(&id).ok_or(PortalError::NotFound)?;
     match perform(&s, &admin, id, &f, action).await {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
@@ -129,7 +129,6 @@ async fn perform(
                 })?;
             if matches!(action, Action::Resend) {
                 s.invitations.resend(inv.id, &actor).await?;
-                s.background.mail_queued();
                 "resent"
             } else {
                 s.invitations.revoke(inv.id, &actor).await?;
@@ -152,7 +151,6 @@ async fn perform(
             }
             .validate()?;
             s.invitations.invite(&req, &actor, None).await?;
-            s.background.mail_queued();
             "reset"
         }
     };

@@ -4,7 +4,7 @@
 
 use super::pages::{BlockConfirmPage, BlockDonePage, LinkFields};
 use super::problem::{redeem_error, stale_form};
-use super::{BLOCK, UiState, no_store};
+use super::{BLOCK, UiState};
 use axum::Form;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -48,7 +48,7 @@ pub async fn block_get(
         email: inv.email,
         is_pending: inv.state == InvitationState::Pending,
     };
-    (jar, no_store(page)).into_response()
+    (jar, page).into_response()
 }
 
 /// `POST /invitations/block`: blocks the address (idempotent).
@@ -73,5 +73,5 @@ pub async fn block_post(
         organization: s.invitations.config().organization.clone(),
         email: inv.email,
     };
-    (BLOCK.remove(jar), no_store(page)).into_response()
+    (BLOCK.remove(jar), page).into_response()
 }

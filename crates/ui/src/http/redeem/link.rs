@@ -2,9 +2,10 @@
 //! re-opens the link (it may have been resent or revoked meanwhile) and checks
 //! the CSRF token derived from the browser binding before anything else.
 
-use super::pages::{CodePage, ConsentPage, DeclinedPage, LandingPage, LinkFields, show_date};
+use super::pages::{CodePage, ConsentPage, DeclinedPage, LandingPage, LinkFields};
 use super::problem::{code_spent, redeem_error, stale_form};
-use super::{REDEEM, UiState, no_store, normalize_code};
+use super::{REDEEM, UiState, normalize_code};
+use crate::pages::show_date;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -109,7 +110,7 @@ pub async fn redeem_get(
         email: inv.email.clone(),
         expires: show_date(inv.expires_at),
     };
-    (jar, no_store(page)).into_response()
+    (jar, page).into_response()
 }
 
 /// `POST /redeem/code`: emails a code bound to this browser.
@@ -129,10 +130,7 @@ pub async fn code_post(
         .send_redeem_code(&step.inv, &step.binding)
         .await
     {
-        Ok(code_id) => {
-            s.background.mail_queued();
-            no_store(code_page(&s, &f, &step, code_id.to_string(), None))
-        }
+        Ok(code_id) => code_page(&s, &f, &step, code_id.to_string(), None).into_response(),
         Err(e) => redeem_error(&s, &f.i, e, &rid).await,
     }
 }
@@ -166,7 +164,7 @@ pub async fn verify_post(
                 n => format!("That code is not right. {n} attempts left."),
             };
             let page = code_page(&s, &f, &step, f.code_id.clone(), Some(msg));
-            no_store((StatusCode::BAD_REQUEST, page))
+            (StatusCode::BAD_REQUEST, page).into_response()
         }
         Err(RedeemError::WrongCode { .. } | RedeemError::CodeSpent) => {
             // A reload or the back button re-posts a consumed code: if this
@@ -200,14 +198,15 @@ async fn consent_page(
         Err(e) => return redeem_error(s, &f.i, RedeemError::Directory(e), rid).await,
     };
     let config = s.invitations.config();
-    no_store(ConsentPage {
+    ConsentPage {
         link: f.link(REDEEM.csrf(s, &step.binding)),
         code_id: code_id.to_string(),
         organization: config.organization.clone(),
         privacy_url: config.privacy_url.clone(),
         display_name: user.display_name,
         email: step.inv.email.clone(),
-    })
+    }
+    .into_response()
 }
 
 /// `POST /redeem/consent`: accept (the guest joins and is signed in) or
@@ -226,11 +225,12 @@ pub async fn consent_post(
     match f.decision.as_str() {
         "accept" => {}
         "decline" => {
-            return no_store(DeclinedPage {
+            return DeclinedPage {
                 organization: s.invitations.config().organization.clone(),
                 expires: show_date(step.inv.expires_at),
                 redeem_href: format!("/redeem?i={}&t={}", step.inv.id, f.t),
-            });
+            }
+            .into_response();
         }
         // Only a hand-made post gets here: show the choice again.
         _ => {

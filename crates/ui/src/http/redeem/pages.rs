@@ -94,8 +94,3 @@ pub struct SignInCodePage {
     pub per_hour: u64,
     pub error: Option<String>,
 }
-
-/// The date a link expires, as the pages and the email show it.
-pub fn show_date(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%-d %B %Y").to_string()
-}

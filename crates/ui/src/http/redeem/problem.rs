@@ -2,8 +2,8 @@
 //! own status (so monitoring and tests can tell them apart) and says what the
 //! guest can do next; none of them says more than the link already proves.
 
+use super::UiState;
 use super::pages::{LinkFields, ProblemPage};
-use super::{UiState, no_store};
 use crate::pages::error_response;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ fn page(code: &'static str, title: &str, message: String) -> ProblemPage {
 }
 
 fn respond(status: StatusCode, p: ProblemPage) -> Response {
-    no_store((status, p))
+    (status, p).into_response()
 }
 
 /// The invitation behind a link whose token was already checked (the

@@ -5,8 +5,10 @@
 //! Nothing here may tell who has an account: every address gets the same code
 //! page (the directory hands out a code id even when it sends nothing), and
 //! every failed code gets the same message, since "N attempts left" would only
-//! ever appear for real accounts. Failures count against the same per-email
-//! limiter as passwords.
+//! ever appear for real accounts. Guessing is capped by the directory (a few
+//! attempts per code, a few codes per hour); the password limiter is not used
+//! here, since its key would be the form's email field, which a guesser
+//! controls and anyone could use to lock an account's password sign-in.
 
 use super::pages::SignInCodePage;
 use super::{UiState, normalize_code};
@@ -27,7 +29,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 const WRONG_CODE: &str = "That code is not right, or it has expired. Check that you typed the newest code, or ask for a new one.";
-const TOO_MANY: &str = "Too many failed attempts. Wait a few minutes and try again.";
 
 #[derive(Deserialize)]
 pub struct EmailCodeForm {
@@ -105,7 +106,6 @@ pub async fn email_code_post(
                 return Err(PageError::internal());
             }
         };
-        s.background.mail_queued();
         Ok(code_page(&s, view, secret, &f.email, code_id.to_string(), None).into_response())
     }
     .await;
@@ -129,19 +129,6 @@ pub async fn email_code_verify_post(
             Ok(view) => view,
             Err(elsewhere) => return Ok(elsewhere),
         };
-        let now = s.provider.clock.now();
-        let key = f.email.trim().to_lowercase();
-        if s.limiter.is_blocked(&key, now) {
-            let page = code_page(
-                &s,
-                view,
-                secret,
-                &f.email,
-                f.code_id.clone(),
-                Some(TOO_MANY),
-            );
-            return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
-        }
         let verified = match Uuid::parse_str(f.code_id.trim()) {
             Ok(code_id) => {
                 let code = normalize_code(&f.code);
@@ -153,7 +140,6 @@ pub async fn email_code_verify_post(
         };
         match verified {
             Ok(user) => {
-                s.limiter.clear(&key);
                 s.provider
                     .finish_login(&id, Some(secret), user.id, vec!["otp".into()])
                     .await?;
@@ -164,7 +150,6 @@ pub async fn email_code_verify_post(
                 Err(PageError::internal())
             }
             Err(_) => {
-                s.limiter.record_failure(&key, now);
                 let page = code_page(
                     &s,
                     view,
