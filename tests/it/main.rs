@@ -3,20 +3,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_api;
+mod admin_idps;
 mod authorize;
 mod concurrency;
 mod e2e;
+mod federation;
 mod flow;
 mod guest_lifecycle;
 mod guest_signin;
+mod hostile_harness;
 mod interop;
 mod invariants;
 mod invitations;
 mod keys;
 mod params;
 mod portal;
+mod portal_idps;
 mod portal_import;
 mod redeem;
 mod redeem_steps;
 mod support;
 mod token;
+mod upstream_harness;

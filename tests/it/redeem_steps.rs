@@ -53,7 +53,7 @@ pub async fn get(b: &Browser, url: &str) -> Hop {
 /// Posts a form with the page's hidden fields plus `extra` (which win).
 pub async fn step(b: &Browser, path: &str, page: &Hop, extra: &[(&str, &str)]) -> Hop {
     let mut form: Vec<(&str, String)> = Vec::new();
-    for name in ["i", "t", "csrf", "code_id", "email"] {
+    for name in ["i", "t", "csrf", "code_id", "email", "flow"] {
         if extra.iter().any(|(k, _)| *k == name) {
             continue;
         }

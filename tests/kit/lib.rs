@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+pub mod hostile;
 mod server;
 pub mod smtp;
+pub mod upstream;
 
 pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
 pub use server::{Backend, TestApp, TestClient, spawn, spawn_app, spawn_app_with_mail};
 pub use smtp::{ReceivedMail, SmtpServer};
+pub use upstream::{NodeOidcProvider, UpstreamAccount, UpstreamClient, sign_in_at_upstream};
 
 /// Runs one async test body against SQLite and against PostgreSQL.
 #[macro_export]

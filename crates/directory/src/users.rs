@@ -73,6 +73,19 @@ impl Identity {
             issuer_assigned_id: mail.into(),
         }
     }
+
+    /// A home IdP's account: its issuer and `sub`, which never change.
+    pub fn federated(issuer: &str, subject: &str) -> Identity {
+        Identity {
+            sign_in_type: "federated".into(),
+            issuer: issuer.into(),
+            issuer_assigned_id: subject.into(),
+        }
+    }
+
+    pub fn is_federated(&self) -> bool {
+        self.sign_in_type == "federated"
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

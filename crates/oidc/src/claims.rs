@@ -18,6 +18,7 @@ pub const SUPPORTED_CLAIMS: &[&str] = &[
     "auth_time",
     "nonce",
     "amr",
+    "idp",
     "sid",
     "at_hash",
     "azp",

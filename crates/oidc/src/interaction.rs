@@ -83,6 +83,7 @@ pub struct InteractionView {
     /// Claims that will be shared, derived from scopes and the `claims` parameter.
     pub claims: Vec<String>,
     pub login_hint: Option<String>,
+    pub domain_hint: Option<String>,
     pub user_id: Option<Uuid>,
 }
 
@@ -185,23 +186,27 @@ impl Provider {
             scopes: i.request.scopes.clone(),
             claims: crate::claims::shared_claim_names(&i.request.scopes, i.request.claims.as_ref()),
             login_hint: i.request.login_hint.clone(),
+            domain_hint: i.request.domain_hint.clone(),
             user_id: i.user().map(|a| a.user_id),
         })
     }
 
-    /// The UI authenticated `user_id` with the methods `amr` (RFC 8176).
+    /// The UI authenticated `user_id` with the methods `amr` (RFC 8176), at
+    /// the home IdP `idp` (its issuer) when a guest signed in there.
     pub async fn finish_login(
         &self,
         id: &str,
         browser_secret: Option<&str>,
         user_id: Uuid,
         amr: Vec<String>,
+        idp: Option<String>,
     ) -> Result<(), PageError> {
         let mut i = self.load_interaction(id, browser_secret).await?;
         i.login = Some(Authentication {
             user_id,
             auth_time: self.clock.now(),
             amr,
+            idp,
         });
         self.store.update_interaction(&i).await?;
         Ok(())

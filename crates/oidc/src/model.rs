@@ -67,6 +67,9 @@ pub struct Authentication {
     pub auth_time: DateTime<Utc>,
     /// Authentication Methods References (RFC 8176), e.g. `["pwd"]`.
     pub amr: Vec<String>,
+    /// The home IdP's issuer when a guest signed in there (the `idp` claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 /// A browser's single sign-on session at Portico.
@@ -100,6 +103,8 @@ pub struct Grant {
     pub scope: String,
     pub auth_time: Option<DateTime<Utc>>,
     pub amr: Vec<String>,
+    /// The home IdP's issuer, for guests who signed in there.
+    pub idp: Option<String>,
     pub sid: Option<String>,
     /// The `claims` request parameter (OIDC Core §5.5), kept for userinfo and refreshed ID tokens.
     pub claims: Option<serde_json::Value>,

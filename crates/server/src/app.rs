@@ -12,6 +12,7 @@ use portico_core::{Clock, SecretHasher, random_token};
 use portico_directory::Directory;
 use portico_directory::import::Importer;
 use portico_directory::invitations::{InvitationConfig, Invitations};
+use portico_federation::{Federation, FederationConfig};
 use portico_mail::{MailWorker, Transport};
 use portico_oidc::http::OidcState;
 use portico_oidc::{OidcConfig, Provider};
@@ -32,6 +33,7 @@ pub struct App {
     pub directory: Directory,
     pub invitations: Invitations,
     pub importer: Importer,
+    pub federation: Federation,
     pub workers: Workers,
 }
 
@@ -80,6 +82,18 @@ impl App {
             },
         )
         .with_mail_notifier(mail.notifier());
+        let mut fed_cfg = FederationConfig::new(&settings.issuer);
+        fed_cfg.request_timeout = std::time::Duration::from_secs(settings.federation_timeout_secs);
+        fed_cfg.connect_timeout =
+            std::time::Duration::from_secs(settings.federation_connect_timeout_secs);
+        let federation = Federation::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            provider.hasher.clone(),
+            fed_cfg,
+        )
+        .context("cannot set up federation")?;
         let importer = Importer::new(store, invitations.clone());
         let workers = Workers {
             mail,
@@ -92,6 +106,7 @@ impl App {
             directory,
             invitations,
             importer,
+            federation,
             workers,
         })
     }
@@ -106,6 +121,7 @@ impl App {
             directory: self.directory.clone(),
             invitations: self.invitations.clone(),
             importer: self.importer.clone(),
+            federation: self.federation.clone(),
             limiter: Arc::new(AttemptLimiter::new(10, Duration::minutes(15))),
             background: Arc::new(self.workers.clone()),
             upload_dir: self.settings.data_dir.join("uploads"),

@@ -1,8 +1,9 @@
 //! The `portico` command line.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 use portico::commands::{self, AppAdd};
+use portico::idp_cli::{self, BadInput, IdpAdd};
 use portico::invite_cli::{self, InviteOne};
 use portico::{App, Settings};
 use portico_core::SystemClock;
@@ -68,6 +69,61 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Trusted identity providers (OpenID Connect) that guests sign in with.
+    Idp {
+        #[command(subcommand)]
+        command: IdpCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdpCommand {
+    /// Trust an OpenID Connect IdP (it is not contacted); prints it as JSON,
+    /// with the redirectUri to register at the IdP.
+    #[command(group(
+        ArgGroup::new("secret")
+            .required(true)
+            .args(["client_secret_env", "client_secret_file"])
+    ))]
+    Add {
+        /// The name admins and guests see.
+        #[arg(long)]
+        name: String,
+        /// The issuer identifier (https; http only on localhost).
+        #[arg(long)]
+        issuer: String,
+        /// The client ID Portico is registered under at the IdP.
+        #[arg(long)]
+        client_id: String,
+        /// The environment variable holding the client secret, which keeps
+        /// it out of shell history.
+        #[arg(long, value_name = "VAR")]
+        client_secret_env: Option<String>,
+        /// A file holding the client secret.
+        #[arg(long, value_name = "PATH")]
+        client_secret_file: Option<PathBuf>,
+        /// An email domain whose guests sign in here (repeat, or separate with commas).
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// A scope to ask for (default: openid profile email).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Add it disabled: nobody signs in with it until it is enabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List the identity providers as a table (or JSON with --json).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch an IdP's discovery document and JWKS and print each step;
+    /// exits non-zero when a step fails.
+    Test {
+        /// The IdP's id or issuer.
+        #[arg(value_name = "ID_OR_ISSUER")]
+        idp: String,
     },
 }
 
@@ -171,6 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Invite {
             csv: Some(path), ..
         } => invite_cli::invite_csv(&app, &path).await?,
+        Command::Idp { command } => return idp(&app, command).await,
         Command::Invite {
             email,
             name,
@@ -193,6 +250,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn idp(app: &App, command: IdpCommand) -> anyhow::Result<()> {
+    match command {
+        IdpCommand::Add {
+            name,
+            issuer,
+            client_id,
+            client_secret_env,
+            client_secret_file,
+            domains,
+            scopes,
+            disabled,
+        } => {
+            let add = IdpAdd {
+                name,
+                issuer,
+                client_id,
+                client_secret_env,
+                client_secret_file,
+                domains,
+                scopes,
+                disabled,
+            };
+            let v = idp_cli::add(app, add).await?;
+            println!("{v}");
+            if let Some(uri) = v["redirectUri"].as_str() {
+                eprintln!("Register {uri} as a redirect URI at the identity provider.");
+            }
+        }
+        IdpCommand::List { json: true } => println!("{}", idp_cli::list_json(app).await?),
+        IdpCommand::List { json: false } => println!("{}", idp_cli::list_table(app).await?),
+        IdpCommand::Test { idp } => {
+            let (idp, report) = idp_cli::test(app, &idp).await?;
+            println!("{}", idp_cli::render_report(&idp, &report));
+            if !report.ok {
+                anyhow::bail!("the connection test of {} failed", idp.display_name);
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing();
@@ -200,7 +298,12 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // Like clap's own usage errors: 2 means "fix the input".
+            if e.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

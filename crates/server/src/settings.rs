@@ -36,6 +36,10 @@ pub struct Settings {
     pub mail_max_attempts: u32,
     /// `PORTICO_INVITATION_EXPIRY_DAYS`: how long a redeem link works.
     pub invitation_expiry_days: i64,
+    /// `PORTICO_FEDERATION_TIMEOUT_SECS`: a whole request to an upstream IdP.
+    pub federation_timeout_secs: u64,
+    /// `PORTICO_FEDERATION_CONNECT_TIMEOUT_SECS`
+    pub federation_connect_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -54,6 +58,8 @@ impl Default for Settings {
             mail_retry_base_secs: 30,
             mail_max_attempts: 8,
             invitation_expiry_days: 30,
+            federation_timeout_secs: 10,
+            federation_connect_timeout_secs: 3,
         }
     }
 }
@@ -95,6 +101,13 @@ impl Settings {
         }
         if !(1..=3650).contains(&self.invitation_expiry_days) {
             bail!("PORTICO_INVITATION_EXPIRY_DAYS must be between 1 and 3650");
+        }
+        if !(1..=120).contains(&self.federation_timeout_secs)
+            || !(1..=120).contains(&self.federation_connect_timeout_secs)
+        {
+            bail!(
+                "PORTICO_FEDERATION_TIMEOUT_SECS and …_CONNECT_TIMEOUT_SECS must be between 1 and 120"
+            );
         }
         if self.organization_name.trim().is_empty() {
             bail!("PORTICO_ORGANIZATION_NAME must not be empty");

@@ -4,7 +4,8 @@
 //! migrations (`migration`) and the implementations of the repository traits the other
 //! crates define: every `portico_oidc::store` trait, the directory's
 //! [`portico_directory::UserRepo`], `InvitationRepo`, `ImportRepo` and
-//! `AuditRepo`, and [`portico_mail::MailQueue`] over the mail outbox. It is the
+//! `AuditRepo`, [`portico_mail::MailQueue`] over the mail outbox, and
+//! federation's [`portico_federation::IdpRepo`] and `FlowRepo`. It is the
 //! only crate that imports sea-orm; everything else sees [`Storage`] through
 //! those traits.
 //!

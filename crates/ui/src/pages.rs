@@ -15,6 +15,9 @@ pub struct SignInPage {
     pub client_name: String,
     pub email: String,
     pub error: Option<String>,
+    /// Reached through "use another way to sign in": the guest form must
+    /// not send the browser to the home IdP again.
+    pub other: bool,
 }
 
 #[derive(Template, WebTemplate)]

@@ -8,7 +8,9 @@ mod service;
 
 pub use mail::{CodeMessage, InvitationMessage, MailComposer, RenderedMail};
 pub use model::*;
-pub use redeem::{CODE_MAX_ATTEMPTS, CODE_TTL_MINUTES, CODES_PER_HOUR, RedeemError, RedeemProblem};
+pub use redeem::{
+    CODE_MAX_ATTEMPTS, CODE_TTL_MINUTES, CODES_PER_HOUR, FederatedProof, RedeemError, RedeemProblem,
+};
 pub use request::{
     GraphInvitation, InviteRequest, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MessageInfo,
     check_redirect_url,

@@ -46,8 +46,34 @@ pub enum RedeemError {
     WrongCode { attempts_left: i32 },
     #[error("the code expired or was used up")]
     CodeSpent,
+    /// The home account is already the identity of another user here.
+    #[error("this home account is already linked to another user")]
+    IdentityInUse,
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+}
+
+/// What a home IdP asserted about the person redeeming, after federation
+/// verified the ID token.
+#[derive(Debug, Clone)]
+pub struct FederatedProof {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
+impl FederatedProof {
+    /// The home IdP vouches for the invited mailbox: it asserted this very
+    /// address and said it is verified.
+    pub fn proves_mailbox(&self, inv: &Invitation) -> bool {
+        self.email_verified
+            && self
+                .email
+                .as_deref()
+                .and_then(|e| normalize_mail(e).ok())
+                .is_some_and(|e| e == inv.email)
+    }
 }
 
 fn code_hash(inv: &Invitations, id: Uuid, code: &str) -> String {
@@ -238,11 +264,52 @@ impl Invitations {
         if !self.has_proven_mailbox(inv, code_id, binding).await? {
             return Err(RedeemError::CodeSpent);
         }
+        self.accept_with(inv, user, Identity::email_otp(&inv.email))
+            .await
+    }
+
+    /// Accepts the invitation for a guest who signed in at their home IdP.
+    /// The invited mailbox must be proven: either the home IdP asserted it as
+    /// verified, or this browser entered a code sent to it (`mailbox_code`).
+    /// The guest's identity becomes (issuer, subject), never the email.
+    pub async fn accept_federated(
+        &self,
+        inv: &Invitation,
+        proof: &FederatedProof,
+        mailbox_code: Option<Uuid>,
+        binding: &str,
+    ) -> Result<User, RedeemError> {
+        let user = self.check_redeemable(inv).await?;
+        let proven = proof.proves_mailbox(inv)
+            || match mailbox_code {
+                Some(id) => self.has_proven_mailbox(inv, id, binding).await?,
+                None => false,
+            };
+        if !proven {
+            return Err(RedeemError::CodeSpent);
+        }
+        let identity = Identity::federated(&proof.issuer, &proof.subject);
+        if let Some(other) = self
+            .users
+            .find_user_by_identity(&identity.issuer, &identity.issuer_assigned_id)
+            .await?
+            && other.id != user.id
+        {
+            return Err(RedeemError::IdentityInUse);
+        }
+        self.accept_with(inv, user, identity).await
+    }
+
+    async fn accept_with(
+        &self,
+        inv: &Invitation,
+        user: User,
+        identity: Identity,
+    ) -> Result<User, RedeemError> {
         let now = self.clock.now();
         let mut guest = user.clone();
         guest.external_user_state = Some(ExternalUserState::Accepted);
         guest.external_user_state_changed_at = Some(now);
-        let identity = Identity::email_otp(&inv.email);
         if !guest.identities.contains(&identity) {
             guest.identities.push(identity);
         }
@@ -276,6 +343,61 @@ impl Invitations {
             return Err(RedeemError::Link(RedeemProblem::InvalidLink));
         }
         Ok(guest)
+    }
+
+    /// The guest whose bound home identity is (issuer, subject), if it may
+    /// sign in now. Never looked up by email: a different home account that
+    /// shows the same address is not this guest.
+    pub async fn federated_guest(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<User>, RedeemError> {
+        let now = self.clock.now();
+        Ok(self
+            .users
+            .find_user_by_identity(issuer, subject)
+            .await?
+            .filter(|u| {
+                u.user_type == UserType::Guest
+                    && u.external_user_state == Some(ExternalUserState::Accepted)
+                    && u.identities.contains(&Identity::federated(issuer, subject))
+                    && u.can_sign_in(now)
+            }))
+    }
+
+    /// The home IdP issuer a returning guest with this address signed up
+    /// with, so the sign-in can go straight there.
+    pub async fn home_issuer_of(&self, email: &str) -> Result<Option<String>, RedeemError> {
+        let Ok(email) = normalize_mail(email) else {
+            return Ok(None);
+        };
+        let guest = self.users.find_user_by_mail(&email).await?;
+        Ok(guest
+            .filter(|u| {
+                u.user_type == UserType::Guest
+                    && u.external_user_state == Some(ExternalUserState::Accepted)
+            })
+            .and_then(|u| u.identities.into_iter().find(Identity::is_federated))
+            .map(|i| i.issuer))
+    }
+
+    /// Re-opens an invitation from its id and link generation (a federation
+    /// flow carries them instead of the link's MAC); a resend meanwhile, or
+    /// anything that stops redemption, makes it fail.
+    pub async fn open_by_generation(
+        &self,
+        id: Uuid,
+        link_generation: i32,
+    ) -> Result<Invitation, RedeemError> {
+        let inv = self
+            .repo
+            .find_invitation(id)
+            .await?
+            .filter(|i| i.link_generation == link_generation)
+            .ok_or(RedeemError::Link(RedeemProblem::InvalidLink))?;
+        self.check_redeemable(&inv).await?;
+        Ok(inv)
     }
 
     /// A returning guest asks for a sign-in code. Unknown or disabled

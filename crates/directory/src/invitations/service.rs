@@ -99,8 +99,13 @@ impl Invitations {
             "{}/redeem?i={}&t={}",
             self.config.base_url.trim_end_matches('/'),
             inv.id,
-            self.hasher.hash(LINK_PURPOSE, &Self::link_message(inv))
+            self.link_token(inv)
         )
+    }
+
+    /// The `t` of the invitation's current redeem link.
+    pub fn link_token(&self, inv: &Invitation) -> String {
+        self.hasher.hash(LINK_PURPOSE, &Self::link_message(inv))
     }
 
     /// The "block further invitations" link; it survives resends.

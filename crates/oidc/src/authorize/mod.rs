@@ -54,6 +54,10 @@ pub struct AuthRequest {
     pub max_age: Option<i64>,
     pub claims: Option<serde_json::Value>,
     pub login_hint: Option<String>,
+    /// The home realm the app suggests (`domain_hint`, as Entra ID and
+    /// Google accept it): the sign-in goes straight to the IdP serving it.
+    #[serde(default)]
+    pub domain_hint: Option<String>,
     pub id_token_hint_sub: Option<String>,
     pub ui_locales: Option<String>,
     pub acr_values: Option<String>,
@@ -106,6 +110,7 @@ impl Provider {
                 max_age,
                 claims,
                 login_hint: own("login_hint"),
+                domain_hint: own("domain_hint"),
                 id_token_hint_sub,
                 ui_locales: own("ui_locales"),
                 acr_values: own("acr_values"),
@@ -280,6 +285,7 @@ impl Provider {
             scope: req.scopes.join(" "),
             auth_time: Some(auth.auth_time),
             amr: auth.amr.clone(),
+            idp: auth.idp.clone(),
             sid: Some(sid.to_string()),
             claims: req.claims.clone(),
             created_at: now,

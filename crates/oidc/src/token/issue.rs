@@ -89,6 +89,9 @@ impl Provider {
                 if let Some(sid) = &p.grant.sid {
                     id.insert("sid".into(), json!(sid));
                 }
+                if let Some(idp) = &p.grant.idp {
+                    id.insert("idp".into(), json!(idp));
+                }
                 id.insert("at_hash".into(), json!(at_hash(&access_token)));
                 id.extend(user_claims(
                     account,

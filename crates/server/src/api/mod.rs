@@ -5,6 +5,8 @@
 mod applications;
 pub use applications::to_json as application_json;
 mod audits;
+mod identity_providers;
+pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
 mod keys;
 mod users;
@@ -18,6 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use portico_directory::{Actor, ActorKind, DirectoryError};
+use portico_federation::FederationError;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -62,6 +65,27 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             DirectoryError::NotFound => ApiError::not_found(),
             DirectoryError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<FederationError> for ApiError {
+    fn from(e: FederationError) -> Self {
+        match e {
+            FederationError::Invalid(m) => ApiError::bad_request(m),
+            FederationError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            FederationError::NotFound => ApiError::not_found(),
+            // Admin calls other than the test never reach the upstream; if
+            // one does fail there, the detail goes to the log only.
+            FederationError::Upstream { problem, detail } => {
+                tracing::warn!(?problem, %detail, "identity provider failure in the admin API");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "upstreamError",
+                    "The identity provider did not answer as expected.",
+                )
+            }
+            FederationError::Internal(e) => ApiError::internal(e),
         }
     }
 }
@@ -274,6 +298,21 @@ pub fn router(app: App) -> Router {
         .route(
             "/api/v1/auditLogs/directoryAudits",
             get(audits::directory_audits_get),
+        )
+        .route(
+            "/api/v1/identityProviders",
+            post(identity_providers::identity_providers_post)
+                .get(identity_providers::identity_providers_get),
+        )
+        .route(
+            "/api/v1/identityProviders/{id}",
+            get(identity_providers::identity_provider_get)
+                .patch(identity_providers::identity_provider_patch)
+                .delete(identity_providers::identity_provider_delete),
+        )
+        .route(
+            "/api/v1/identityProviders/{id}/test",
+            post(identity_providers::identity_provider_test_post),
         )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))

@@ -12,6 +12,8 @@ pub struct Model {
     pub scope: String,
     pub auth_time: Option<DateTimeUtc>,
     pub amr: Json,
+    /// The home IdP's issuer, when a guest signed in there.
+    pub idp: Option<String>,
     pub sid: Option<String>,
     pub claims: Option<Json>,
     pub created_at: DateTimeUtc,

@@ -12,6 +12,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub auth_time: DateTimeUtc,
     pub amr: Json,
+    /// The home IdP's issuer, when a guest signed in there.
+    pub idp: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

@@ -7,11 +7,13 @@
 
 use sea_orm_migration::prelude::*;
 
+mod federation_idens;
 mod guest_idens;
 mod helpers;
 mod idens;
 mod m20261121_000001_initial;
 mod m20261121_000002_guests;
+mod m20261121_000003_federation;
 
 pub struct Migrator;
 
@@ -21,6 +23,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_initial::Migration),
             Box::new(m20261121_000002_guests::Migration),
+            Box::new(m20261121_000003_federation::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod clients;
+mod federation;
 mod grants;
 mod imports;
 mod interactions;

@@ -19,6 +19,7 @@ fn session_from_row(m: sessions::Model) -> StoreResult<Session> {
             user_id: m.user_id,
             auth_time: m.auth_time,
             amr: list_from_json(m.amr)?,
+            idp: m.idp,
         },
         created_at: m.created_at,
         expires_at: m.expires_at,
@@ -34,6 +35,7 @@ impl SessionStore for Storage {
             user_id: Set(s.auth.user_id),
             auth_time: Set(s.auth.auth_time),
             amr: Set(list_to_json(&s.auth.amr)),
+            idp: Set(s.auth.idp.clone()),
             created_at: Set(s.created_at),
             expires_at: Set(s.expires_at),
         };

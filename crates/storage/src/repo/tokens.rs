@@ -14,6 +14,7 @@ pub(crate) fn grant_to_row(g: &Grant) -> grants::ActiveModel {
         scope: Set(g.scope.clone()),
         auth_time: Set(g.auth_time),
         amr: Set(list_to_json(&g.amr)),
+        idp: Set(g.idp.clone()),
         sid: Set(g.sid.clone()),
         claims: Set(g.claims.clone()),
         created_at: Set(g.created_at),
@@ -29,6 +30,7 @@ pub(crate) fn grant_from_row(m: grants::Model) -> StoreResult<Grant> {
         scope: m.scope,
         auth_time: m.auth_time,
         amr: list_from_json(m.amr)?,
+        idp: m.idp,
         sid: m.sid,
         // A JSON null is stored for "no claims" by some drivers; treat it as absent.
         claims: m.claims.filter(|c| !c.is_null()),

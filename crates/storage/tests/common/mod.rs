@@ -183,6 +183,7 @@ pub fn grant(client_id: &str, user_id: Option<Uuid>) -> Grant {
         scope: "openid profile".into(),
         auth_time: Some(t0()),
         amr: vec!["pwd".into()],
+        idp: None,
         sid: Some("sid-1".into()),
         claims: Some(serde_json::json!({"userinfo": {"email": null}})),
         created_at: t0(),

@@ -39,6 +39,7 @@ pub async fn seed_grant_for(s: &Storage, u: &User) -> Uuid {
         user_id: u.id,
         auth_time: t0(),
         amr: vec!["pwd".into()],
+        idp: None,
     };
     let session = Session {
         id_hash: format!("sess-{mail}"),

@@ -6,17 +6,18 @@
 //! code sent to the email address (guests; `redeem/signin_code.rs`, which
 //! reuses the CSRF helpers here and finishes the step the same way).
 
-use super::UiState;
+use super::{UiState, federation};
 use crate::pages::{ConsentPage, SignInPage, describe_scope, error_response};
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use portico_federation::FlowPurpose;
 use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
-use portico_oidc::interaction::INTERACTION_COOKIE;
+use portico_oidc::interaction::{INTERACTION_COOKIE, InteractionView};
 use portico_policy::Step;
 use serde::Deserialize;
 
@@ -46,25 +47,80 @@ pub(super) fn check_csrf(
     Ok(())
 }
 
+/// How the sign-in page was reached.
+#[derive(Default)]
+struct Render {
+    error: Option<String>,
+    email: Option<String>,
+    /// "Use another way to sign in": no automatic trip to a home IdP.
+    other: bool,
+}
+
+/// The home IdP the app's hints point at (`domain_hint` first, then the
+/// `login_hint` address), for going there without showing a page.
+async fn hinted_idp(
+    s: &UiState,
+    view: &InteractionView,
+) -> Result<Option<portico_federation::IdentityProvider>, PageError> {
+    if let Some(domain) = view.domain_hint.as_deref()
+        && let Some(idp) = s.federation.idp_for_domain(domain).await.map_err(|e| {
+            tracing::error!(error = ?e, "home-realm discovery failed");
+            PageError::internal()
+        })?
+    {
+        return Ok(Some(idp));
+    }
+    match view.login_hint.as_deref() {
+        Some(hint) if hint.contains('@') => federation::home_idp(s, hint).await,
+        _ => Ok(None),
+    }
+}
+
 async fn render_step(
     s: &UiState,
     id: &str,
     secret: Option<&str>,
-    error: Option<String>,
-    email: Option<String>,
+    r: Render,
+    rid: &str,
 ) -> Result<Response, PageError> {
     let view = s.provider.interaction_details(id, secret).await?;
     let csrf = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
     match view.step {
         None => Ok(Redirect::to(&Provider::resume_path(id)).into_response()),
-        Some(Step::Login) => Ok(SignInPage {
-            id: view.id,
-            csrf,
-            client_name: view.client_name,
-            email: email.or(view.login_hint).unwrap_or_default(),
-            error,
+        Some(Step::Login) => {
+            if !r.other
+                && r.error.is_none()
+                && let Some(idp) = hinted_idp(s, &view).await?
+            {
+                let purpose = FlowPurpose::SignIn {
+                    interaction_id: id.to_string(),
+                };
+                let exits = federation::Exits {
+                    retry: Some(format!("/interaction/{id}")),
+                    other_way: Some(format!("/interaction/{id}?other=1")),
+                };
+                let hint = view.login_hint.as_deref();
+                return Ok(federation::start(
+                    s,
+                    &idp,
+                    purpose,
+                    secret.unwrap_or_default(),
+                    hint,
+                    exits,
+                    rid,
+                )
+                .await);
+            }
+            Ok(SignInPage {
+                id: view.id,
+                csrf,
+                client_name: view.client_name,
+                email: r.email.or(view.login_hint).unwrap_or_default(),
+                error: r.error,
+                other: r.other,
+            }
+            .into_response())
         }
-        .into_response()),
         Some(Step::Consent) => {
             let uid = view.user_id.ok_or_else(PageError::internal)?;
             let user = s
@@ -86,16 +142,29 @@ async fn render_step(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    other: Option<String>,
+}
+
 pub async fn interaction_get(
     State(s): State<UiState>,
     jar: CookieJar,
     headers: HeaderMap,
     Path(id): Path<String>,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let secret = secret(&jar);
-    render_step(&s, &id, secret.as_deref(), None, None)
+    let rid = request_id(&headers);
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let r = Render {
+        other: q.other.is_some(),
+        ..Render::default()
+    };
+    render_step(&s, &id, secret.as_deref(), r, &rid)
         .await
-        .unwrap_or_else(|e| error_response(&e, &request_id(&headers)))
+        .unwrap_or_else(|e| error_response(&e, &rid))
 }
 
 #[derive(Deserialize)]
@@ -116,6 +185,7 @@ pub async fn login_post(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let secret = secret(&jar);
+    let rid = request_id(&headers);
     let result = async {
         check_csrf(&s, secret.as_deref(), &f.csrf)?;
         // Make sure the interaction is live and ours before spending argon2 time.
@@ -124,7 +194,12 @@ pub async fn login_post(
         let key = f.email.trim().to_lowercase();
         if s.limiter.is_blocked(&key, now) {
             let msg = "Too many failed attempts. Wait a few minutes and try again.".to_string();
-            return render_step(&s, &id, secret.as_deref(), Some(msg), Some(f.email.clone())).await;
+            let r = Render {
+                error: Some(msg),
+                email: Some(f.email.clone()),
+                other: true,
+            };
+            return render_step(&s, &id, secret.as_deref(), r, &rid).await;
         }
         let user = s
             .directory
@@ -138,12 +213,17 @@ pub async fn login_post(
             None => {
                 s.limiter.record_failure(&key, now);
                 let msg = "The email or password is incorrect.".to_string();
-                render_step(&s, &id, secret.as_deref(), Some(msg), Some(f.email.clone())).await
+                let r = Render {
+                    error: Some(msg),
+                    email: Some(f.email.clone()),
+                    other: true,
+                };
+                render_step(&s, &id, secret.as_deref(), r, &rid).await
             }
             Some(u) => {
                 s.limiter.clear(&key);
                 s.provider
-                    .finish_login(&id, secret.as_deref(), u.id, vec!["pwd".into()])
+                    .finish_login(&id, secret.as_deref(), u.id, vec!["pwd".into()], None)
                     .await?;
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }

@@ -1,5 +1,6 @@
 //! The UI's routes: the interaction pages and the static assets.
 
+mod federation;
 mod interaction;
 mod portal;
 mod redeem;
@@ -13,6 +14,7 @@ use axum::routing::{get, post};
 use portico_directory::Directory;
 use portico_directory::import::Importer;
 use portico_directory::invitations::Invitations;
+use portico_federation::Federation;
 use portico_oidc::Provider;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ pub struct UiState {
     pub directory: Directory,
     pub invitations: Invitations,
     pub importer: Importer,
+    pub federation: Federation,
     pub limiter: Arc<AttemptLimiter>,
     pub background: Arc<dyn Background>,
     /// Where uploaded import files are kept while they are staged.
@@ -73,6 +76,11 @@ pub fn router(state: UiState) -> Router {
         .route("/interaction/{id}", get(interaction::interaction_get))
         .route("/interaction/{id}/login", post(interaction::login_post))
         .route("/interaction/{id}/consent", post(interaction::consent_post))
+        .route(
+            "/interaction/{id}/federated",
+            get(federation::interaction_federated_get),
+        )
+        .route("/federation/callback", get(federation::callback_get))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))
         .merge(redeem::routes())

@@ -17,11 +17,16 @@
 //! | GET `/admin/users/{id}` and its actions | [`user`], [`user_actions`]      |
 //! | GET/POST `/admin/imports`               | [`imports`], [`upload`]         |
 //! | `/admin/imports/{id}`, `start`, `results.csv` | [`report`], [`results`]   |
+//! | GET/POST `/admin/identity-providers`    | [`idps`] (list, add)            |
+//! | GET/POST `/admin/identity-providers/{id}` | [`idps`] (page, edit, enable/disable) |
+//! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
 //! | GET `/admin/audit`                      | [`audit::audit_get`]            |
 
 mod audit;
 mod auth;
 mod error;
+mod idp_form;
+mod idps;
 mod imports;
 mod invite;
 mod parse;
@@ -79,6 +84,19 @@ pub fn routes() -> Router<UiState> {
         .route("/admin/imports/{id}", get(report::import_get))
         .route("/admin/imports/{id}/start", post(report::start_post))
         .route("/admin/imports/{id}/results.csv", get(results::results_get))
+        .route(
+            "/admin/identity-providers",
+            get(idps::idps_get).post(idps::idps_post),
+        )
+        .route(
+            "/admin/identity-providers/{id}",
+            get(idps::idp_get).post(idps::idp_post),
+        )
+        .route("/admin/identity-providers/{id}/test", post(idps::test_post))
+        .route(
+            "/admin/identity-providers/{id}/delete",
+            post(idps::delete_post),
+        )
         .route("/admin/audit", get(audit::audit_get))
         .layer(middleware::from_fn(error::render_failures))
 }

@@ -23,6 +23,7 @@
 //! useless in another browser.
 
 mod block;
+mod federated;
 mod link;
 mod pages;
 mod problem;
@@ -66,6 +67,8 @@ pub fn routes() -> Router<UiState> {
         .route("/redeem/code", post(link::code_post))
         .route("/redeem/verify", post(link::verify_post))
         .route("/redeem/consent", post(link::consent_post))
+        .route("/redeem/federation", post(federated::federation_post))
+        .route("/redeem/federated", get(federated::federated_get))
         .route(
             "/invitations/block",
             get(block::block_get).post(block::block_post),

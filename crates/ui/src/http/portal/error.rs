@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use portico_directory::DirectoryError;
+use portico_federation::FederationError;
 use portico_oidc::http::request_id;
 
 #[derive(Debug)]
@@ -40,6 +41,20 @@ impl From<DirectoryError> for PortalError {
             DirectoryError::Invalid(m) | DirectoryError::Conflict(m) => PortalError::BadRequest(m),
             DirectoryError::NotFound => PortalError::NotFound,
             DirectoryError::Internal(e) => PortalError::internal(e),
+        }
+    }
+}
+
+impl From<FederationError> for PortalError {
+    fn from(e: FederationError) -> Self {
+        match e {
+            FederationError::Invalid(m) | FederationError::Conflict(m) => {
+                PortalError::BadRequest(m)
+            }
+            FederationError::NotFound => PortalError::NotFound,
+            // Only the connection test talks to the IdP, and it reports
+            // through its trace; anything else is unexpected here.
+            other => PortalError::internal(other),
         }
     }
 }

@@ -118,6 +118,7 @@ pub async fn signin_post(
         user_id: user.id,
         auth_time: now,
         amr: vec!["pwd".into()],
+        idp: None,
     };
     // Replacing the browser's previous session stops session fixation.
     let old = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());

@@ -13,6 +13,7 @@ pub enum Section {
     Users,
     Invite,
     Imports,
+    Idps,
     Audit,
 }
 
@@ -39,6 +40,7 @@ impl Chrome {
             "users" => Section::Users,
             "invite" => Section::Invite,
             "imports" => Section::Imports,
+            "idps" => Section::Idps,
             _ => Section::Audit,
         };
         if this == self.section {

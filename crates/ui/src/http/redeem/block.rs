@@ -43,6 +43,7 @@ pub async fn block_get(
             i: q.i,
             t: q.t,
             csrf: BLOCK.csrf(&s, &binding),
+            flow: String::new(),
         },
         organization: s.invitations.config().organization.clone(),
         email: inv.email,

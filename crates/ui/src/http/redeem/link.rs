@@ -23,42 +23,49 @@ const START_AGAIN: &str = "Open the link in your invitation email again.";
 #[derive(Deserialize, Default)]
 pub struct StepForm {
     #[serde(default)]
-    i: String,
+    pub(super) i: String,
     #[serde(default)]
-    t: String,
+    pub(super) t: String,
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    code_id: String,
+    pub(super) code_id: String,
     #[serde(default)]
-    code: String,
+    pub(super) code: String,
     #[serde(default)]
-    decision: String,
+    pub(super) decision: String,
+    /// The home-IdP flow this redemption continues (`federated.rs`).
+    #[serde(default)]
+    pub(super) flow: String,
+    /// "Use another way": the email code instead of the home IdP.
+    #[serde(default)]
+    pub(super) other: Option<String>,
 }
 
 impl StepForm {
-    fn link(&self, csrf: String) -> LinkFields {
+    pub(super) fn link(&self, csrf: String) -> LinkFields {
         LinkFields {
             i: self.i.clone(),
             t: self.t.clone(),
             csrf,
+            flow: self.flow.clone(),
         }
     }
 
     /// An unparsable id cannot name a code of ours: treat it as spent.
-    fn code_id(&self) -> Result<Uuid, RedeemError> {
+    pub(super) fn code_id(&self) -> Result<Uuid, RedeemError> {
         Uuid::parse_str(self.code_id.trim()).map_err(|_| RedeemError::CodeSpent)
     }
 }
 
 /// The step's context once the form is ours and the link still redeemable.
-struct Step {
-    inv: Invitation,
-    binding: String,
+pub(super) struct Step {
+    pub inv: Invitation,
+    pub binding: String,
 }
 
 /// CSRF first (cheap, and says nothing about the link), then the link.
-async fn open_step(
+pub(super) async fn open_step(
     s: &UiState,
     jar: &CookieJar,
     f: &StepForm,
@@ -73,7 +80,7 @@ async fn open_step(
     }
 }
 
-fn code_page(
+pub(super) fn code_page(
     s: &UiState,
     f: &StepForm,
     step: &Step,
@@ -87,6 +94,7 @@ fn code_page(
         code_id,
         minutes: CODE_TTL_MINUTES,
         error,
+        note: None,
     }
 }
 
@@ -102,6 +110,19 @@ pub async fn redeem_get(
         Ok(inv) => inv,
         Err(e) => return redeem_error(&s, &q.i, e, &request_id(&headers)).await,
     };
+    // Home-realm discovery: the admins' precedence is trusted IdPs first,
+    // the email code otherwise (or when the guest asks for another way).
+    let idp = if q.other.is_some() {
+        None
+    } else {
+        match s.federation.idp_for_email(&inv.email).await {
+            Ok(idp) => idp,
+            Err(e) => {
+                tracing::error!(error = ?e, "home-realm discovery failed");
+                None
+            }
+        }
+    };
     let (jar, binding) = REDEEM.ensure(&s, jar);
     let page = LandingPage {
         link: q.link(REDEEM.csrf(&s, &binding)),
@@ -109,6 +130,7 @@ pub async fn redeem_get(
         organization: s.invitations.config().organization.clone(),
         email: inv.email.clone(),
         expires: show_date(inv.expires_at),
+        idp_name: idp.map(|i| i.display_name),
     };
     (jar, page).into_response()
 }
@@ -191,6 +213,18 @@ async fn consent_page(
     code_id: Uuid,
     rid: &str,
 ) -> Response {
+    let idp = super::federated::flow_idp_name(s, f, step).await;
+    consent_page_with(s, f, step, code_id.to_string(), idp, rid).await
+}
+
+pub(super) async fn consent_page_with(
+    s: &UiState,
+    f: &StepForm,
+    step: &Step,
+    code_id: String,
+    idp_name: Option<String>,
+    rid: &str,
+) -> Response {
     // The guest object was created at invite time; its name is what the
     // organization will see (and may differ from the invitation's).
     let user = match s.directory.find_user(step.inv.user_id).await {
@@ -200,11 +234,12 @@ async fn consent_page(
     let config = s.invitations.config();
     ConsentPage {
         link: f.link(REDEEM.csrf(s, &step.binding)),
-        code_id: code_id.to_string(),
+        code_id,
         organization: config.organization.clone(),
         privacy_url: config.privacy_url.clone(),
         display_name: user.display_name,
         email: step.inv.email.clone(),
+        idp_name,
     }
     .into_response()
 }
@@ -233,12 +268,18 @@ pub async fn consent_post(
             .into_response();
         }
         // Only a hand-made post gets here: show the choice again.
+        _ if !f.flow.is_empty() => {
+            return super::federated::consent_again(&s, &f, &step, &rid).await;
+        }
         _ => {
             return match f.code_id() {
                 Ok(id) => consent_page(&s, &f, &step, id, &rid).await,
                 Err(_) => code_spent(f.link(REDEEM.csrf(&s, &step.binding))),
             };
         }
+    }
+    if !f.flow.is_empty() {
+        return super::federated::accept(&s, jar, &f, &step, &rid).await;
     }
     let accepted = match f.code_id() {
         Ok(id) => s.invitations.accept(&step.inv, id, &step.binding).await,
@@ -250,10 +291,24 @@ pub async fn consent_post(
         Err(RedeemError::CodeSpent) => return code_spent(f.link(REDEEM.csrf(&s, &step.binding))),
         Err(e) => return redeem_error(&s, &f.i, e, &rid).await,
     };
+    signed_in(&s, jar, &step.inv, user.id, vec!["otp".into()], None).await
+}
+
+/// The guest accepted: start a Portico session (so the app signs them in
+/// without asking again), end the redemption binding, and go to the app.
+pub(super) async fn signed_in(
+    s: &UiState,
+    jar: CookieJar,
+    inv: &Invitation,
+    user_id: Uuid,
+    amr: Vec<String>,
+    idp: Option<String>,
+) -> Response {
     let auth = Authentication {
-        user_id: user.id,
+        user_id,
         auth_time: s.provider.clock.now(),
-        amr: vec!["otp".into()],
+        amr,
+        idp,
     };
     let previous = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     let cookie = match s.provider.start_session(auth, previous.as_deref()).await {
@@ -261,9 +316,9 @@ pub async fn consent_post(
         Err(e) => {
             // Accepted already; the app will simply ask the guest to sign in.
             tracing::error!(error = ?e, "could not start a session after redemption");
-            return Redirect::to(&step.inv.redirect_url).into_response();
+            return Redirect::to(&inv.redirect_url).into_response();
         }
     };
     let jar = REDEEM.remove(jar).add(cookie);
-    (jar, Redirect::to(&step.inv.redirect_url)).into_response()
+    (jar, Redirect::to(&inv.redirect_url)).into_response()
 }

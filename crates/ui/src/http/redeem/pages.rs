@@ -9,6 +9,8 @@ pub struct LinkFields {
     pub i: String,
     pub t: String,
     pub csrf: String,
+    /// The home-IdP flow this redemption continues, if any.
+    pub flow: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -19,6 +21,8 @@ pub struct LandingPage {
     pub organization: String,
     pub email: String,
     pub expires: String,
+    /// The home IdP serving the invited address, if any: the guest signs in there.
+    pub idp_name: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -30,6 +34,8 @@ pub struct CodePage {
     pub code_id: String,
     pub minutes: i64,
     pub error: Option<String>,
+    /// Why a code is needed although the guest signed in at a home IdP.
+    pub note: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -41,6 +47,8 @@ pub struct ConsentPage {
     pub privacy_url: Option<String>,
     pub display_name: String,
     pub email: String,
+    /// The home IdP the guest signed in with, when redeeming through one.
+    pub idp_name: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]

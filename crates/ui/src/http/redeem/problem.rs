@@ -118,6 +118,13 @@ pub async fn redeem_error(s: &UiState, i: &str, e: RedeemError, request_id: &str
                 "Open the link in your invitation email again to get a new code.".into(),
             ),
         ),
+        RedeemError::IdentityInUse => respond(
+            StatusCode::CONFLICT,
+            page("identity_in_use",
+                "This account is already in use here",
+                "The account you signed in with is already linked to another guest of this organization. Sign in with the account you were invited with, or use another way to sign in.".into(),
+            ),
+        ),
         RedeemError::Directory(err) => {
             tracing::error!(error = ?err, "directory failure during redemption");
             error_response(&PageError::internal(), request_id).into_response()

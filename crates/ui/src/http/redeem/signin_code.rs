@@ -12,6 +12,7 @@
 
 use super::pages::SignInCodePage;
 use super::{UiState, normalize_code};
+use crate::http::federation;
 use crate::http::interaction::{check_csrf, csrf_for, secret};
 use crate::pages::error_response;
 use axum::Form;
@@ -20,6 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_directory::invitations::{CODE_TTL_MINUTES, CODES_PER_HOUR, RedeemError};
+use portico_federation::FlowPurpose;
 use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
@@ -40,6 +42,9 @@ pub struct EmailCodeForm {
     code_id: String,
     #[serde(default)]
     code: String,
+    /// Set on the "use another way" page: no home IdP, just the code.
+    #[serde(default)]
+    other: String,
 }
 
 /// The interaction, if it is live, ours, and still at the sign-in step. Any
@@ -96,6 +101,22 @@ pub async fn email_code_post(
             Ok(view) => view,
             Err(elsewhere) => return Ok(elsewhere),
         };
+        // Home-realm discovery: a guest whose organization signs them in
+        // goes there; everyone else gets the code.
+        if f.other.is_empty()
+            && let Some(idp) = federation::home_idp(&s, &f.email).await?
+        {
+            let purpose = FlowPurpose::SignIn {
+                interaction_id: id.clone(),
+            };
+            let exits = federation::Exits {
+                retry: Some(format!("/interaction/{id}")),
+                other_way: Some(format!("/interaction/{id}?other=1")),
+            };
+            let rid = request_id(&headers);
+            let hint = Some(f.email.trim());
+            return Ok(federation::start(&s, &idp, purpose, secret, hint, exits, &rid).await);
+        }
         let code_id = match s.invitations.send_signin_code(&f.email, &id, secret).await {
             Ok(code_id) => code_id,
             // Only real guests are counted, so saying "too many" would name
@@ -141,7 +162,7 @@ pub async fn email_code_verify_post(
         match verified {
             Ok(user) => {
                 s.provider
-                    .finish_login(&id, Some(secret), user.id, vec!["otp".into()])
+                    .finish_login(&id, Some(secret), user.id, vec!["otp".into()], None)
                     .await?;
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }

@@ -1,0 +1,152 @@
+//! `/api/v1/identityProviders` (`IdentityProvider.ReadWrite.All`): the
+//! trusted upstream OpenID providers guests sign in with, in the shape of
+//! Graph's `openIdConnectIdentityProvider`, plus `POST …/{id}/test` (the
+//! connection trace). The client secret is write-only: no answer carries it.
+//! Creating or changing an IdP never contacts it; only the test does.
+
+use super::{ApiError, Caller, Json, parse_id};
+use crate::app::App;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_federation::{ClaimsMapping, IdentityProvider, IdpInput, IdpPatch};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const PERMISSION: &str = "IdentityProvider.ReadWrite.All";
+const PATH: &str = "/api/v1/identityProviders";
+
+/// The API (and CLI) view of an IdP. `redirectUri` is the one URI the admin
+/// registers at the upstream; the secret only shows as `clientSecretSet`.
+pub fn to_json(idp: &IdentityProvider, redirect_uri: &str) -> Value {
+    // Domains are a set: sorted, every answer shows them the same way
+    // (storage reads them back in its own order).
+    let mut domains = idp.domains.clone();
+    domains.sort();
+    json!({
+        "id": idp.id,
+        "displayName": idp.display_name,
+        "type": "OpenIdConnect",
+        "issuer": idp.issuer,
+        "clientId": idp.client_id,
+        "clientSecretSet": !idp.client_secret.is_empty(),
+        "scopes": idp.scopes,
+        "domains": domains,
+        "claimsMapping": {
+            "email": idp.claims_mapping.email,
+            "emailVerified": idp.claims_mapping.email_verified,
+            "displayName": idp.claims_mapping.display_name,
+        },
+        "enabled": idp.enabled,
+        "redirectUri": redirect_uri,
+        "createdDateTime": idp.created_at,
+        "lastModifiedDateTime": idp.updated_at,
+    })
+}
+
+/// The create body. [`IdpInput`] tolerates unknown fields, the API does not:
+/// a misspelt `domain` must be a 400, not an IdP that silently serves nothing.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewIdpBody {
+    display_name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scopes: Option<Vec<String>>,
+    domains: Option<Vec<String>>,
+    claims_mapping: Option<ClaimsMapping>,
+    enabled: Option<bool>,
+}
+
+impl From<NewIdpBody> for IdpInput {
+    fn from(b: NewIdpBody) -> Self {
+        IdpInput {
+            display_name: b.display_name,
+            kind: b.kind,
+            issuer: b.issuer,
+            client_id: b.client_id,
+            client_secret: b.client_secret,
+            scopes: b.scopes,
+            domains: b.domains,
+            claims_mapping: b.claims_mapping,
+            enabled: b.enabled,
+        }
+    }
+}
+
+fn one(app: &App, idp: &IdentityProvider) -> Value {
+    to_json(idp, &app.federation.redirect_uri())
+}
+
+pub async fn identity_providers_post(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<NewIdpBody>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let idp = app.federation.create(body.into()).await?;
+    let mut resp = (StatusCode::CREATED, axum::Json(one(&app, &idp))).into_response();
+    let location = format!("{}{PATH}/{}", app.settings.issuer, idp.id);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+pub async fn identity_providers_get(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let list = app.federation.list().await?;
+    let value: Vec<Value> = list.iter().map(|i| one(&app, i)).collect();
+    Ok(axum::Json(json!({ "value": value })).into_response())
+}
+
+pub async fn identity_provider_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let idp = app.federation.get(parse_id(&id)?).await?;
+    Ok(axum::Json(one(&app, &idp)).into_response())
+}
+
+/// Applies at once: the next sign-in and home-realm lookup see the change.
+pub async fn identity_provider_patch(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<IdpPatch>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let idp = app.federation.update(parse_id(&id)?, body).await?;
+    Ok(axum::Json(one(&app, &idp)).into_response())
+}
+
+pub async fn identity_provider_delete(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    app.federation.delete(parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The connection trace. It answers 200 whatever the IdP did: the report's
+/// `ok` and its steps say what is wrong; a 4xx/5xx means the call itself failed.
+pub async fn identity_provider_test_post(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let idp = app.federation.get(parse_id(&id)?).await?;
+    let report = app.federation.test_connection(&idp).await;
+    Ok(axum::Json(report).into_response())
+}

@@ -1,0 +1,309 @@
+//! Sign-in at a guest's home IdP, the UI side: leaving for the upstream
+//! (`start`), the one callback every upstream returns to
+//! (`GET /federation/callback`), and the pages shown when the upstream is
+//! down, slow, refuses, or answers something Portico cannot trust. Each of
+//! those pages offers "use another way to sign in" (the email code).
+//!
+//! The callback holds no cookie of the flow's own: the `state` names the
+//! flow (single use), and the continuation the browser is sent on to (the
+//! interaction or the redeem page) proves it is the browser that left, with
+//! the binding secret the flow was started with.
+
+use super::UiState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_federation::{
+    CallbackParams, FederationError, FlowPurpose, IdentityProvider, UpstreamProblem,
+};
+use portico_oidc::http::request_id;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "federation_problem.html")]
+pub struct ProblemPage {
+    pub code: &'static str,
+    pub title: String,
+    pub message: String,
+    pub retry: Option<String>,
+    pub other_way: Option<String>,
+    pub request_id: String,
+}
+
+/// Where the person can go from a problem page.
+#[derive(Default)]
+pub struct Exits {
+    pub retry: Option<String>,
+    pub other_way: Option<String>,
+}
+
+/// The page for a federation failure; the detail goes to the log only.
+pub fn problem_response(
+    e: &FederationError,
+    idp_name: Option<&str>,
+    exits: Exits,
+    request_id: &str,
+) -> Response {
+    let idp = idp_name.unwrap_or("your organization's sign-in service");
+    let (status, code, title, message) = match e.problem() {
+        Some(UpstreamProblem::Unavailable) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "idp_unavailable",
+            format!("{idp} is not responding"),
+            format!("We could not reach {idp} to sign you in. It may be down or slow right now. Try again in a few minutes, or use another way to sign in."),
+        ),
+        Some(UpstreamProblem::Refused) => (
+            StatusCode::BAD_REQUEST,
+            "idp_refused",
+            "Sign-in was not completed".to_string(),
+            format!("{idp} did not complete the sign-in (it may have been cancelled). Try again, or use another way to sign in."),
+        ),
+        Some(UpstreamProblem::InvalidToken) => (
+            StatusCode::BAD_GATEWAY,
+            "idp_invalid_response",
+            "We could not verify your sign-in".to_string(),
+            format!("{idp} answered with a sign-in that failed Portico's security checks, so it was not accepted. Try again; if it keeps happening, tell the organization that invited you."),
+        ),
+        Some(UpstreamProblem::InvalidState) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_state",
+            "This sign-in can no longer be completed".to_string(),
+            "The sign-in was already used, took too long, or was started in another browser. Go back to the application and start again.".to_string(),
+        ),
+        Some(UpstreamProblem::Disabled) => (
+            StatusCode::FORBIDDEN,
+            "idp_disabled",
+            format!("Sign-in with {idp} is turned off"),
+            "The organization turned off this way of signing in. Use another way to sign in.".to_string(),
+        ),
+        None => {
+            tracing::error!(error = %e, "federation failure");
+            return crate::pages::error_response(&portico_oidc::PageError::internal(), request_id);
+        }
+    };
+    tracing::warn!(error = %e, code, "upstream sign-in failed");
+    (
+        status,
+        ProblemPage {
+            code,
+            title,
+            message,
+            retry: exits.retry,
+            other_way: exits.other_way,
+            request_id: request_id.to_string(),
+        },
+    )
+        .into_response()
+}
+
+/// Sends the browser to `idp` for `purpose`, bound to `binding`; a problem
+/// reaching the IdP gets its page here, within the client's timeout.
+pub async fn start(
+    s: &UiState,
+    idp: &IdentityProvider,
+    purpose: FlowPurpose,
+    binding: &str,
+    login_hint: Option<&str>,
+    exits: Exits,
+    request_id: &str,
+) -> Response {
+    match s.federation.begin(idp, purpose, binding, login_hint).await {
+        Ok(b) => Redirect::to(&b.authorization_url).into_response(),
+        Err(e) => problem_response(&e, Some(&idp.display_name), exits, request_id),
+    }
+}
+
+/// Where a purpose continues after the callback, and its way out.
+async fn exits_for(s: &UiState, purpose: &FlowPurpose) -> Exits {
+    match purpose {
+        FlowPurpose::SignIn { interaction_id } => Exits {
+            retry: Some(format!("/interaction/{interaction_id}")),
+            other_way: Some(format!("/interaction/{interaction_id}?other=1")),
+        },
+        FlowPurpose::Redeem { invitation_id, .. } => match s.invitations.find(*invitation_id).await
+        {
+            Ok(inv) => {
+                let link = format!("/redeem?i={}&t={}", inv.id, s.invitations.link_token(&inv));
+                Exits {
+                    other_way: Some(format!("{link}&other=1")),
+                    retry: Some(link),
+                }
+            }
+            Err(_) => Exits::default(),
+        },
+    }
+}
+
+/// `GET /federation/callback`: the upstream's answer (RFC 6749 §4.1.2).
+pub async fn callback_get(
+    State(s): State<UiState>,
+    headers: HeaderMap,
+    q: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let rid = request_id(&headers);
+    let params = q.map(|Query(q)| q).unwrap_or_default();
+    let outcome = s.federation.callback(params).await;
+    let Some(flow) = outcome.flow else {
+        let e = outcome.result.err().unwrap_or_else(|| {
+            FederationError::Internal(anyhow::anyhow!("callback without a flow"))
+        });
+        return problem_response(&e, None, Exits::default(), &rid);
+    };
+    match outcome.result {
+        Ok(identity) => {
+            tracing::info!(idp = %identity.issuer, flow = %flow.id, "upstream sign-in verified");
+            let next = match &flow.purpose {
+                FlowPurpose::SignIn { interaction_id } => {
+                    format!("/interaction/{interaction_id}/federated?flow={}", flow.id)
+                }
+                FlowPurpose::Redeem { .. } => format!("/redeem/federated?flow={}", flow.id),
+            };
+            Redirect::to(&next).into_response()
+        }
+        Err(e) => {
+            let name = s
+                .federation
+                .get(flow.idp_id)
+                .await
+                .ok()
+                .map(|i| i.display_name);
+            let exits = exits_for(&s, &flow.purpose).await;
+            problem_response(&e, name.as_deref(), exits, &rid)
+        }
+    }
+}
+
+/// Home-realm discovery for an address: the home IdP a returning guest is
+/// bound to, else the enabled IdP serving the address's domain.
+pub async fn home_idp(
+    s: &UiState,
+    email: &str,
+) -> Result<Option<IdentityProvider>, portico_oidc::PageError> {
+    let internal = |e: &dyn std::fmt::Debug| {
+        tracing::error!(error = ?e, "home-realm discovery failed");
+        portico_oidc::PageError::internal()
+    };
+    let bound = s
+        .invitations
+        .home_issuer_of(email)
+        .await
+        .map_err(|e| internal(&e))?;
+    if let Some(issuer) = bound
+        && let Some(idp) = s
+            .federation
+            .idp_for_issuer(&issuer)
+            .await
+            .map_err(|e| internal(&e))?
+    {
+        return Ok(Some(idp));
+    }
+    s.federation
+        .idp_for_email(email)
+        .await
+        .map_err(|e| internal(&e))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "federation_no_access.html")]
+pub struct NoAccessPage {
+    pub idp: String,
+    pub who: String,
+    pub organization: String,
+    pub other_way: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct FlowQuery {
+    #[serde(default)]
+    flow: String,
+}
+
+impl FlowQuery {
+    pub fn flow(&self) -> &str {
+        &self.flow
+    }
+}
+
+fn flow_id(q: &FlowQuery) -> Result<uuid::Uuid, FederationError> {
+    uuid::Uuid::parse_str(q.flow.trim()).map_err(|_| FederationError::Upstream {
+        problem: UpstreamProblem::InvalidState,
+        detail: "no flow id".into(),
+    })
+}
+
+/// `GET /interaction/{id}/federated?flow=F`: the home IdP vouched for
+/// (issuer, subject); if that is a guest here, the sign-in step is done.
+/// The guest is found by that pair only, never by email.
+pub async fn interaction_federated_get(
+    State(s): State<UiState>,
+    jar: axum_extra::extract::CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    q: Result<Query<FlowQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let rid = request_id(&headers);
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let secret = super::interaction::secret(&jar).unwrap_or_default();
+    let exits = || Exits {
+        retry: Some(format!("/interaction/{id}")),
+        other_way: Some(format!("/interaction/{id}?other=1")),
+    };
+    let claimed = match flow_id(&q) {
+        Ok(f) => s.federation.claim_result(f, &secret).await,
+        Err(e) => Err(e),
+    };
+    let (purpose, identity) = match claimed {
+        Ok(r) => r,
+        Err(e) => return problem_response(&e, None, exits(), &rid),
+    };
+    if purpose
+        != (FlowPurpose::SignIn {
+            interaction_id: id.clone(),
+        })
+    {
+        let e = FederationError::Upstream {
+            problem: UpstreamProblem::InvalidState,
+            detail: "the flow belongs to another sign-in".into(),
+        };
+        return problem_response(&e, None, exits(), &rid);
+    }
+    let guest = match s
+        .invitations
+        .federated_guest(&identity.issuer, &identity.subject)
+        .await
+    {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = ?e, "directory failure after an upstream sign-in");
+            return crate::pages::error_response(&portico_oidc::PageError::internal(), &rid);
+        }
+    };
+    let Some(guest) = guest else {
+        tracing::info!(idp = %identity.issuer, "upstream account is not a guest here");
+        let page = NoAccessPage {
+            idp: identity.idp_name.clone(),
+            who: identity
+                .email
+                .clone()
+                .unwrap_or_else(|| "this account".into()),
+            organization: s.invitations.config().organization.clone(),
+            other_way: format!("/interaction/{id}?other=1"),
+        };
+        return (StatusCode::FORBIDDEN, page).into_response();
+    };
+    let finished = s
+        .provider
+        .finish_login(
+            &id,
+            Some(&secret),
+            guest.id,
+            vec!["fed".into()],
+            Some(identity.issuer.clone()),
+        )
+        .await;
+    match finished {
+        Ok(()) => Redirect::to(&portico_oidc::Provider::resume_path(&id)).into_response(),
+        Err(e) => crate::pages::error_response(&e, &rid),
+    }
+}
