@@ -414,9 +414,7 @@ mod tests {
 
     #[test]
     fn defaults_and_normalisation() {
-        let idp = input()
-            .validate(now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let idp = input().validate(now()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(idp.scopes, ["openid", "profile", "email"]);
         assert_eq!(idp.domains, ["fabrikam.example"]);
         assert_eq!(idp.claims_mapping, ClaimsMapping::default());
@@ -458,14 +456,10 @@ mod tests {
 
     #[test]
     fn patch_changes_only_what_it_names() {
-        let idp = input()
-            .validate(now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let idp = input().validate(now()).unwrap_or_else(|e| panic!("{e}"));
         let patch: IdpPatch = serde_json::from_value(serde_json::json!({"enabled": false}))
             .unwrap_or_else(|e| panic!("{e}"));
-        let out = patch
-            .apply(&idp, now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let out = patch.apply(&idp, now()).unwrap_or_else(|e| panic!("{e}"));
         assert!(!out.enabled);
         assert_eq!(out.client_secret, idp.client_secret);
         assert_eq!(out.domains, idp.domains);
