@@ -98,6 +98,7 @@ impl App {
         let workers = Workers {
             mail,
             importer: importer.clone(),
+            federation: federation.clone(),
         };
         Ok(App {
             settings,

@@ -1,8 +1,10 @@
-//! The background workers: mail delivery and bulk imports. Both keep their
-//! state in the database, so any node may run them and a restart resumes
-//! them; the loops here only decide when to look.
+//! The background workers: mail delivery, bulk imports, and clean-up of
+//! finished federation flows. They keep their state in the database, so any
+//! node may run them and a restart resumes them; the loops here only decide
+//! when to look.
 
 use portico_directory::import::Importer;
+use portico_federation::Federation;
 use portico_mail::MailWorker;
 use portico_ui::Background;
 use std::sync::Arc;
@@ -12,11 +14,14 @@ use uuid::Uuid;
 
 /// How often a node looks for import jobs left running by a stopped node.
 const IMPORT_POLL: Duration = Duration::from_secs(15);
+/// How often expired federation flows (their nonces and PKCE verifiers) are deleted.
+const FLOW_SWEEP: Duration = Duration::from_secs(600);
 
 #[derive(Clone)]
 pub struct Workers {
     pub mail: Arc<MailWorker>,
     pub importer: Importer,
+    pub federation: Federation,
 }
 
 impl Workers {
@@ -50,7 +55,18 @@ impl Workers {
                 tokio::time::sleep(IMPORT_POLL).await;
             }
         });
-        Running(vec![mail, imports])
+        let federation = self.federation.clone();
+        let sweep = tokio::spawn(async move {
+            loop {
+                match federation.delete_expired_flows().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "expired federation flows deleted"),
+                    Err(e) => tracing::warn!(error = %e, "cannot delete expired federation flows"),
+                }
+                tokio::time::sleep(FLOW_SWEEP).await;
+            }
+        });
+        Running(vec![mail, imports, sweep])
     }
 }
 

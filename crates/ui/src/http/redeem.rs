@@ -5,6 +5,9 @@
 //! ```mermaid
 //! stateDiagram-v2
 //!     [*] --> Landing: GET /redeem?i&t (sets portico_redeem)
+//!     Landing --> HomeIdP: POST /redeem/federation (the invited domain has a trusted IdP)
+//!     HomeIdP --> Consent: GET /redeem/federated, invited address asserted verified
+//!     HomeIdP --> Code: GET /redeem/federated, not asserted (code to the invited mailbox)
 //!     Landing --> Code: POST /redeem/code (code emailed)
 //!     Code --> Code: POST /redeem/verify, wrong code (attempts left)
 //!     Code --> Spent: expired / out of attempts
