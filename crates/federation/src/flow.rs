@@ -95,6 +95,13 @@ impl Federation {
         })
     }
 
+    /// Now, at the precision the databases keep (PostgreSQL: microseconds),
+    /// so what an admin call returns equals what a later read returns.
+    fn stored_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use chrono::SubsecRound;
+        self.clock.now().trunc_subsecs(6)
+    }
+
     pub fn config(&self) -> &FederationConfig {
         &self.config
     }
@@ -107,7 +114,7 @@ impl Federation {
     // --- Admin: trusted IdPs. Creating one does not contact it.
 
     pub async fn create(&self, input: IdpInput) -> Result<IdentityProvider, FederationError> {
-        let idp = input.validate(self.clock.now())?;
+        let idp = input.validate(self.stored_now())?;
         if self.idps.find_idp_by_issuer(&idp.issuer).await?.is_some() {
             return Err(FederationError::Conflict(format!(
                 "issuer: an identity provider with issuer {} exists already",
@@ -135,7 +142,7 @@ impl Federation {
         patch: IdpPatch,
     ) -> Result<IdentityProvider, FederationError> {
         let current = self.get(id).await?;
-        let next = patch.apply(&current, self.clock.now())?;
+        let next = patch.apply(&current, self.stored_now())?;
         if next.issuer != current.issuer
             && let Some(other) = self.idps.find_idp_by_issuer(&next.issuer).await?
             && other.id != id

@@ -160,6 +160,8 @@ fn validate_domains(raw: Vec<String>) -> Result<Vec<String>, FederationError> {
             out.push(d);
         }
     }
+    // Stored as a set: keep one order everywhere.
+    out.sort();
     Ok(out)
 }
 

@@ -78,7 +78,7 @@ fn idp_add_prints_the_idp_without_its_secret_and_list_shows_it() {
     );
     assert_eq!(
         v["domains"],
-        json!(["fabrikam.example", "corp.fabrikam.example"])
+        json!(["corp.fabrikam.example", "fabrikam.example"])
     );
     assert_eq!(v["enabled"], true);
     assert!(v.get("clientSecret").is_none(), "{v}");
