@@ -210,3 +210,92 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
     assert_eq!(user["externalUserState"], "Accepted", "{user}");
     assert_eq!(user["userType"], "Guest", "{user}");
 }
+
+/// Journey 1 (PRODUCT.md §1): an invited guest whose domain has a trusted
+/// home IdP follows the emailed link, continues to Fabrikam (a real npm
+/// `oidc-provider`), signs in and consents there, reviews Contoso's
+/// permissions back at Portico, accepts, and lands on the invitation's
+/// redirect URL (answered by the script: no server runs there). Portico's
+/// pages must not trip its CSP; the upstream's pages are not held to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_redeems_through_home_idp_in_chromium() {
+    use crate::federation::{guest, invite_by_mail, trust};
+    use crate::redeem_steps::APP_URL;
+    use portico_tests::upstream::{NodeOidcProvider, UpstreamAccount, UpstreamClient};
+
+    let (dir, chromium) = browser_prerequisites();
+    let app = spawn_app_with_mail(Backend::Sqlite).await;
+    let email = "alice@fabrikam.example";
+    let secret = "contoso-upstream-secret";
+    let upstream = NodeOidcProvider::start(
+        &[UpstreamClient {
+            client_id: "contoso".into(),
+            client_secret: secret.into(),
+            redirect_uris: vec![app.url("/federation/callback")],
+        }],
+        &[UpstreamAccount {
+            sub: "alice-at-fabrikam".into(),
+            email: email.into(),
+            email_verified: true,
+            name: "Alice Fabrikam".into(),
+        }],
+    );
+    trust(&app, "Fabrikam", &upstream.issuer, secret).await;
+    let link = invite_by_mail(&app, email).await;
+
+    let run = tokio::process::Command::new("node")
+        .arg(dir.join("federation.mjs"))
+        .env("REDEEM_URL", &link)
+        .env("UPSTREAM_ISSUER", &upstream.issuer)
+        .env("UPSTREAM_LOGIN", "alice-at-fabrikam")
+        .env("APP_URL", APP_URL)
+        .env("CHROMIUM_PATH", &chromium)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the chromium journey did not finish within 120 s")
+        .unwrap_or_else(|e| panic!("cannot run node ({e}): {NODE_HINT}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "chromium journey failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().expect("a result line");
+    let v: Value = serde_json::from_str(last)
+        .unwrap_or_else(|e| panic!("the last line is not JSON ({e}):\n{stdout}"));
+    assert!(v["finalUrl"].as_str().unwrap().starts_with(APP_URL), "{v}");
+    assert_eq!(
+        v["cspViolations"],
+        json!([]),
+        "our own pages must not trip our CSP"
+    );
+    let steps: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "landing",
+            "upstream sign-in",
+            "upstream consent",
+            "review permissions",
+            "app"
+        ],
+        "{v}"
+    );
+
+    // The directory agrees: Alice accepted, known by her Fabrikam identity.
+    let user = guest(&app, email).await;
+    assert_eq!(user["externalUserState"], "Accepted", "{user}");
+    let ids = user["identities"].as_array().unwrap();
+    assert_eq!(ids.len(), 1, "{user}");
+    assert_eq!(ids[0]["signInType"], "federated", "{user}");
+    assert_eq!(ids[0]["issuer"], upstream.issuer.as_str(), "{user}");
+    assert_eq!(ids[0]["issuerAssignedId"], "alice-at-fabrikam", "{user}");
+}

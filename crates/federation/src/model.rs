@@ -65,9 +65,10 @@ pub struct IdentityProvider {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What an admin submits to create an IdP.
+/// What an admin submits to create an IdP. Unknown fields are refused: a
+/// misspelt `domain` must be an error, not an IdP that silently serves nothing.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdpInput {
     pub display_name: Option<String>,
     #[serde(rename = "type")]

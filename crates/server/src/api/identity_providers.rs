@@ -9,8 +9,7 @@ use crate::app::App;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portico_federation::{ClaimsMapping, IdentityProvider, IdpInput, IdpPatch};
-use serde::Deserialize;
+use portico_federation::{IdentityProvider, IdpInput, IdpPatch};
 use serde_json::{Value, json};
 
 const PERMISSION: &str = "IdentityProvider.ReadWrite.All";
@@ -44,39 +43,6 @@ pub fn to_json(idp: &IdentityProvider, redirect_uri: &str) -> Value {
     })
 }
 
-/// The create body. [`IdpInput`] tolerates unknown fields, the API does not:
-/// a misspelt `domain` must be a 400, not an IdP that silently serves nothing.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewIdpBody {
-    display_name: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    issuer: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    scopes: Option<Vec<String>>,
-    domains: Option<Vec<String>>,
-    claims_mapping: Option<ClaimsMapping>,
-    enabled: Option<bool>,
-}
-
-impl From<NewIdpBody> for IdpInput {
-    fn from(b: NewIdpBody) -> Self {
-        IdpInput {
-            display_name: b.display_name,
-            kind: b.kind,
-            issuer: b.issuer,
-            client_id: b.client_id,
-            client_secret: b.client_secret,
-            scopes: b.scopes,
-            domains: b.domains,
-            claims_mapping: b.claims_mapping,
-            enabled: b.enabled,
-        }
-    }
-}
-
 fn one(app: &App, idp: &IdentityProvider) -> Value {
     to_json(idp, &app.federation.redirect_uri())
 }
@@ -84,10 +50,10 @@ fn one(app: &App, idp: &IdentityProvider) -> Value {
 pub async fn identity_providers_post(
     State(app): State<App>,
     caller: Caller,
-    Json(body): Json<NewIdpBody>,
+    Json(body): Json<IdpInput>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let idp = app.federation.create(body.into()).await?;
+    let idp = app.federation.create(body).await?;
     let mut resp = (StatusCode::CREATED, axum::Json(one(&app, &idp))).into_response();
     let location = format!("{}{PATH}/{}", app.settings.issuer, idp.id);
     if let Ok(v) = HeaderValue::from_str(&location) {
