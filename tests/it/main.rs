@@ -8,6 +8,7 @@ mod authorize;
 mod concurrency;
 mod e2e;
 mod federation;
+mod federation_attacks;
 mod flow;
 mod guest_lifecycle;
 mod guest_signin;

@@ -38,18 +38,6 @@ impl crate::Federation {
             None => Ok(None),
         }
     }
-
-    /// The enabled IdP with exactly this issuer (a guest's bound identity).
-    pub async fn idp_for_issuer(
-        &self,
-        issuer: &str,
-    ) -> Result<Option<IdentityProvider>, crate::FederationError> {
-        Ok(self
-            .idps
-            .find_idp_by_issuer(issuer)
-            .await?
-            .filter(|i| i.enabled))
-    }
 }
 
 #[cfg(test)]

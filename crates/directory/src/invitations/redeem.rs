@@ -366,22 +366,6 @@ impl Invitations {
             }))
     }
 
-    /// The home IdP issuer a returning guest with this address signed up
-    /// with, so the sign-in can go straight there.
-    pub async fn home_issuer_of(&self, email: &str) -> Result<Option<String>, RedeemError> {
-        let Ok(email) = normalize_mail(email) else {
-            return Ok(None);
-        };
-        let guest = self.users.find_user_by_mail(&email).await?;
-        Ok(guest
-            .filter(|u| {
-                u.user_type == UserType::Guest
-                    && u.external_user_state == Some(ExternalUserState::Accepted)
-            })
-            .and_then(|u| u.identities.into_iter().find(Identity::is_federated))
-            .map(|i| i.issuer))
-    }
-
     /// Re-opens an invitation from its id and link generation (a federation
     /// flow carries them instead of the link's MAC); a resend meanwhile, or
     /// anything that stops redemption, makes it fail.

@@ -121,16 +121,20 @@ async fn exits_for(s: &UiState, purpose: &FlowPurpose) -> Exits {
             retry: Some(format!("/interaction/{interaction_id}")),
             other_way: Some(format!("/interaction/{interaction_id}?other=1")),
         },
-        FlowPurpose::Redeem { invitation_id, .. } => match s.invitations.find(*invitation_id).await
-        {
-            Ok(inv) => {
+        // Only the link the flow left from: after a resend, the new link
+        // goes to the invited mailbox, not to whoever holds the old flow's state.
+        FlowPurpose::Redeem {
+            invitation_id,
+            link_generation,
+        } => match s.invitations.find(*invitation_id).await {
+            Ok(inv) if inv.link_generation == *link_generation => {
                 let link = format!("/redeem?i={}&t={}", inv.id, s.invitations.link_token(&inv));
                 Exits {
                     other_way: Some(format!("{link}&other=1")),
                     retry: Some(link),
                 }
             }
-            Err(_) => Exits::default(),
+            _ => Exits::default(),
         },
     }
 }
@@ -174,34 +178,18 @@ pub async fn callback_get(
     }
 }
 
-/// Home-realm discovery for an address: the home IdP a returning guest is
-/// bound to, else the enabled IdP serving the address's domain.
+/// Home-realm discovery for an address: the enabled IdP serving its domain.
+/// Deliberately not "the IdP this guest is bound to": that would tell anyone
+/// typing an address whether it belongs to a guest here. A guest's domain is
+/// the one they redeemed through, so the domain finds their IdP anyway.
 pub async fn home_idp(
     s: &UiState,
     email: &str,
 ) -> Result<Option<IdentityProvider>, portico_oidc::PageError> {
-    let internal = |e: &dyn std::fmt::Debug| {
+    s.federation.idp_for_email(email).await.map_err(|e| {
         tracing::error!(error = ?e, "home-realm discovery failed");
         portico_oidc::PageError::internal()
-    };
-    let bound = s
-        .invitations
-        .home_issuer_of(email)
-        .await
-        .map_err(|e| internal(&e))?;
-    if let Some(issuer) = bound
-        && let Some(idp) = s
-            .federation
-            .idp_for_issuer(&issuer)
-            .await
-            .map_err(|e| internal(&e))?
-    {
-        return Ok(Some(idp));
-    }
-    s.federation
-        .idp_for_email(email)
-        .await
-        .map_err(|e| internal(&e))
+    })
 }
 
 #[derive(Template, WebTemplate)]
