@@ -248,6 +248,24 @@ both_backends!(
     super::with_oidc_provider
 );
 
+/// Posts Fabrikam's sign-in form (`page`, at `here`) with the guest's
+/// password and follows on to wherever that leads.
+async fn fabrikam_password(b: &Browser, page: &Hop, here: &str) -> (Hop, String) {
+    let action = url::Url::parse(here)
+        .unwrap()
+        .join(&portico_tests::form_action(&page.body))
+        .unwrap()
+        .to_string();
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", GUEST),
+        ("password", "fabrikam password 1"),
+    ];
+    let signed = b.post_form(&action, &form).await;
+    follow_all(b, signed, action).await
+}
+
 async fn with_second_portico(backend: Backend) {
     let contoso = spawn_app_with_mail(backend).await;
     let fabrikam = spawn_app(backend).await;
@@ -302,23 +320,7 @@ async fn with_second_portico(backend: Backend) {
         "{}",
         page.body
     );
-    let action = url::Url::parse(&here)
-        .unwrap()
-        .join(&portico_tests::form_action(&page.body))
-        .unwrap()
-        .to_string();
-    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
-    let signed = b
-        .post_form(
-            &action,
-            &[
-                ("csrf", &csrf),
-                ("email", GUEST),
-                ("password", "fabrikam password 1"),
-            ],
-        )
-        .await;
-    let (fab_consent, here) = follow_all(&b, signed, action).await;
+    let (fab_consent, here) = fabrikam_password(&b, &page, &here).await;
     assert!(
         fab_consent.body.contains("name=\"decision\""),
         "{}",
@@ -383,23 +385,7 @@ async fn with_second_portico(backend: Backend) {
         .await;
     let (page, here) = follow_all(b_hint, start, contoso.issuer.clone()).await;
     assert!(here.starts_with(&fabrikam.issuer), "{here}: {}", page.body);
-    let action = url::Url::parse(&here)
-        .unwrap()
-        .join(&portico_tests::form_action(&page.body))
-        .unwrap()
-        .to_string();
-    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
-    let signed = b_hint
-        .post_form(
-            &action,
-            &[
-                ("csrf", &csrf),
-                ("email", GUEST),
-                ("password", "fabrikam password 1"),
-            ],
-        )
-        .await;
-    let (done, _) = follow_all(b_hint, signed, action).await;
+    let (done, _) = fabrikam_password(b_hint, &page, &here).await;
     let loc = done
         .location
         .clone()
