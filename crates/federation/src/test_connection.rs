@@ -5,6 +5,7 @@
 use crate::Federation;
 use crate::discovery::chain;
 use crate::model::IdentityProvider;
+use openidconnect::core::{CoreJsonWebKeySet, CoreProviderMetadata};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Instant;
@@ -149,6 +150,7 @@ impl Federation {
                 format!("not offered by the IdP: {}", missing.join(" ")),
             );
         }
+        let mut jwks_doc = None;
         if let Some(jwks_uri) = doc.get("jwks_uri").and_then(Value::as_str)
             && let Some(jwks) = self.fetch_json(&mut t, "JWKS", jwks_uri).await
         {
@@ -183,13 +185,23 @@ impl Federation {
                     format!("{} key(s): {}", signing.len(), signing.join(", ")),
                 );
             }
+            jwks_doc = Some(jwks);
         }
-        // Finally the same parser sign-ins use, so a document that passes
-        // here but not there is still caught.
-        if t.0.iter().all(|s| s.ok) {
-            match crate::discovery::discover(&self.http, &idp.issuer).await {
+        // Finally the parser sign-ins use, on the documents fetched above (no
+        // second round trip), so a document that passes here but not there
+        // is still caught.
+        if t.0.iter().all(|s| s.ok)
+            && let Some(jwks) = jwks_doc
+        {
+            let parsed = serde_json::from_value::<CoreProviderMetadata>(doc)
+                .map_err(|e| format!("the discovery document: {e}"))
+                .and(
+                    serde_json::from_value::<CoreJsonWebKeySet>(jwks)
+                        .map_err(|e| format!("the JWKS: {e}")),
+                );
+            match parsed {
                 Ok(_) => t.ok("OpenID Connect client", "discovery and JWKS accepted"),
-                Err(e) => t.fail("OpenID Connect client", e.to_string()),
+                Err(e) => t.fail("OpenID Connect client", e),
             }
         }
         t.ok(

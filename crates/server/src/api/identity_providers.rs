@@ -18,10 +18,6 @@ const PATH: &str = "/api/v1/identityProviders";
 /// The API (and CLI) view of an IdP. `redirectUri` is the one URI the admin
 /// registers at the upstream; the secret only shows as `clientSecretSet`.
 pub fn to_json(idp: &IdentityProvider, redirect_uri: &str) -> Value {
-    // Domains are a set: sorted, every answer shows them the same way
-    // (storage reads them back in its own order).
-    let mut domains = idp.domains.clone();
-    domains.sort();
     json!({
         "id": idp.id,
         "displayName": idp.display_name,
@@ -30,7 +26,7 @@ pub fn to_json(idp: &IdentityProvider, redirect_uri: &str) -> Value {
         "clientId": idp.client_id,
         "clientSecretSet": !idp.client_secret.is_empty(),
         "scopes": idp.scopes,
-        "domains": domains,
+        "domains": idp.domains,
         "claimsMapping": {
             "email": idp.claims_mapping.email,
             "emailVerified": idp.claims_mapping.email_verified,

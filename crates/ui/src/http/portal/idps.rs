@@ -47,8 +47,7 @@ struct IdpRow {
 
 impl IdpRow {
     fn new(i: &IdentityProvider) -> Self {
-        let mut domains = i.domains.clone();
-        domains.sort();
+        let domains = &i.domains;
         IdpRow {
             id: i.id.to_string(),
             name: i.display_name.clone(),
