@@ -22,6 +22,7 @@ pub mod keys;
 pub mod logout;
 pub mod model;
 pub mod sessions;
+pub mod signin_log;
 pub mod store;
 pub mod token;
 pub mod tokens;

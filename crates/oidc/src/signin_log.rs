@@ -1,0 +1,105 @@
+//! The sign-in log: one record for every sign-in, written at the one place a
+//! sign-in ends (success, denial, abort or failure of an interaction). The
+//! authorization server owns the record and the trait; storage keeps the
+//! records; the admin API and the portal read them.
+
+use crate::store::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How a sign-in ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInResult {
+    /// A code (or, for a redemption, a session) was issued.
+    Success,
+    /// The policy refused it (disabled account, no way to meet a requirement, …).
+    Denied,
+    /// The user cancelled or declined.
+    Aborted,
+    /// A step failed (wrong password, wrong code, lockout, upstream error, …).
+    Failed,
+}
+
+impl SignInResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInResult::Success => "success",
+            SignInResult::Denied => "denied",
+            SignInResult::Aborted => "aborted",
+            SignInResult::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(SignInResult::Success),
+            "denied" => Some(SignInResult::Denied),
+            "aborted" => Some(SignInResult::Aborted),
+            "failed" => Some(SignInResult::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One step the user performed in the interaction, as recorded by `finish_step`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The method: `password`, `emailCode`, `upstream`, `redemption`, `totp`,
+    /// `recoveryCode`, `emailOtp`, `passkey`, `consent`.
+    pub method: String,
+    pub at: DateTime<Utc>,
+    /// The RFC 8176 `amr` value the step contributes, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<String>,
+}
+
+/// One sign-in, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRecord {
+    /// Time-ordered (UUID v7): the paging key, newest first.
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub user_id: Option<Uuid>,
+    /// The user's sign-in address, when the user is known.
+    pub user_principal_name: Option<String>,
+    pub user_display_name: Option<String>,
+    /// The application's `client_id`.
+    pub client_id: String,
+    pub app_display_name: String,
+    /// The home IdP's issuer, when a guest signed in there.
+    pub home_idp: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub steps: Vec<StepRecord>,
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+    pub result: SignInResult,
+    /// A stable reason code (`portico_policy::reason` codes, or the step's failure code).
+    pub failure_reason: Option<String>,
+    /// The sentence shown to the user, for the admin reading the log.
+    pub failure_message: Option<String>,
+    /// The request id shown on the page that ended the sign-in.
+    pub correlation_id: String,
+}
+
+/// Which records to list; every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct SignInQuery {
+    pub user_id: Option<Uuid>,
+    pub client_id: Option<String>,
+    pub result: Option<SignInResult>,
+    /// Records older than this one (the page before ended here).
+    pub before: Option<Uuid>,
+    pub limit: u64,
+}
+
+#[async_trait]
+pub trait SignInLog: Send + Sync {
+    async fn record_sign_in(&self, record: &SignInRecord) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_sign_ins(&self, query: &SignInQuery) -> StoreResult<Vec<SignInRecord>>;
+    async fn find_sign_in(&self, id: Uuid) -> StoreResult<Option<SignInRecord>>;
+}
