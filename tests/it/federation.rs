@@ -195,7 +195,9 @@ async fn with_oidc_provider(backend: Backend) {
     assert_eq!(replay.status, 400, "{}", replay.body);
     assert!(replay.body.contains("invalid_state"));
 
-    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let done = b
+        .follow(step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(done.location.as_deref(), Some(APP_URL));
 
@@ -283,6 +285,7 @@ async fn with_second_portico(backend: Backend) {
                 token_endpoint_auth_method: Some(AuthMethod::ClientSecretBasic),
                 grant_types: Some(vec!["authorization_code".into()]),
                 backchannel_logout_uri: None,
+                require_mfa: false,
             },
             vec![],
         )
@@ -342,7 +345,9 @@ async fn with_second_portico(backend: Backend) {
         "{}",
         consent.body
     );
-    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let done = b
+        .follow(step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.location.as_deref(), Some(APP_URL), "{}", done.body);
 
     let user = guest(&contoso, GUEST).await;

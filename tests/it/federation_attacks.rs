@@ -273,7 +273,9 @@ async fn accept_on(b: &Browser, consent: &Hop) {
         "{}",
         consent.body
     );
-    let done = step(b, "/redeem/consent", consent, &[("decision", "accept")]).await;
+    let done = b
+        .follow(step(b, "/redeem/consent", consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(done.location.as_deref(), Some(APP_URL));
 }

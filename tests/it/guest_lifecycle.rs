@@ -19,7 +19,9 @@ async fn redeemed_guest(app: &TestApp, email: &str) -> (String, Browser, TestCli
     let code_page = step(&b, "/redeem/code", &landing, &[]).await;
     let code = nth_code(app, email, 1).await;
     let consent = step(&b, "/redeem/verify", &code_page, &[("code", &code)]).await;
-    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let done = &b
+        .follow(step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
     let client = app.web_app().await;
     let tokens = sign_in(app, &b, &client)
@@ -168,7 +170,9 @@ async fn reset_redemption_keeps_the_guest_and_makes_it_redeem_again(backend: Bac
     let code_page = step(&b2, "/redeem/code", &landing, &[]).await;
     let code = nth_code(&app, email, 2).await;
     let consent = step(&b2, "/redeem/verify", &code_page, &[("code", &code)]).await;
-    let done = step(&b2, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let done = &b2
+        .follow(step(&b2, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
     let (_, user) = app.api("GET", &format!("/api/v1/users/{id}"), None).await;
     assert_eq!(user["externalUserState"], "Accepted");

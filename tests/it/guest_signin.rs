@@ -16,7 +16,9 @@ async fn redeemed_guest(app: &TestApp, email: &str) {
     let page = code_page(&b, &link).await;
     let code = nth_code(app, email, 1).await;
     let consent = step(&b, "/redeem/verify", &page, &[("code", &code)]).await;
-    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let done = &b
+        .follow(step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
 }
 

@@ -37,7 +37,9 @@ async fn link_code_consent_accept_lands_on_the_app_as_a_guest(backend: Backend) 
         "not before consent"
     );
 
-    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let done = b
+        .follow(step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
     assert_eq!(done.status, 303);
     assert_eq!(done.location.as_deref(), Some(APP_URL));
     assert_eq!(guest_state(&app, &id).await, "Accepted");

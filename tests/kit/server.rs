@@ -185,6 +185,7 @@ impl TestApp {
                     token_endpoint_auth_method: Some(auth),
                     grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
                     backchannel_logout_uri: None,
+                    require_mfa: false,
                 },
                 vec![],
             )

@@ -392,6 +392,7 @@ impl Federation {
                 .auth_method_refs()
                 .map(|v| v.iter().map(|a| a.as_str().to_string()).collect())
                 .unwrap_or_default(),
+            acr: claims.auth_context_ref().map(|a| a.as_str().to_string()),
             auth_time: claims.auth_time(),
         })
     }

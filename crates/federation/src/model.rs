@@ -357,6 +357,9 @@ pub struct UpstreamIdentity {
     pub display_name: Option<String>,
     /// The upstream's `amr`, if it sent one (RFC 8176).
     pub amr: Vec<String>,
+    /// The upstream's `acr`, if it sent one.
+    #[serde(default)]
+    pub acr: Option<String>,
     pub auth_time: Option<DateTime<Utc>>,
 }
 

@@ -18,6 +18,7 @@ pub const SUPPORTED_CLAIMS: &[&str] = &[
     "auth_time",
     "nonce",
     "amr",
+    "acr",
     "idp",
     "sid",
     "at_hash",
@@ -109,6 +110,8 @@ mod tests {
             email: Some("alice@contoso.example".into()),
             email_verified: true,
             user_type: "Member".into(),
+            has_totp: false,
+            has_passkey: false,
         }
     }
 

@@ -36,6 +36,9 @@ pub struct NewClient {
     pub token_endpoint_auth_method: Option<AuthMethod>,
     pub grant_types: Option<Vec<String>>,
     pub backchannel_logout_uri: Option<String>,
+    /// Every sign-in to this app needs a second factor.
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +50,7 @@ pub struct ClientPatch {
     pub grant_types: Option<Vec<String>>,
     pub token_endpoint_auth_method: Option<AuthMethod>,
     pub backchannel_logout_uri: Option<String>,
+    pub require_mfa: Option<bool>,
 }
 
 fn invalid(msg: impl Into<String>) -> ClientError {
@@ -160,6 +164,8 @@ impl Provider {
             post_logout_redirect_uris: n.post_logout_redirect_uris,
             grant_types,
             backchannel_logout_uri: n.backchannel_logout_uri,
+            require_mfa: n.require_mfa,
+            first_party: false,
             permissions,
             created_at: self.clock.now(),
         };
@@ -192,9 +198,69 @@ impl Provider {
         if p.backchannel_logout_uri.is_some() {
             c.backchannel_logout_uri = p.backchannel_logout_uri;
         }
+        if let Some(v) = p.require_mfa {
+            c.require_mfa = v;
+        }
         check_shape(&c)?;
         self.store.update_client(&c).await?;
         Ok(c)
+    }
+}
+
+impl Provider {
+    /// Portico's own clients exist from the first start on: `portico` (sign-ins
+    /// that end in Portico, such as redemption) and `portico-admin` (the
+    /// portal, which signs in through `/authorize` like any app). Their
+    /// redirect URIs follow the issuer; an admin's `requireMfa` is kept.
+    pub(crate) async fn ensure_first_party_clients(&self) -> Result<(), StoreError> {
+        use crate::authorize::{FIRST_PARTY_CLIENT, PORTAL_CLIENT};
+        let wanted = [
+            (FIRST_PARTY_CLIENT, "Portico", self.config.endpoint("/")),
+            (
+                PORTAL_CLIENT,
+                "Portico admin portal",
+                self.portal_redirect_uri(),
+            ),
+        ];
+        for (client_id, name, redirect) in wanted {
+            match self.store.find_client(client_id).await? {
+                Some(mut c) => {
+                    if c.redirect_uris != [redirect.clone()] {
+                        c.redirect_uris = vec![redirect];
+                        self.store.update_client(&c).await?;
+                    }
+                }
+                None => {
+                    let c = Client {
+                        id: Uuid::now_v7(),
+                        client_id: client_id.to_string(),
+                        secret_hash: None,
+                        display_name: name.to_string(),
+                        client_type: ClientType::Public,
+                        auth_method: AuthMethod::None,
+                        redirect_uris: vec![redirect],
+                        post_logout_redirect_uris: vec![],
+                        grant_types: vec![GRANT_AUTHORIZATION_CODE.to_string()],
+                        backchannel_logout_uri: None,
+                        require_mfa: false,
+                        first_party: true,
+                        permissions: vec![],
+                        created_at: self.clock.now(),
+                    };
+                    match self.store.create_client(&c).await {
+                        // Another node created it first.
+                        Ok(()) | Err(StoreError::Conflict(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the portal receives its authorization code.
+    pub fn portal_redirect_uri(&self) -> String {
+        self.config.endpoint("/admin/callback")
     }
 }
 

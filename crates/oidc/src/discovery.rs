@@ -29,6 +29,7 @@ impl Provider {
             "code_challenge_methods_supported": ["S256"],
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "claims_parameter_supported": true,
+            "acr_values_supported": [portico_policy::ACR_SFA, portico_policy::ACR_MFA],
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "authorization_response_iss_parameter_supported": true,

@@ -63,7 +63,8 @@ impl Provider {
     pub async fn start(&self) -> Result<(), store::StoreError> {
         self.keys
             .ensure_key(self.store.as_ref(), self.clock.now())
-            .await
+            .await?;
+        self.ensure_first_party_clients().await
     }
 
     /// `portico keys rotate` and the admin API.

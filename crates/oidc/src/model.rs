@@ -49,6 +49,10 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// Every sign-in to this app needs a second factor (`requireMfa`).
+    pub require_mfa: bool,
+    /// One of Portico's own clients (the portal, account pages): no consent.
+    pub first_party: bool,
     /// Admin API permissions granted to this client through `client_credentials`.
     pub permissions: Vec<String>,
     pub created_at: DateTime<Utc>,
@@ -64,12 +68,40 @@ impl Client {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authentication {
     pub user_id: Uuid,
+    /// When the first factor was performed.
     pub auth_time: DateTime<Utc>,
-    /// Authentication Methods References (RFC 8176), e.g. `["pwd"]`.
+    /// Authentication Methods References (RFC 8176), e.g. `["pwd"]`, as
+    /// `portico_policy::assurance` derives them from the steps.
     pub amr: Vec<String>,
     /// The home IdP's issuer when a guest signed in there (the `idp` claim).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
+    #[serde(default, flatten)]
+    pub detail: AuthDetail,
+}
+
+/// How an authentication came about: its steps, what a home IdP asserted,
+/// and the `acr` that follows. Kept with the session so a later sign-in can
+/// rely on a remembered second factor, and recorded in the sign-in log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthDetail {
+    #[serde(default)]
+    pub steps: Vec<portico_policy::DoneStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<UpstreamAssertion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+}
+
+/// What a home IdP said about its own sign-in (its ID token's `amr`, `acr`, `auth_time`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamAssertion {
+    #[serde(default)]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub acr: Option<String>,
+    #[serde(default)]
+    pub auth_time: Option<DateTime<Utc>>,
 }
 
 /// A browser's single sign-on session at Portico.
@@ -103,6 +135,8 @@ pub struct Grant {
     pub scope: String,
     pub auth_time: Option<DateTime<Utc>>,
     pub amr: Vec<String>,
+    /// `https://refeds.org/profile/mfa` or `…/sfa`: what was performed.
+    pub acr: Option<String>,
     /// The home IdP's issuer, for guests who signed in there.
     pub idp: Option<String>,
     pub sid: Option<String>,
@@ -202,4 +236,7 @@ pub struct Account {
     pub email_verified: bool,
     /// `Member` or `Guest`.
     pub user_type: String,
+    /// Second factors the user has registered.
+    pub has_totp: bool,
+    pub has_passkey: bool,
 }

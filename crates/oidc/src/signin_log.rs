@@ -103,3 +103,110 @@ pub trait SignInLog: Send + Sync {
     async fn list_sign_ins(&self, query: &SignInQuery) -> StoreResult<Vec<SignInRecord>>;
     async fn find_sign_in(&self, id: Uuid) -> StoreResult<Option<SignInRecord>>;
 }
+
+/// Where a request came from, for the sign-in record.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The request id, shown on pages as the correlation id.
+    pub correlation_id: String,
+}
+
+impl crate::Provider {
+    /// A record of `i` ending with `result`, with what is known so far.
+    pub(crate) async fn sign_in_record(
+        &self,
+        i: &crate::interaction::Interaction,
+        result: SignInResult,
+        ctx: &RequestContext,
+    ) -> Result<SignInRecord, crate::error::PageError> {
+        let client = self.store.find_client(&i.request.client_id).await?;
+        let mut r = SignInRecord {
+            id: Uuid::now_v7(),
+            created_at: self.clock.now(),
+            user_id: None,
+            user_principal_name: None,
+            user_display_name: None,
+            client_id: i.request.client_id.clone(),
+            app_display_name: client.map(|c| c.display_name).unwrap_or_default(),
+            home_idp: None,
+            ip_address: ctx.ip.clone(),
+            user_agent: ctx
+                .user_agent
+                .as_ref()
+                .map(|u| u.chars().take(512).collect()),
+            steps: vec![],
+            amr: vec![],
+            acr: None,
+            result,
+            failure_reason: None,
+            failure_message: None,
+            correlation_id: ctx.correlation_id.chars().take(128).collect(),
+        };
+        if let Some(auth) = i.user() {
+            self.describe_user(&mut r, auth.user_id).await?;
+            r.home_idp = auth.idp.clone();
+            r.steps = auth
+                .detail
+                .steps
+                .iter()
+                .map(|s| StepRecord {
+                    method: s.method.as_str().to_string(),
+                    at: s.at,
+                    amr: Some(s.method.amr().to_string()),
+                })
+                .collect();
+            r.amr = auth.amr.clone();
+            r.acr = auth.detail.acr.clone();
+        }
+        if i.consented {
+            r.steps.push(StepRecord {
+                method: "consent".into(),
+                at: self.clock.now(),
+                amr: None,
+            });
+        }
+        Ok(r)
+    }
+
+    pub(crate) async fn describe_user(
+        &self,
+        r: &mut SignInRecord,
+        user_id: Uuid,
+    ) -> Result<(), crate::error::PageError> {
+        r.user_id = Some(user_id);
+        if let Some(a) = self.store.find_account(user_id).await? {
+            r.user_principal_name = a.email;
+            r.user_display_name = Some(a.display_name);
+        }
+        Ok(())
+    }
+
+    /// Writes the record of an interaction that ended. A failure to write is
+    /// logged, never shown: the user's sign-in does not depend on the log.
+    pub(crate) async fn record_end(
+        &self,
+        i: &crate::interaction::Interaction,
+        result: SignInResult,
+        ctx: &RequestContext,
+        failure: Option<(&str, &str)>,
+    ) {
+        let record = match self.sign_in_record(i, result, ctx).await {
+            Ok(mut r) => {
+                if let Some((code, message)) = failure {
+                    r.failure_reason = Some(code.to_string());
+                    r.failure_message = Some(message.to_string());
+                }
+                r
+            }
+            Err(e) => {
+                tracing::error!(code = e.code, "could not describe a sign-in for the log");
+                return;
+            }
+        };
+        if let Err(e) = self.store.record_sign_in(&record).await {
+            tracing::error!(error = ?e, "could not write a sign-in record");
+        }
+    }
+}

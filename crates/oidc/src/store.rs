@@ -102,9 +102,34 @@ pub trait AccountStore: Send + Sync {
     async fn find_account(&self, user_id: Uuid) -> StoreResult<Option<Account>>;
 }
 
+/// The settings the sign-in policy reads: the tenant's authentication policy
+/// and each trusted IdP's `mfaTrust` (which federation's admin model edits).
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// The tenant's authentication policy; the defaults when never set.
+    async fn authentication_policy(&self) -> StoreResult<portico_policy::TenantSettings>;
+    async fn save_authentication_policy(
+        &self,
+        p: &portico_policy::TenantSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Home-realm discovery: the id of the enabled trusted IdP serving this email domain.
+    async fn idp_for_domain(&self, domain: &str) -> StoreResult<Option<String>>;
+    /// `mfaTrust` of the enabled trusted IdP with this issuer.
+    async fn mfa_trust(&self, issuer: &str) -> StoreResult<Option<portico_policy::MfaTrust>>;
+}
+
 /// Everything the authorization server persists.
 pub trait OidcStore:
-    ClientStore + KeyStore + InteractionStore + SessionStore + ConsentStore + GrantStore + AccountStore
+    ClientStore
+    + KeyStore
+    + InteractionStore
+    + SessionStore
+    + ConsentStore
+    + GrantStore
+    + AccountStore
+    + PolicyStore
+    + crate::signin_log::SignInLog
 {
 }
 
@@ -116,5 +141,7 @@ impl<T> OidcStore for T where
         + ConsentStore
         + GrantStore
         + AccountStore
+        + PolicyStore
+        + crate::signin_log::SignInLog
 {
 }

@@ -41,6 +41,7 @@ pub async fn bootstrap(
         token_endpoint_auth_method: Some(AuthMethod::ClientSecretBasic),
         grant_types: Some(vec![GRANT_CLIENT_CREDENTIALS.into()]),
         backchannel_logout_uri: None,
+        require_mfa: false,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
     let registered = app.provider.register_client(client, permissions).await;
@@ -91,6 +92,7 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         token_endpoint_auth_method: auth_method,
         grant_types: (!a.grant_types.is_empty()).then_some(a.grant_types),
         backchannel_logout_uri: None,
+        require_mfa: false,
     };
     let (client, secret) = app
         .provider

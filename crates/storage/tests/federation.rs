@@ -67,6 +67,7 @@ fn identity(idp: &IdentityProvider) -> UpstreamIdentity {
         email_verified: true,
         display_name: Some("Ann Fabrikam".into()),
         amr: vec!["pwd".into(), "mfa".into()],
+        acr: None,
         auth_time: Some(t0() - Duration::minutes(2)),
     }
 }
@@ -582,6 +583,7 @@ async fn sessions_and_grants_keep_the_idp(s: &Storage) {
                 auth_time: t0(),
                 amr: vec!["fed".into()],
                 idp: idp.clone(),
+                detail: Default::default(),
             },
             created_at: t0(),
             expires_at: t0() + Duration::hours(8),

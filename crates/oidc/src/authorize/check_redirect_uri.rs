@@ -3,8 +3,8 @@
 //!   no normalisation, no prefix or wildcard matching, no default;
 //! - on failure the user sees an error page and the browser is not redirected.
 //!
-//! Only this check creates a [`VerifiedRedirect`], so an error can only be sent
-//! to a URI that passed it. It also fixes how the answer travels
+//! Only this check creates a [`VerifiedRedirect`] that parameters are sent to, so an error can only be sent
+//! to a URI that passed it (a redemption's landing is the other, and receives nothing). It also fixes how the answer travels
 //! (`response_mode`, OAuth 2.0 Form Post Response Mode) and carries `state`.
 
 use super::params::RawParams;
@@ -29,6 +29,17 @@ pub struct VerifiedRedirect {
 impl VerifiedRedirect {
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// A redemption's landing: not sent any parameter, only visited once the
+    /// interaction ends. The invitation service validated the URL when the
+    /// invitation was made; this is the only other way one is created.
+    pub(crate) fn landing(uri: &str) -> Self {
+        Self {
+            uri: uri.to_string(),
+            mode: ResponseMode::Query,
+            state: None,
+        }
     }
 }
 
@@ -96,6 +107,8 @@ mod tests {
             post_logout_redirect_uris: vec![],
             grant_types: vec![],
             backchannel_logout_uri: None,
+            require_mfa: false,
+            first_party: false,
             permissions: vec![],
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
         }

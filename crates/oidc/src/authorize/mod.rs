@@ -14,8 +14,10 @@
 //! | 8 | [`check_prompt`], [`check_max_age`], [`check_claims`] | redirect `invalid_request` |
 //! | 9 | [`check_id_token_hint`] | redirect `invalid_request` |
 //!
-//! Then the policy says which steps remain; none → a code is issued, some with
-//! `prompt=none` → `login_required`/`consent_required`, else an interaction.
+//! Then `portico_policy::decide` says what happens (see `crate::interaction`):
+//! complete → a code is issued; deny → the error goes to the app (with
+//! `prompt=none`: `login_required`, `interaction_required`, `consent_required`);
+//! a step → an interaction.
 
 mod check_id_token_hint;
 mod check_pkce;
@@ -35,10 +37,16 @@ pub use response::AuthorizationResponse;
 
 use crate::Provider;
 use crate::error::{OAuthError, PageError};
-use crate::interaction::{Interaction, SessionRef};
+use crate::interaction::{Interaction, SessionRef, StepDone};
 use crate::model::{AuthCode, Authentication, Grant, Session};
+use crate::signin_log::{RequestContext, SignInResult};
 use portico_core::random_token;
-use portico_policy::{Step, required_steps};
+use portico_policy::{Denial, Outcome};
+
+/// Portico's own client for sign-ins that end in Portico (redemption, account pages).
+pub const FIRST_PARTY_CLIENT: &str = "portico";
+/// The admin portal, a first-party OIDC client of its own issuer.
+pub const PORTAL_CLIENT: &str = "portico-admin";
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -76,6 +84,11 @@ pub enum AuthorizeOutcome {
     RespondWithSession {
         response: AuthorizationResponse,
         session_token: String,
+    },
+    /// A redemption finished (or was cancelled): go to its landing, with the new session.
+    Land {
+        url: String,
+        session_token: Option<String>,
     },
 }
 
@@ -137,8 +150,13 @@ impl Provider {
     }
 
     /// GET or POST `/authorize`.
-    pub async fn authorize(&self, raw: RawParams, session_token: Option<&str>) -> AuthorizeOutcome {
-        match self.authorize_inner(raw, session_token).await {
+    pub async fn authorize(
+        &self,
+        raw: RawParams,
+        session_token: Option<&str>,
+        ctx: &RequestContext,
+    ) -> AuthorizeOutcome {
+        match self.authorize_inner(raw, session_token, ctx).await {
             Ok(o) => o,
             Err(page) => AuthorizeOutcome::Page(page),
         }
@@ -148,6 +166,7 @@ impl Provider {
         &self,
         raw: RawParams,
         session_token: Option<&str>,
+        ctx: &RequestContext,
     ) -> Result<AuthorizeOutcome, PageError> {
         let issuer = self.config.issuer.clone();
         let req = match self.validate(&raw).await? {
@@ -158,49 +177,112 @@ impl Provider {
                 )));
             }
         };
-        let now = self.clock.now();
-        let session = self
+        let session = self.session_ref(session_token).await?;
+        let (interaction, browser_secret) = self.new_interaction(req, session, None);
+        self.decide_and_go(interaction, browser_secret, ctx, true)
+            .await
+    }
+
+    async fn session_ref(
+        &self,
+        session_token: Option<&str>,
+    ) -> Result<Option<SessionRef>, PageError> {
+        Ok(self
             .current_session(session_token)
             .await?
             .map(|s| SessionRef {
                 id_hash: s.id_hash,
                 sid: s.sid,
                 auth: s.auth,
-            });
+            }))
+    }
+
+    fn new_interaction(
+        &self,
+        request: AuthRequest,
+        session: Option<SessionRef>,
+        landing: Option<String>,
+    ) -> (Interaction, String) {
+        let now = self.clock.now();
         let browser_secret = random_token(32);
         let interaction = Interaction {
             id: random_token(16),
             browser_hash: self.hasher.hash("interaction", &browser_secret),
-            request: req,
+            request,
             session,
             login: None,
+            signed_in_here: false,
             consented: false,
             error: None,
+            landing,
             created_at: now,
             expires_at: now + self.config.interaction_ttl,
         };
-        let steps = required_steps(&self.facts_for(&interaction, now).await?);
-        if steps.is_empty() {
-            return self.answer(interaction).await;
+        (interaction, browser_secret)
+    }
+
+    /// Takes the policy's decision for `i` and acts on it: answer, deny, or
+    /// (saving the interaction when `is_new`) hand off to the UI.
+    async fn decide_and_go(
+        &self,
+        i: Interaction,
+        browser_secret: String,
+        ctx: &RequestContext,
+        is_new: bool,
+    ) -> Result<AuthorizeOutcome, PageError> {
+        let decision = self.decision(&i).await?;
+        match decision.outcome {
+            Outcome::Complete => {
+                if !is_new && !self.store.delete_interaction(&i.id).await? {
+                    return Err(PageError::new(
+                        "interaction_expired",
+                        "This sign-in was already completed.",
+                    ));
+                }
+                self.answer(i, ctx).await
+            }
+            Outcome::Deny(denial) => {
+                if !is_new {
+                    self.store.delete_interaction(&i.id).await?;
+                }
+                self.record_end(
+                    &i,
+                    SignInResult::Denied,
+                    ctx,
+                    Some((denial.code, denial.message)),
+                )
+                .await;
+                self.deny(&i, denial)
+            }
+            Outcome::Continue(_) => {
+                if is_new {
+                    self.store.create_interaction(&i).await?;
+                }
+                Ok(AuthorizeOutcome::Interact {
+                    id: i.id,
+                    browser_secret,
+                })
+            }
         }
-        if interaction.request.prompt.none {
-            // OIDC Core §3.1.2.6.
-            let e = match steps[0] {
-                Step::Login => OAuthError::new("login_required", "The user must sign in."),
-                Step::Consent => OAuthError::new("consent_required", "The user must consent."),
-            };
-            let r = AuthorizationResponse::error(interaction.request.redirect.clone(), &e, &issuer);
-            return Ok(AuthorizeOutcome::Respond(r));
+    }
+
+    /// The app hears the denial (OIDC Core §3.1.2.6); a redemption shows it as a page.
+    fn deny(&self, i: &Interaction, d: Denial) -> Result<AuthorizeOutcome, PageError> {
+        if i.landing.is_some() {
+            return Err(PageError::new(d.code, d.message).with_status(403));
         }
-        self.store.create_interaction(&interaction).await?;
-        Ok(AuthorizeOutcome::Interact {
-            id: interaction.id,
-            browser_secret,
-        })
+        let e = OAuthError::new(error_code(d.error), d.message);
+        let r = AuthorizationResponse::error(i.request.redirect.clone(), &e, &self.config.issuer);
+        Ok(AuthorizeOutcome::Respond(r))
     }
 
     /// GET `/interaction/{id}/resume`: continue after the UI finished a step.
-    pub async fn resume(&self, id: &str, browser_secret: Option<&str>) -> AuthorizeOutcome {
+    pub async fn resume(
+        &self,
+        id: &str,
+        browser_secret: Option<&str>,
+        ctx: &RequestContext,
+    ) -> AuthorizeOutcome {
         let result = async {
             let i = self.load_interaction(id, browser_secret).await?;
             if let Some((code, description)) = &i.error {
@@ -210,54 +292,91 @@ impl Provider {
                     debug: None,
                 };
                 self.store.delete_interaction(&i.id).await?;
+                let reason = if code == "access_denied" {
+                    "user_cancelled"
+                } else {
+                    e.code
+                };
+                self.record_end(&i, SignInResult::Aborted, ctx, Some((reason, description)))
+                    .await;
+                if let Some(landing) = &i.landing {
+                    return Ok(AuthorizeOutcome::Land {
+                        url: landing.clone(),
+                        session_token: None,
+                    });
+                }
                 return Ok(AuthorizeOutcome::Respond(AuthorizationResponse::error(
                     i.request.redirect.clone(),
                     &e,
                     &self.config.issuer,
                 )));
             }
-            if self.next_step(&i).await?.is_some() {
-                return Ok(AuthorizeOutcome::Interact {
-                    id: i.id,
-                    browser_secret: browser_secret.unwrap_or_default().to_string(),
-                });
-            }
-            if !self.store.delete_interaction(&i.id).await? {
-                return Err(PageError::new(
-                    "interaction_expired",
-                    "This sign-in was already completed.",
-                ));
-            }
-            self.answer(i).await
+            let secret = browser_secret.unwrap_or_default().to_string();
+            self.decide_and_go(i, secret, ctx, false).await
         }
         .await;
         result.unwrap_or_else(AuthorizeOutcome::Page)
     }
 
-    /// Every step is done: make a session if the user just signed in, then issue the code.
-    async fn answer(&self, i: Interaction) -> Result<AuthorizeOutcome, PageError> {
-        let now = self.clock.now();
+    /// Redemption hands off here: the guest proved the invited mailbox (or
+    /// their home IdP did), which is the first step of a new interaction for
+    /// Portico's own client; the policy decides the rest (MFA), and the
+    /// browser lands on `landing` with a session.
+    pub async fn begin_after_redemption(
+        &self,
+        first: StepDone,
+        landing: &str,
+        session_token: Option<&str>,
+    ) -> Result<(String, String), PageError> {
+        let request = AuthRequest {
+            client_id: FIRST_PARTY_CLIENT.to_string(),
+            redirect: VerifiedRedirect::landing(landing),
+            scopes: vec!["openid".into()],
+            nonce: None,
+            code_challenge: None,
+            prompt: Prompt::default(),
+            max_age: None,
+            claims: None,
+            login_hint: None,
+            domain_hint: None,
+            id_token_hint_sub: None,
+            ui_locales: None,
+            acr_values: None,
+        };
+        let session = self.session_ref(session_token).await?;
+        let (i, secret) = self.new_interaction(request, session, Some(landing.to_string()));
+        let id = i.id.clone();
+        self.store.create_interaction(&i).await?;
+        self.finish_step(&id, Some(&secret), first).await?;
+        Ok((id, secret))
+    }
+
+    /// Every step is done: make a session if the user just signed in, then
+    /// issue the code (or land, for a redemption). The one place a session is created.
+    async fn answer(
+        &self,
+        i: Interaction,
+        ctx: &RequestContext,
+    ) -> Result<AuthorizeOutcome, PageError> {
         let mut new_session = None;
         let (auth, sid) = match (&i.login, &i.session) {
             (Some(auth), old) => {
-                if let Some(old) = old {
-                    self.store.end_session(&old.id_hash).await?;
-                }
-                let token = random_token(32);
-                let s = Session {
-                    id_hash: self.hasher.hash("session", &token),
-                    sid: random_token(16),
-                    auth: auth.clone(),
-                    created_at: now,
-                    expires_at: now + self.config.session_ttl,
-                };
-                self.store.create_session(&s).await?;
+                let (token, sid) = self
+                    .start_session(auth.clone(), old.as_ref().map(|s| s.id_hash.as_str()))
+                    .await?;
                 new_session = Some(token);
-                (auth.clone(), s.sid)
+                (auth.clone(), sid)
             }
             (None, Some(s)) => (s.auth.clone(), s.sid.clone()),
             (None, None) => return Err(PageError::internal()),
         };
+        self.record_end(&i, SignInResult::Success, ctx, None).await;
+        if let Some(url) = &i.landing {
+            return Ok(AuthorizeOutcome::Land {
+                url: url.clone(),
+                session_token: new_session,
+            });
+        }
         let code = self.issue_code(&i.request, &auth, &sid).await?;
         let response =
             AuthorizationResponse::code(i.request.redirect.clone(), code, &self.config.issuer);
@@ -285,6 +404,7 @@ impl Provider {
             scope: req.scopes.join(" "),
             auth_time: Some(auth.auth_time),
             amr: auth.amr.clone(),
+            acr: auth.detail.acr.clone(),
             idp: auth.idp.clone(),
             sid: Some(sid.to_string()),
             claims: req.claims.clone(),

@@ -5,6 +5,7 @@ use super::{OidcState, SESSION_COOKIE};
 use crate::authorize::{AuthorizeOutcome, RawParams, ResponseMode};
 use crate::error::PageError;
 use crate::interaction::INTERACTION_COOKIE;
+use crate::signin_log::RequestContext;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -72,6 +73,19 @@ fn outcome_response(
             ));
             (jar, Redirect::to(&path)).into_response()
         }
+        AuthorizeOutcome::Land { url, session_token } => {
+            let jar = match session_token {
+                Some(token) => jar.add(portico_cookie(
+                    SESSION_COOKIE,
+                    token,
+                    "/".into(),
+                    cfg.session_ttl.num_seconds(),
+                    secure,
+                )),
+                None => jar,
+            };
+            (jar, Redirect::to(&url)).into_response()
+        }
         AuthorizeOutcome::Page(err) => s.pages.error(&err, &request_id(headers)),
     }
 }
@@ -80,6 +94,7 @@ async fn run(
     s: OidcState,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     pairs: Result<Vec<(String, String)>, PageError>,
 ) -> Response {
     let pairs = match pairs {
@@ -89,7 +104,7 @@ async fn run(
     let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     let outcome = s
         .provider
-        .authorize(RawParams::new(pairs), session.as_deref())
+        .authorize(RawParams::new(pairs), session.as_deref(), &ctx)
         .await;
     outcome_response(&s, jar, &headers, outcome)
 }
@@ -102,31 +117,34 @@ pub async fn authorize_get(
     State(s): State<OidcState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     RawQuery(q): RawQuery,
 ) -> Response {
     let pairs =
         serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
-    run(s, jar, headers, pairs).await
+    run(s, jar, headers, ctx, pairs).await
 }
 
 pub async fn authorize_post(
     State(s): State<OidcState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     body: Bytes,
 ) -> Response {
     let pairs = super::parse_form(&headers, &body).map_err(|_| malformed());
-    run(s, jar, headers, pairs).await
+    run(s, jar, headers, ctx, pairs).await
 }
 
 pub async fn resume_get(
     State(s): State<OidcState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Response {
     let secret = jar.get(INTERACTION_COOKIE).map(|c| c.value().to_string());
-    let outcome = s.provider.resume(&id, secret.as_deref()).await;
+    let outcome = s.provider.resume(&id, secret.as_deref(), &ctx).await;
     let done = !matches!(
         outcome,
         AuthorizeOutcome::Interact { .. } | AuthorizeOutcome::Page(_)

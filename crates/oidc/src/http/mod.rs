@@ -1,6 +1,7 @@
 //! The protocol endpoints over HTTP. The only module of this crate that uses axum.
 
 pub mod authorize;
+mod context;
 mod discovery;
 mod errors;
 mod logout;

@@ -10,7 +10,7 @@ use super::TokenForm;
 use super::issue::{IssueParams, TokenResponse};
 use crate::Provider;
 use crate::error::OAuthError;
-use crate::model::{Client, CodeRedemption, GRANT_AUTHORIZATION_CODE};
+use crate::model::{AuthCode, Client, CodeRedemption, GRANT_AUTHORIZATION_CODE, Grant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -63,6 +63,31 @@ impl Provider {
         }
         let code = form.require("code")?;
         let redirect_uri = form.require("redirect_uri")?;
+        let (grant, c) = self
+            .redeem_code(client, code, redirect_uri, form.get("code_verifier"))
+            .await?;
+        let account = self.live_account(&grant).await?;
+        let with_refresh = grant.scope.split(' ').any(|s| s == "offline_access");
+        self.issue_tokens(IssueParams {
+            client,
+            grant: &grant,
+            account: account.as_ref(),
+            nonce: c.nonce.as_deref(),
+            with_refresh,
+            extra: Default::default(),
+        })
+        .await
+    }
+
+    /// Consumes `code` for `client` and returns its live grant: every rule
+    /// listed at the top of this file.
+    pub(crate) async fn redeem_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+    ) -> Result<(Grant, AuthCode), OAuthError> {
         let now = self.clock.now();
         let hash = self.hasher.hash("code", code);
         let c = match self.store.consume_code(&hash, now).await? {
@@ -95,7 +120,7 @@ impl Provider {
                 "redirect_uri differs from the authorization request.",
             ));
         }
-        check_pkce_verifier(c.code_challenge.as_deref(), form.get("code_verifier"))?;
+        check_pkce_verifier(c.code_challenge.as_deref(), verifier)?;
         // A revoked grant issues nothing: the user may have been cut off (reset
         // redemption, a replay of this code) between the code and this request,
         // and an ID token would otherwise still sign them in to the app.
@@ -105,17 +130,28 @@ impl Provider {
             .await?
             .filter(|g| g.revoked_at.is_none())
             .ok_or_else(|| OAuthError::invalid_grant("The authorization was revoked."))?;
-        let account = self.live_account(&grant).await?;
-        let with_refresh = grant.scope.split(' ').any(|s| s == "offline_access");
-        self.issue_tokens(IssueParams {
-            client,
-            grant: &grant,
-            account: account.as_ref(),
-            nonce: c.nonce.as_deref(),
-            with_refresh,
-            extra: Default::default(),
-        })
-        .await
+        Ok((grant, c))
+    }
+
+    /// A first-party client of this server (the portal) redeems its code
+    /// without an HTTP round trip: the same checks as the token endpoint.
+    pub async fn redeem_first_party_code(
+        &self,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<Grant, OAuthError> {
+        let client = self
+            .store
+            .find_client(client_id)
+            .await?
+            .filter(|c| c.first_party)
+            .ok_or_else(|| OAuthError::invalid_client("Not a first-party client."))?;
+        let (grant, _) = self
+            .redeem_code(&client, code, redirect_uri, Some(verifier))
+            .await?;
+        Ok(grant)
     }
 }
 

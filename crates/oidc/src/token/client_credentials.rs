@@ -54,6 +54,7 @@ impl Provider {
             scope: roles.join(" "),
             auth_time: None,
             amr: vec![],
+            acr: None,
             idp: None,
             sid: None,
             claims: None,

@@ -86,6 +86,9 @@ impl Provider {
                 if !p.grant.amr.is_empty() {
                     id.insert("amr".into(), json!(p.grant.amr));
                 }
+                if let Some(acr) = &p.grant.acr {
+                    id.insert("acr".into(), json!(acr));
+                }
                 if let Some(sid) = &p.grant.sid {
                     id.insert("sid".into(), json!(sid));
                 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub grant_types: Json,
     pub backchannel_logout_uri: Option<String>,
     pub permissions: Json,
+    pub require_mfa: bool,
+    pub first_party: bool,
     pub created_at: DateTimeUtc,
 }
 

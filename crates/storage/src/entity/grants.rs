@@ -14,6 +14,7 @@ pub struct Model {
     pub amr: Json,
     /// The home IdP's issuer, when a guest signed in there.
     pub idp: Option<String>,
+    pub acr: Option<String>,
     pub sid: Option<String>,
     pub claims: Option<Json>,
     pub created_at: DateTimeUtc,

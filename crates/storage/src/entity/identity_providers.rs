@@ -17,6 +17,8 @@ pub struct Model {
     pub scopes: Json,
     pub claims_mapping: Json,
     pub enabled: bool,
+    /// Which upstream `amr`/`acr` count as MFA (`MfaTrust`), if any.
+    pub mfa_trust: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -20,5 +20,6 @@ pub mod refresh_tokens;
 pub mod server_secrets;
 pub mod sessions;
 pub mod signing_keys;
+pub mod tenant_settings;
 pub mod user_identities;
 pub mod users;

@@ -14,6 +14,8 @@ pub struct Model {
     pub amr: Json,
     /// The home IdP's issuer, when a guest signed in there.
     pub idp: Option<String>,
+    /// The authentication's steps, home-IdP assertion and `acr` (`AuthDetail`).
+    pub detail: Option<Json>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

@@ -53,6 +53,8 @@ fn to_row(c: &Client) -> clients::ActiveModel {
         grant_types: Set(list_to_json(&c.grant_types)),
         backchannel_logout_uri: Set(c.backchannel_logout_uri.clone()),
         permissions: Set(list_to_json(&c.permissions)),
+        require_mfa: Set(c.require_mfa),
+        first_party: Set(c.first_party),
         created_at: Set(c.created_at),
     }
 }
@@ -70,6 +72,8 @@ fn from_row(m: clients::Model) -> StoreResult<Client> {
         grant_types: list_from_json(m.grant_types)?,
         backchannel_logout_uri: m.backchannel_logout_uri,
         permissions: list_from_json(m.permissions)?,
+        require_mfa: m.require_mfa,
+        first_party: m.first_party,
         created_at: m.created_at,
     })
 }

@@ -67,6 +67,8 @@ fn idp_to_row(idp: &IdentityProvider) -> StoreResult<identity_providers::ActiveM
         scopes: Set(list_to_json(&idp.scopes)),
         claims_mapping: Set(serde_json::to_value(&idp.claims_mapping).map_err(json_err)?),
         enabled: Set(idp.enabled),
+        // Edited on its own (`mfaTrust`), never by the IdP's other fields.
+        mfa_trust: sea_orm::ActiveValue::NotSet,
         created_at: Set(idp.created_at),
         updated_at: Set(idp.updated_at),
     })

@@ -5,7 +5,7 @@ use crate::Storage;
 use crate::entity::{consents, sessions};
 use async_trait::async_trait;
 use portico_oidc::model::{Authentication, Consent, Session};
-use portico_oidc::store::{ConsentStore, SessionStore, StoreResult};
+use portico_oidc::store::{ConsentStore, SessionStore, StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
 use sea_orm::EntityTrait;
 use sea_orm::sea_query::OnConflict;
@@ -20,6 +20,13 @@ fn session_from_row(m: sessions::Model) -> StoreResult<Session> {
             auth_time: m.auth_time,
             amr: list_from_json(m.amr)?,
             idp: m.idp,
+            detail: m
+                .detail
+                .filter(|d| !d.is_null())
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| StoreError::Internal(e.into()))?
+                .unwrap_or_default(),
         },
         created_at: m.created_at,
         expires_at: m.expires_at,
@@ -36,6 +43,9 @@ impl SessionStore for Storage {
             auth_time: Set(s.auth.auth_time),
             amr: Set(list_to_json(&s.auth.amr)),
             idp: Set(s.auth.idp.clone()),
+            detail: Set(Some(
+                serde_json::to_value(&s.auth.detail).map_err(|e| StoreError::Internal(e.into()))?,
+            )),
             created_at: Set(s.created_at),
             expires_at: Set(s.expires_at),
         };

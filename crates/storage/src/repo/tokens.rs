@@ -15,6 +15,7 @@ pub(crate) fn grant_to_row(g: &Grant) -> grants::ActiveModel {
         auth_time: Set(g.auth_time),
         amr: Set(list_to_json(&g.amr)),
         idp: Set(g.idp.clone()),
+        acr: Set(g.acr.clone()),
         sid: Set(g.sid.clone()),
         claims: Set(g.claims.clone()),
         created_at: Set(g.created_at),
@@ -31,6 +32,7 @@ pub(crate) fn grant_from_row(m: grants::Model) -> StoreResult<Grant> {
         auth_time: m.auth_time,
         amr: list_from_json(m.amr)?,
         idp: m.idp,
+        acr: m.acr,
         sid: m.sid,
         // A JSON null is stored for "no claims" by some drivers; treat it as absent.
         claims: m.claims.filter(|c| !c.is_null()),

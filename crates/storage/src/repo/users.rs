@@ -176,6 +176,8 @@ impl AccountStore for Storage {
             email: Some(m.mail),
             email_verified: true,
             user_type: m.user_type,
+            has_totp: false,
+            has_passkey: false,
         }))
     }
 }

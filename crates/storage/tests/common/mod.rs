@@ -170,6 +170,8 @@ pub fn client(client_id: &str) -> Client {
         post_logout_redirect_uris: vec![],
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         backchannel_logout_uri: None,
+        require_mfa: false,
+        first_party: false,
         permissions: vec![],
         created_at: t0(),
     }
@@ -183,6 +185,7 @@ pub fn grant(client_id: &str, user_id: Option<Uuid>) -> Grant {
         scope: "openid profile".into(),
         auth_time: Some(t0()),
         amr: vec!["pwd".into()],
+        acr: None,
         idp: None,
         sid: Some("sid-1".into()),
         claims: Some(serde_json::json!({"userinfo": {"email": null}})),

@@ -40,6 +40,7 @@ pub async fn seed_grant_for(s: &Storage, u: &User) -> Uuid {
         auth_time: t0(),
         amr: vec!["pwd".into()],
         idp: None,
+        detail: Default::default(),
     };
     let session = Session {
         id_hash: format!("sess-{mail}"),

@@ -19,6 +19,20 @@ use portico_federation::{
     CallbackParams, FederationError, FlowPurpose, IdentityProvider, UpstreamProblem,
 };
 use portico_oidc::http::request_id;
+use portico_oidc::interaction::StepDone;
+use portico_oidc::model::UpstreamAssertion;
+use portico_policy::Method;
+
+/// What the home IdP said about its own sign-in, for the policy's `mfaTrust`.
+pub(super) fn upstream_assertion(
+    identity: &portico_federation::UpstreamIdentity,
+) -> UpstreamAssertion {
+    UpstreamAssertion {
+        amr: identity.amr.clone(),
+        acr: identity.acr.clone(),
+        auth_time: identity.auth_time,
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "federation_problem.html")]
@@ -282,12 +296,15 @@ pub async fn interaction_federated_get(
     };
     let finished = s
         .provider
-        .finish_login(
+        .finish_step(
             &id,
             Some(&secret),
-            guest.id,
-            vec!["fed".into()],
-            Some(identity.issuer.clone()),
+            StepDone::FirstFactor {
+                user_id: guest.id,
+                method: Method::Upstream,
+                idp: Some(identity.issuer.clone()),
+                upstream: Some(upstream_assertion(&identity)),
+            },
         )
         .await;
     match finished {

@@ -17,8 +17,10 @@ use portico_federation::FlowPurpose;
 use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
-use portico_oidc::interaction::{INTERACTION_COOKIE, InteractionView};
-use portico_policy::Step;
+use portico_oidc::interaction::INTERACTION_COOKIE;
+use portico_oidc::interaction::{StepDone, StepFailure};
+use portico_oidc::signin_log::RequestContext;
+use portico_policy::{Method, Step};
 use serde::Deserialize;
 
 const CSRF_PURPOSE: &str = "csrf";
@@ -56,26 +58,6 @@ struct Render {
     other: bool,
 }
 
-/// The home IdP the app's hints point at (`domain_hint` first, then the
-/// `login_hint` address), for going there without showing a page.
-async fn hinted_idp(
-    s: &UiState,
-    view: &InteractionView,
-) -> Result<Option<portico_federation::IdentityProvider>, PageError> {
-    if let Some(domain) = view.domain_hint.as_deref()
-        && let Some(idp) = s.federation.idp_for_domain(domain).await.map_err(|e| {
-            tracing::error!(error = ?e, "home-realm discovery failed");
-            PageError::internal()
-        })?
-    {
-        return Ok(Some(idp));
-    }
-    match view.login_hint.as_deref() {
-        Some(hint) if hint.contains('@') => federation::home_idp(s, hint).await,
-        _ => Ok(None),
-    }
-}
-
 async fn render_step(
     s: &UiState,
     id: &str,
@@ -85,12 +67,18 @@ async fn render_step(
 ) -> Result<Response, PageError> {
     let view = s.provider.interaction_details(id, secret).await?;
     let csrf = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
-    match view.step {
+    match view.step.clone() {
         None => Ok(Redirect::to(&Provider::resume_path(id)).into_response()),
-        Some(Step::Login) => {
-            if !r.other
-                && r.error.is_none()
-                && let Some(idp) = hinted_idp(s, &view).await?
+        // The policy's home-realm discovery named the IdP: go there, unless
+        // the guest asked for another way.
+        Some(Step::UpstreamIdp { idp }) if !r.other && r.error.is_none() => {
+            let idp = match uuid::Uuid::parse_str(&idp) {
+                Ok(idp_id) => s.federation.get(idp_id).await.ok(),
+                Err(_) => None,
+            };
+            let Some(idp) = idp else {
+                return Err(PageError::internal());
+            };
             {
                 let purpose = FlowPurpose::SignIn {
                     interaction_id: id.to_string(),
@@ -111,15 +99,18 @@ async fn render_step(
                 )
                 .await);
             }
-            Ok(SignInPage {
-                id: view.id,
-                csrf,
-                client_name: view.client_name,
-                email: r.email.or(view.login_hint).unwrap_or_default(),
-                error: r.error,
-                other: r.other,
-            }
-            .into_response())
+        }
+        Some(Step::Identify | Step::UpstreamIdp { .. }) => Ok(SignInPage {
+            id: view.id,
+            csrf,
+            client_name: view.client_name,
+            email: r.email.or(view.login_hint).unwrap_or_default(),
+            error: r.error,
+            other: r.other,
+        }
+        .into_response()),
+        Some(Step::MfaEnroll | Step::MfaChallenge { .. }) => {
+            super::mfa::render(s, &view, &csrf, r.error).await
         }
         Some(Step::Consent) => {
             let uid = view.user_id.ok_or_else(PageError::internal)?;
@@ -181,6 +172,7 @@ pub async fn login_post(
     State(s): State<UiState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     Path(id): Path<String>,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -213,6 +205,16 @@ pub async fn login_post(
             None => {
                 s.limiter.record_failure(&key, now);
                 let msg = "The email or password is incorrect.".to_string();
+                let failure = StepFailure {
+                    method: Method::Password,
+                    code: "invalid_credentials",
+                    message: &msg,
+                    user_id: None,
+                    attempted: Some(&f.email),
+                };
+                s.provider
+                    .step_failed(&id, secret.as_deref(), &ctx, failure)
+                    .await?;
                 let r = Render {
                     error: Some(msg),
                     email: Some(f.email.clone()),
@@ -222,9 +224,13 @@ pub async fn login_post(
             }
             Some(u) => {
                 s.limiter.clear(&key);
-                s.provider
-                    .finish_login(&id, secret.as_deref(), u.id, vec!["pwd".into()], None)
-                    .await?;
+                let done = StepDone::FirstFactor {
+                    user_id: u.id,
+                    method: Method::Password,
+                    idp: None,
+                    upstream: None,
+                };
+                s.provider.finish_step(&id, secret.as_deref(), done).await?;
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }
         }

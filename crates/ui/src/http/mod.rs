@@ -2,6 +2,7 @@
 
 mod federation;
 mod interaction;
+mod mfa;
 mod portal;
 mod redeem;
 

@@ -11,7 +11,7 @@
 //!
 //! | Route                                   | Handler                         |
 //! |-----------------------------------------|---------------------------------|
-//! | GET/POST `/admin/signin`, POST `/admin/signout` | [`signin`]              |
+//! | GET `/admin/signin`, `/admin/callback`, POST `/admin/signout` | [`signin`]              |
 //! | GET `/admin/users`                      | [`users::users_get`]            |
 //! | GET/POST `/admin/invite`                | [`invite`]                      |
 //! | GET `/admin/users/{id}` and its actions | [`user`], [`user_actions`]      |
@@ -49,10 +49,8 @@ use axum::routing::{get, post};
 pub fn routes() -> Router<UiState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
-        .route(
-            "/admin/signin",
-            get(signin::signin_get).post(signin::signin_post),
-        )
+        .route("/admin/signin", get(signin::signin_get))
+        .route("/admin/callback", get(signin::callback_get))
         .route("/admin/signout", post(signin::signout_post))
         .route("/admin/users", get(users::users_get))
         .route("/admin/users/{id}", get(user::user_get))

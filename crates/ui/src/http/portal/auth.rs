@@ -1,7 +1,7 @@
 //! Who is using the portal: the [`Admin`] extractor and the CSRF tokens.
 //!
-//! The admin is looked up on every request (session → user → `is_admin` and
-//! `can_sign_in(now)`), so revoking admin rights, disabling the account or
+//! The admin is looked up on every request (portal grant → user → `is_admin`
+//! and `can_sign_in(now)`), so revoking admin rights, disabling the account or
 //! its access expiring takes effect on the next click, not at session end.
 
 use super::error::PortalError;
@@ -12,15 +12,23 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_directory::{Actor, ActorKind, DirectoryError, User};
-use portico_oidc::http::SESSION_COOKIE;
+use portico_oidc::authorize::PORTAL_CLIENT;
+use uuid::Uuid;
 
 const CSRF_PURPOSE: &str = "portal-csrf";
+
+/// The portal's session cookie: the portal's grant id and its keyed MAC.
+pub const PORTAL_COOKIE: &str = "portico_admin";
+pub const PORTAL_PATH: &str = "/admin";
+const COOKIE_PURPOSE: &str = "portal-session";
 
 /// A signed-in, enabled administrator.
 pub struct Admin {
     pub user: User,
-    /// The session cookie's value (to end the session on sign-out).
+    /// The portal cookie's value (the CSRF tokens derive from it).
     pub token: String,
+    /// The portal's grant: revoking it signs the portal out.
+    pub grant_id: Uuid,
     /// The CSRF token every form of this session carries.
     pub csrf: String,
 }
@@ -49,33 +57,55 @@ impl Admin {
     }
 }
 
-/// The admin whose session cookie `jar` holds, if it names a live session
-/// of an admin who may still sign in.
+pub fn portal_cookie_value(s: &UiState, grant_id: Uuid) -> String {
+    let id = grant_id.to_string();
+    let mac = s.provider.hasher.hash(COOKIE_PURPOSE, &id);
+    format!("{id}.{mac}")
+}
+
+/// The admin whose portal cookie `jar` holds: a live grant of the portal
+/// client, within the session lifetime, of an admin who may still sign in.
 pub async fn current_admin(s: &UiState, jar: &CookieJar) -> Result<Option<Admin>, PortalError> {
-    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+    let Some(token) = jar.get(PORTAL_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    let Some(session) = s
+    let Some((id, mac)) = token.split_once('.') else {
+        return Ok(None);
+    };
+    if !s.provider.hasher.verify(COOKIE_PURPOSE, id, mac) {
+        return Ok(None);
+    }
+    let Ok(grant_id) = Uuid::parse_str(id) else {
+        return Ok(None);
+    };
+    let now = s.provider.clock.now();
+    let grant = s
         .provider
-        .current_session(Some(&token))
+        .store
+        .find_grant(grant_id)
         .await
         .map_err(PortalError::internal)?
-    else {
+        .filter(|g| {
+            g.revoked_at.is_none()
+                && g.client_id == PORTAL_CLIENT
+                && g.created_at + s.provider.config.session_ttl > now
+        });
+    let Some(user_id) = grant.and_then(|g| g.user_id) else {
         return Ok(None);
     };
-    // A session whose user was deleted signs in no one.
-    let user = match s.directory.find_user(session.auth.user_id).await {
+    // A grant whose user was deleted signs in no one.
+    let user = match s.directory.find_user(user_id).await {
         Ok(user) => user,
         Err(DirectoryError::NotFound) => return Ok(None),
         Err(e) => return Err(PortalError::internal(e)),
     };
-    let now = s.provider.clock.now();
     Ok(Some(user)
         .filter(|u| u.is_admin && u.can_sign_in(now))
         .map(|user| Admin {
             user,
             csrf: s.provider.hasher.hash(CSRF_PURPOSE, &token),
             token,
+            grant_id,
         }))
 }
 

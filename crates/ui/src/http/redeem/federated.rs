@@ -17,6 +17,8 @@ use axum_extra::extract::CookieJar;
 use portico_directory::invitations::{FederatedProof, Invitation, RedeemError};
 use portico_federation::{FederationError, FlowPurpose, UpstreamIdentity, UpstreamProblem};
 use portico_oidc::http::request_id;
+use portico_oidc::interaction::StepDone;
+use portico_policy::Method;
 use uuid::Uuid;
 
 fn link_exits(s: &UiState, inv: &Invitation) -> Exits {
@@ -205,13 +207,11 @@ pub(super) async fn accept(
         tracing::warn!(error = %e, "could not mark a federation flow used");
     }
     tracing::info!(idp = %identity.issuer, user = %user.id, "invitation redeemed through a home IdP");
-    signed_in(
-        s,
-        jar,
-        &step.inv,
-        user.id,
-        vec!["fed".into()],
-        Some(identity.issuer),
-    )
-    .await
+    let first = StepDone::FirstFactor {
+        user_id: user.id,
+        method: Method::Upstream,
+        idp: Some(identity.issuer.clone()),
+        upstream: Some(federation::upstream_assertion(&identity)),
+    };
+    signed_in(s, jar, &step.inv, first, rid).await
 }

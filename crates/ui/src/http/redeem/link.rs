@@ -12,8 +12,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_directory::invitations::{CODE_TTL_MINUTES, Invitation, RedeemError};
+use portico_oidc::http::authorize::portico_cookie;
 use portico_oidc::http::{SESSION_COOKIE, request_id};
-use portico_oidc::model::Authentication;
+use portico_oidc::interaction::{INTERACTION_COOKIE, StepDone};
+use portico_policy::Method;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -291,34 +293,51 @@ pub async fn consent_post(
         Err(RedeemError::CodeSpent) => return code_spent(f.link(REDEEM.csrf(&s, &step.binding))),
         Err(e) => return redeem_error(&s, &f.i, e, &rid).await,
     };
-    signed_in(&s, jar, &step.inv, user.id, vec!["otp".into()], None).await
+    let first = StepDone::FirstFactor {
+        user_id: user.id,
+        method: Method::EmailCode,
+        idp: None,
+        upstream: None,
+    };
+    signed_in(&s, jar, &step.inv, first, &rid).await
 }
 
-/// The guest accepted: start a Portico session (so the app signs them in
-/// without asking again), end the redemption binding, and go to the app.
+/// The guest accepted: the proof of the mailbox (or the home IdP's word) is
+/// the first step of a sign-in interaction, which the policy continues (MFA
+/// when it applies) and which ends, with a session, at the invitation's
+/// redirect URL. The redemption binding ends here.
 pub(super) async fn signed_in(
     s: &UiState,
     jar: CookieJar,
     inv: &Invitation,
-    user_id: Uuid,
-    amr: Vec<String>,
-    idp: Option<String>,
+    first: StepDone,
+    rid: &str,
 ) -> Response {
-    let auth = Authentication {
-        user_id,
-        auth_time: s.provider.clock.now(),
-        amr,
-        idp,
-    };
     let previous = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
-    let cookie = match s.provider.start_session(auth, previous.as_deref()).await {
-        Ok(c) => c,
+    match s
+        .provider
+        .begin_after_redemption(first, &inv.redirect_url, previous.as_deref())
+        .await
+    {
+        Ok((id, secret)) => {
+            let path = format!("/interaction/{id}");
+            let cookie = portico_cookie(
+                INTERACTION_COOKIE,
+                secret,
+                path.clone(),
+                s.provider.config.interaction_ttl.num_seconds(),
+                s.provider.config.secure_cookies(),
+            );
+            let jar = REDEEM.remove(jar).add(cookie);
+            (jar, Redirect::to(&path)).into_response()
+        }
         Err(e) => {
             // Accepted already; the app will simply ask the guest to sign in.
-            tracing::error!(error = ?e, "could not start a session after redemption");
-            return Redirect::to(&inv.redirect_url).into_response();
+            tracing::error!(
+                code = e.code,
+                "could not continue the sign-in after redemption"
+            );
+            crate::pages::error_response(&e, rid)
         }
-    };
-    let jar = REDEEM.remove(jar).add(cookie);
-    (jar, Redirect::to(&inv.redirect_url)).into_response()
+    }
 }

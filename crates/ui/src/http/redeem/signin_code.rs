@@ -26,7 +26,9 @@ use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
 use portico_oidc::interaction::InteractionView;
-use portico_policy::Step;
+use portico_oidc::interaction::{StepDone, StepFailure};
+use portico_oidc::signin_log::RequestContext;
+use portico_policy::{Method, Step};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -55,7 +57,7 @@ async fn login_step(
     secret: Option<&str>,
 ) -> Result<Result<InteractionView, Response>, PageError> {
     let view = s.provider.interaction_details(id, secret).await?;
-    if view.step == Some(Step::Login) {
+    if view.step == Some(Step::Identify) {
         Ok(Ok(view))
     } else {
         Ok(Err(
@@ -139,6 +141,7 @@ pub async fn email_code_verify_post(
     State(s): State<UiState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     Path(id): Path<String>,
     Form(f): Form<EmailCodeForm>,
 ) -> Response {
@@ -161,9 +164,13 @@ pub async fn email_code_verify_post(
         };
         match verified {
             Ok(user) => {
-                s.provider
-                    .finish_login(&id, Some(secret), user.id, vec!["otp".into()], None)
-                    .await?;
+                let done = StepDone::FirstFactor {
+                    user_id: user.id,
+                    method: Method::EmailCode,
+                    idp: None,
+                    upstream: None,
+                };
+                s.provider.finish_step(&id, Some(secret), done).await?;
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }
             Err(RedeemError::Directory(e)) => {
@@ -171,6 +178,16 @@ pub async fn email_code_verify_post(
                 Err(PageError::internal())
             }
             Err(_) => {
+                let failure = StepFailure {
+                    method: Method::EmailCode,
+                    code: "invalid_code",
+                    message: WRONG_CODE,
+                    user_id: None,
+                    attempted: Some(&f.email),
+                };
+                s.provider
+                    .step_failed(&id, Some(secret), &ctx, failure)
+                    .await?;
                 let page = code_page(
                     &s,
                     view,

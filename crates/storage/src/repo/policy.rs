@@ -1,0 +1,90 @@
+//! `PolicyStore`: the settings the sign-in policy reads. The tenant's
+//! authentication policy is one JSON document in `tenant_settings`; home-realm
+//! discovery and `mfaTrust` read the federation tables that
+//! `portico-federation`'s admin model writes.
+
+use super::internal;
+use crate::Storage;
+use crate::entity::{identity_provider_domains, identity_providers, tenant_settings};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portico_oidc::store::{PolicyStore, StoreError, StoreResult};
+use portico_policy::{MfaTrust, TenantSettings};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+const AUTHENTICATION_POLICY: &str = "authenticationPolicy";
+
+#[async_trait]
+impl PolicyStore for Storage {
+    async fn authentication_policy(&self) -> StoreResult<TenantSettings> {
+        let row = tenant_settings::Entity::find_by_id(AUTHENTICATION_POLICY)
+            .one(self.db())
+            .await
+            .map_err(internal)?;
+        match row {
+            None => Ok(TenantSettings::default()),
+            Some(r) => serde_json::from_value(r.value).map_err(|e| StoreError::Internal(e.into())),
+        }
+    }
+
+    async fn save_authentication_policy(
+        &self,
+        p: &TenantSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let row = tenant_settings::ActiveModel {
+            name: Set(AUTHENTICATION_POLICY.to_string()),
+            value: Set(serde_json::to_value(p).map_err(|e| StoreError::Internal(e.into()))?),
+            updated_at: Set(now),
+        };
+        tenant_settings::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(tenant_settings::Column::Name)
+                    .update_columns([
+                        tenant_settings::Column::Value,
+                        tenant_settings::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn idp_for_domain(&self, domain: &str) -> StoreResult<Option<String>> {
+        let domain = domain.trim().to_lowercase();
+        if domain.is_empty() || domain.len() > 253 {
+            return Ok(None);
+        }
+        let Some(d) = identity_provider_domains::Entity::find_by_id(domain)
+            .one(self.db())
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let idp = identity_providers::Entity::find_by_id(d.idp_id)
+            .filter(identity_providers::Column::Enabled.eq(true))
+            .one(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(idp.map(|i| i.id.to_string()))
+    }
+
+    async fn mfa_trust(&self, issuer: &str) -> StoreResult<Option<MfaTrust>> {
+        let row = identity_providers::Entity::find()
+            .filter(identity_providers::Column::Issuer.eq(issuer))
+            .one(self.db())
+            .await
+            .map_err(internal)?;
+        let Some(trust) = row.and_then(|r| r.mfa_trust).filter(|t| !t.is_null()) else {
+            return Ok(None);
+        };
+        serde_json::from_value(trust)
+            .map(Some)
+            .map_err(|e| StoreError::Internal(e.into()))
+    }
+}
