@@ -95,3 +95,27 @@ fn the_rsa_crate_is_never_a_direct_dependency() {
         "sign with josekit (OpenSSL), never the rsa crate"
     );
 }
+
+/// One door: a session is created only by finishing an interaction inside
+/// `oidc` (`start_session` is private to it, and only the interaction's
+/// answer calls it); no other crate writes a session, and the former doors
+/// (redemption, the portal's own sign-in form) are gone.
+#[test]
+fn only_the_interaction_creates_sessions() {
+    let callers: Vec<String> = sources_containing("start_session(")
+        .into_iter()
+        .filter(|p| !p.ends_with("crates/oidc/src/sessions.rs"))
+        .collect();
+    assert_eq!(callers, ["crates/oidc/src/authorize/mod.rs"]);
+    let writers: Vec<String> = sources_containing(".create_session(")
+        .into_iter()
+        .filter(|p| !p.contains("/tests/"))
+        .collect();
+    assert_eq!(writers, ["crates/oidc/src/sessions.rs"]);
+    let sessions = std::fs::read_to_string(root().join("crates/oidc/src/sessions.rs")).unwrap();
+    assert!(sessions.contains("pub(crate) async fn start_session("));
+    assert!(
+        sources_containing("signin_post").is_empty(),
+        "the portal's password form"
+    );
+}

@@ -9,6 +9,7 @@
 //! stored (it owns the repository traits in [`store`]).
 
 pub mod access;
+pub mod auth_policy;
 pub mod authorize;
 pub mod claims;
 pub mod clients;

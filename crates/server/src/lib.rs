@@ -21,6 +21,7 @@ pub const ALL_PERMISSIONS: &[&str] = &[
     "IdentityProvider.ReadWrite.All",
     "Policy.ReadWrite.ConditionalAccess",
     "Policy.ReadWrite.AuthorizationPolicy",
+    "Policy.ReadWrite.AuthenticationMethod",
     "AuditLog.Read.All",
     "SigningKey.ReadWrite.All",
 ];

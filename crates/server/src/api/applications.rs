@@ -22,6 +22,8 @@ pub fn to_json(c: &Client) -> Value {
         "postLogoutRedirectUris": c.post_logout_redirect_uris,
         "grantTypes": c.grant_types,
         "backchannelLogoutUri": c.backchannel_logout_uri,
+        "requireMfa": c.require_mfa,
+        "firstParty": c.first_party,
         "createdDateTime": c.created_at,
     })
 }

@@ -3,6 +3,7 @@
 //! `{"error": {"code", "message"}}` with a 4xx status (5xx bodies are generic).
 
 mod applications;
+mod auth_policy;
 pub use applications::to_json as application_json;
 mod audits;
 mod identity_providers;
@@ -313,6 +314,11 @@ pub fn router(app: App) -> Router {
         .route(
             "/api/v1/identityProviders/{id}/test",
             post(identity_providers::identity_provider_test_post),
+        )
+        .route(
+            "/api/v1/policies/authenticationPolicy",
+            get(auth_policy::authentication_policy_get)
+                .patch(auth_policy::authentication_policy_patch),
         )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))
