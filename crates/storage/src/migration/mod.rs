@@ -14,6 +14,8 @@ mod idens;
 mod m20261121_000001_initial;
 mod m20261121_000002_guests;
 mod m20261121_000003_federation;
+mod m20261205_000004_sign_ins;
+mod sign_in_idens;
 
 pub struct Migrator;
 
@@ -24,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_initial::Migration),
             Box::new(m20261121_000002_guests::Migration),
             Box::new(m20261121_000003_federation::Migration),
+            Box::new(m20261205_000004_sign_ins::Migration),
         ]
     }
 }

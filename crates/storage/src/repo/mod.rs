@@ -12,6 +12,7 @@ mod mail_queue;
 mod outbox;
 mod revoke;
 mod sessions;
+mod sign_ins;
 mod tokens;
 mod user_rows;
 mod users;
