@@ -23,6 +23,7 @@ mod portal_idps;
 mod portal_import;
 mod redeem;
 mod redeem_steps;
+mod sign_ins;
 mod signin_pipeline;
 mod support;
 mod token;

@@ -201,3 +201,74 @@ async fn no_url_skips_the_mfa_step(backend: Backend) {
     assert_eq!(loc, id, "back to the MFA step");
 }
 both_backends!(no_url_skips_the_mfa_step, super::no_url_skips_the_mfa_step);
+
+/// Every end of a sign-in is one record: a failed password, a success, a
+/// denial (`prompt=none` needing MFA) and a cancel, each with its reason.
+async fn every_sign_in_ends_in_one_record(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let b = Browser::new(&app.issuer);
+    let (_, challenge) = pkce_pair();
+    // A wrong password, then the right one and consent.
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let refused = b.sign_in(start, ALICE, "wrong password").await;
+    assert!(refused.body.contains("incorrect"), "{}", refused.body);
+    sign_in_for_code(&app, &b, &client, &[]).await;
+    // Silent, but MFA is asked for: denied.
+    let denied = b
+        .get(&authorize_url(
+            &app,
+            &client,
+            &challenge,
+            &[("prompt", "none"), ("acr_values", MFA)],
+        ))
+        .await;
+    assert!(denied.location.unwrap().contains("interaction_required"));
+    // Another app: the user cancels at its consent.
+    let other = app.spa().await;
+    let start = b.get(&authorize_url(&app, &other, &challenge, &[])).await;
+    let consent = b.follow(start).await;
+    let back = b.follow(b.consent(consent, "cancel").await).await;
+    assert!(back.location.unwrap().contains("access_denied"));
+
+    let (status, log) = app.api("GET", "/api/v1/auditLogs/signIns", None).await;
+    assert_eq!(status, 200, "{log}");
+    let rows = log["value"].as_array().unwrap();
+    let summary: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["result"].as_str().unwrap().to_string(),
+                r["status"]["additionalDetails"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("aborted".to_string(), "user_cancelled".to_string()),
+            ("denied".into(), "interaction_required".into()),
+            ("success".into(), String::new()),
+            ("failed".into(), "invalid_credentials".into()),
+        ],
+        "{log}"
+    );
+    let success = &rows[2];
+    assert_eq!(success["userPrincipalName"], ALICE);
+    assert_eq!(success["appId"], client.client_id.as_str());
+    assert_eq!(success["acr"], SFA);
+    assert_eq!(success["amr"], json!(["pwd"]));
+    assert_eq!(success["status"]["errorCode"], 0);
+    assert_eq!(success["authenticationMethodsUsed"], json!(["Password"]));
+    assert_eq!(rows[3]["userPrincipalName"], ALICE, "the address typed");
+    assert_ne!(rows[3]["status"]["errorCode"], 0);
+    assert!(rows.iter().all(|r| r["correlationId"].is_string()));
+}
+both_backends!(
+    every_sign_in_ends_in_one_record,
+    super::every_sign_in_ends_in_one_record
+);

@@ -43,6 +43,9 @@ pub struct TestClient {
 }
 
 pub const USER_EMAIL: &str = "alice@contoso.example";
+/// The admin `bootstrap` creates.
+pub const ADMIN_EMAIL: &str = "admin@contoso.example";
+pub const ADMIN_PASSWORD: &str = "admin password 1";
 pub const USER_PASSWORD: &str = "correct horse battery";
 
 fn postgres_admin_url() -> String {
@@ -94,7 +97,7 @@ pub async fn spawn(
     let server = RunningServer::start(settings, Arc::new(clock.clone()))
         .await
         .expect("server starts");
-    let boot = commands::bootstrap(&server.app, "admin@contoso.example", "admin password 1")
+    let boot = commands::bootstrap(&server.app, ADMIN_EMAIL, ADMIN_PASSWORD)
         .await
         .expect("bootstrap");
     let s = |k: &str| boot[k].as_str().expect("bootstrap field").to_string();
@@ -234,6 +237,37 @@ impl TestApp {
             .as_str()
             .expect("access_token")
             .to_string()
+    }
+
+    /// An admin API token from the management client narrowed to `scope`
+    /// (space-separated permissions).
+    pub async fn admin_token_for(&self, scope: &str) -> String {
+        let resp = reqwest::Client::new()
+            .post(self.url("/token"))
+            .basic_auth(&self.mgmt_client_id, Some(&self.mgmt_client_secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.expect("json");
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    /// A browser signed in to the admin portal as the bootstrap admin.
+    pub async fn portal_admin(&self) -> crate::Browser {
+        let b = crate::Browser::new(&self.issuer);
+        let hop = b
+            .sign_in(b.get("/admin/signin").await, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await;
+        assert_eq!(hop.status, 303, "portal sign-in: {}", hop.body);
+        // Through /authorize's resume and /admin/callback to the portal.
+        let page = b.follow(hop).await;
+        assert_eq!(page.status, 200, "portal sign-in: {}", page.body);
+        b
     }
 
     /// Delivers every message due now (the background worker would, within

@@ -56,6 +56,28 @@ pub struct StepRecord {
     pub amr: Option<String>,
 }
 
+impl StepRecord {
+    /// The method as people name it (the admin API's
+    /// `authenticationMethodsUsed`, the portal's sign-in log); `None` for
+    /// steps that authenticate no one (consent, redemption). A method this
+    /// list does not know yet is named by its code rather than hidden.
+    pub fn method_name(&self) -> Option<&str> {
+        Some(match self.method.as_str() {
+            "password" => "Password",
+            "emailCode" | "emailOtp" => "Email one-time passcode",
+            "upstream" => "Federated identity provider",
+            "totp" => "Authenticator app (TOTP)",
+            "recoveryCode" => "Recovery code",
+            "passkey" => "Passkey (WebAuthn)",
+            "consent" | "redemption" => return None,
+            other => other,
+        })
+    }
+}
+
+/// The `acr` of a sign-in that used a second factor (the REFEDS MFA profile).
+pub use portico_policy::ACR_MFA;
+
 /// One sign-in, as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInRecord {
@@ -83,6 +105,25 @@ pub struct SignInRecord {
     pub failure_message: Option<String>,
     /// The request id shown on the page that ended the sign-in.
     pub correlation_id: String,
+}
+
+impl SignInRecord {
+    /// The names of the methods used ([`StepRecord::method_name`]), each
+    /// once, in the order first used.
+    pub fn methods_used(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for name in self.steps.iter().filter_map(StepRecord::method_name) {
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// Whether the sign-in met the multi-factor profile ([`ACR_MFA`]).
+    pub fn is_multi_factor(&self) -> bool {
+        self.acr.as_deref() == Some(ACR_MFA)
+    }
 }
 
 /// Which records to list; every field narrows the list.
@@ -208,5 +249,60 @@ impl crate::Provider {
         if let Err(e) = self.store.record_sign_in(&record).await {
             tracing::error!(error = ?e, "could not write a sign-in record");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_named_once_and_consent_is_not_a_method() {
+        let step = |m: &str| StepRecord {
+            method: m.into(),
+            at: DateTime::<Utc>::MIN_UTC,
+            amr: None,
+        };
+        let r = SignInRecord {
+            id: Uuid::nil(),
+            created_at: DateTime::<Utc>::MIN_UTC,
+            user_id: None,
+            user_principal_name: None,
+            user_display_name: None,
+            client_id: "app".into(),
+            app_display_name: "App".into(),
+            home_idp: None,
+            ip_address: None,
+            user_agent: None,
+            steps: [
+                "password",
+                "totp",
+                "consent",
+                "redemption",
+                "emailCode",
+                "emailOtp",
+                "password",
+                "fido9",
+            ]
+            .into_iter()
+            .map(step)
+            .collect(),
+            amr: vec![],
+            acr: Some(ACR_MFA.into()),
+            result: SignInResult::Success,
+            failure_reason: None,
+            failure_message: None,
+            correlation_id: "c".into(),
+        };
+        assert_eq!(
+            r.methods_used(),
+            [
+                "Password",
+                "Authenticator app (TOTP)",
+                "Email one-time passcode",
+                "fido9"
+            ]
+        );
+        assert!(r.is_multi_factor());
     }
 }

@@ -15,6 +15,7 @@ use portico_directory::invitations::{InvitationConfig, Invitations};
 use portico_federation::{Federation, FederationConfig};
 use portico_mail::{MailWorker, Transport};
 use portico_oidc::http::OidcState;
+use portico_oidc::signin_log::SignInLog;
 use portico_oidc::{OidcConfig, Provider};
 use portico_storage::Storage;
 use portico_ui::mail::UiMailComposer;
@@ -35,6 +36,8 @@ pub struct App {
     pub importer: Importer,
     pub federation: Federation,
     pub workers: Workers,
+    /// The sign-in log, read by the admin API and the portal.
+    pub sign_in_log: Arc<dyn SignInLog>,
 }
 
 impl App {
@@ -94,6 +97,7 @@ impl App {
             fed_cfg,
         )
         .context("cannot set up federation")?;
+        let sign_in_log: Arc<dyn SignInLog> = store.clone();
         let importer = Importer::new(store, invitations.clone());
         let workers = Workers {
             mail,
@@ -109,6 +113,7 @@ impl App {
             importer,
             federation,
             workers,
+            sign_in_log,
         })
     }
 
@@ -126,6 +131,7 @@ impl App {
             limiter: Arc::new(AttemptLimiter::new(10, Duration::minutes(15))),
             background: Arc::new(self.workers.clone()),
             upload_dir: self.settings.data_dir.join("uploads"),
+            sign_in_log: self.sign_in_log.clone(),
         });
         let api = crate::api::router(self.clone());
         let storage = self.storage.clone();

@@ -2,7 +2,8 @@
 //!
 //! It owns the sea-orm entities (`entity`, one file per table), the schema
 //! migrations (`migration`) and the implementations of the repository traits the other
-//! crates define: every `portico_oidc::store` trait, the directory's
+//! crates define: every `portico_oidc::store` trait and the sign-in log
+//! (`portico_oidc::signin_log::SignInLog`), the directory's
 //! [`portico_directory::UserRepo`], `InvitationRepo`, `ImportRepo` and
 //! `AuditRepo`, [`portico_mail::MailQueue`] over the mail outbox, and
 //! federation's [`portico_federation::IdpRepo`] and `FlowRepo`. It is the

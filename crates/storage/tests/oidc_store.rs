@@ -1,5 +1,5 @@
-//! The provider's stores for clients, signing keys, grants and tokens, on
-//! SQLite and PostgreSQL.
+//! The provider's stores for clients, signing keys, grants and tokens, and
+//! the sign-in log, on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -9,6 +9,7 @@ use common::*;
 use portico_oidc::model::{
     AuthMethod, ClientType, CodeRedemption, Consent, RefreshUse, SigningKey,
 };
+use portico_oidc::signin_log::{SignInLog, SignInQuery, SignInRecord, SignInResult, StepRecord};
 use portico_oidc::store::*;
 use portico_storage::Storage;
 use uuid::Uuid;
@@ -246,9 +247,143 @@ async fn revoke_grant_revokes_its_tokens(s: &Storage) {
     );
 }
 
+/// The ids `q` lists, in order.
+async fn sign_in_ids(s: &Storage, q: &SignInQuery) -> Vec<Uuid> {
+    s.list_sign_ins(q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+async fn sign_ins_are_kept_whole_and_listed_newest_first(s: &Storage) {
+    let alice = Uuid::now_v7();
+    let mut first = sign_in("app-a", Some(alice), SignInResult::Success);
+    first.home_idp = Some("https://login.fabrikam.example".into());
+    first.acr = Some("https://refeds.org/profile/mfa".into());
+    first.amr = vec!["pwd".into(), "otp".into()];
+    first.steps.push(StepRecord {
+        method: "totp".into(),
+        at: t0() + Duration::seconds(5),
+        amr: Some("otp".into()),
+    });
+    let second = sign_in("app-b", None, SignInResult::Failed);
+    let third = sign_in("app-a", Some(alice), SignInResult::Aborted);
+    for r in [&first, &second, &third] {
+        s.record_sign_in(r).await.unwrap();
+    }
+
+    let found = s.find_sign_in(first.id).await.unwrap().expect("by id");
+    assert_eq!(found, as_stored(first.clone()), "every field round-trips");
+    let failed = s.find_sign_in(second.id).await.unwrap().expect("failed");
+    assert_eq!(failed, as_stored(second.clone()));
+    assert!(s.find_sign_in(Uuid::now_v7()).await.unwrap().is_none());
+
+    let all = sign_in_ids(s, &SignInQuery::default()).await;
+    assert_eq!(all, vec![third.id, second.id, first.id], "newest first");
+}
+
+/// `r` as the database gives it back: `created_at` in microseconds.
+fn as_stored(mut r: SignInRecord) -> SignInRecord {
+    r.created_at = micros(r.created_at);
+    r
+}
+
+async fn sign_ins_filter_by_user_app_and_result_and_page_by_id(s: &Storage) {
+    let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
+    let records = [
+        sign_in("app-a", Some(alice), SignInResult::Success),
+        sign_in("app-b", Some(alice), SignInResult::Failed),
+        sign_in("app-a", Some(bob), SignInResult::Denied),
+        sign_in("app-a", Some(alice), SignInResult::Success),
+        sign_in("app-b", None, SignInResult::Failed),
+    ];
+    for r in &records {
+        s.record_sign_in(r).await.unwrap();
+    }
+    let ids = |idx: &[usize]| idx.iter().map(|&i| records[i].id).collect::<Vec<_>>();
+
+    let of_alice = SignInQuery {
+        user_id: Some(alice),
+        ..Default::default()
+    };
+    assert_eq!(sign_in_ids(s, &of_alice).await, ids(&[3, 1, 0]));
+    let at_b = SignInQuery {
+        client_id: Some("app-b".into()),
+        ..Default::default()
+    };
+    assert_eq!(sign_in_ids(s, &at_b).await, ids(&[4, 1]));
+    let failed = SignInQuery {
+        result: Some(SignInResult::Failed),
+        ..Default::default()
+    };
+    assert_eq!(sign_in_ids(s, &failed).await, ids(&[4, 1]));
+    let alice_ok_at_a = SignInQuery {
+        user_id: Some(alice),
+        client_id: Some("app-a".into()),
+        result: Some(SignInResult::Success),
+        ..Default::default()
+    };
+    assert_eq!(sign_in_ids(s, &alice_ok_at_a).await, ids(&[3, 0]));
+    let aborted = SignInQuery {
+        result: Some(SignInResult::Aborted),
+        ..Default::default()
+    };
+    assert!(sign_in_ids(s, &aborted).await.is_empty());
+
+    // Pages of two, each starting below the last id of the one before.
+    let mut q = SignInQuery {
+        limit: 2,
+        ..Default::default()
+    };
+    let mut paged = Vec::new();
+    loop {
+        let page = sign_in_ids(s, &q).await;
+        assert!(page.len() <= 2);
+        let Some(last) = page.last().copied() else {
+            break;
+        };
+        paged.extend(page);
+        q.before = Some(last);
+    }
+    assert_eq!(paged, ids(&[4, 3, 2, 1, 0]));
+    // Paging keeps the filters.
+    let page = SignInQuery {
+        before: Some(records[3].id),
+        ..of_alice
+    };
+    assert_eq!(sign_in_ids(s, &page).await, ids(&[1, 0]));
+}
+
+async fn sign_in_strings_are_bounded_when_stored(s: &Storage) {
+    let mut r = sign_in("app-a", None, SignInResult::Failed);
+    r.user_agent = Some(format!("Mozilla/5.0\r\nX-Forged: 1 {}", "é".repeat(2000)));
+    r.failure_message = Some("x".repeat(5000));
+    r.correlation_id = "c".repeat(1000);
+    r.steps = (0..100)
+        .map(|i| StepRecord {
+            method: format!("password{i}"),
+            at: t0(),
+            amr: None,
+        })
+        .collect();
+    s.record_sign_in(&r).await.unwrap();
+    let got = s.find_sign_in(r.id).await.unwrap().expect("stored");
+    let ua = got.user_agent.expect("user agent");
+    assert_eq!(ua.chars().count(), 512);
+    assert!(ua.starts_with("Mozilla/5.0X-Forged: 1 é"), "{ua}");
+    assert_eq!(got.failure_message.map(|m| m.len()), Some(1024));
+    assert_eq!(got.correlation_id.len(), 128);
+    assert_eq!(got.steps.len(), 32);
+}
+
 both_backends!(
     clients_round_trip,
     delete_client_revokes_its_grants,
     keys_insert_and_rotate,
     revoke_grant_revokes_its_tokens,
+    sign_ins_are_kept_whole_and_listed_newest_first,
+    sign_ins_filter_by_user_app_and_result_and_page_by_id,
+    sign_in_strings_are_bounded_when_stored,
 );

@@ -10,6 +10,8 @@ mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
 mod keys;
+mod sign_in_filter;
+mod sign_ins;
 mod users;
 
 use crate::app::App;
@@ -300,6 +302,8 @@ pub fn router(app: App) -> Router {
             "/api/v1/auditLogs/directoryAudits",
             get(audits::directory_audits_get),
         )
+        .route("/api/v1/auditLogs/signIns", get(sign_ins::sign_ins_get))
+        .route("/api/v1/auditLogs/signIns/{id}", get(sign_ins::sign_in_get))
         .route(
             "/api/v1/identityProviders",
             post(identity_providers::identity_providers_post)

@@ -19,6 +19,7 @@ pub mod one_time_codes;
 pub mod refresh_tokens;
 pub mod server_secrets;
 pub mod sessions;
+pub mod sign_ins;
 pub mod signing_keys;
 pub mod tenant_settings;
 pub mod user_identities;

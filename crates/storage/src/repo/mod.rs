@@ -13,7 +13,7 @@ mod outbox;
 mod policy;
 mod revoke;
 mod sessions;
-mod sign_ins_pending;
+mod sign_ins;
 mod tokens;
 mod user_rows;
 mod users;

@@ -14,6 +14,7 @@ use portico_directory::{User, UserType};
 use portico_oidc::model::{
     AccessTokenRecord, AuthCode, AuthMethod, Client, ClientType, Grant, RefreshToken,
 };
+use portico_oidc::signin_log::{SignInRecord, SignInResult, StepRecord};
 use portico_storage::Storage;
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -228,5 +229,34 @@ pub fn refresh(g: &Grant, token_hash: &str) -> RefreshToken {
         created_at: t0(),
         expires_at: t0() + Duration::days(30),
         consumed_at: None,
+    }
+}
+
+/// A sign-in of `user_id` at `client_id` ending in `result`, at `t0`, with a
+/// password step (and the failure fields when it did not succeed).
+pub fn sign_in(client_id: &str, user_id: Option<Uuid>, result: SignInResult) -> SignInRecord {
+    let ok = result == SignInResult::Success;
+    SignInRecord {
+        id: Uuid::now_v7(),
+        created_at: t0(),
+        user_id,
+        user_principal_name: user_id.map(|_| "alice@contoso.example".into()),
+        user_display_name: user_id.map(|_| "Alice Example".into()),
+        client_id: client_id.into(),
+        app_display_name: "Test app".into(),
+        home_idp: None,
+        ip_address: Some("192.0.2.10".into()),
+        user_agent: Some("Mozilla/5.0 (test)".into()),
+        steps: vec![StepRecord {
+            method: "password".into(),
+            at: t0(),
+            amr: Some("pwd".into()),
+        }],
+        amr: if ok { vec!["pwd".into()] } else { vec![] },
+        acr: ok.then(|| "urn:portico:acr:pwd".into()),
+        result,
+        failure_reason: (!ok).then(|| "invalid_credentials".into()),
+        failure_message: (!ok).then(|| "The email or password is incorrect.".into()),
+        correlation_id: Uuid::new_v4().to_string(),
     }
 }

@@ -17,6 +17,7 @@ use portico_directory::import::Importer;
 use portico_directory::invitations::Invitations;
 use portico_federation::Federation;
 use portico_oidc::Provider;
+use portico_oidc::signin_log::SignInLog;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub struct UiState {
     pub background: Arc<dyn Background>,
     /// Where uploaded import files are kept while they are staged.
     pub upload_dir: PathBuf,
+    /// The sign-in log, read by the portal's sign-ins page.
+    pub sign_in_log: Arc<dyn SignInLog>,
 }
 
 /// The server's background workers, as the pages need them.

@@ -21,6 +21,7 @@
 //! | GET/POST `/admin/identity-providers/{id}` | [`idps`] (page, edit, enable/disable) |
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
 //! | GET `/admin/audit`                      | [`audit::audit_get`]            |
+//! | GET `/admin/signins`                    | [`sign_ins::sign_ins_get`]      |
 
 mod audit;
 mod auth;
@@ -32,6 +33,7 @@ mod invite;
 mod parse;
 mod report;
 mod results;
+mod sign_ins;
 mod signin;
 mod upload;
 mod user;
@@ -96,5 +98,6 @@ pub fn routes() -> Router<UiState> {
             post(idps::delete_post),
         )
         .route("/admin/audit", get(audit::audit_get))
+        .route("/admin/signins", get(sign_ins::sign_ins_get))
         .layer(middleware::from_fn(error::render_failures))
 }

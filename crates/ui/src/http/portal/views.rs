@@ -15,6 +15,7 @@ pub enum Section {
     Imports,
     Idps,
     Audit,
+    SignIns,
 }
 
 /// The frame around every signed-in page (`admin_layout.html`).
@@ -41,6 +42,7 @@ impl Chrome {
             "invite" => Section::Invite,
             "imports" => Section::Imports,
             "idps" => Section::Idps,
+            "signins" => Section::SignIns,
             _ => Section::Audit,
         };
         if this == self.section {
