@@ -14,6 +14,7 @@ mod idens;
 mod m20261121_000001_initial;
 mod m20261121_000002_guests;
 mod m20261121_000003_federation;
+mod m20261205_000005_mfa;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_initial::Migration),
             Box::new(m20261121_000002_guests::Migration),
             Box::new(m20261121_000003_federation::Migration),
+            Box::new(m20261205_000005_mfa::Migration),
         ]
     }
 }
