@@ -1,13 +1,16 @@
 //! `portico-core`: the vocabulary every other crate shares.
 //!
-//! It owns identifiers, the [`Clock`], secret types and the keyed hashing of
-//! secrets Portico generates itself. It must not do any IO: no database, no
-//! network, no files, no environment variables.
+//! It owns identifiers, the [`Clock`], secret types, the keyed hashing of
+//! secrets Portico generates itself and the sealing (AES-256-GCM) of secrets
+//! it must read back. It must not do any IO: no database, no network, no
+//! files, no environment variables.
 
 pub mod clock;
 pub mod mail;
+pub mod seal;
 pub mod secret;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use mail::{MailKind, OutgoingMail};
+pub use seal::{SealError, Sealer};
 pub use secret::{Secret, SecretHasher, random_token};

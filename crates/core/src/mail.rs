@@ -10,6 +10,8 @@ use uuid::Uuid;
 pub enum MailKind {
     Invitation,
     OneTimeCode,
+    /// Tells a user that one of their MFA recovery codes was used.
+    RecoveryCodeUsed,
 }
 
 impl MailKind {
@@ -17,12 +19,14 @@ impl MailKind {
         match self {
             MailKind::Invitation => "invitation",
             MailKind::OneTimeCode => "one_time_code",
+            MailKind::RecoveryCodeUsed => "recovery_code_used",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "invitation" => Some(MailKind::Invitation),
             "one_time_code" => Some(MailKind::OneTimeCode),
+            "recovery_code_used" => Some(MailKind::RecoveryCodeUsed),
             _ => None,
         }
     }

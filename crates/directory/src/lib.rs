@@ -1,8 +1,10 @@
 //! `portico-directory`: the people Portico knows. It owns users (Members and
 //! Guests), invitations and their redemption (email one-time passcodes), bulk
-//! CSV imports, the audit log of directory changes, passwords (argon2id), and
+//! CSV imports, the audit log of directory changes, passwords (argon2id),
+//! users' second factors ([`mfa`]: authenticator apps and recovery codes), and
 //! the repository traits storage implements ([`UserRepo`],
-//! [`invitations::InvitationRepo`], [`import::ImportRepo`], [`audit::AuditRepo`]).
+//! [`invitations::InvitationRepo`], [`import::ImportRepo`], [`audit::AuditRepo`],
+//! [`mfa::MfaRepo`]).
 //!
 //! It must not know about OAuth, HTTP, templates or how anything is stored:
 //! emails arrive rendered through the [`MailComposer`] the UI implements.
@@ -11,6 +13,7 @@ pub mod audit;
 pub mod filter;
 pub mod import;
 pub mod invitations;
+pub mod mfa;
 mod password;
 mod service;
 mod users;

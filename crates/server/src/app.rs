@@ -8,10 +8,11 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use chrono::Duration;
-use portico_core::{Clock, SecretHasher, random_token};
+use portico_core::{Clock, Sealer, SecretHasher, random_token};
 use portico_directory::Directory;
 use portico_directory::import::Importer;
 use portico_directory::invitations::{InvitationConfig, Invitations};
+use portico_directory::mfa::{Mfa, MfaConfig};
 use portico_federation::{Federation, FederationConfig};
 use portico_mail::{MailWorker, Transport};
 use portico_oidc::http::OidcState;
@@ -35,6 +36,7 @@ pub struct App {
     pub invitations: Invitations,
     pub importer: Importer,
     pub federation: Federation,
+    pub mfa: Mfa,
     pub workers: Workers,
     /// The sign-in log, read by the admin API and the portal.
     pub sign_in_log: Arc<dyn SignInLog>,
@@ -56,6 +58,8 @@ impl App {
             .server_secret("secret_hash_key", || random_token(32))
             .await?;
         let hasher = SecretHasher::new(pepper.as_bytes());
+        // TOTP secrets are sealed under a key derived from the same material.
+        let sealer = Sealer::new(pepper.as_bytes());
         let mut cfg = OidcConfig::new(settings.issuer.clone());
         cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);
         let store = Arc::new(storage.clone());
@@ -85,6 +89,16 @@ impl App {
             },
         )
         .with_mail_notifier(mail.notifier());
+        let mfa = Mfa::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            provider.hasher.clone(),
+            sealer,
+            Arc::new(UiMailComposer),
+            MfaConfig::new(&settings.organization_name),
+        )
+        .with_mail_notifier(mail.notifier());
         let mut fed_cfg = FederationConfig::new(&settings.issuer);
         fed_cfg.request_timeout = std::time::Duration::from_secs(settings.federation_timeout_secs);
         fed_cfg.connect_timeout =
@@ -112,6 +126,7 @@ impl App {
             invitations,
             importer,
             federation,
+            mfa,
             workers,
             sign_in_log,
         })
@@ -128,6 +143,7 @@ impl App {
             invitations: self.invitations.clone(),
             importer: self.importer.clone(),
             federation: self.federation.clone(),
+            mfa: self.mfa.clone(),
             limiter: Arc::new(AttemptLimiter::new(10, Duration::minutes(15))),
             background: Arc::new(self.workers.clone()),
             upload_dir: self.settings.data_dir.join("uploads"),

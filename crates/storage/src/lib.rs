@@ -4,8 +4,8 @@
 //! migrations (`migration`) and the implementations of the repository traits the other
 //! crates define: every `portico_oidc::store` trait and the sign-in log
 //! (`portico_oidc::signin_log::SignInLog`), the directory's
-//! [`portico_directory::UserRepo`], `InvitationRepo`, `ImportRepo` and
-//! `AuditRepo`, [`portico_mail::MailQueue`] over the mail outbox, and
+//! [`portico_directory::UserRepo`], `InvitationRepo`, `ImportRepo`,
+//! `AuditRepo` and `MfaRepo`, [`portico_mail::MailQueue`] over the mail outbox, and
 //! federation's [`portico_federation::IdpRepo`] and `FlowRepo`. It is the
 //! only crate that imports sea-orm; everything else sees [`Storage`] through
 //! those traits.
@@ -17,8 +17,10 @@
 //!
 //! Concurrency rules the implementations follow:
 //! * one-time redemptions (codes, refresh tokens) are a single conditional
-//!   `UPDATE … WHERE consumed_at IS NULL`; the affected row count decides the
-//!   winner, so exactly one concurrent caller succeeds on every backend;
+//!   `UPDATE … WHERE consumed_at IS NULL` (a TOTP step: `… WHERE last_used_step
+//!   < :step`; a recovery code: `… WHERE used_at IS NULL`); the affected row
+//!   count decides the winner, so exactly one concurrent caller succeeds on
+//!   every backend;
 //! * every multi-statement write runs in [`Storage::write_tx`], which on SQLite
 //!   is `BEGIN IMMEDIATE` so a read-then-write transaction waits for the write
 //!   lock (`busy_timeout`) instead of failing with "database is locked".

@@ -1,6 +1,7 @@
-//! The invitation and one-time code emails, rendered with askama from
-//! `templates/email/`. The directory hands over the facts
-//! ([`InvitationMessage`], [`CodeMessage`]) and queues what comes back.
+//! The directory's emails (invitation, one-time code, recovery code used),
+//! rendered with askama from `templates/email/`. The directory hands over the
+//! facts ([`InvitationMessage`], [`CodeMessage`], [`RecoveryCodeUsedMessage`])
+//! and queues what comes back.
 //!
 //! Everything the inviter typed is untrusted. The HTML part relies on askama's
 //! escaping: the custom message is split into lines here so its newlines
@@ -13,6 +14,7 @@
 use crate::pages::show_date;
 use askama::Template;
 use portico_directory::invitations::{CodeMessage, InvitationMessage, MailComposer, RenderedMail};
+use portico_directory::mfa::RecoveryCodeUsedMessage;
 
 /// Longest name kept in a subject or greeting; longer ones are cut with "…".
 const MAX_NAME_CHARS: usize = 100;
@@ -64,6 +66,26 @@ struct CodeHtml<'a> {
 #[template(path = "email/code.txt")]
 struct CodeText<'a> {
     f: &'a CodeFacts,
+}
+
+struct RecoveryFacts {
+    organization: String,
+    display_name: String,
+    email: String,
+    used_at: String,
+    codes_left: u32,
+}
+
+#[derive(Template)]
+#[template(path = "email/recovery_code_used.html")]
+struct RecoveryHtml<'a> {
+    f: &'a RecoveryFacts,
+}
+
+#[derive(Template)]
+#[template(path = "email/recovery_code_used.txt")]
+struct RecoveryText<'a> {
+    f: &'a RecoveryFacts,
 }
 
 /// Characters that must never reach a subject or a one-line field: controls
@@ -174,6 +196,29 @@ impl MailComposer for UiMailComposer {
         let subject = one_line(&format!("Your verification code for {}", f.organization));
         let text = render(&CodeText { f: &f }, || format!("Your code: {}", f.code));
         let html = render(&CodeHtml { f: &f }, || text_as_html(&text));
+        RenderedMail {
+            subject,
+            text,
+            html,
+        }
+    }
+
+    fn recovery_code_used(&self, m: &RecoveryCodeUsedMessage) -> RenderedMail {
+        let f = RecoveryFacts {
+            organization: one_line(&m.organization),
+            display_name: one_line(&m.display_name),
+            email: one_line(&m.email),
+            used_at: m.used_at.format("%-d %B %Y, %H:%M").to_string(),
+            codes_left: m.codes_left,
+        };
+        let subject = one_line(&format!(
+            "A recovery code was used for your {} account",
+            f.organization
+        ));
+        let text = render(&RecoveryText { f: &f }, || {
+            format!("A recovery code was used; {} codes are left.", f.codes_left)
+        });
+        let html = render(&RecoveryHtml { f: &f }, || text_as_html(&text));
         RenderedMail {
             subject,
             text,
@@ -297,5 +342,32 @@ mod tests {
             assert!(part.contains("10 minutes"));
             assert!(part.contains("didn't ask"));
         }
+    }
+
+    #[test]
+    fn recovery_code_email_says_when_and_how_many_are_left() {
+        let message = |left| RecoveryCodeUsedMessage {
+            organization: "Contoso".into(),
+            email: "ada@contoso.example".into(),
+            display_name: "Ada <b>Lovelace</b>".into(),
+            used_at: expiry(),
+            codes_left: left,
+        };
+        let m = UiMailComposer.recovery_code_used(&message(9));
+        assert_eq!(
+            m.subject,
+            "A recovery code was used for your Contoso account"
+        );
+        for part in [&m.text, &m.html] {
+            assert!(part.contains("ada@contoso.example"));
+            assert!(part.contains("9 recovery codes left"), "{part}");
+            assert!(part.contains("15 January 2027"), "{part}");
+            assert!(part.contains("wasn't you"));
+        }
+        assert!(m.html.contains("Ada &#60;b&#62;Lovelace"));
+        let none = UiMailComposer.recovery_code_used(&message(0));
+        assert!(none.text.contains("no recovery codes left"));
+        let one = UiMailComposer.recovery_code_used(&message(1));
+        assert!(one.text.contains("1 recovery code left."));
     }
 }

@@ -1,6 +1,7 @@
-//! What the invitation and code emails say. The UI renders them (it owns the
-//! templates); the directory only hands over the facts, and queues the result
-//! in the same transaction as the invitation or code.
+//! What the directory's emails say (invitation, one-time code, recovery code
+//! used). The UI renders them (it owns the templates); the directory only
+//! hands over the facts, and queues the result in the same transaction as the
+//! change that caused it.
 
 /// The facts of an invitation email.
 #[derive(Debug, Clone)]
@@ -38,4 +39,5 @@ pub struct RenderedMail {
 pub trait MailComposer: Send + Sync {
     fn invitation(&self, m: &InvitationMessage) -> RenderedMail;
     fn one_time_code(&self, m: &CodeMessage) -> RenderedMail;
+    fn recovery_code_used(&self, m: &crate::mfa::RecoveryCodeUsedMessage) -> RenderedMail;
 }

@@ -15,6 +15,7 @@ mod m20261121_000001_initial;
 mod m20261121_000002_guests;
 mod m20261121_000003_federation;
 mod m20261205_000004_sign_ins;
+mod m20261205_000005_mfa;
 mod m20261205_000006_sign_in_pipeline;
 mod sign_in_idens;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_guests::Migration),
             Box::new(m20261121_000003_federation::Migration),
             Box::new(m20261205_000004_sign_ins::Migration),
+            Box::new(m20261205_000005_mfa::Migration),
             Box::new(m20261205_000006_sign_in_pipeline::Migration),
         ]
     }

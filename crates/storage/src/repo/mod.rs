@@ -9,6 +9,7 @@ mod interactions;
 mod invitations;
 mod keys;
 mod mail_queue;
+mod mfa;
 mod outbox;
 mod policy;
 mod revoke;

@@ -24,7 +24,18 @@ const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// A migrated, empty database that is removed when dropped (also when the test panics).
 pub struct TestDb {
     pub storage: Storage,
+    /// Where `storage` is connected, for a second connection pool ("another node").
+    pub url: String,
     cleanup: Cleanup,
+}
+
+impl TestDb {
+    /// A second, independent `Storage` on the same database, as another node would have.
+    pub async fn connect_again(&self) -> Storage {
+        Storage::connect(&self.url)
+            .await
+            .expect("second connection")
+    }
 }
 
 enum Cleanup {
@@ -48,6 +59,7 @@ pub async fn sqlite() -> TestDb {
     storage.migrate().await.expect("migrate sqlite");
     TestDb {
         storage,
+        url,
         cleanup: Cleanup::Dir(dir),
     }
 }
@@ -71,7 +83,11 @@ pub async fn postgres() -> TestDb {
     let storage = Storage::connect(&database_url)
         .await
         .expect("open postgres");
-    let db = TestDb { storage, cleanup };
+    let db = TestDb {
+        storage,
+        url: database_url,
+        cleanup,
+    };
     db.storage.migrate().await.expect("migrate postgres");
     db
 }
@@ -123,6 +139,32 @@ macro_rules! both_backends {
                 async fn $case() {
                     let db = $crate::common::postgres().await;
                     super::$case(&db.storage).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Like [`both_backends!`], but each case gets the whole `&TestDb` (for a
+/// second connection to the same database).
+#[macro_export]
+macro_rules! both_backends_db {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let db = $crate::common::sqlite().await;
+                    super::$case(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let db = $crate::common::postgres().await;
+                    super::$case(&db).await;
                 }
             )*
         }

@@ -28,6 +28,8 @@ pub struct UiState {
     pub invitations: Invitations,
     pub importer: Importer,
     pub federation: Federation,
+    /// Users' second factors (authenticator app, recovery codes).
+    pub mfa: portico_directory::mfa::Mfa,
     pub limiter: Arc<AttemptLimiter>,
     pub background: Arc<dyn Background>,
     /// Where uploaded import files are kept while they are staged.
