@@ -109,11 +109,7 @@ impl Mfa {
         account_label: &str,
     ) -> Result<TotpEnrolment, MfaError> {
         let secret = totp_rs::Secret::generate();
-        let t = totp::build(secret.as_bytes(), &self.config.issuer, account_label)?;
-        let otpauth_uri = t.to_url().map_err(|e| {
-            MfaError::Internal(anyhow::anyhow!("cannot build the otpauth URI: {e}"))
-        })?;
-        let qr_svg = totp::qr_svg(&otpauth_uri)?;
+        let enrolment = self.enrolment(secret.as_bytes(), account_label)?;
         let secret_sealed = self
             .sealer
             .seal(&seal_context(user_id), secret.as_bytes())
@@ -127,8 +123,43 @@ impl Mfa {
             last_used_step: None,
         };
         self.repo.save_pending_totp(&pending).await?;
+        Ok(enrolment)
+    }
+
+    /// The user's pending enrolment, shown again (a reload or a wrong code
+    /// keeps the secret already scanned), or a new one when none is pending.
+    pub async fn current_totp_enrolment(
+        &self,
+        user_id: Uuid,
+        account_label: &str,
+    ) -> Result<TotpEnrolment, MfaError> {
+        let pending = self
+            .repo
+            .find_totps(user_id)
+            .await?
+            .into_iter()
+            .find(|t| t.confirmed_at.is_none());
+        match pending {
+            Some(p) => {
+                let secret = self
+                    .sealer
+                    .open(&seal_context(user_id), &p.secret_sealed)
+                    .map_err(|e| MfaError::Internal(e.into()))?;
+                self.enrolment(&secret, account_label)
+            }
+            None => self.start_totp_enrolment(user_id, account_label).await,
+        }
+    }
+
+    /// What the enrolment page shows for `secret`: the key, the otpauth URI and its QR code.
+    fn enrolment(&self, secret: &[u8], account_label: &str) -> Result<TotpEnrolment, MfaError> {
+        let t = totp::build(secret, &self.config.issuer, account_label)?;
+        let otpauth_uri = t.to_url().map_err(|e| {
+            MfaError::Internal(anyhow::anyhow!("cannot build the otpauth URI: {e}"))
+        })?;
+        let qr_svg = totp::qr_svg(&otpauth_uri)?;
         Ok(TotpEnrolment {
-            secret_base32: secret.to_base32(),
+            secret_base32: totp_rs::Secret::from(secret).to_base32(),
             otpauth_uri,
             qr_svg,
         })

@@ -5,7 +5,7 @@ use super::audit::insert_audits;
 use super::user_rows::{cut_off, insert_user, save_user, with_identities};
 use super::{db_err, internal, page_limit};
 use crate::Storage;
-use crate::entity::{invitations, one_time_codes, user_identities, users};
+use crate::entity::{invitations, mfa_totp_methods, one_time_codes, user_identities, users};
 use async_trait::async_trait;
 use portico_directory::{AuditEntry, DirectoryError, User, UserQuery, UserRepo};
 use portico_oidc::model::Account;
@@ -168,15 +168,26 @@ impl AccountStore for Storage {
             .one(self.db())
             .await
             .map_err(internal)?;
+        let Some(m) = row else {
+            return Ok(None);
+        };
+        // A confirmed authenticator app (a pending enrolment is not a method yet).
+        let has_totp = mfa_totp_methods::Entity::find()
+            .filter(mfa_totp_methods::Column::UserId.eq(user_id))
+            .filter(mfa_totp_methods::Column::ConfirmedAt.is_not_null())
+            .count(self.db())
+            .await
+            .map_err(internal)?
+            > 0;
         let now = self.now();
-        Ok(row.map(|m| Account {
+        Ok(Some(Account {
             id: m.id,
             enabled: m.account_enabled && m.access_expires_at.is_none_or(|t| now < t),
             display_name: m.display_name,
             email: Some(m.mail),
             email_verified: true,
             user_type: m.user_type,
-            has_totp: false,
+            has_totp,
             has_passkey: false,
         }))
     }

@@ -82,6 +82,8 @@ pub fn router(state: UiState) -> Router {
         .route("/interaction/{id}", get(interaction::interaction_get))
         .route("/interaction/{id}/login", post(interaction::login_post))
         .route("/interaction/{id}/consent", post(interaction::consent_post))
+        .route("/interaction/{id}/mfa/enroll", post(mfa::enroll_post))
+        .route("/interaction/{id}/mfa/verify", post(mfa::verify_post))
         .route(
             "/interaction/{id}/federated",
             get(federation::interaction_federated_get),

@@ -1,0 +1,273 @@
+//! MFA on the sign-in pipeline, with real TOTP codes computed from the
+//! secret the enrolment page shows: enrolment, challenge, replay, lockout
+//! and its end, recovery codes, and what the tokens and the log say.
+
+use crate::support::{ALICE, ALICE_PW, authorize_url, json, jwt_claims, param, query_of, redeem};
+use chrono::Duration;
+use portico_core::Clock;
+use portico_directory::mfa::totp_code_at;
+use portico_tests::{
+    Backend, Browser, Hop, TestApp, both_backends, find_hidden, pkce_pair, spawn_app,
+};
+use serde_json::json;
+
+const MFA: &str = "https://refeds.org/profile/mfa";
+
+async fn require_mfa_for_everyone(app: &TestApp) {
+    let (status, body) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authenticationPolicy",
+            Some(json!({"requireMfaFor": "everyone"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The secret the enrolment page shows.
+fn shown_secret(page: &Hop) -> String {
+    let start = page
+        .body
+        .find("id=\"totp-secret\">")
+        .expect("the key in text")
+        + 17;
+    let end = page.body[start..].find('<').unwrap() + start;
+    page.body[start..end].to_string()
+}
+
+fn code_now(app: &TestApp, secret: &str) -> String {
+    totp_code_at(secret, app.clock.now()).unwrap()
+}
+
+/// Posts `code` on the MFA page `page` (the form named by `kind`).
+async fn post_code(b: &Browser, page: &Hop, path: &str, kind: &str, code: &str) -> Hop {
+    let csrf = find_hidden(&page.body, "csrf").expect("csrf");
+    let start = page.body.find("action=\"/interaction/").unwrap() + "action=\"".len();
+    let end = page.body[start..].find("/mfa/").unwrap() + start;
+    let action = format!("{}/mfa/{path}", &page.body[start..end]);
+    b.post_form(&action, &[("csrf", &csrf), ("kind", kind), ("code", code)])
+        .await
+}
+
+/// Signs Alice in with her password in a new browser; the page after it.
+async fn password_step(
+    app: &TestApp,
+    client: &portico_tests::TestClient,
+) -> (Browser, Hop, String) {
+    let b = Browser::new(&app.issuer);
+    let (verifier, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(app, client, &challenge, &[])).await;
+    let page = b.follow(b.sign_in(start, ALICE, ALICE_PW).await).await;
+    (b, page, verifier)
+}
+
+async fn code_of(hop: &Hop) -> String {
+    param(
+        &query_of(hop.location.as_deref().expect("to the app")),
+        "code",
+    )
+    .expect("a code")
+}
+
+async fn enrolment_challenge_replay_and_recovery_codes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+
+    // Enrolment: after the password, not a code but the authenticator set-up.
+    let (b, enrol, verifier) = password_step(&app, &client).await;
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    assert!(
+        enrol.body.contains("Set up an authenticator app"),
+        "{}",
+        enrol.body
+    );
+    assert!(
+        enrol.body.contains("<svg"),
+        "a QR code rendered on the server"
+    );
+    assert!(
+        enrol.body.contains("href=\"otpauth://totp/"),
+        "the otpauth link"
+    );
+    let secret = shown_secret(&enrol);
+    // A reload shows the same key (the app already scanned it).
+    let again = b.follow(b.get(&action_base(&enrol)).await).await;
+    assert_eq!(shown_secret(&again), secret);
+    let bad = if code_now(&app, &secret) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let wrong = post_code(&b, &enrol, "enroll", "totp", bad).await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.body.contains("attempts left"), "{}", wrong.body);
+    let codes_page = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    assert_eq!(codes_page.status, 200, "{}", codes_page.body);
+    let recovery: Vec<String> = codes_page
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{}", codes_page.body);
+    let cont = find_link(&codes_page.body, "/resume");
+    let consent = b.follow(b.get(&cont).await).await;
+    let back = b.follow(b.consent(consent, "accept").await).await;
+    let tokens = json(redeem(&app, &client, &code_of(&back).await, &verifier).await).await;
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], MFA);
+
+    // The next sign-in is a challenge; the code just used is refused (replay).
+    let used = code_now(&app, &secret);
+    let (b2, challenge, verifier2) = password_step(&app, &client).await;
+    assert!(challenge.body.contains("Verify it"), "{}", challenge.body);
+    let replay = post_code(&b2, &challenge, "verify", "totp", &used).await;
+    assert_eq!(replay.status, 400, "{}", replay.body);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    app.clock.advance(Duration::seconds(30));
+    let ok = post_code(&b2, &challenge, "verify", "totp", &code_now(&app, &secret)).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let back = b2.follow(ok).await;
+    let tokens = json(redeem(&app, &client, &code_of(&back).await, &verifier2).await).await;
+    assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["acr"], MFA);
+
+    // A recovery code works once.
+    let (b3, challenge, _) = password_step(&app, &client).await;
+    let upper = recovery[0].to_uppercase();
+    let ok = post_code(&b3, &challenge, "verify", "recovery", &upper).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let back = b3.follow(ok).await;
+    assert!(back.location.unwrap().contains("code="));
+    let (b4, challenge, _) = password_step(&app, &client).await;
+    let spent = post_code(&b4, &challenge, "verify", "recovery", &recovery[0]).await;
+    assert_eq!(spent.status, 400, "{}", spent.body);
+
+    // The log has the MFA sign-ins with their methods, and the refusals.
+    let (_, log) = app.api("GET", "/api/v1/auditLogs/signIns", None).await;
+    let rows = log["value"].as_array().unwrap();
+    let mfa_successes = rows
+        .iter()
+        .filter(|r| {
+            r["result"] == "success"
+                && r["authenticationRequirement"] == "multiFactorAuthentication"
+        })
+        .count();
+    assert_eq!(mfa_successes, 3, "{log}");
+    assert!(
+        rows.iter()
+            .any(|r| r["status"]["additionalDetails"] == "code_replayed")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["authenticationMethodsUsed"] == json!(["Password", "Recovery code"])),
+        "{log}"
+    );
+}
+both_backends!(
+    enrolment_challenge_replay_and_recovery_codes,
+    super::enrolment_challenge_replay_and_recovery_codes
+);
+
+fn action_base(page: &Hop) -> String {
+    let start = page.body.find("action=\"/interaction/").unwrap() + "action=\"".len();
+    let end = page.body[start..].find("/mfa/").unwrap() + start;
+    page.body[start..end].to_string()
+}
+
+fn find_link(html: &str, ends_with: &str) -> String {
+    let end = html.find(&format!("{ends_with}\"")).expect("the link") + ends_with.len();
+    let start = html[..end].rfind("href=\"").unwrap() + 6;
+    html[start..end].to_string()
+}
+
+async fn wrong_codes_lock_the_user_out_until_the_lockout_ends(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+    let (b, enrol, _) = password_step(&app, &client).await;
+    let secret = shown_secret(&enrol);
+    let page = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    assert_eq!(page.status, 200);
+
+    app.clock.advance(Duration::seconds(60));
+    let (b, challenge, _) = password_step(&app, &client).await;
+    let right = code_now(&app, &secret);
+    let wrong = if right == "111111" {
+        "222222"
+    } else {
+        "111111"
+    };
+    for _ in 0..5 {
+        let r = post_code(&b, &challenge, "verify", "totp", wrong).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+    // Locked: even the right code is not checked.
+    let locked = post_code(&b, &challenge, "verify", "totp", &right).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(locked.body.contains("Too many wrong codes"));
+    // The lockout ends by itself.
+    app.clock.advance(Duration::minutes(16));
+    let ok = post_code(&b, &challenge, "verify", "totp", &code_now(&app, &secret)).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+}
+both_backends!(
+    wrong_codes_lock_the_user_out_until_the_lockout_ends,
+    super::wrong_codes_lock_the_user_out_until_the_lockout_ends
+);
+
+/// A second factor is remembered for `rememberMfaMinutes` in the session;
+/// `prompt=login` asks for it again.
+async fn mfa_is_remembered_then_asked_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+    let (b, enrol, _) = password_step(&app, &client).await;
+    let secret = shown_secret(&enrol);
+    let codes = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    let consent = b
+        .follow(b.get(&find_link(&codes.body, "/resume")).await)
+        .await;
+    b.follow(b.consent(consent, "accept").await).await;
+
+    let (_, challenge) = pkce_pair();
+    let sso = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    assert!(sso.location.unwrap().contains("code="), "remembered: SSO");
+    let again = b
+        .follow(
+            b.get(&authorize_url(
+                &app,
+                &client,
+                &challenge,
+                &[("prompt", "login")],
+            ))
+            .await,
+        )
+        .await;
+    let after = b.follow(b.sign_in(again, ALICE, ALICE_PW).await).await;
+    assert!(
+        after.body.contains("Verify it"),
+        "prompt=login: a fresh challenge"
+    );
+    // Past the remembered time (12 h by default; the session lasts 12 h too,
+    // so use a short setting).
+    app.api(
+        "PATCH",
+        "/api/v1/policies/authenticationPolicy",
+        Some(json!({"rememberMfaMinutes": 5})),
+    )
+    .await;
+    app.clock.advance(Duration::minutes(6));
+    let stale = b
+        .follow(b.get(&authorize_url(&app, &client, &challenge, &[])).await)
+        .await;
+    assert!(stale.body.contains("Verify it"), "{}", stale.body);
+}
+both_backends!(
+    mfa_is_remembered_then_asked_again,
+    super::mfa_is_remembered_then_asked_again
+);
