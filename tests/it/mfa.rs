@@ -271,3 +271,90 @@ both_backends!(
     mfa_is_remembered_then_asked_again,
     super::mfa_is_remembered_then_asked_again
 );
+
+/// With `emailOtpAsSecondFactor`, a member with no authenticator proves the
+/// mailbox as the second factor: the code is emailed, bound to this browser
+/// and interaction, and a wrong one counts down.
+async fn an_emailed_code_serves_as_second_factor_when_allowed(backend: Backend) {
+    let app = portico_tests::spawn_app_with_mail(backend).await;
+    app.alice().await;
+    let (status, _) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authenticationPolicy",
+            Some(json!({"requireMfaFor": "everyone", "emailOtpAsSecondFactor": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let client = app.web_app().await;
+    let (b, challenge, verifier) = password_step(&app, &client).await;
+    assert!(
+        challenge.body.contains("Email me a code"),
+        "{}",
+        challenge.body
+    );
+    assert!(
+        !challenge.body.contains("authenticator app</label>"),
+        "no TOTP offered"
+    );
+    let csrf = find_hidden(&challenge.body, "csrf").unwrap();
+    let base = action_base(&challenge);
+    let sent = b
+        .post_form(&format!("{base}/mfa/email"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let code_id = find_hidden(&sent.body, "code_id").expect("the code form");
+    let code = crate::redeem_steps::nth_code(&app, ALICE, 1).await;
+    let wrong = format!("{:08}", (code.parse::<u32>().unwrap() + 1) % 100_000_000);
+    let verify = format!("{base}/mfa/verify");
+    let refused = b
+        .post_form(
+            &verify,
+            &[
+                ("csrf", &csrf),
+                ("kind", "email"),
+                ("code_id", &code_id),
+                ("code", &wrong),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("attempts left"), "{}", refused.body);
+    // Another browser cannot use this code.
+    let (other, other_page, _) = password_step(&app, &client).await;
+    let other_csrf = find_hidden(&other_page.body, "csrf").unwrap();
+    let stolen = other
+        .post_form(
+            &format!("{}/mfa/verify", action_base(&other_page)),
+            &[
+                ("csrf", &other_csrf),
+                ("kind", "email"),
+                ("code_id", &code_id),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(stolen.status, 400, "{}", stolen.body);
+    let ok = b
+        .post_form(
+            &verify,
+            &[
+                ("csrf", &csrf),
+                ("kind", "email"),
+                ("code_id", &code_id),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let consent = b.follow(ok).await;
+    let back = b.follow(b.consent(consent, "accept").await).await;
+    let tokens = json(redeem(&app, &client, &code_of(&back).await, &verifier).await).await;
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], MFA);
+}
+both_backends!(
+    an_emailed_code_serves_as_second_factor_when_allowed,
+    super::an_emailed_code_serves_as_second_factor_when_allowed
+);

@@ -23,6 +23,9 @@ pub const CODES_PER_HOUR: u64 = 5;
 const PROOF_TTL_MINUTES: i64 = 30;
 const PURPOSE_REDEEM: &str = "redeem";
 const PURPOSE_SIGNIN: &str = "signin";
+/// A code to the mailbox as the second factor of a sign-in (never for a
+/// user whose first factor was that mailbox: the policy decides that).
+const PURPOSE_SECOND_FACTOR: &str = "second-factor";
 
 /// Why a link or code does not work; each has a page of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,6 +432,50 @@ impl Invitations {
             .filter(|u| u.can_sign_in(self.clock.now()))
             .ok_or(RedeemError::CodeSpent)?;
         Ok(user)
+    }
+
+    /// Sends a second-factor code to the mailbox of `user_id`, who signed in
+    /// with something else in the interaction `interaction_id`.
+    pub async fn send_second_factor_code(
+        &self,
+        user_id: Uuid,
+        interaction_id: &str,
+        binding: &str,
+    ) -> Result<(Uuid, String), RedeemError> {
+        let user = self
+            .users
+            .find_user(user_id)
+            .await?
+            .filter(|u| u.can_sign_in(self.clock.now()))
+            .ok_or(RedeemError::CodeSpent)?;
+        let id = self
+            .send_code(PURPOSE_SECOND_FACTOR, interaction_id, &user.mail, binding)
+            .await?;
+        Ok((id, user.mail))
+    }
+
+    /// Checks a second-factor code: it must be this browser's, for this
+    /// interaction, sent to this user's mailbox.
+    pub async fn verify_second_factor_code(
+        &self,
+        user_id: Uuid,
+        code_id: Uuid,
+        interaction_id: &str,
+        binding: &str,
+        code: &str,
+    ) -> Result<(), RedeemError> {
+        let c = self
+            .own_code(code_id, PURPOSE_SECOND_FACTOR, interaction_id, binding)
+            .await?;
+        let user = self
+            .users
+            .find_user(user_id)
+            .await?
+            .ok_or(RedeemError::CodeSpent)?;
+        if user.mail != c.email {
+            return Err(RedeemError::CodeSpent);
+        }
+        self.check(&c, code).await
     }
 
     /// The invitation behind a block link.

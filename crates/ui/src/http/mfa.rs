@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use portico_directory::invitations::RedeemError;
 use portico_directory::mfa::MfaError;
 use portico_directory::{Actor, ActorKind};
 use portico_oidc::Provider;
@@ -57,6 +58,8 @@ struct ChallengePage {
     recovery: bool,
     email_otp: bool,
     email: String,
+    /// Set once a code was emailed: the form to type it.
+    email_code_id: Option<String>,
     error: Option<String>,
 }
 
@@ -71,6 +74,16 @@ pub(super) async fn render(
     view: &InteractionView,
     csrf: &str,
     error: Option<String>,
+) -> Result<Response, PageError> {
+    render_with(s, view, csrf, error, None).await
+}
+
+async fn render_with(
+    s: &UiState,
+    view: &InteractionView,
+    csrf: &str,
+    error: Option<String>,
+    email_code_id: Option<String>,
 ) -> Result<Response, PageError> {
     let user_id = view.user_id.ok_or_else(PageError::internal)?;
     let user = s
@@ -107,6 +120,7 @@ pub(super) async fn render(
             recovery: methods.contains(&Method::RecoveryCode),
             email_otp: methods.contains(&Method::EmailOtp),
             email: user.mail,
+            email_code_id,
             error,
         }
         .into_response()),
@@ -122,6 +136,9 @@ pub struct CodeForm {
     code: String,
     #[serde(default)]
     kind: String,
+    /// The emailed code's id (`kind=email`).
+    #[serde(default)]
+    code_id: String,
 }
 
 /// The user as the audit log names them when they change their own methods.
@@ -180,6 +197,7 @@ async fn refused(
     method: Method,
     user_id: Uuid,
     e: MfaError,
+    code_id: Option<String>,
 ) -> Result<Response, PageError> {
     let Some((code, message)) = refusal(&e) else {
         return Err(internal(e));
@@ -198,7 +216,11 @@ async fn refused(
         MfaError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
-    Ok((status, render(s, &view, &csrf, Some(message)).await?).into_response())
+    Ok((
+        status,
+        render_with(s, &view, &csrf, Some(message), code_id).await?,
+    )
+        .into_response())
 }
 
 /// The interaction, if it is at `want` (by name); the user it is for.
@@ -256,7 +278,19 @@ pub async fn enroll_post(
                 }
                 .into_response())
             }
-            Err(e) => refused(&s, &id, secret.as_deref(), &ctx, Method::Totp, user_id, e).await,
+            Err(e) => {
+                refused(
+                    &s,
+                    &id,
+                    secret.as_deref(),
+                    &ctx,
+                    Method::Totp,
+                    user_id,
+                    e,
+                    None,
+                )
+                .await
+            }
         }
     }
     .await;
@@ -282,6 +316,10 @@ pub async fn verify_post(
                 Method::RecoveryCode,
                 s.mfa.verify_recovery_code(user_id, &f.code, ip).await,
             ),
+            "email" => (
+                Method::EmailOtp,
+                verify_email_code(&s, user_id, &id, secret.as_deref(), &f).await,
+            ),
             _ => (
                 Method::Totp,
                 s.mfa
@@ -296,7 +334,100 @@ pub async fn verify_post(
                 s.provider.finish_step(&id, secret.as_deref(), done).await?;
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }
-            Err(e) => refused(&s, &id, secret.as_deref(), &ctx, method, user_id, e).await,
+            Err(e) => {
+                let code_id = (method == Method::EmailOtp).then(|| f.code_id.clone());
+                refused(
+                    &s,
+                    &id,
+                    secret.as_deref(),
+                    &ctx,
+                    method,
+                    user_id,
+                    e,
+                    code_id,
+                )
+                .await
+            }
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| crate::pages::error_response(&e, &request_id(&headers)))
+}
+
+/// An emailed second-factor code, in the MFA service's terms (so wrong codes
+/// read and are logged like the app's).
+async fn verify_email_code(
+    s: &UiState,
+    user_id: Uuid,
+    id: &str,
+    secret: Option<&str>,
+    f: &CodeForm,
+) -> Result<(), MfaError> {
+    let Ok(code_id) = Uuid::parse_str(f.code_id.trim()) else {
+        return Err(MfaError::NotEnrolled);
+    };
+    let code: String = f
+        .code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    match s
+        .invitations
+        .verify_second_factor_code(user_id, code_id, id, secret.unwrap_or_default(), &code)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(RedeemError::WrongCode { attempts_left }) if attempts_left > 0 => {
+            Err(MfaError::WrongCode {
+                attempts_left: attempts_left.unsigned_abs(),
+            })
+        }
+        Err(RedeemError::Directory(e)) => Err(MfaError::Internal(e.into())),
+        // Out of attempts, expired, or not this browser's: ask for a new one.
+        Err(_) => Err(MfaError::NotEnrolled),
+    }
+}
+
+/// `POST /interaction/{id}/mfa/email`: emails a second-factor code (when the
+/// tenant allows it and the challenge offers it).
+pub async fn email_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let secret = secret(&jar);
+    let result = async {
+        check_csrf(&s, secret.as_deref(), &f.csrf)?;
+        let (view, user_id) = at_step(&s, &id, secret.as_deref(), "mfaChallenge").await?;
+        let offered = matches!(&view.step, Some(Step::MfaChallenge { methods }) if methods.contains(&Method::EmailOtp));
+        if !offered {
+            return Err(PageError::new(
+                "step_not_expected",
+                "A code by email is not offered for this sign-in.",
+            )
+            .with_status(409));
+        }
+        let binding = secret.as_deref().unwrap_or_default();
+        let csrf = csrf_for(&s, binding);
+        match s
+            .invitations
+            .send_second_factor_code(user_id, &id, binding)
+            .await
+        {
+            Ok((code_id, _)) => {
+                render_with(&s, &view, &csrf, None, Some(code_id.to_string())).await
+            }
+            Err(RedeemError::TooManyCodes) => {
+                let msg = "Too many codes were sent to this address. Wait an hour, or use another way.".to_string();
+                let page = render(&s, &view, &csrf, Some(msg)).await?;
+                Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response())
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "could not send a second-factor code");
+                Err(PageError::internal())
+            }
         }
     }
     .await;

@@ -84,6 +84,7 @@ pub fn router(state: UiState) -> Router {
         .route("/interaction/{id}/consent", post(interaction::consent_post))
         .route("/interaction/{id}/mfa/enroll", post(mfa::enroll_post))
         .route("/interaction/{id}/mfa/verify", post(mfa::verify_post))
+        .route("/interaction/{id}/mfa/email", post(mfa::email_post))
         .route(
             "/interaction/{id}/federated",
             get(federation::interaction_federated_get),
