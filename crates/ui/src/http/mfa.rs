@@ -188,17 +188,28 @@ fn refusal(e: &MfaError) -> Option<(&'static str, String)> {
     }
 }
 
+/// Which code was refused, and for whom.
+struct Attempt {
+    method: Method,
+    user_id: Uuid,
+    /// The emailed code's id, to show its form again.
+    code_id: Option<String>,
+}
+
 /// A refused code: recorded as a failed attempt, and the step's page again.
 async fn refused(
     s: &UiState,
     id: &str,
     secret: Option<&str>,
     ctx: &RequestContext,
-    method: Method,
-    user_id: Uuid,
+    attempt: Attempt,
     e: MfaError,
-    code_id: Option<String>,
 ) -> Result<Response, PageError> {
+    let Attempt {
+        method,
+        user_id,
+        code_id,
+    } = attempt;
     let Some((code, message)) = refusal(&e) else {
         return Err(internal(e));
     };
@@ -279,17 +290,12 @@ pub async fn enroll_post(
                 .into_response())
             }
             Err(e) => {
-                refused(
-                    &s,
-                    &id,
-                    secret.as_deref(),
-                    &ctx,
-                    Method::Totp,
+                let attempt = Attempt {
+                    method: Method::Totp,
                     user_id,
-                    e,
-                    None,
-                )
-                .await
+                    code_id: None,
+                };
+                refused(&s, &id, secret.as_deref(), &ctx, attempt, e).await
             }
         }
     }
@@ -336,17 +342,12 @@ pub async fn verify_post(
             }
             Err(e) => {
                 let code_id = (method == Method::EmailOtp).then(|| f.code_id.clone());
-                refused(
-                    &s,
-                    &id,
-                    secret.as_deref(),
-                    &ctx,
+                let attempt = Attempt {
                     method,
                     user_id,
-                    e,
                     code_id,
-                )
-                .await
+                };
+                refused(&s, &id, secret.as_deref(), &ctx, attempt, e).await
             }
         }
     }
