@@ -358,3 +358,83 @@ both_backends!(
     an_emailed_code_serves_as_second_factor_when_allowed,
     super::an_emailed_code_serves_as_second_factor_when_allowed
 );
+
+/// Redemption is the first step of a sign-in: with MFA required for guests,
+/// a guest who proved the mailbox registers an authenticator before landing
+/// on the invitation's redirect URL, and the app then sees an MFA sign-in.
+async fn a_redeeming_guest_enrols_before_landing_when_guests_need_mfa(backend: Backend) {
+    use crate::redeem_steps::{APP_URL, code_page, invite, nth_code, step};
+    let app = portico_tests::spawn_app_with_mail(backend).await;
+    let (status, _) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authenticationPolicy",
+            // The mailbox was the first factor, so it cannot be the second.
+            Some(json!({"requireMfaFor": "guests", "emailOtpAsSecondFactor": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let email = "gail@fabrikam.example";
+    let (_, link) = invite(&app, email).await;
+    let b = Browser::new(&app.issuer);
+    let page = code_page(&b, &link).await;
+    let code = nth_code(&app, email, 1).await;
+    let consent = step(&b, "/redeem/verify", &page, &[("code", &code)]).await;
+    let accepted = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    assert_eq!(accepted.status, 303);
+    let enrol = b.follow(accepted).await;
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    assert!(
+        enrol.body.contains("Set up an authenticator app"),
+        "{}",
+        enrol.body
+    );
+    // No session yet: an app still needs a sign-in.
+    let client = app.web_app().await;
+    let (verifier, challenge) = pkce_pair();
+    let early = b
+        .get(&authorize_url(
+            &app,
+            &client,
+            &challenge,
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert!(early.location.unwrap().contains("login_required"));
+
+    let secret = shown_secret(&enrol);
+    let codes = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    assert_eq!(codes.status, 200, "{}", codes.body);
+    let landed = b
+        .follow(b.get(&find_link(&codes.body, "/resume")).await)
+        .await;
+    assert_eq!(landed.location.as_deref(), Some(APP_URL));
+
+    // The session is an MFA one: the app asks only its own consent.
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let consent = b.follow(start).await;
+    let back = b.follow(b.consent(consent, "accept").await).await;
+    let tokens = json(redeem(&app, &client, &code_of(&back).await, &verifier).await).await;
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["user_type"], "Guest");
+    assert_eq!(claims["amr"], json!(["otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], MFA);
+    let (_, log) = app
+        .api(
+            "GET",
+            "/api/v1/auditLogs/signIns?$filter=result%20eq%20'success'",
+            None,
+        )
+        .await;
+    let apps: Vec<&str> = log["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["appDisplayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(apps, ["Contoso Trials", "Portico"], "{log}");
+}
+both_backends!(
+    a_redeeming_guest_enrols_before_landing_when_guests_need_mfa,
+    super::a_redeeming_guest_enrols_before_landing_when_guests_need_mfa
+);
