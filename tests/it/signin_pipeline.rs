@@ -150,6 +150,20 @@ async fn the_authentication_policy_is_read_and_patched_with_validation(backend: 
         "a refused patch changes nothing"
     );
     assert_eq!(p["rememberMfaMinutes"], 60);
+    // The change is audited, once, with its actor and values.
+    let (_, audits) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits", None)
+        .await;
+    let changes: Vec<&serde_json::Value> = audits["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["activityDisplayName"] == "Update authentication policy")
+        .collect();
+    assert_eq!(changes.len(), 1, "{audits}");
+    assert_eq!(changes[0]["category"], "Policy");
+    let text = changes[0].to_string();
+    assert!(text.contains("guests") && text.contains("none"), "{text}");
     // No token, no policy.
     let resp = reqwest::get(app.url(path)).await.unwrap();
     assert_eq!(resp.status(), 401);

@@ -4,7 +4,7 @@
 //! the sign-in policy at every decision, so a change applies to the next step.
 
 use crate::Provider;
-use crate::store::StoreError;
+use crate::store::{SettingsChange, StoreError};
 use portico_policy::{MfaScope, TenantSettings};
 use serde::Deserialize;
 
@@ -60,14 +60,26 @@ impl Provider {
         self.store.authentication_policy().await
     }
 
+    /// Applies `patch`; `actor` is (`User`|`Application`, id, name) for the audit log.
     pub async fn update_authentication_policy(
         &self,
         patch: &AuthenticationPolicyPatch,
+        actor: (&'static str, String, String),
     ) -> Result<TenantSettings, PolicyError> {
         let current = self.store.authentication_policy().await?;
         let next = patch.apply(current).map_err(PolicyError::Invalid)?;
+        let json = |p: &TenantSettings| serde_json::to_value(p).unwrap_or_default();
+        let change = SettingsChange {
+            at: self.clock.now(),
+            actor_kind: actor.0,
+            actor_id: actor.1,
+            actor_name: actor.2,
+            activity: "Update authentication policy",
+            before: json(&current),
+            after: json(&next),
+        };
         self.store
-            .save_authentication_policy(&next, self.clock.now())
+            .save_authentication_policy(&next, &change)
             .await?;
         Ok(next)
     }

@@ -102,16 +102,31 @@ pub trait AccountStore: Send + Sync {
     async fn find_account(&self, user_id: Uuid) -> StoreResult<Option<Account>>;
 }
 
+/// Who changed a tenant setting, and how: storage writes it to the directory
+/// audit log in the transaction of the change (category `Policy`).
+#[derive(Debug, Clone)]
+pub struct SettingsChange {
+    pub at: DateTime<Utc>,
+    /// `User` or `Application`, as the audit log names actors.
+    pub actor_kind: &'static str,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub activity: &'static str,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
 /// The settings the sign-in policy reads: the tenant's authentication policy
 /// and each trusted IdP's `mfaTrust` (which federation's admin model edits).
 #[async_trait]
 pub trait PolicyStore: Send + Sync {
     /// The tenant's authentication policy; the defaults when never set.
     async fn authentication_policy(&self) -> StoreResult<portico_policy::TenantSettings>;
+    /// Saves the policy and the audit entry describing the change, in one transaction.
     async fn save_authentication_policy(
         &self,
         p: &portico_policy::TenantSettings,
-        now: DateTime<Utc>,
+        change: &SettingsChange,
     ) -> StoreResult<()>;
     /// Home-realm discovery: the id of the enabled trusted IdP serving this email domain.
     async fn idp_for_domain(&self, domain: &str) -> StoreResult<Option<String>>;

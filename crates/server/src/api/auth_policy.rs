@@ -6,6 +6,7 @@ use super::{ApiError, Caller, Json};
 use crate::app::App;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use portico_directory::ActorKind;
 use portico_oidc::auth_policy::{AuthenticationPolicyPatch, PolicyError};
 use portico_policy::TenantSettings;
 use serde_json::{Value, json};
@@ -41,11 +42,21 @@ pub async fn authentication_policy_patch(
     Json(patch): Json<AuthenticationPolicyPatch>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    match app.provider.update_authentication_policy(&patch).await {
-        Ok(p) => {
-            tracing::info!(actor = %caller.actor.id, policy = ?p, "authentication policy changed");
-            Ok(axum::Json(to_json(&p)).into_response())
-        }
+    let kind = match caller.actor.kind {
+        ActorKind::User => "User",
+        _ => "Application",
+    };
+    let actor = (
+        kind,
+        caller.actor.id.clone(),
+        caller.actor.display_name.clone(),
+    );
+    match app
+        .provider
+        .update_authentication_policy(&patch, actor)
+        .await
+    {
+        Ok(p) => Ok(axum::Json(to_json(&p)).into_response()),
         Err(PolicyError::Invalid(m)) => Err(ApiError::bad_request(m)),
         Err(PolicyError::Store(e)) => Err(ApiError::internal(e)),
     }

@@ -3,18 +3,21 @@
 //! discovery and `mfaTrust` read the federation tables that
 //! `portico-federation`'s admin model writes.
 
+use super::audit::insert_audits;
 use super::internal;
 use crate::Storage;
 use crate::entity::{identity_provider_domains, identity_providers, tenant_settings};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use portico_oidc::store::{PolicyStore, StoreError, StoreResult};
+use portico_directory::{Actor, ActorKind, AuditEntry};
+use portico_oidc::store::{PolicyStore, SettingsChange, StoreError, StoreResult};
 use portico_policy::{MfaTrust, TenantSettings};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const AUTHENTICATION_POLICY: &str = "authenticationPolicy";
+/// Graph's directoryAudit category for policy changes.
+const CATEGORY_POLICY: &str = "Policy";
 
 #[async_trait]
 impl PolicyStore for Storage {
@@ -32,8 +35,30 @@ impl PolicyStore for Storage {
     async fn save_authentication_policy(
         &self,
         p: &TenantSettings,
-        now: DateTime<Utc>,
+        change: &SettingsChange,
     ) -> StoreResult<()> {
+        let now = change.at;
+        let actor = Actor {
+            kind: if change.actor_kind == "User" {
+                ActorKind::User
+            } else {
+                ActorKind::Application
+            },
+            id: change.actor_id.clone(),
+            display_name: change.actor_name.clone(),
+        };
+        let audit = AuditEntry::new(
+            now,
+            &actor,
+            change.activity,
+            CATEGORY_POLICY,
+            "Policy",
+            AUTHENTICATION_POLICY,
+            AUTHENTICATION_POLICY,
+        )
+        .before(change.before.clone())
+        .after(change.after.clone());
+        let tx = self.write_tx().await.map_err(internal)?;
         let row = tenant_settings::ActiveModel {
             name: Set(AUTHENTICATION_POLICY.to_string()),
             value: Set(serde_json::to_value(p).map_err(|e| StoreError::Internal(e.into()))?),
@@ -48,9 +73,13 @@ impl PolicyStore for Storage {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(self.db())
+            .exec_without_returning(&tx)
             .await
             .map_err(internal)?;
+        insert_audits(&tx, &[audit])
+            .await
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("{e}")))?;
+        tx.commit().await.map_err(internal)?;
         Ok(())
     }
 
