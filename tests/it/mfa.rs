@@ -438,3 +438,87 @@ both_backends!(
     a_redeeming_guest_enrols_before_landing_when_guests_need_mfa,
     super::a_redeeming_guest_enrols_before_landing_when_guests_need_mfa
 );
+
+/// `/account/security`: the user signs in through the pipeline, sets up an
+/// authenticator by stepping up, gets new recovery codes, and removes the
+/// app only after verifying again once the last second factor is stale.
+async fn users_manage_their_methods_at_account_security(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let b = Browser::new(&app.issuer);
+    let start = b.get("/account/security").await;
+    assert_eq!(start.location.as_deref(), Some("/account/signin"));
+    let page = b.follow(b.sign_in(start, ALICE, ALICE_PW).await).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Security info"), "{}", page.body);
+    assert!(page.body.contains("Set up an authenticator app"));
+
+    // Setting up is a step-up sign-in: the pipeline enrols the user.
+    let enrol = b.follow(b.get("/account/signin?stepup=1").await).await;
+    assert!(
+        enrol.body.contains("Set up an authenticator app"),
+        "{}",
+        enrol.body
+    );
+    let secret = shown_secret(&enrol);
+    let codes = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    let page = b
+        .follow(b.get(&find_link(&codes.body, "/resume")).await)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Registered on"), "{}", page.body);
+    assert!(page.body.contains("10 of 10 left"), "{}", page.body);
+
+    // Fresh: new recovery codes at once. A forged form is refused.
+    let csrf = find_hidden(&page.body, "csrf").unwrap();
+    let forged = b
+        .post_form("/account/security/recovery-codes", &[("csrf", "x")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let fresh = b
+        .post_form("/account/security/recovery-codes", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    assert_eq!(fresh.body.matches("<li><code>").count(), 10);
+
+    // Stale: removing asks to verify again (password, then the app).
+    app.clock.advance(Duration::minutes(11));
+    let stale = b
+        .post_form("/account/security/authenticator/remove", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(stale.location.as_deref(), Some("/account/signin?stepup=1"));
+    let again = b.follow(stale).await;
+    let challenge = b.follow(b.sign_in(again, ALICE, ALICE_PW).await).await;
+    assert!(challenge.body.contains("Verify it"), "{}", challenge.body);
+    let ok = post_code(&b, &challenge, "verify", "totp", &code_now(&app, &secret)).await;
+    let page = b.follow(ok).await;
+    assert!(page.body.contains("Registered on"), "{}", page.body);
+    let csrf = find_hidden(&page.body, "csrf").unwrap();
+    let removed = b
+        .post_form("/account/security/authenticator/remove", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert!(removed.body.contains("was removed"));
+    assert!(removed.body.contains("Set up an authenticator app"));
+
+    let (_, audits) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits", None)
+        .await;
+    let activities: Vec<&str> = audits["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["activityDisplayName"].as_str().unwrap())
+        .collect();
+    for a in [
+        "Registered authenticator app",
+        "Regenerated recovery codes",
+        "Removed authenticator app",
+    ] {
+        assert!(activities.contains(&a), "{a}: {activities:?}");
+    }
+}
+both_backends!(
+    users_manage_their_methods_at_account_security,
+    super::users_manage_their_methods_at_account_security
+);

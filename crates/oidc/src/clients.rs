@@ -215,18 +215,22 @@ impl Provider {
     pub(crate) async fn ensure_first_party_clients(&self) -> Result<(), StoreError> {
         use crate::authorize::{FIRST_PARTY_CLIENT, PORTAL_CLIENT};
         let wanted = [
-            (FIRST_PARTY_CLIENT, "Portico", self.config.endpoint("/")),
+            (
+                FIRST_PARTY_CLIENT,
+                "Portico",
+                vec![self.config.endpoint("/account/callback")],
+            ),
             (
                 PORTAL_CLIENT,
                 "Portico admin portal",
-                self.portal_redirect_uri(),
+                vec![self.portal_redirect_uri()],
             ),
         ];
         for (client_id, name, redirect) in wanted {
             match self.store.find_client(client_id).await? {
                 Some(mut c) => {
-                    if c.redirect_uris != [redirect.clone()] {
-                        c.redirect_uris = vec![redirect];
+                    if c.redirect_uris != redirect {
+                        c.redirect_uris = redirect;
                         self.store.update_client(&c).await?;
                     }
                 }
@@ -238,7 +242,7 @@ impl Provider {
                         display_name: name.to_string(),
                         client_type: ClientType::Public,
                         auth_method: AuthMethod::None,
-                        redirect_uris: vec![redirect],
+                        redirect_uris: redirect,
                         post_logout_redirect_uris: vec![],
                         grant_types: vec![GRANT_AUTHORIZATION_CODE.to_string()],
                         backchannel_logout_uri: None,

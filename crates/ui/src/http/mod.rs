@@ -1,6 +1,8 @@
 //! The UI's routes: the interaction pages and the static assets.
 
+mod account;
 mod federation;
+mod first_party;
 mod interaction;
 mod mfa;
 mod portal;
@@ -85,6 +87,22 @@ pub fn router(state: UiState) -> Router {
         .route("/interaction/{id}/mfa/enroll", post(mfa::enroll_post))
         .route("/interaction/{id}/mfa/verify", post(mfa::verify_post))
         .route("/interaction/{id}/mfa/email", post(mfa::email_post))
+        .route(
+            "/account",
+            get(|| async { axum::response::Redirect::to("/account/security") }),
+        )
+        .route("/account/signin", get(account::signin_get))
+        .route("/account/callback", get(account::callback_get))
+        .route("/account/security", get(account::security_get))
+        .route(
+            "/account/security/authenticator/remove",
+            post(account::remove_authenticator_post),
+        )
+        .route(
+            "/account/security/recovery-codes",
+            post(account::recovery_codes_post),
+        )
+        .route("/account/signout", post(account::signout_post))
         .route(
             "/interaction/{id}/federated",
             get(federation::interaction_federated_get),

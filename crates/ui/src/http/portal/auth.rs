@@ -6,21 +6,16 @@
 
 use super::error::PortalError;
 use crate::http::UiState;
+use crate::http::first_party::PORTAL;
 use axum::extract::FromRequestParts;
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_directory::{Actor, ActorKind, DirectoryError, User};
-use portico_oidc::authorize::PORTAL_CLIENT;
 use uuid::Uuid;
 
 const CSRF_PURPOSE: &str = "portal-csrf";
-
-/// The portal's session cookie: the portal's grant id and its keyed MAC.
-pub const PORTAL_COOKIE: &str = "portico_admin";
-pub const PORTAL_PATH: &str = "/admin";
-const COOKIE_PURPOSE: &str = "portal-session";
 
 /// A signed-in, enabled administrator.
 pub struct Admin {
@@ -57,40 +52,17 @@ impl Admin {
     }
 }
 
-pub fn portal_cookie_value(s: &UiState, grant_id: Uuid) -> String {
-    let id = grant_id.to_string();
-    let mac = s.provider.hasher.hash(COOKIE_PURPOSE, &id);
-    format!("{id}.{mac}")
-}
-
-/// The admin whose portal cookie `jar` holds: a live grant of the portal
-/// client, within the session lifetime, of an admin who may still sign in.
+/// The admin whose portal session `jar` holds: a live grant of the portal
+/// client (`first_party::PORTAL`) of an admin who may still sign in.
 pub async fn current_admin(s: &UiState, jar: &CookieJar) -> Result<Option<Admin>, PortalError> {
-    let Some(token) = jar.get(PORTAL_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(None);
-    };
-    let Some((id, mac)) = token.split_once('.') else {
-        return Ok(None);
-    };
-    if !s.provider.hasher.verify(COOKIE_PURPOSE, id, mac) {
-        return Ok(None);
-    }
-    let Ok(grant_id) = Uuid::parse_str(id) else {
-        return Ok(None);
-    };
-    let now = s.provider.clock.now();
-    let grant = s
-        .provider
-        .store
-        .find_grant(grant_id)
+    let Some((token, grant)) = PORTAL
+        .session(s, jar)
         .await
         .map_err(PortalError::internal)?
-        .filter(|g| {
-            g.revoked_at.is_none()
-                && g.client_id == PORTAL_CLIENT
-                && g.created_at + s.provider.config.session_ttl > now
-        });
-    let Some(user_id) = grant.and_then(|g| g.user_id) else {
+    else {
+        return Ok(None);
+    };
+    let Some(user_id) = grant.user_id else {
         return Ok(None);
     };
     // A grant whose user was deleted signs in no one.
@@ -99,13 +71,14 @@ pub async fn current_admin(s: &UiState, jar: &CookieJar) -> Result<Option<Admin>
         Err(DirectoryError::NotFound) => return Ok(None),
         Err(e) => return Err(PortalError::internal(e)),
     };
+    let now = s.provider.clock.now();
     Ok(Some(user)
         .filter(|u| u.is_admin && u.can_sign_in(now))
         .map(|user| Admin {
             user,
             csrf: s.provider.hasher.hash(CSRF_PURPOSE, &token),
             token,
-            grant_id,
+            grant_id: grant.id,
         }))
 }
 
