@@ -522,3 +522,136 @@ both_backends!(
     users_manage_their_methods_at_account_security,
     super::users_manage_their_methods_at_account_security
 );
+
+/// An admin requires MFA re-registration (API, least privilege; and the
+/// portal): the authenticator and recovery codes are gone, the user enrols
+/// again at the next sign-in that needs a second factor.
+async fn admins_require_mfa_reregistration(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+    let (b, enrol, _) = password_step(&app, &client).await;
+    let secret = shown_secret(&enrol);
+    post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+
+    let methods = format!("/api/v1/users/{alice}/authentication/methods");
+    let (status, m) = app.api("GET", &methods, None).await;
+    assert_eq!(status, 200, "{m}");
+    let types: Vec<&str> = m["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["@odata.type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"#microsoft.graph.softwareOathAuthenticationMethod"),
+        "{m}"
+    );
+
+    // Reading is not enough to reset.
+    let path = format!("/api/v1/users/{alice}/authentication/requireReregistration");
+    let reader = app
+        .admin_token_for("UserAuthenticationMethod.Read.All")
+        .await;
+    let http = reqwest::Client::new();
+    let refused = http
+        .post(app.url(&path))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let ok = http
+        .get(app.url(&methods))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let (status, _) = app.api("POST", &path, None).await;
+    assert_eq!(status, 204);
+    let (_, m) = app.api("GET", &methods, None).await;
+    assert!(!m.to_string().contains("softwareOath"), "{m}");
+    let (_, enrol) = {
+        let (b, page, _) = password_step(&app, &client).await;
+        (b, page)
+    };
+    assert!(
+        enrol.body.contains("Set up an authenticator app"),
+        "{}",
+        enrol.body
+    );
+
+    // The portal's button does the same, audited with the admin as actor.
+    let (b, enrol, _) = password_step(&app, &client).await;
+    let secret = shown_secret(&enrol);
+    post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    // MFA for everyone would ask the admin for one too; not the point here.
+    app.api(
+        "PATCH",
+        "/api/v1/policies/authenticationPolicy",
+        Some(json!({"requireMfaFor": "none"})),
+    )
+    .await;
+    let admin = app.portal_admin().await;
+    let page = admin.get(&format!("/admin/users/{alice}")).await;
+    let csrf = find_hidden(&page.body, "csrf").unwrap();
+    let done = admin
+        .post_form(
+            &format!("/admin/users/{alice}/require-mfa-reregistration"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let shown = admin.follow(done).await;
+    assert!(shown.body.contains("registers a new one"), "{}", shown.body);
+    let (_, m) = app.api("GET", &methods, None).await;
+    assert!(!m.to_string().contains("softwareOath"), "{m}");
+    let (_, audits) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits", None)
+        .await;
+    let resets = audits["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["activityDisplayName"] == "Required MFA re-registration")
+        .count();
+    assert_eq!(resets, 2, "{audits}");
+}
+both_backends!(
+    admins_require_mfa_reregistration,
+    super::admins_require_mfa_reregistration
+);
+
+/// The portal signs in through the pipeline, so MFA applies to admins too.
+async fn admins_pass_mfa_to_reach_the_portal(backend: Backend) {
+    let app = spawn_app(backend).await;
+    require_mfa_for_everyone(&app).await;
+    let b = Browser::new(&app.issuer);
+    let hop = b
+        .sign_in(
+            b.get("/admin/signin").await,
+            portico_tests::ADMIN_EMAIL,
+            portico_tests::ADMIN_PASSWORD,
+        )
+        .await;
+    let enrol = b.follow(hop).await;
+    assert!(
+        enrol.body.contains("Set up an authenticator app"),
+        "{}",
+        enrol.body
+    );
+    assert_eq!(b.get("/admin/users").await.status, 303, "no portal yet");
+    let secret = shown_secret(&enrol);
+    let codes = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    let portal = b
+        .follow(b.get(&find_link(&codes.body, "/resume")).await)
+        .await;
+    assert_eq!(portal.status, 200, "{}", portal.body);
+    assert!(portal.body.contains("/admin/signout"), "{}", portal.body);
+}
+both_backends!(
+    admins_pass_mfa_to_reach_the_portal,
+    super::admins_pass_mfa_to_reach_the_portal
+);

@@ -11,7 +11,10 @@ pub mod smtp;
 pub mod upstream;
 
 pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
-pub use server::{Backend, TestApp, TestClient, spawn, spawn_app, spawn_app_with_mail};
+pub use server::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, TestClient, spawn, spawn_app,
+    spawn_app_with_mail,
+};
 pub use sign_ins::sign_in_record;
 pub use smtp::{ReceivedMail, SmtpServer};
 pub use upstream::{NodeOidcProvider, UpstreamAccount, UpstreamClient, sign_in_at_upstream};

@@ -267,6 +267,11 @@ impl TestApp {
         // Through /authorize's resume and /admin/callback to the portal.
         let page = b.follow(hop).await;
         assert_eq!(page.status, 200, "portal sign-in: {}", page.body);
+        assert!(
+            page.body.contains("/admin/signout"),
+            "not the portal (an MFA step?): {}",
+            page.body
+        );
         b
     }
 

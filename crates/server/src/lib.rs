@@ -22,6 +22,8 @@ pub const ALL_PERMISSIONS: &[&str] = &[
     "Policy.ReadWrite.ConditionalAccess",
     "Policy.ReadWrite.AuthorizationPolicy",
     "Policy.ReadWrite.AuthenticationMethod",
+    "UserAuthenticationMethod.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
     "AuditLog.Read.All",
     "SigningKey.ReadWrite.All",
 ];

@@ -3,6 +3,7 @@
 //! `{"error": {"code", "message"}}` with a 4xx status (5xx bodies are generic).
 
 mod applications;
+mod auth_methods;
 mod auth_policy;
 pub use applications::to_json as application_json;
 mod audits;
@@ -318,6 +319,14 @@ pub fn router(app: App) -> Router {
         .route(
             "/api/v1/identityProviders/{id}/test",
             post(identity_providers::identity_provider_test_post),
+        )
+        .route(
+            "/api/v1/users/{id}/authentication/methods",
+            get(auth_methods::methods_get),
+        )
+        .route(
+            "/api/v1/users/{id}/authentication/requireReregistration",
+            post(auth_methods::require_reregistration_post),
         )
         .route(
             "/api/v1/policies/authenticationPolicy",

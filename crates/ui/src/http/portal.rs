@@ -70,6 +70,10 @@ pub fn routes() -> Router<UiState> {
         .route("/admin/users/{id}/revoke", post(user_actions::revoke_post))
         .route("/admin/users/{id}/reset", post(user_actions::reset_post))
         .route(
+            "/admin/users/{id}/require-mfa-reregistration",
+            post(user_actions::require_mfa_reregistration_post),
+        )
+        .route(
             "/admin/invite",
             get(invite::invite_get).post(invite::invite_post),
         )

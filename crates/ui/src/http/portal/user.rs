@@ -62,6 +62,9 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "enabled" => "The account is enabled.",
         "resent" => "The invitation was sent again with a new link; the old link no longer works.",
         "revoked" => "The invitation was revoked; its link no longer works.",
+        "mfa-reset" => {
+            "The user's authenticator app and recovery codes were removed: the next sign-in that needs a second factor registers a new one."
+        }
         "reset" => {
             "The redemption was reset: a new invitation was sent, and the guest must redeem it again."
         }

@@ -1,5 +1,6 @@
 //! The lifecycle actions of the user page (PRODUCT.md §1 journey 7): edit,
-//! disable, enable, delete, resend, revoke, reset redemption. Each is a POST
+//! disable, enable, delete, resend, revoke, reset redemption, require MFA
+//! re-registration. Each is a POST
 //! with the CSRF token; success redirects back to the page (post/redirect/get,
 //! so reloading never repeats an action); a refusal from the directory
 //! (validation, conflict, the last admin) re-renders the page with its message.
@@ -38,6 +39,7 @@ enum Action {
     Resend,
     Revoke,
     Reset,
+    RequireMfaReregistration,
 }
 
 async fn act(
@@ -153,6 +155,14 @@ async fn perform(
             s.invitations.invite(&req, &actor, None).await?;
             "reset"
         }
+        Action::RequireMfaReregistration => {
+            s.directory.find_user(id).await?;
+            s.mfa
+                .reset_methods(id, &actor)
+                .await
+                .map_err(|e| DirectoryError::Internal(anyhow::anyhow!("{e}")))?;
+            "mfa-reset"
+        }
     };
     Ok(page(notice))
 }
@@ -204,3 +214,7 @@ action_handler!(delete_post, Action::Delete);
 action_handler!(resend_post, Action::Resend);
 action_handler!(revoke_post, Action::Revoke);
 action_handler!(reset_post, Action::Reset);
+action_handler!(
+    require_mfa_reregistration_post,
+    Action::RequireMfaReregistration
+);
