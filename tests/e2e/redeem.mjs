@@ -3,7 +3,8 @@
 // from the email -> Review permissions -> Accept -> the invitation's redirect URL.
 //
 // Configured by env: REDEEM_URL (the link from the invitation email), REDIRECT_URL
-// (the invitation's inviteRedirectUrl), GUEST_EMAIL, INVITER (the inviter's display
+// (the invitation's inviteRedirectUrl), EXPECT_MFA (optional: the authenticator
+// enrolment comes after consent), GUEST_EMAIL, INVITER (the inviter's display
 // name), ORGANIZATION, PRIVACY_URL, CHROMIUM_PATH (optional), SCREENSHOT_DIR (optional:
 // where a failure screenshot goes; the temp folder otherwise).
 //
@@ -129,6 +130,29 @@ async function main() {
     check(/privacy statement/i.test(await privacy.textContent()), 'the privacy link is not labelled as the privacy statement');
     await leave('consent');
     await page.getByRole('button', { name: 'Accept', exact: true }).click();
+
+    // 3b. With MFA required for guests: register an authenticator app. The
+    // server's clock is the test's, so the driver computes the code from the
+    // key the page shows (`READY_FOR_TOTP <key>`).
+    if (env.EXPECT_MFA) {
+      await page.waitForSelector('h1:has-text("Set up an authenticator app")');
+      check(await page.locator('figure.qr svg').count() === 1, 'no QR code on the enrolment page');
+      const uri = await page.locator('a[href^="otpauth://totp/"]').getAttribute('href');
+      check(uri && uri.includes('secret='), `no otpauth link: ${uri}`);
+      const key = ((await page.textContent('#totp-secret')) || '').trim();
+      check(/^[A-Z2-7]+=*$/.test(key) && uri.includes(`secret=${key}`), `the key "${key}" is not the link's secret`);
+      await leave('mfa enrolment');
+      console.log(`READY_FOR_TOTP ${key}`);
+      const totp = (await nextLine()).trim();
+      check(/^[0-9]{6}$/.test(totp), `the driver sent "${totp}", not a 6-digit code`);
+      await page.locator('input[name="code"]').fill(totp);
+      await page.getByRole('button', { name: 'Verify', exact: true }).click();
+      await page.waitForSelector('h1:has-text("Save your recovery codes")');
+      const codes = await page.locator('ul.recovery-codes li').count();
+      check(codes === 10, `${codes} recovery codes shown, not 10`);
+      await leave('recovery codes');
+      await page.getByRole('link', { name: 'I saved them, continue' }).click();
+    }
 
     // 4. The invitation's redirect URL.
     await page.waitForURL(env.REDIRECT_URL);

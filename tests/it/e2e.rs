@@ -95,8 +95,32 @@ async fn form_post_auto_submits_in_chromium() {
 /// writes the code to its stdin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium() {
+    redeem_in_chromium(false).await;
+}
+
+/// The same journey with MFA required for guests (issue 9): after consent the
+/// guest registers an authenticator app from the server-rendered QR page,
+/// with a real TOTP code computed from the key the page shows (the script
+/// prints `READY_FOR_TOTP <key>`; the test answers with the code for the
+/// server's clock), saves the recovery codes, and only then lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_redeems_and_enrols_an_authenticator_in_chromium_when_guests_need_mfa() {
+    redeem_in_chromium(true).await;
+}
+
+async fn redeem_in_chromium(mfa: bool) {
     let (dir, chromium) = browser_prerequisites();
     let app = spawn_app_with_mail(Backend::Sqlite).await;
+    if mfa {
+        let (status, body) = app
+            .api(
+                "PATCH",
+                "/api/v1/policies/authenticationPolicy",
+                Some(json!({"requireMfaFor": "guests"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
     let email = "bob@gmail.example";
     // Any Portico URL answering 200 will do: the browser must be able to land there.
     let redirect_url = app.url("/.well-known/openid-configuration");
@@ -135,6 +159,7 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
         .env("INVITER", "Portico management")
         .env("ORGANIZATION", "Contoso")
         .env("PRIVACY_URL", "https://contoso.example/privacy")
+        .env("EXPECT_MFA", if mfa { "1" } else { "" })
         .env("CHROMIUM_PATH", &chromium)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -153,18 +178,26 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
 
     let mut lines = Vec::new();
     let mut codes_sent = 0;
+    let mut totp_sent = 0;
     let journey = async {
         while let Some(line) = stdout.next_line().await.expect("read node's stdout") {
-            if line == "READY_FOR_CODE" {
+            let answer = if line == "READY_FOR_CODE" {
                 codes_sent += 1;
-                let code = nth_code(&app, email, codes_sent).await;
+                Some(nth_code(&app, email, codes_sent).await)
+            } else if let Some(key) = line.strip_prefix("READY_FOR_TOTP ") {
+                totp_sent += 1;
+                let now = portico_core::Clock::now(&app.clock);
+                Some(portico_directory::mfa::totp_code_at(key.trim(), now).unwrap())
+            } else {
+                lines.push(line);
+                None
+            };
+            if let Some(code) = answer {
                 stdin
                     .write_all(format!("{code}\n").as_bytes())
                     .await
                     .expect("hand the code to the browser");
                 stdin.flush().await.expect("hand the code to the browser");
-            } else {
-                lines.push(line);
             }
         }
         child.wait().await.expect("wait for node")
@@ -183,6 +216,11 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
         "chromium journey failed:\n{stdout}\n{stderr}"
     );
     assert_eq!(codes_sent, 1, "the browser asked for one code");
+    assert_eq!(
+        totp_sent,
+        usize::from(mfa),
+        "one authenticator code when MFA applies"
+    );
     let v: Value = serde_json::from_str(lines.last().expect("a result line"))
         .unwrap_or_else(|e| panic!("the last line is not JSON ({e}):\n{stdout}"));
     assert_eq!(
@@ -197,7 +235,21 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(pages, ["landing", "code", "consent", "redirect target"]);
+    if mfa {
+        assert_eq!(
+            pages,
+            [
+                "landing",
+                "code",
+                "consent",
+                "mfa enrolment",
+                "recovery codes",
+                "redirect target"
+            ]
+        );
+    } else {
+        assert_eq!(pages, ["landing", "code", "consent", "redirect target"]);
+    }
 
     // The directory agrees: the invitation is spent and Bob is a guest who accepted.
     let (s, inv) = app
@@ -209,6 +261,19 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
     assert_eq!(s, 200, "{user}");
     assert_eq!(user["externalUserState"], "Accepted", "{user}");
     assert_eq!(user["userType"], "Guest", "{user}");
+    if mfa {
+        let (_, methods) = app
+            .api(
+                "GET",
+                &format!(
+                    "/api/v1/users/{user_id}/authentication/methods",
+                    user_id = user["id"].as_str().unwrap()
+                ),
+                None,
+            )
+            .await;
+        assert!(methods.to_string().contains("softwareOath"), "{methods}");
+    }
 }
 
 /// Journey 1 (PRODUCT.md §1): an invited guest whose domain has a trusted
