@@ -655,3 +655,85 @@ both_backends!(
     admins_pass_mfa_to_reach_the_portal,
     super::admins_pass_mfa_to_reach_the_portal
 );
+
+/// The portal's Authentication page edits the tenant policy (validated,
+/// audited) and an application's `requireMfa`.
+async fn the_portal_sets_the_authentication_policy_and_app_mfa(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.web_app().await;
+    let admin = app.portal_admin().await;
+    let page = admin.get("/admin/authentication").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Contoso Trials"), "{}", page.body);
+    let csrf = find_hidden(&page.body, "csrf").unwrap();
+    let bad = admin
+        .post_form(
+            "/admin/authentication",
+            &[
+                ("csrf", &csrf),
+                ("require_mfa_for", "admins"),
+                ("remember_mfa_minutes", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("requireMfaFor must be one of"),
+        "{}",
+        bad.body
+    );
+    let saved = admin
+        .post_form(
+            "/admin/authentication",
+            &[
+                ("csrf", &csrf),
+                ("require_mfa_for", "guests"),
+                ("remember_mfa_minutes", "90"),
+                ("email_otp_as_second_factor", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, p) = app
+        .api("GET", "/api/v1/policies/authenticationPolicy", None)
+        .await;
+    assert_eq!(p["requireMfaFor"], "guests");
+    assert_eq!(p["rememberMfaMinutes"], 90);
+    assert_eq!(p["emailOtpAsSecondFactor"], true);
+    assert_eq!(p["passkeyOnlySignIn"], false);
+
+    // Requiring MFA for the app: its sign-ins then stop at the MFA step.
+    let page = admin.get("/admin/authentication").await;
+    let start = page
+        .body
+        .find(&format!("<code>{}</code>", client.client_id))
+        .unwrap();
+    let form_at = page.body[start..]
+        .find("action=\"/admin/applications/")
+        .unwrap()
+        + start
+        + 8;
+    let action_end = page.body[form_at..].find('"').unwrap() + form_at;
+    let action = page.body[form_at..action_end].to_string();
+    let done = admin
+        .post_form(&action, &[("csrf", &csrf), ("require_mfa", "on")])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, apps) = app.api("GET", "/api/v1/applications", None).await;
+    let this = apps["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["clientId"] == client.client_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(this["requireMfa"], true, "{this}");
+    let forged = admin
+        .post_form(&action, &[("csrf", "nope"), ("require_mfa", "off")])
+        .await;
+    assert_eq!(forged.status, 403);
+}
+both_backends!(
+    the_portal_sets_the_authentication_policy_and_app_mfa,
+    super::the_portal_sets_the_authentication_policy_and_app_mfa
+);

@@ -2,12 +2,14 @@
 //! JavaScript, for the people who run the directory (PRODUCT.md §1 journeys 4
 //! and 7, §2.2).
 //!
-//! Sign-in reuses the provider's browser session (`portico_session`), so an
-//! admin's portal session and SSO session are one thing and signing out ends
-//! both. Every page goes through the [`auth::Admin`] extractor, which checks on
-//! each request that the session's user is still an enabled admin: disabling
-//! an admin locks them out of the portal at once. Every form carries a CSRF
-//! token derived from the session token, checked in constant time.
+//! The portal is a first-party OIDC client of its own issuer
+//! (`http/first_party.rs`): it signs in through `/authorize`, so the sign-in
+//! policy (MFA included) applies to admins, and its session is the grant it
+//! redeemed; signing out revokes it and ends the SSO session. Every page goes
+//! through the [`auth::Admin`] extractor, which checks on each request that
+//! the grant is live and its user still an enabled admin: disabling an admin
+//! locks them out of the portal at once. Every form carries a CSRF token
+//! derived from the session cookie, checked in constant time.
 //!
 //! | Route                                   | Handler                         |
 //! |-----------------------------------------|---------------------------------|
@@ -22,9 +24,11 @@
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
 //! | GET `/admin/audit`                      | [`audit::audit_get`]            |
 //! | GET `/admin/signins`                    | [`sign_ins::sign_ins_get`]      |
+//! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa` | [`authentication`] |
 
 mod audit;
 mod auth;
+mod authentication;
 mod error;
 mod idp_form;
 mod idps;
@@ -103,5 +107,13 @@ pub fn routes() -> Router<UiState> {
         )
         .route("/admin/audit", get(audit::audit_get))
         .route("/admin/signins", get(sign_ins::sign_ins_get))
+        .route(
+            "/admin/authentication",
+            get(authentication::authentication_get).post(authentication::authentication_post),
+        )
+        .route(
+            "/admin/applications/{id}/require-mfa",
+            post(authentication::require_mfa_post),
+        )
         .layer(middleware::from_fn(error::render_failures))
 }

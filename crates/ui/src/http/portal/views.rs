@@ -16,6 +16,7 @@ pub enum Section {
     Idps,
     Audit,
     SignIns,
+    Authentication,
 }
 
 /// The frame around every signed-in page (`admin_layout.html`).
@@ -43,6 +44,7 @@ impl Chrome {
             "imports" => Section::Imports,
             "idps" => Section::Idps,
             "signins" => Section::SignIns,
+            "authentication" => Section::Authentication,
             _ => Section::Audit,
         };
         if this == self.section {
