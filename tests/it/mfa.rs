@@ -737,3 +737,43 @@ both_backends!(
     the_portal_sets_the_authentication_policy_and_app_mfa,
     super::the_portal_sets_the_authentication_policy_and_app_mfa
 );
+
+/// Two nodes on one database: a TOTP code used at one node is refused at
+/// the other (the step is consumed in the database, not in memory).
+async fn a_code_used_on_one_node_is_refused_on_another(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+    let (b, enrol, _) = password_step(&app, &client).await;
+    let secret = shown_secret(&enrol);
+    post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    app.clock.advance(Duration::seconds(30));
+    let code = code_now(&app, &secret);
+    let (b1, challenge, _) = password_step(&app, &client).await;
+    let ok = post_code(&b1, &challenge, "verify", "totp", &code).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+
+    let node = app.second_node().await;
+    let b2 = Browser::new(&node.issuer);
+    let (_, challenge2) = pkce_pair();
+    let start = b2
+        .get(&format!(
+            "{}/authorize?{}",
+            node.issuer,
+            authorize_url(&app, &client, &challenge2, &[])
+                .split_once('?')
+                .unwrap()
+                .1
+        ))
+        .await;
+    let page = b2.follow(b2.sign_in(start, ALICE, ALICE_PW).await).await;
+    assert!(page.body.contains("Verify it"), "{}", page.body);
+    let replay = post_code(&b2, &page, "verify", "totp", &code).await;
+    assert_eq!(replay.status, 400, "{}", replay.body);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+}
+both_backends!(
+    a_code_used_on_one_node_is_refused_on_another,
+    super::a_code_used_on_one_node_is_refused_on_another
+);

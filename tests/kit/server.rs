@@ -342,3 +342,41 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 }
+
+/// Another Portico node on the same database (and the same clock): what a
+/// second server behind a load balancer sees. Its data folder is its own.
+pub struct Node {
+    pub server: RunningServer,
+    pub issuer: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl TestApp {
+    pub async fn second_node(&self) -> Node {
+        let data_dir =
+            std::env::temp_dir().join(format!("portico-node-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&data_dir).expect("temp dir");
+        let settings = Settings {
+            database_url: Some(self.database_url.clone()),
+            data_dir: data_dir.clone(),
+            organization_name: "Contoso".into(),
+            ..Settings::default()
+        };
+        let server = RunningServer::start(settings, Arc::new(self.clock.clone()))
+            .await
+            .expect("second node starts");
+        let issuer = format!("http://127.0.0.1:{}", server.addr.port());
+        Node {
+            server,
+            issuer,
+            data_dir,
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.server.handle.abort();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
