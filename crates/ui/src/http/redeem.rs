@@ -1,5 +1,7 @@
 //! Invitation redemption, the recipient's block link, and the email code
-//! returning guests sign in with. The directory decides (links, codes,
+//! returning guests sign in with. Redemption ends by handing off to a
+//! sign-in interaction (`Provider::begin_after_redemption`, drawn in
+//! `portico_oidc::interaction`): only that creates the session. The directory decides (links, codes,
 //! acceptance); these pages only carry the guest from one step to the next.
 //!
 //! ```mermaid
@@ -15,8 +17,8 @@
 //!     Code --> Consent: POST /redeem/verify, right code
 //!     Consent --> Declined: POST /redeem/consent decision=decline
 //!     Declined --> Landing: the link still works
-//!     Consent --> App: decision=accept (Accepted, session, 303 inviteRedirectUrl)
-//!     App --> [*]
+//!     Consent --> Interaction: decision=accept (Accepted; the proof is the first step)
+//!     Interaction --> [*]: the sign-in pipeline (MFA if it applies), then inviteRedirectUrl
 //! ```
 //!
 //! Every step is bound to one browser by a random cookie (`portico_redeem`,
