@@ -286,3 +286,49 @@ both_backends!(
     every_sign_in_ends_in_one_record,
     super::every_sign_in_ends_in_one_record
 );
+
+/// A finished interaction is gone: resuming it again, or posting a step to
+/// it, issues nothing.
+async fn a_finished_interaction_cannot_be_reused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let b = Browser::new(&app.issuer);
+    let (_, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let page = b.follow(start).await;
+    let action = portico_tests::form_action(&page.body);
+    let id = action.trim_end_matches("/login").to_string();
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+    let after = b
+        .post_form(
+            &action,
+            &[("csrf", &csrf), ("email", ALICE), ("password", ALICE_PW)],
+        )
+        .await;
+    let consent = b.follow(after).await;
+    let done = b.follow(b.consent(consent, "accept").await).await;
+    assert!(done.location.unwrap().contains("code="));
+    let again = b.get(&format!("{id}/resume")).await;
+    assert!(
+        again.location.is_none(),
+        "no second code: {:?}",
+        again.location
+    );
+    assert!(
+        again.body.contains("already completed") || again.body.contains("expired"),
+        "{}",
+        again.body
+    );
+    let replay = b
+        .post_form(
+            &action,
+            &[("csrf", &csrf), ("email", ALICE), ("password", ALICE_PW)],
+        )
+        .await;
+    assert!(replay.location.is_none(), "{:?}", replay.location);
+}
+both_backends!(
+    a_finished_interaction_cannot_be_reused,
+    super::a_finished_interaction_cannot_be_reused
+);
