@@ -303,6 +303,7 @@ async fn guest_redeems_through_home_idp_in_chromium() {
             email: email.into(),
             email_verified: true,
             name: "Alice Fabrikam".into(),
+            ..Default::default()
         }],
     );
     trust(&app, "Fabrikam", &upstream.issuer, secret).await;

@@ -147,6 +147,7 @@ async fn with_oidc_provider(backend: Backend) {
             email: GUEST.into(),
             email_verified: true,
             name: "Alice Fabrikam".into(),
+            ..Default::default()
         }],
     );
     trust(

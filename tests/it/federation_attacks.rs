@@ -78,6 +78,7 @@ fn who(sub: &str, email: &str, verified: bool) -> Identity {
         email: Some(email.into()),
         email_verified: Some(verified),
         name: Some("Someone at Fabrikam".into()),
+        ..Identity::default()
     }
 }
 
@@ -1119,3 +1120,84 @@ async fn a_flow_from_a_replaced_link_neither_continues_nor_reveals_the_new_link(
     assert!(!page.body.contains(&new_token));
     still_pending(&f).await;
 }
+
+/// An app sign-in with `domain_hint` and `extra` parameters, sent on to the
+/// upstream: the upstream's `/authorize` as Portico sent it and the page the
+/// browser ends on after the callback.
+async fn hinted_with(f: &Fixture, b: &Browser, extra: &[(&str, &str)]) -> Attempt {
+    catch_up(&f.app);
+    let (verifier, challenge) = pkce_pair();
+    let mut params = vec![("domain_hint", DOMAIN)];
+    params.extend_from_slice(extra);
+    let url = authorize_url(&f.app, &f.client, &challenge, &params);
+    let start = b.get(&url).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let interaction = interaction_of(&start);
+    let (page, _) = guard(
+        "a hinted sign-in",
+        follow_all(b, start, f.app.issuer.clone()),
+    )
+    .await;
+    Attempt {
+        interaction,
+        page,
+        verifier,
+    }
+}
+
+/// OIDC Core §3.1.2.1: the app's `acr_values`, `max_age` and `prompt=login`
+/// reach the home IdP's authorization request (a redemption sends none), and
+/// with a `max_age` an ID token without `auth_time`, or with an older one,
+/// is refused with its own page; a recent one signs the guest in.
+async fn the_apps_requirements_reach_the_home_idp(backend: Backend) {
+    let f = fixture(backend).await;
+    redeem_honestly(&f, BOB).await;
+    let redeemed = f.idp.last_authorize().expect("the redemption's request");
+    for p in ["acr_values", "max_age", "prompt"] {
+        assert_eq!(redeemed.param(p), None, "a redemption sends no {p}");
+    }
+
+    let mfa = "https://refeds.org/profile/mfa";
+    let asks = [("acr_values", mfa), ("max_age", "300"), ("prompt", "login")];
+    // No auth_time at all.
+    let b = Browser::new(&f.app.issuer);
+    let a = hinted_with(&f, &b, &asks).await;
+    let sent = f.idp.last_authorize().expect("an upstream request");
+    assert_eq!(sent.param("acr_values"), Some(mfa));
+    assert_eq!(sent.param("max_age"), Some("300"));
+    assert_eq!(sent.param("prompt"), Some("login"));
+    assert_problem(
+        &a.page,
+        400,
+        "idp_stale_authentication",
+        Some(&other_way(&a.interaction)),
+    );
+    assert!(a.page.body.contains("not recent enough"), "{}", a.page.body);
+
+    // An hour old, against max_age=300.
+    f.idp.set_identity(Identity {
+        auth_seconds_ago: Some(3600),
+        ..Identity::default()
+    });
+    let a = hinted_with(&f, &Browser::new(&f.app.issuer), &[("max_age", "300")]).await;
+    assert_problem(
+        &a.page,
+        400,
+        "idp_stale_authentication",
+        Some(&other_way(&a.interaction)),
+    );
+
+    // Ten seconds old: signed in.
+    f.idp.set_identity(Identity {
+        auth_seconds_ago: Some(10),
+        ..Identity::default()
+    });
+    let b = Browser::new(&f.app.issuer);
+    let a = hinted_with(&f, &b, &[("max_age", "300")]).await;
+    let claims = signed_in(&f, &b, a).await;
+    assert_eq!(claims["idp"], f.idp.issuer.as_str(), "{claims}");
+}
+both_backends!(
+    the_apps_acr_values_max_age_and_prompt_login_reach_the_home_idp_and_a_stale_answer_is_refused,
+    super::the_apps_requirements_reach_the_home_idp
+);

@@ -284,6 +284,7 @@ async fn hostile_idp_honest_discovery_authorize_token_and_userinfo() {
         email: Some("ceo@contoso.example".into()),
         email_verified: None,
         name: None,
+        ..Identity::default()
     });
     let (nonce, id_token) = sign_in(&idp).await;
     let claims = check(&verifier(&idp, jwks), &id_token, &nonce).unwrap();

@@ -29,3 +29,4 @@ mod signin_pipeline;
 mod support;
 mod token;
 mod upstream_harness;
+mod upstream_mfa;

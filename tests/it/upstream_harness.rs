@@ -25,6 +25,7 @@ fn bob() -> UpstreamAccount {
         email: "bob@fabrikam.example".into(),
         email_verified: true,
         name: "Bob Fabrikam".into(),
+        ..Default::default()
     }
 }
 

@@ -131,6 +131,11 @@ pub struct Identity {
     pub email: Option<String>,
     pub email_verified: Option<bool>,
     pub name: Option<String>,
+    /// `auth_time`, this many seconds before the token is issued; none without.
+    pub auth_seconds_ago: Option<i64>,
+    /// `amr` and `acr`, when set.
+    pub amr: Option<Vec<String>>,
+    pub acr: Option<String>,
 }
 
 impl Default for Identity {
@@ -141,6 +146,9 @@ impl Default for Identity {
             email: Some("bob@fabrikam.example".into()),
             email_verified: Some(true),
             name: Some("Bob Fabrikam".into()),
+            auth_seconds_ago: None,
+            amr: None,
+            acr: None,
         }
     }
 }
@@ -525,6 +533,15 @@ fn honest_claims(state: &Shared, identity: &Identity, nonce: Option<String>) -> 
     }
     if let Some(name) = &identity.name {
         put("name", json!(name));
+    }
+    if let Some(ago) = identity.auth_seconds_ago {
+        put("auth_time", json!(now - ago));
+    }
+    if let Some(amr) = &identity.amr {
+        put("amr", json!(amr));
+    }
+    if let Some(acr) = &identity.acr {
+        put("acr", json!(acr));
     }
     claims
 }

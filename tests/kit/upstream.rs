@@ -37,12 +37,18 @@ pub struct UpstreamClient {
 
 /// A person at the upstream. `sub` is also what they type as login; the other
 /// claims go to the ID token and to userinfo (scopes `email` and `profile`).
-#[derive(Debug, Clone, Serialize)]
+/// `amr` and `acr`, when set, are what their sign-in asserts in the ID token
+/// (as a home IdP that did MFA would); every ID token has `auth_time`.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct UpstreamAccount {
     pub sub: String,
     pub email: String,
     pub email_verified: bool,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -6,7 +6,9 @@
 //
 // Input: the environment variable UPSTREAM_CONFIG, one JSON object:
 //   { "clients":  [{ "client_id", "client_secret", "redirect_uris": [...], ...more client metadata }],
-//     "accounts": [{ "sub", "email", "email_verified", "name" }] }
+//     "accounts": [{ "sub", "email", "email_verified", "name", "amr"?, "acr"? }] }
+// An account's optional `amr` (array) and `acr` (string) are what its sign-in
+// asserts in the ID token, as a home IdP with MFA would.
 // Output: exactly one stdout line once listening, {"issuer":"http://127.0.0.1:PORT"}.
 // Everything else (oidc-provider's development-mode warnings) goes to stderr.
 // Exits when killed or when stdin closes, so it never outlives the test process.
@@ -18,6 +20,7 @@
 // Authorization code + PKCE (only S256, required for every client); client_secret_basic and
 // client_secret_post both work for a client with a secret; ID tokens are RS256 with a key
 // generated at start; email, email_verified and name are in the ID token and from userinfo.
+// ID tokens always carry auth_time (clients default to require_auth_time).
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -54,6 +57,7 @@ server.listen(0, '127.0.0.1', () => {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      require_auth_time: true,
       ...client,
     })),
     jwks: { keys: [signingKey] },
@@ -61,7 +65,10 @@ server.listen(0, '127.0.0.1', () => {
     pkce: { methods: ['S256'], required: () => true },
     scopes: ['openid', 'profile', 'email'],
     claims: {
-      openid: ['sub'],
+      // The login's amr and acr go in the ID token only when a scope names them.
+      acr: null,
+      amr: null,
+      openid: ['sub', 'acr', 'amr'],
       email: ['email', 'email_verified'],
       profile: ['name'],
     },
@@ -102,6 +109,19 @@ server.listen(0, '127.0.0.1', () => {
       };
     },
   });
+  // The development login form only names the account; what the account's
+  // sign-in asserts (amr, acr) is added to the login result here.
+  const finished = provider.interactionFinished.bind(provider);
+  provider.interactionFinished = async (req, res, result, options) => {
+    const account = result?.login && accounts.get(result.login.accountId);
+    if (account) {
+      const login = { ...result.login };
+      if (Array.isArray(account.amr)) login.amr = account.amr;
+      if (typeof account.acr === 'string') login.acr = account.acr;
+      return finished(req, res, { ...result, login }, options);
+    }
+    return finished(req, res, result, options);
+  };
   provider.on('server_error', (_ctx, err) => console.error('upstream server_error', err));
 
   server.on('request', provider.callback());

@@ -19,6 +19,9 @@ pub enum UpstreamProblem {
     InvalidState,
     /// The IdP is disabled or was deleted while the browser was away.
     Disabled,
+    /// The app asked for a recent sign-in (`max_age`) and the IdP's ID token
+    /// has no `auth_time`, or an older one (OIDC Core §3.1.2.1).
+    StaleAuthentication,
 }
 
 #[derive(Debug, thiserror::Error)]

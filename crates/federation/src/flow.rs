@@ -23,8 +23,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope,
 };
 use portico_core::{Clock, SecretHasher, random_token};
 use serde_json::{Map, Value};
@@ -33,6 +34,8 @@ use uuid::Uuid;
 
 const STATE_PURPOSE: &str = "federation-state";
 const BINDING_PURPOSE: &str = "federation-binding";
+/// Clock skew allowed between Portico and the IdP for `auth_time`.
+const AUTH_TIME_LEEWAY: chrono::Duration = chrono::Duration::seconds(60);
 
 #[derive(Clone)]
 pub struct Federation {
@@ -202,6 +205,9 @@ impl Federation {
         if let Some(hint) = login_hint.map(str::trim).filter(|h| !h.is_empty()) {
             req = req.add_extra_param("login_hint", hint.to_string());
         }
+        if let FlowPurpose::SignIn { forwarded, .. } = &purpose {
+            req = forward(req, forwarded);
+        }
         let (url, _, _) = req.url();
         let now = self.clock.now();
         let flow = FederationFlow {
@@ -368,6 +374,7 @@ impl Federation {
             .map(|t| t.to_string())
             .ok_or_else(|| problem(UpstreamProblem::InvalidToken, "no ID token in the response"))?;
         let (claims, payload) = self.verify(&idp, &metadata, &raw, &flow.nonce).await?;
+        check_auth_time(flow, claims.auth_time(), self.clock.now(), AUTH_TIME_LEEWAY)?;
         let subject = claims.subject().as_str().to_string();
         let userinfo = match (
             &userinfo_url,
@@ -513,6 +520,72 @@ impl Federation {
     pub async fn delete_expired_flows(&self) -> Result<u64, FederationError> {
         Ok(self.flows.delete_expired_flows(self.clock.now()).await?)
     }
+}
+
+/// The app's requirements on the upstream authorization request (OIDC Core
+/// §3.1.2.1): its `acr_values` as sent, `max_age`, and `prompt=login`.
+type UpstreamAuthRequest<'a> = openidconnect::AuthorizationRequest<
+    'a,
+    openidconnect::core::CoreAuthDisplay,
+    openidconnect::core::CoreAuthPrompt,
+    openidconnect::core::CoreResponseType,
+>;
+
+fn forward<'a>(mut req: UpstreamAuthRequest<'a>, f: &Forwarded) -> UpstreamAuthRequest<'a> {
+    for acr in f.acr_values.iter().flat_map(|v| v.split_whitespace()) {
+        req = req.add_auth_context_value(AuthenticationContextClass::new(acr.to_string()));
+    }
+    if let Some(secs) = f.max_age.and_then(|s| u64::try_from(s).ok()) {
+        req = req.set_max_age(std::time::Duration::from_secs(secs));
+    }
+    if f.prompt_login {
+        req = req.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
+    }
+    req
+}
+
+/// With `prompt=login` forwarded, an `auth_time` must not predate the request.
+/// With a forwarded `max_age`, the IdP must say when it authenticated the
+/// person (`auth_time`), no longer ago than that (plus the clock leeway);
+/// otherwise it ignored the app's freshness requirement (OIDC Core §3.1.2.1).
+fn check_auth_time(
+    flow: &FederationFlow,
+    auth_time: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    leeway: chrono::Duration,
+) -> Result<(), FederationError> {
+    let FlowPurpose::SignIn { forwarded, .. } = &flow.purpose else {
+        return Ok(());
+    };
+    // prompt=login: a sign-in from before the request is not a new one.
+    if forwarded.prompt_login
+        && let Some(at) = auth_time
+        && at < flow.created_at - leeway
+    {
+        return Err(problem(
+            UpstreamProblem::StaleAuthentication,
+            "prompt=login was sent and auth_time is older than the request",
+        ));
+    }
+    let Some(max_age) = forwarded.max_age else {
+        return Ok(());
+    };
+    let Some(at) = auth_time else {
+        return Err(problem(
+            UpstreamProblem::StaleAuthentication,
+            "max_age was sent and the ID token has no auth_time",
+        ));
+    };
+    if now - at > chrono::Duration::seconds(max_age) + leeway {
+        return Err(problem(
+            UpstreamProblem::StaleAuthentication,
+            format!(
+                "auth_time is {}s old, max_age was {max_age}s",
+                (now - at).num_seconds()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 type UpstreamClient = openidconnect::Client<

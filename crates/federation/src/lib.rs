@@ -25,8 +25,8 @@ pub use client::{FederationConfig, http_client};
 pub use error::{FederationError, UpstreamProblem};
 pub use flow::{BeginFlow, CallbackOutcome, CallbackParams, Federation};
 pub use model::{
-    ClaimsMapping, FederationFlow, FlowPurpose, FlowStatus, IdentityProvider, IdpInput, IdpPatch,
-    UpstreamIdentity, validate_domain, validate_issuer,
+    ClaimsMapping, FederationFlow, FlowPurpose, FlowStatus, Forwarded, IdentityProvider, IdpInput,
+    IdpPatch, MfaTrust, MfaTrustInput, UpstreamIdentity, validate_domain, validate_issuer,
 };
 pub use realm::email_domain;
 pub use store::{FlowRepo, IdpRepo, StoreError};

@@ -61,8 +61,98 @@ pub struct IdentityProvider {
     pub domains: Vec<String>,
     pub claims_mapping: ClaimsMapping,
     pub enabled: bool,
+    /// Which of this IdP's own `amr`/`acr` assertions count as MFA here;
+    /// `None`: none do, and the policy asks for a local second factor.
+    pub mfa_trust: Option<MfaTrust>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// `mfaTrust` on an IdP. The same JSON shape as `portico_policy::MfaTrust`,
+/// which reads it back from storage (federation does not depend on policy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaTrust {
+    /// Any of these upstream `amr` values counts (RFC 8176: `mfa`, `hwk`, `otp`).
+    pub amr_values: Vec<String>,
+    /// Any of these upstream `acr` values counts.
+    pub acr_values: Vec<String>,
+    /// The upstream `auth_time` must be at most this old.
+    pub max_age_minutes: i64,
+}
+
+/// `mfaTrust` as an admin submits it: every field checked by [`Self::validate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MfaTrustInput {
+    pub amr_values: Option<Vec<String>>,
+    pub acr_values: Option<Vec<String>>,
+    pub max_age_minutes: Option<i64>,
+}
+
+/// At most this many values per list, each at most this long.
+const TRUST_MAX_VALUES: usize = 20;
+const TRUST_MAX_LEN: usize = 256;
+
+fn validate_trust_values(field: &str, raw: Vec<String>) -> Result<Vec<String>, FederationError> {
+    let mut out: Vec<String> = Vec::new();
+    for v in raw {
+        let v = v.trim();
+        if v.is_empty() {
+            return Err(invalid(field, "values must not be empty"));
+        }
+        if v.chars().count() > TRUST_MAX_LEN || v.chars().any(char::is_control) {
+            return Err(invalid(
+                field,
+                format!("values must be at most {TRUST_MAX_LEN} printable characters"),
+            ));
+        }
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+        }
+    }
+    if out.len() > TRUST_MAX_VALUES {
+        return Err(invalid(field, format!("at most {TRUST_MAX_VALUES} values")));
+    }
+    Ok(out)
+}
+
+impl MfaTrustInput {
+    pub fn validate(self) -> Result<MfaTrust, FederationError> {
+        let amr_values =
+            validate_trust_values("mfaTrust.amrValues", self.amr_values.unwrap_or_default())?;
+        let acr_values =
+            validate_trust_values("mfaTrust.acrValues", self.acr_values.unwrap_or_default())?;
+        if amr_values.is_empty() && acr_values.is_empty() {
+            return Err(invalid(
+                "mfaTrust.amrValues",
+                "name at least one amr or acr value (mfaTrust.acrValues) to trust",
+            ));
+        }
+        let max_age_minutes = match self.max_age_minutes {
+            Some(m) if (1..=1440).contains(&m) => m,
+            _ => {
+                return Err(invalid(
+                    "mfaTrust.maxAgeMinutes",
+                    "must be a number of minutes from 1 to 1440",
+                ));
+            }
+        };
+        Ok(MfaTrust {
+            amr_values,
+            acr_values,
+            max_age_minutes,
+        })
+    }
+}
+
+/// `null` (remove) told apart from absent (keep) in a PATCH body.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// What an admin submits to create an IdP. Unknown fields are refused: a
@@ -80,6 +170,7 @@ pub struct IdpInput {
     pub domains: Option<Vec<String>>,
     pub claims_mapping: Option<ClaimsMapping>,
     pub enabled: Option<bool>,
+    pub mfa_trust: Option<MfaTrustInput>,
 }
 
 /// What an admin may change; absent fields stay as they are.
@@ -94,6 +185,9 @@ pub struct IdpPatch {
     pub domains: Option<Vec<String>>,
     pub claims_mapping: Option<ClaimsMapping>,
     pub enabled: Option<bool>,
+    /// Absent: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "present")]
+    pub mfa_trust: Option<Option<MfaTrustInput>>,
 }
 
 fn invalid(field: &str, why: impl std::fmt::Display) -> FederationError {
@@ -228,6 +322,7 @@ impl IdpInput {
             domains: validate_domains(self.domains.unwrap_or_default())?,
             claims_mapping: validate_mapping(self.claims_mapping.unwrap_or_default())?,
             enabled: self.enabled.unwrap_or(true),
+            mfa_trust: self.mfa_trust.map(MfaTrustInput::validate).transpose()?,
             created_at: now,
             updated_at: now,
         })
@@ -266,6 +361,9 @@ impl IdpPatch {
         if let Some(v) = self.enabled {
             out.enabled = v;
         }
+        if let Some(v) = self.mfa_trust {
+            out.mfa_trust = v.map(MfaTrustInput::validate).transpose()?;
+        }
         out.updated_at = now;
         Ok(out)
     }
@@ -276,9 +374,14 @@ impl IdpPatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum FlowPurpose {
-    /// Signing in to an app: the interaction to finish.
+    /// Signing in to an app: the interaction to finish, and what the app
+    /// asked of the authentication, forwarded to the IdP.
     #[serde(rename_all = "camelCase")]
-    SignIn { interaction_id: String },
+    SignIn {
+        interaction_id: String,
+        #[serde(default)]
+        forwarded: Forwarded,
+    },
     /// Redeeming an invitation: the link generation the flow started from
     /// (a resend meanwhile makes the flow useless).
     #[serde(rename_all = "camelCase")]
@@ -286,6 +389,20 @@ pub enum FlowPurpose {
         invitation_id: Uuid,
         link_generation: i32,
     },
+}
+
+/// The app's `acr_values`, `max_age` and `prompt=login`, sent on in the
+/// upstream authorization request (OIDC Core §3.1.2.1). The flow keeps them
+/// so the callback can hold the IdP's answer to them: with a `max_age`, an
+/// ID token without a recent enough `auth_time` is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Forwarded {
+    /// Space-separated, as the app sent it.
+    pub acr_values: Option<String>,
+    /// Seconds.
+    pub max_age: Option<i64>,
+    pub prompt_login: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,6 +574,93 @@ mod tests {
                 })
             },
             "claimsMapping.email",
+        );
+    }
+
+    fn check_trust(trust: serde_json::Value, field: Option<&str>) {
+        let mut body = serde_json::json!({
+            "displayName": "Fabrikam",
+            "issuer": "https://login.fabrikam.example",
+            "clientId": "contoso",
+            "clientSecret": "s3cret",
+        });
+        body["mfaTrust"] = trust.clone();
+        let input: IdpInput = serde_json::from_value(body).unwrap_or_else(|e| panic!("{e}"));
+        match (input.validate(now()), field) {
+            (Ok(_), None) => {}
+            (Err(e), Some(f)) => {
+                assert!(e.to_string().starts_with(&format!("{f}: ")), "{trust}: {e}")
+            }
+            (r, f) => panic!("{trust}: expected {f:?}, got {r:?}"),
+        }
+    }
+
+    #[test]
+    fn mfa_trust_is_checked_field_by_field() {
+        use serde_json::json;
+        check_trust(
+            json!({"amrValues": ["mfa", "hwk"], "maxAgeMinutes": 10}),
+            None,
+        );
+        check_trust(
+            json!({"acrValues": ["https://refeds.org/profile/mfa"], "maxAgeMinutes": 1440}),
+            None,
+        );
+        check_trust(
+            json!({"amrValues": [], "acrValues": [], "maxAgeMinutes": 10}),
+            Some("mfaTrust.amrValues"),
+        );
+        check_trust(
+            json!({"amrValues": [" "], "maxAgeMinutes": 10}),
+            Some("mfaTrust.amrValues"),
+        );
+        check_trust(
+            json!({"acrValues": ["x".repeat(257)], "maxAgeMinutes": 10}),
+            Some("mfaTrust.acrValues"),
+        );
+        let many: Vec<String> = (0..21).map(|i| format!("v{i}")).collect();
+        check_trust(
+            json!({"amrValues": many, "maxAgeMinutes": 10}),
+            Some("mfaTrust.amrValues"),
+        );
+        check_trust(
+            json!({"amrValues": ["mfa"], "maxAgeMinutes": 0}),
+            Some("mfaTrust.maxAgeMinutes"),
+        );
+        check_trust(
+            json!({"amrValues": ["mfa"], "maxAgeMinutes": 1441}),
+            Some("mfaTrust.maxAgeMinutes"),
+        );
+        check_trust(
+            json!({"amrValues": ["mfa"]}),
+            Some("mfaTrust.maxAgeMinutes"),
+        );
+    }
+
+    #[test]
+    fn a_null_mfa_trust_removes_it_and_an_absent_one_keeps_it() {
+        let mut idp = input().validate(now()).unwrap_or_else(|e| panic!("{e}"));
+        idp.mfa_trust = Some(MfaTrust {
+            amr_values: vec!["mfa".into()],
+            acr_values: vec![],
+            max_age_minutes: 10,
+        });
+        let keep: IdpPatch = serde_json::from_value(serde_json::json!({"enabled": true}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            keep.apply(&idp, now())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .mfa_trust
+                .is_some()
+        );
+        let remove: IdpPatch = serde_json::from_value(serde_json::json!({"mfaTrust": null}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            remove
+                .apply(&idp, now())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .mfa_trust
+                .is_none()
         );
     }
 

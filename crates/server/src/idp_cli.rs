@@ -10,7 +10,7 @@
 
 use crate::api::identity_provider_json;
 use crate::app::App;
-use portico_federation::{FederationError, IdentityProvider, IdpInput, TestReport};
+use portico_federation::{FederationError, IdentityProvider, IdpInput, MfaTrustInput, TestReport};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -39,6 +39,9 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "clientSecret" => "--client-secret-env/--client-secret-file",
         "domains" => "--domain",
         "scopes" => "--scope",
+        "mfaTrust.amrValues" => "--mfa-trust-amr",
+        "mfaTrust.acrValues" => "--mfa-trust-acr",
+        "mfaTrust.maxAgeMinutes" => "--mfa-trust-max-age",
         _ => return None,
     })
 }
@@ -70,7 +73,13 @@ pub struct IdpAdd {
     pub domains: Vec<String>,
     pub scopes: Vec<String>,
     pub disabled: bool,
+    pub mfa_trust_amr: Vec<String>,
+    pub mfa_trust_acr: Vec<String>,
+    pub mfa_trust_max_age: Option<i64>,
 }
+
+/// The freshness `--mfa-trust-max-age` defaults to.
+const DEFAULT_TRUST_MINUTES: i64 = 10;
 
 /// The secret from the named variable or file (a trailing newline, which
 /// `echo` and editors add, is not part of it).
@@ -125,6 +134,15 @@ pub async fn add(app: &App, a: IdpAdd) -> anyhow::Result<Value> {
         a.client_secret_file.as_ref(),
     )?;
     let scopes = split_list(a.scopes);
+    let (amr, acr) = (split_list(a.mfa_trust_amr), split_list(a.mfa_trust_acr));
+    let mfa_trust = match (amr.is_empty() && acr.is_empty(), a.mfa_trust_max_age) {
+        (true, None) => None,
+        (_, max_age) => Some(MfaTrustInput {
+            amr_values: Some(amr),
+            acr_values: Some(acr),
+            max_age_minutes: Some(max_age.unwrap_or(DEFAULT_TRUST_MINUTES)),
+        }),
+    };
     let input = IdpInput {
         display_name: Some(a.name),
         kind: None,
@@ -135,6 +153,7 @@ pub async fn add(app: &App, a: IdpAdd) -> anyhow::Result<Value> {
         domains: Some(split_list(a.domains)),
         claims_mapping: None,
         enabled: Some(!a.disabled),
+        mfa_trust,
     };
     let idp = app.federation.create(input).await.map_err(refused)?;
     Ok(identity_provider_json(&idp, &app.federation.redirect_uri()))

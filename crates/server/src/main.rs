@@ -78,6 +78,8 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size of `Add` costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum IdpCommand {
     /// Trust an OpenID Connect IdP (it is not contacted); prints it as JSON,
     /// with the redirectUri to register at the IdP.
@@ -112,6 +114,15 @@ enum IdpCommand {
         /// Add it disabled: nobody signs in with it until it is enabled.
         #[arg(long)]
         disabled: bool,
+        /// An upstream `amr` value that counts as MFA here (repeat, or separate with commas).
+        #[arg(long = "mfa-trust-amr", value_name = "AMR")]
+        mfa_trust_amr: Vec<String>,
+        /// An upstream `acr` value that counts as MFA here (repeat, or separate with commas).
+        #[arg(long = "mfa-trust-acr", value_name = "ACR")]
+        mfa_trust_acr: Vec<String>,
+        /// How recent the upstream sign-in must be for its MFA to count (minutes, default 10).
+        #[arg(long = "mfa-trust-max-age", value_name = "MINUTES")]
+        mfa_trust_max_age: Option<i64>,
     },
     /// List the identity providers as a table (or JSON with --json).
     List {
@@ -261,6 +272,9 @@ async fn idp(app: &App, command: IdpCommand) -> anyhow::Result<()> {
             domains,
             scopes,
             disabled,
+            mfa_trust_amr,
+            mfa_trust_acr,
+            mfa_trust_max_age,
         } => {
             let add = IdpAdd {
                 name,
@@ -271,6 +285,9 @@ async fn idp(app: &App, command: IdpCommand) -> anyhow::Result<()> {
                 domains,
                 scopes,
                 disabled,
+                mfa_trust_amr,
+                mfa_trust_acr,
+                mfa_trust_max_age,
             };
             let v = idp_cli::add(app, add).await?;
             println!("{v}");

@@ -7,11 +7,11 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::*;
 use portico_federation::{
-    ClaimsMapping, FederationFlow, FlowPurpose, FlowRepo, FlowStatus, IdentityProvider, IdpRepo,
-    StoreError, UpstreamIdentity,
+    ClaimsMapping, FederationFlow, FlowPurpose, FlowRepo, FlowStatus, Forwarded, IdentityProvider,
+    IdpRepo, MfaTrust, StoreError, UpstreamIdentity,
 };
 use portico_oidc::model::{Authentication, Session};
-use portico_oidc::store::{GrantStore, SessionStore};
+use portico_oidc::store::{GrantStore, PolicyStore, SessionStore};
 use portico_storage::Storage;
 use uuid::Uuid;
 
@@ -29,6 +29,7 @@ fn idp(name: &str, domains: &[&str]) -> IdentityProvider {
         domains: domains.iter().map(|d| d.to_string()).collect(),
         claims_mapping: ClaimsMapping::default(),
         enabled: true,
+        mfa_trust: None,
         created_at: t0(),
         updated_at: t0(),
     }
@@ -413,6 +414,11 @@ async fn flow_lifecycle(s: &Storage) {
     let mut f = flow(i.id, "state-hash", t0() + Duration::minutes(10));
     f.purpose = FlowPurpose::SignIn {
         interaction_id: "int-42".into(),
+        forwarded: Forwarded {
+            acr_values: Some("https://refeds.org/profile/mfa".into()),
+            max_age: Some(300),
+            prompt_login: true,
+        },
     };
     s.create_flow(&f).await.unwrap();
     assert_same_flow(&find_flow(s, f.id).await, &f);
@@ -609,7 +615,44 @@ async fn sessions_and_grants_keep_the_idp(s: &Storage) {
     }
 }
 
+/// `mfaTrust` is written by create and update (and removed by an update
+/// without it), and the policy reads the same column by issuer.
+async fn mfa_trust_round_trips_and_the_policy_reads_it(s: &Storage) {
+    let mut a = idp("fabrikam", &["fabrikam.example"]);
+    a.mfa_trust = Some(MfaTrust {
+        amr_values: vec!["mfa".into(), "hwk".into()],
+        acr_values: vec!["https://refeds.org/profile/mfa".into()],
+        max_age_minutes: 15,
+    });
+    s.create_idp(&a).await.unwrap();
+    assert_eq!(unwrap_idp(s.find_idp(a.id).await.unwrap()), a);
+    let read = PolicyStore::mfa_trust(s, &a.issuer).await.unwrap();
+    let read = read.expect("the policy sees the trust");
+    assert_eq!(read.amr_values, ["mfa", "hwk"]);
+    assert_eq!(read.acr_values, ["https://refeds.org/profile/mfa"]);
+    assert_eq!(read.max_age_minutes, 15);
+
+    a.display_name = "renamed".into();
+    assert!(s.update_idp(&a).await.unwrap());
+    assert_eq!(
+        unwrap_idp(s.find_idp(a.id).await.unwrap()),
+        a,
+        "kept by other edits"
+    );
+
+    a.mfa_trust = None;
+    assert!(s.update_idp(&a).await.unwrap());
+    assert_eq!(unwrap_idp(s.find_idp(a.id).await.unwrap()).mfa_trust, None);
+    assert!(
+        PolicyStore::mfa_trust(s, &a.issuer)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 both_backends!(
+    mfa_trust_round_trips_and_the_policy_reads_it,
     idps_round_trip,
     domains_are_returned_in_order_once,
     lookups_by_domain_and_issuer,

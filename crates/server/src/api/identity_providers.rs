@@ -33,6 +33,7 @@ pub fn to_json(idp: &IdentityProvider, redirect_uri: &str) -> Value {
             "displayName": idp.claims_mapping.display_name,
         },
         "enabled": idp.enabled,
+        "mfaTrust": idp.mfa_trust,
         "redirectUri": redirect_uri,
         "createdDateTime": idp.created_at,
         "lastModifiedDateTime": idp.updated_at,

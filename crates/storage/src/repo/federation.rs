@@ -67,8 +67,14 @@ fn idp_to_row(idp: &IdentityProvider) -> StoreResult<identity_providers::ActiveM
         scopes: Set(list_to_json(&idp.scopes)),
         claims_mapping: Set(serde_json::to_value(&idp.claims_mapping).map_err(json_err)?),
         enabled: Set(idp.enabled),
-        // Edited on its own (`mfaTrust`), never by the IdP's other fields.
-        mfa_trust: sea_orm::ActiveValue::NotSet,
+        // The policy reads this column back as `portico_policy::MfaTrust`
+        // (`repo/policy.rs`); both types have the same JSON shape.
+        mfa_trust: Set(idp
+            .mfa_trust
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(json_err)?),
         created_at: Set(idp.created_at),
         updated_at: Set(idp.updated_at),
     })
@@ -88,6 +94,12 @@ fn idp_from_row(
         domains,
         claims_mapping: serde_json::from_value(m.claims_mapping).map_err(json_err)?,
         enabled: m.enabled,
+        mfa_trust: m
+            .mfa_trust
+            .filter(|t| !t.is_null())
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(json_err)?,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })

@@ -16,10 +16,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_federation::{
-    CallbackParams, FederationError, FlowPurpose, IdentityProvider, UpstreamProblem,
+    CallbackParams, FederationError, FlowPurpose, Forwarded, IdentityProvider, UpstreamProblem,
 };
 use portico_oidc::http::request_id;
 use portico_oidc::interaction::StepDone;
+use portico_oidc::interaction::UpstreamHints;
 use portico_oidc::model::UpstreamAssertion;
 use portico_policy::Method;
 
@@ -85,6 +86,12 @@ pub fn problem_response(
             "This sign-in can no longer be completed".to_string(),
             "The sign-in was already used, took too long, or was started in another browser. Go back to the application and start again.".to_string(),
         ),
+        Some(UpstreamProblem::StaleAuthentication) => (
+            StatusCode::BAD_REQUEST,
+            "idp_stale_authentication",
+            "Your sign-in was not recent enough".to_string(),
+            format!("The application asked for a recent sign-in, and {idp} did not confirm that you signed in again just now. Try again and sign in at {idp} once more, or use another way to sign in."),
+        ),
         Some(UpstreamProblem::Disabled) => (
             StatusCode::FORBIDDEN,
             "idp_disabled",
@@ -111,6 +118,19 @@ pub fn problem_response(
         .into_response()
 }
 
+/// The purpose of a flow that signs in to an app: the interaction, with
+/// what its app asked that the home IdP should hear too.
+pub fn sign_in_purpose(interaction_id: &str, hints: &UpstreamHints) -> FlowPurpose {
+    FlowPurpose::SignIn {
+        interaction_id: interaction_id.to_string(),
+        forwarded: Forwarded {
+            acr_values: hints.acr_values.clone(),
+            max_age: hints.max_age,
+            prompt_login: hints.prompt_login,
+        },
+    }
+}
+
 /// Sends the browser to `idp` for `purpose`, bound to `binding`; a problem
 /// reaching the IdP gets its page here, within the client's timeout.
 pub async fn start(
@@ -131,7 +151,7 @@ pub async fn start(
 /// Where a purpose continues after the callback, and its way out.
 async fn exits_for(s: &UiState, purpose: &FlowPurpose) -> Exits {
     match purpose {
-        FlowPurpose::SignIn { interaction_id } => Exits {
+        FlowPurpose::SignIn { interaction_id, .. } => Exits {
             retry: Some(format!("/interaction/{interaction_id}")),
             other_way: Some(format!("/interaction/{interaction_id}?other=1")),
         },
@@ -172,7 +192,7 @@ pub async fn callback_get(
         Ok(identity) => {
             tracing::info!(idp = %identity.issuer, flow = %flow.id, "upstream sign-in verified");
             let next = match &flow.purpose {
-                FlowPurpose::SignIn { interaction_id } => {
+                FlowPurpose::SignIn { interaction_id, .. } => {
                     format!("/interaction/{interaction_id}/federated?flow={}", flow.id)
                 }
                 FlowPurpose::Redeem { .. } => format!("/redeem/federated?flow={}", flow.id),
@@ -259,11 +279,7 @@ pub async fn interaction_federated_get(
         Ok(r) => r,
         Err(e) => return problem_response(&e, None, exits(), &rid),
     };
-    if purpose
-        != (FlowPurpose::SignIn {
-            interaction_id: id.clone(),
-        })
-    {
+    if !matches!(&purpose, FlowPurpose::SignIn { interaction_id, .. } if *interaction_id == id) {
         let e = FederationError::Upstream {
             problem: UpstreamProblem::InvalidState,
             detail: "the flow belongs to another sign-in".into(),

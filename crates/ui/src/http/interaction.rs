@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use portico_federation::FlowPurpose;
 use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
@@ -80,9 +79,7 @@ async fn render_step(
                 return Err(PageError::internal());
             };
             {
-                let purpose = FlowPurpose::SignIn {
-                    interaction_id: id.to_string(),
-                };
+                let purpose = federation::sign_in_purpose(id, &view.upstream_hints);
                 let exits = federation::Exits {
                     retry: Some(format!("/interaction/{id}")),
                     other_way: Some(format!("/interaction/{id}?other=1")),

@@ -4,8 +4,13 @@
 //! separated by spaces or commas. The client secret is never put back into
 //! a page: on the edit form a blank secret keeps the stored one.
 
-use portico_federation::{ClaimsMapping, FederationError, IdentityProvider, IdpInput, IdpPatch};
+use portico_federation::{
+    ClaimsMapping, FederationError, IdentityProvider, IdpInput, IdpPatch, MfaTrustInput,
+};
 use serde::Deserialize;
+
+/// The freshness the add form proposes.
+const DEFAULT_TRUST_MINUTES: i64 = 10;
 
 #[derive(Deserialize, Default)]
 pub struct IdpForm {
@@ -30,6 +35,15 @@ pub struct IdpForm {
     pub claim_email_verified: String,
     #[serde(default)]
     pub claim_display_name: String,
+    /// `mfaTrust.amrValues`, separated like the domains.
+    #[serde(default)]
+    pub mfa_trust_amr: String,
+    /// `mfaTrust.acrValues`.
+    #[serde(default)]
+    pub mfa_trust_acr: String,
+    /// `mfaTrust.maxAgeMinutes`, as typed.
+    #[serde(default)]
+    pub mfa_trust_max_age: String,
     /// A checkbox: present ("on") when ticked, absent otherwise.
     pub enabled: Option<String>,
     /// The Enable/Disable buttons send only this ("true"/"false"), and
@@ -59,6 +73,7 @@ impl IdpForm {
         IdpForm {
             scopes: "openid profile email".into(),
             enabled: Some("on".into()),
+            mfa_trust_max_age: DEFAULT_TRUST_MINUTES.to_string(),
             ..Self::claims(&ClaimsMapping::default())
         }
     }
@@ -81,6 +96,21 @@ impl IdpForm {
             domains: i.domains.join(" "),
             scopes: i.scopes.join(" "),
             enabled: i.enabled.then(|| "on".into()),
+            mfa_trust_amr: i
+                .mfa_trust
+                .as_ref()
+                .map(|t| t.amr_values.join(", "))
+                .unwrap_or_default(),
+            mfa_trust_acr: i
+                .mfa_trust
+                .as_ref()
+                .map(|t| t.acr_values.join(" "))
+                .unwrap_or_default(),
+            mfa_trust_max_age: i
+                .mfa_trust
+                .as_ref()
+                .map_or(DEFAULT_TRUST_MINUTES, |t| t.max_age_minutes)
+                .to_string(),
             ..Self::claims(&i.claims_mapping)
         }
     }
@@ -105,6 +135,22 @@ impl IdpForm {
         }
     }
 
+    /// `mfaTrust` from its three fields: `None` when no value is typed (the
+    /// freshness alone trusts nothing); a freshness that is not a number is
+    /// left out, and the federation crate says it is missing.
+    fn mfa_trust(&self) -> Option<MfaTrustInput> {
+        let amr = split_list(&self.mfa_trust_amr);
+        let acr = split_list(&self.mfa_trust_acr);
+        if amr.is_empty() && acr.is_empty() {
+            return None;
+        }
+        Some(MfaTrustInput {
+            amr_values: Some(amr),
+            acr_values: Some(acr),
+            max_age_minutes: self.mfa_trust_max_age.trim().parse().ok(),
+        })
+    }
+
     pub fn to_input(&self) -> IdpInput {
         let scopes = split_list(&self.scopes);
         IdpInput {
@@ -117,6 +163,7 @@ impl IdpForm {
             domains: Some(split_list(&self.domains)),
             claims_mapping: Some(self.claims_mapping()),
             enabled: Some(self.is_enabled()),
+            mfa_trust: self.mfa_trust(),
         }
     }
 
@@ -138,6 +185,7 @@ impl IdpForm {
             domains: Some(split_list(&self.domains)),
             claims_mapping: Some(self.claims_mapping()),
             enabled: Some(self.is_enabled()),
+            mfa_trust: Some(self.mfa_trust()),
         }
     }
 }
@@ -158,6 +206,9 @@ pub fn message(e: &str) -> String {
         "claimsMapping.email" => "Email claim",
         "claimsMapping.emailVerified" => "Email-verified claim",
         "claimsMapping.displayName" => "Name claim",
+        "mfaTrust.amrValues" => "Trusted amr values",
+        "mfaTrust.acrValues" => "Trusted acr values",
+        "mfaTrust.maxAgeMinutes" => "Freshness (minutes)",
         _ => return e.to_string(),
     };
     format!("{label}: {why}")
@@ -209,6 +260,34 @@ mod tests {
         let p = toggle.to_patch();
         assert_eq!(p.enabled, Some(false));
         assert!(p.display_name.is_none() && p.domains.is_none());
+    }
+
+    #[test]
+    fn mfa_trust_fields_become_the_input() {
+        let form = IdpForm {
+            mfa_trust_amr: "mfa, hwk".into(),
+            mfa_trust_max_age: " 15 ".into(),
+            ..Default::default()
+        };
+        let t = form.to_input().mfa_trust.unwrap_or_default();
+        assert_eq!(
+            t.amr_values,
+            Some(vec!["mfa".to_string(), "hwk".to_string()])
+        );
+        assert_eq!(t.max_age_minutes, Some(15));
+        let blank = IdpForm {
+            mfa_trust_max_age: "10".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            blank.to_patch().mfa_trust,
+            Some(None),
+            "blank values remove it"
+        );
+        assert_eq!(
+            message("mfaTrust.maxAgeMinutes: must be a number"),
+            "Freshness (minutes): must be a number"
+        );
     }
 
     #[test]

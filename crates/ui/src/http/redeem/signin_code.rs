@@ -21,7 +21,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_directory::invitations::{CODE_TTL_MINUTES, CODES_PER_HOUR, RedeemError};
-use portico_federation::FlowPurpose;
 use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
@@ -108,9 +107,7 @@ pub async fn email_code_post(
         if f.other.is_empty()
             && let Some(idp) = federation::home_idp(&s, &f.email).await?
         {
-            let purpose = FlowPurpose::SignIn {
-                interaction_id: id.clone(),
-            };
+            let purpose = federation::sign_in_purpose(&id, &view.upstream_hints);
             let exits = federation::Exits {
                 retry: Some(format!("/interaction/{id}")),
                 other_way: Some(format!("/interaction/{id}?other=1")),
