@@ -9,7 +9,9 @@
 // account's `sub`, typed into the upstream's login field), APP_URL (the
 // invitation's redirect URL; no server runs there, so the browser's request to it
 // is answered here with a tiny page), IDP_NAME (optional, "Fabrikam": the trusted
-// IdP's display name), CHROMIUM_PATH (optional), SCREENSHOT_DIR (optional: where a
+// IdP's display name), TOTP_TIME (optional: with MFA required for guests, the
+// server's clock in Unix seconds; the script then registers an authenticator,
+// computing its RFC 6238 code for that time), CHROMIUM_PATH (optional), SCREENSHOT_DIR (optional: where a
 // failure screenshot goes; the temp folder otherwise).
 //
 // Only Portico's pages are held to Portico's CSP: violations are recorded for
@@ -17,6 +19,7 @@
 // Prints one JSON line {finalUrl, cspViolations, steps} on success; exits 1 with
 // "e2e FAILED: ..." on stderr on failure.
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,6 +41,19 @@ const UPSTREAM_PASSWORD = 'any password';
 
 function check(cond, message) {
   if (!cond) throw new Error(message);
+}
+
+// RFC 6238 (SHA-1, 6 digits, 30 s) for the key the enrolment page shows.
+function totp(base32, unixSeconds) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 const originOf = (url) => {
@@ -173,6 +189,22 @@ async function main() {
     check(consent.includes(idpName), `the consent page does not mention ${idpName}:\n${consent}`);
     step('review permissions');
     await page.getByRole('button', { name: 'Accept', exact: true }).click();
+
+    // 4b. MFA required for guests, and Fabrikam's MFA not trusted: register
+    // an authenticator app at Portico before landing.
+    if (env.TOTP_TIME) {
+      await page.waitForSelector('h1:has-text("Set up an authenticator app")');
+      check(isPortico(page.url()), `the enrolment page is not Portico's: ${page.url()}`);
+      check(await page.locator('figure.qr svg').count() === 1, 'no QR code on the enrolment page');
+      const key = ((await page.textContent('#totp-secret')) || '').trim();
+      step('mfa enrolment');
+      await page.locator('input[name="code"]').fill(totp(key, Number(env.TOTP_TIME)));
+      await page.getByRole('button', { name: 'Verify', exact: true }).click();
+      await page.waitForSelector('h1:has-text("Save your recovery codes")');
+      check(await page.locator('ul.recovery-codes li').count() === 10, 'not ten recovery codes');
+      step('recovery codes');
+      await page.getByRole('link', { name: 'I saved them, continue' }).click();
+    }
 
     // 5. The invitation's redirect URL.
     await page.waitForURL((u) => isApp(u.href))

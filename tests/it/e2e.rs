@@ -284,6 +284,19 @@ async fn redeem_in_chromium(mfa: bool) {
 /// pages must not trip its CSP; the upstream's pages are not held to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_redeems_through_home_idp_in_chromium() {
+    federated_redemption_in_chromium(false).await;
+}
+
+/// The same with MFA required for guests and Fabrikam's MFA not trusted:
+/// after "Review permissions" the guest registers an authenticator app at
+/// Portico (a real RFC 6238 code, computed by the script for the server's
+/// clock) and then lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_redeems_through_home_idp_and_enrols_mfa_in_chromium() {
+    federated_redemption_in_chromium(true).await;
+}
+
+async fn federated_redemption_in_chromium(mfa: bool) {
     use crate::federation::{guest, invite_by_mail, trust};
     use crate::redeem_steps::APP_URL;
     use portico_tests::upstream::{NodeOidcProvider, UpstreamAccount, UpstreamClient};
@@ -307,7 +320,22 @@ async fn guest_redeems_through_home_idp_in_chromium() {
         }],
     );
     trust(&app, "Fabrikam", &upstream.issuer, secret).await;
+    if mfa {
+        let (status, body) = app
+            .api(
+                "PATCH",
+                "/api/v1/policies/authenticationPolicy",
+                Some(json!({"requireMfaFor": "guests"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
     let link = invite_by_mail(&app, email).await;
+    let totp_time = if mfa {
+        portico_core::Clock::now(&app.clock).timestamp().to_string()
+    } else {
+        String::new()
+    };
 
     let run = tokio::process::Command::new("node")
         .arg(dir.join("federation.mjs"))
@@ -315,6 +343,7 @@ async fn guest_redeems_through_home_idp_in_chromium() {
         .env("UPSTREAM_ISSUER", &upstream.issuer)
         .env("UPSTREAM_LOGIN", "alice-at-fabrikam")
         .env("APP_URL", APP_URL)
+        .env("TOTP_TIME", &totp_time)
         .env("CHROMIUM_PATH", &chromium)
         .stdin(Stdio::null())
         .kill_on_drop(true)
@@ -344,17 +373,17 @@ async fn guest_redeems_through_home_idp_in_chromium() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        steps,
-        [
-            "landing",
-            "upstream sign-in",
-            "upstream consent",
-            "review permissions",
-            "app"
-        ],
-        "{v}"
-    );
+    let mut expected = vec![
+        "landing",
+        "upstream sign-in",
+        "upstream consent",
+        "review permissions",
+    ];
+    if mfa {
+        expected.extend(["mfa enrolment", "recovery codes"]);
+    }
+    expected.push("app");
+    assert_eq!(steps, expected, "{v}");
 
     // The directory agrees: Alice accepted, known by her Fabrikam identity.
     let user = guest(&app, email).await;
