@@ -19,13 +19,11 @@ use portico_federation::{
     CallbackParams, FederationError, FlowPurpose, Forwarded, IdentityProvider, UpstreamProblem,
 };
 use portico_oidc::http::request_id;
-use portico_oidc::interaction::StepDone;
 use portico_oidc::interaction::UpstreamHints;
 use portico_oidc::model::UpstreamAssertion;
-use portico_policy::Method;
 
 /// What the home IdP said about its own sign-in, for the policy's `mfaTrust`.
-pub(super) fn upstream_assertion(
+pub(crate) fn upstream_assertion(
     identity: &portico_federation::UpstreamIdentity,
 ) -> UpstreamAssertion {
     UpstreamAssertion {
@@ -247,84 +245,9 @@ impl FlowQuery {
     }
 }
 
-fn flow_id(q: &FlowQuery) -> Result<uuid::Uuid, FederationError> {
+pub(crate) fn flow_id(q: &FlowQuery) -> Result<uuid::Uuid, FederationError> {
     uuid::Uuid::parse_str(q.flow.trim()).map_err(|_| FederationError::Upstream {
         problem: UpstreamProblem::InvalidState,
         detail: "no flow id".into(),
     })
-}
-
-/// `GET /interaction/{id}/federated?flow=F`: the home IdP vouched for
-/// (issuer, subject); if that is a guest here, the sign-in step is done.
-/// The guest is found by that pair only, never by email.
-pub async fn interaction_federated_get(
-    State(s): State<UiState>,
-    jar: axum_extra::extract::CookieJar,
-    headers: HeaderMap,
-    axum::extract::Path(id): axum::extract::Path<String>,
-    q: Result<Query<FlowQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let rid = request_id(&headers);
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let secret = super::interaction::secret(&jar).unwrap_or_default();
-    let exits = || Exits {
-        retry: Some(format!("/interaction/{id}")),
-        other_way: Some(format!("/interaction/{id}?other=1")),
-    };
-    let claimed = match flow_id(&q) {
-        Ok(f) => s.federation.claim_result(f, &secret).await,
-        Err(e) => Err(e),
-    };
-    let (purpose, identity) = match claimed {
-        Ok(r) => r,
-        Err(e) => return problem_response(&e, None, exits(), &rid),
-    };
-    if !matches!(&purpose, FlowPurpose::SignIn { interaction_id, .. } if *interaction_id == id) {
-        let e = FederationError::Upstream {
-            problem: UpstreamProblem::InvalidState,
-            detail: "the flow belongs to another sign-in".into(),
-        };
-        return problem_response(&e, None, exits(), &rid);
-    }
-    let guest = match s
-        .invitations
-        .federated_guest(&identity.issuer, &identity.subject)
-        .await
-    {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::error!(error = ?e, "directory failure after an upstream sign-in");
-            return crate::pages::error_response(&portico_oidc::PageError::internal(), &rid);
-        }
-    };
-    let Some(guest) = guest else {
-        tracing::info!(idp = %identity.issuer, "upstream account is not a guest here");
-        let page = NoAccessPage {
-            idp: identity.idp_name.clone(),
-            who: identity
-                .email
-                .clone()
-                .unwrap_or_else(|| "this account".into()),
-            organization: s.invitations.config().organization.clone(),
-            other_way: format!("/interaction/{id}?other=1"),
-        };
-        return (StatusCode::FORBIDDEN, page).into_response();
-    };
-    let finished = s
-        .provider
-        .finish_step(
-            &id,
-            Some(&secret),
-            StepDone::FirstFactor {
-                user_id: guest.id,
-                method: Method::Upstream,
-                idp: Some(identity.issuer.clone()),
-                upstream: Some(upstream_assertion(&identity)),
-            },
-        )
-        .await;
-    match finished {
-        Ok(()) => Redirect::to(&portico_oidc::Provider::resume_path(&id)).into_response(),
-        Err(e) => crate::pages::error_response(&e, &rid),
-    }
 }

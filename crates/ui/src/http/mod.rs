@@ -1,12 +1,12 @@
-//! The UI's routes: the interaction pages and the static assets.
+//! The UI's routes: the sign-in steps (`signin/`), redemption, the account
+//! pages, the admin portal, and the static assets.
 
 mod account;
 mod federation;
 mod first_party;
-mod interaction;
-mod mfa;
 mod portal;
 mod redeem;
+mod signin;
 
 use crate::AttemptLimiter;
 use axum::Router;
@@ -81,12 +81,6 @@ async fn no_store(mut resp: Response) -> Response {
 
 pub fn router(state: UiState) -> Router {
     Router::new()
-        .route("/interaction/{id}", get(interaction::interaction_get))
-        .route("/interaction/{id}/login", post(interaction::login_post))
-        .route("/interaction/{id}/consent", post(interaction::consent_post))
-        .route("/interaction/{id}/mfa/enroll", post(mfa::enroll_post))
-        .route("/interaction/{id}/mfa/verify", post(mfa::verify_post))
-        .route("/interaction/{id}/mfa/email", post(mfa::email_post))
         .route(
             "/account",
             get(|| async { axum::response::Redirect::to("/account/security") }),
@@ -103,13 +97,10 @@ pub fn router(state: UiState) -> Router {
             post(account::recovery_codes_post),
         )
         .route("/account/signout", post(account::signout_post))
-        .route(
-            "/interaction/{id}/federated",
-            get(federation::interaction_federated_get),
-        )
         .route("/federation/callback", get(federation::callback_get))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))
+        .merge(signin::routes())
         .merge(redeem::routes())
         .merge(portal::routes())
         .layer(map_response(no_store))

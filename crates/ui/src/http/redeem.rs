@@ -32,7 +32,6 @@ mod federated;
 mod link;
 mod pages;
 mod problem;
-mod signin_code;
 
 use super::UiState;
 use axum::Router;
@@ -77,17 +76,6 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/invitations/block",
             get(block::block_get).post(block::block_post),
-        )
-        // The interaction's guest sign-in lives here because the router in
-        // `http/mod.rs` merges these routes; the handlers reuse the
-        // interaction's CSRF and finish API.
-        .route(
-            "/interaction/{id}/email-code",
-            post(signin_code::email_code_post),
-        )
-        .route(
-            "/interaction/{id}/email-code/verify",
-            post(signin_code::email_code_verify_post),
         )
 }
 
@@ -136,7 +124,7 @@ impl Binding {
 
 /// The code as typed: people paste it with spaces or a dash. Anything else is
 /// kept, so a wrong character still makes a wrong code.
-pub(super) fn normalize_code(code: &str) -> String {
+pub(crate) fn normalize_code(code: &str) -> String {
     code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect()

@@ -89,16 +89,3 @@ pub struct BlockDonePage {
     pub organization: String,
     pub email: String,
 }
-
-#[derive(Template, WebTemplate)]
-#[template(path = "signin_code.html")]
-pub struct SignInCodePage {
-    pub id: String,
-    pub csrf: String,
-    pub client_name: String,
-    pub email: String,
-    pub code_id: String,
-    pub minutes: i64,
-    pub per_hour: u64,
-    pub error: Option<String>,
-}

@@ -10,11 +10,13 @@
 //! here, since its key would be the form's email field, which a guesser
 //! controls and anyone could use to lock an account's password sign-in.
 
-use super::pages::SignInCodePage;
-use super::{UiState, normalize_code};
+use super::{check_csrf, csrf_for, secret};
+use crate::http::UiState;
 use crate::http::federation;
-use crate::http::interaction::{check_csrf, csrf_for, secret};
+use crate::http::redeem::normalize_code;
 use crate::pages::error_response;
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -30,6 +32,19 @@ use portico_oidc::signin_log::RequestContext;
 use portico_policy::{Method, Step};
 use serde::Deserialize;
 use uuid::Uuid;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "signin_code.html")]
+struct SignInCodePage {
+    id: String,
+    csrf: String,
+    client_name: String,
+    email: String,
+    code_id: String,
+    minutes: i64,
+    per_hour: u64,
+    error: Option<String>,
+}
 
 const WRONG_CODE: &str = "That code is not right, or it has expired. Check that you typed the newest code, or ask for a new one.";
 

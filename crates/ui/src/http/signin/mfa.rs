@@ -5,8 +5,8 @@
 //! `finish_step`. Every wrong code is also a failed sign-in attempt in the
 //! log. Forms carry the interaction's CSRF token.
 
-use super::UiState;
-use super::interaction::{check_csrf, csrf_for, secret};
+use super::{check_csrf, csrf_for, secret};
+use crate::http::UiState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;

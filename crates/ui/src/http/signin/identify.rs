@@ -1,0 +1,113 @@
+//! The Identify step: the sign-in page (a member's password, or a guest's
+//! address for the email code or home-realm discovery) and its password
+//! form. Wrong passwords are rate-limited and logged as failed sign-ins.
+
+use super::{Render, check_csrf, render_step, secret};
+use crate::http::UiState;
+use crate::pages::{SignInPage, error_response};
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use portico_oidc::Provider;
+use portico_oidc::error::PageError;
+use portico_oidc::http::request_id;
+use portico_oidc::interaction::{InteractionView, StepDone, StepFailure};
+use portico_oidc::signin_log::RequestContext;
+use portico_policy::Method;
+use serde::Deserialize;
+
+/// The sign-in page.
+pub(super) fn page(view: InteractionView, csrf: String, r: Render) -> Response {
+    SignInPage {
+        id: view.id,
+        csrf,
+        client_name: view.client_name,
+        email: r.email.or(view.login_hint).unwrap_or_default(),
+        error: r.error,
+        other: r.other,
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let secret = secret(&jar);
+    let rid = request_id(&headers);
+    let result = async {
+        check_csrf(&s, secret.as_deref(), &f.csrf)?;
+        // Make sure the interaction is live and ours before spending argon2 time.
+        s.provider.load_interaction(&id, secret.as_deref()).await?;
+        let now = s.provider.clock.now();
+        let key = f.email.trim().to_lowercase();
+        if s.limiter.is_blocked(&key, now) {
+            let msg = "Too many failed attempts. Wait a few minutes and try again.".to_string();
+            let r = Render {
+                error: Some(msg),
+                email: Some(f.email.clone()),
+                other: true,
+            };
+            return render_step(&s, &id, secret.as_deref(), r, &rid).await;
+        }
+        let user = s
+            .directory
+            .authenticate(&f.email, &f.password)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "directory failure during sign-in");
+                PageError::internal()
+            })?;
+        match user {
+            None => {
+                s.limiter.record_failure(&key, now);
+                let msg = "The email or password is incorrect.".to_string();
+                let failure = StepFailure {
+                    method: Method::Password,
+                    code: "invalid_credentials",
+                    message: &msg,
+                    user_id: None,
+                    attempted: Some(&f.email),
+                };
+                s.provider
+                    .step_failed(&id, secret.as_deref(), &ctx, failure)
+                    .await?;
+                let r = Render {
+                    error: Some(msg),
+                    email: Some(f.email.clone()),
+                    other: true,
+                };
+                render_step(&s, &id, secret.as_deref(), r, &rid).await
+            }
+            Some(u) => {
+                s.limiter.clear(&key);
+                let done = StepDone::FirstFactor {
+                    user_id: u.id,
+                    method: Method::Password,
+                    idp: None,
+                    upstream: None,
+                };
+                s.provider.finish_step(&id, secret.as_deref(), done).await?;
+                Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
+            }
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| error_response(&e, &request_id(&headers)))
+}
