@@ -10,8 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-const NODE_HINT: &str =
-    "install Node.js 20+ (`apt-get install -y nodejs npm`), then run `npm ci --prefix tests/e2e`";
+const NODE_HINT: &str = "install Node.js 20+ (`apt-get install -y nodejs npm`), then run `npm ci --prefix tests/e2e` (./test does both)";
 
 /// The journeys' folder and the Chromium to drive; fails, saying how to
 /// install them, when playwright-core or Chromium is missing.
@@ -19,12 +18,12 @@ fn browser_prerequisites() -> (std::path::PathBuf, String) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is not installed: run `npm ci --prefix tests/e2e` (Node.js 20+)"
+        "playwright-core is not installed: run `npm ci --prefix tests/e2e` (Node.js 20+), or ./test"
     );
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
-        "Chromium is not installed: run `apt-get install -y chromium` (or set CHROMIUM_PATH)"
+        "Chromium is not installed: run `apt-get install -y chromium` (or set CHROMIUM_PATH), or ./test"
     );
     (dir, chromium)
 }

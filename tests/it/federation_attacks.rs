@@ -1201,3 +1201,64 @@ both_backends!(
     the_apps_acr_values_max_age_and_prompt_login_reach_the_home_idp_and_a_stale_answer_is_refused,
     super::the_apps_requirements_reach_the_home_idp
 );
+
+/// Every way a home-IdP sign-in fails ends in a failure record of the
+/// sign-in log naming the reason the page showed; an account the IdP vouched
+/// for that is no guest here is recorded with the address it claimed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_failures_are_recorded_in_the_sign_in_log_with_their_reason() {
+    let f = fixture(Backend::Sqlite).await;
+    redeem_honestly(&f, BOB).await;
+    let mut expected = vec![];
+    for (scenario, code) in [
+        (Scenario::AlgNone, "idp_invalid_response"),
+        (Scenario::AuthorizeError, "idp_refused"),
+        (Scenario::GarbageToken, "idp_unavailable"),
+    ] {
+        f.idp.set_scenario(scenario);
+        let b = Browser::new(&f.app.issuer);
+        let a = hinted(&f, &b).await;
+        assert!(a.page.body.contains(code), "{}", a.page.body);
+        expected.push(code);
+    }
+    f.idp.set_scenario(Scenario::Honest);
+    f.idp
+        .set_identity(who("mallory", "mallory@fabrikam.example", true));
+    let b = Browser::new(&f.app.issuer);
+    let a = hinted(&f, &b).await;
+    assert_eq!(a.page.status, 403);
+    expected.push("not_a_guest");
+
+    let (status, log) = f
+        .app
+        .api(
+            "GET",
+            "/api/v1/auditLogs/signIns?$filter=result%20eq%20'failed'",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let rows = log["value"].as_array().expect("value");
+    let mut reasons: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["appId"] == f.client.client_id.as_str())
+        .map(|r| {
+            r["status"]["additionalDetails"]
+                .as_str()
+                .unwrap_or_default()
+        })
+        .collect();
+    reasons.reverse();
+    assert_eq!(reasons, expected, "{log:#}");
+    let foreign = rows
+        .iter()
+        .find(|r| r["status"]["additionalDetails"] == "not_a_guest")
+        .expect("the not-a-guest record");
+    assert_eq!(foreign["userPrincipalName"], "mallory@fabrikam.example");
+    assert_eq!(foreign["status"]["errorCode"], 90072);
+    for r in rows {
+        assert_eq!(r["homeIdentityProvider"], f.idp.issuer.as_str(), "{r:#}");
+        let steps = r["authenticationSteps"].as_array().expect("steps");
+        assert_eq!(steps.last().expect("a step")["method"], "upstream", "{r:#}");
+    }
+}

@@ -185,7 +185,7 @@ async fn openid_client_npm_completes_code_pkce_refresh_and_logout() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
     assert!(
         dir.join("node_modules/openid-client").exists(),
-        "npm openid-client is not installed: run `npm ci --prefix tests/interop` (Node.js 20+ is needed)"
+        "npm openid-client is not installed: run `npm ci --prefix tests/interop` (Node.js 20+ is needed), or ./test"
     );
     let app = spawn_app(Backend::Sqlite).await;
     app.alice().await;
@@ -201,7 +201,7 @@ async fn openid_client_npm_completes_code_pkce_refresh_and_logout() {
         .env("USER_PASSWORD", ALICE_PW)
         .output()
         .await
-        .expect("node must be installed (apt-get install nodejs)");
+        .expect("node must be installed (apt-get install nodejs, or ./test)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -18,6 +18,7 @@ mod invariants;
 mod invitations;
 mod keys;
 mod mfa;
+mod operations;
 mod params;
 mod portal;
 mod portal_idps;

@@ -6,7 +6,7 @@
 //! a separate process, so a test can also stop it to simulate an outage and
 //! restart it on the same port. Nothing here is Portico-specific.
 //!
-//! Needs `python3` with `pip install aiosmtpd==1.4.6` (`.ci/run` installs it).
+//! Needs `python3` with `pip install aiosmtpd==1.4.6` (`./test` installs it).
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use mailparse::{MailAddr, MailHeaderMap, ParsedMail, addrparse_header, parse_mail};
 
-const INSTALL_HINT: &str = "the SMTP tests need python3 with aiosmtpd: pip install aiosmtpd==1.4.6";
+const INSTALL_HINT: &str =
+    "the SMTP tests need python3 with aiosmtpd: pip install aiosmtpd==1.4.6 (./test installs it)";
 
 /// One message as the recipient sees it, decoded.
 #[derive(Debug, Clone)]

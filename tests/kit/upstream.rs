@@ -5,7 +5,7 @@
 //! userinfo, JWKS); a test drives its sign-in pages with the kit's [`Browser`].
 //! Nothing here is Portico-specific.
 //!
-//! Needs Node.js 20+ and `npm ci --prefix tests/upstream` (`.ci/run` does both).
+//! Needs Node.js 20+ and `npm ci --prefix tests/upstream` (`./test` does both).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use url::Url;
 use crate::{Browser, Hop};
 
 const INSTALL_HINT: &str = "the upstream OpenID provider needs Node.js and its packages: \
-     apt-get install nodejs npm && (cd tests/upstream && npm ci)";
+     apt-get install nodejs npm && (cd tests/upstream && npm ci), or run ./test, which installs it all";
 
 /// The password typed into the upstream's sign-in form (its development
 /// interactions accept any).

@@ -417,6 +417,35 @@ impl Provider {
         failure: StepFailure<'_>,
     ) -> Result<(), PageError> {
         let i = self.load_interaction(id, browser_secret).await?;
+        self.record_step_failure(i, ctx, failure).await
+    }
+
+    /// [`Self::step_failed`] for the home IdP's answer at the federation
+    /// callback, which carries no interaction cookie (its path is the
+    /// interaction's): the flow's single-use `state`, bound to this
+    /// interaction when the browser left, stands in for the browser check.
+    /// Only records; it changes nothing of the interaction.
+    pub async fn upstream_step_failed(
+        &self,
+        id: &str,
+        ctx: &RequestContext,
+        failure: StepFailure<'_>,
+    ) -> Result<(), PageError> {
+        let Some(i) = self.store.find_interaction(id).await? else {
+            return Ok(());
+        };
+        if i.expires_at <= self.clock.now() || i.error.is_some() {
+            return Ok(());
+        }
+        self.record_step_failure(i, ctx, failure).await
+    }
+
+    async fn record_step_failure(
+        &self,
+        i: Interaction,
+        ctx: &RequestContext,
+        failure: StepFailure<'_>,
+    ) -> Result<(), PageError> {
         let mut record = self.sign_in_record(&i, SignInResult::Failed, ctx).await?;
         if let Some(user_id) = failure.user_id {
             self.describe_user(&mut record, user_id).await?;
@@ -428,8 +457,12 @@ impl Provider {
             at: self.clock.now(),
             amr: None,
         });
+        if let Some(idp) = failure.home_idp {
+            record.home_idp = Some(idp.to_string());
+        }
         record.failure_reason = Some(failure.code.to_string());
         record.failure_message = Some(failure.message.to_string());
+        crate::signin_log::count(&record);
         self.store.record_sign_in(&record).await?;
         Ok(())
     }
@@ -514,4 +547,6 @@ pub struct StepFailure<'a> {
     pub user_id: Option<Uuid>,
     /// What the user typed as their name, when no user was found.
     pub attempted: Option<&'a str>,
+    /// The home IdP (its issuer) the failed step was at, if any.
+    pub home_idp: Option<&'a str>,
 }

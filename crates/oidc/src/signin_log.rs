@@ -246,10 +246,19 @@ impl crate::Provider {
                 return;
             }
         };
+        count(&record);
         if let Err(e) = self.store.record_sign_in(&record).await {
             tracing::error!(error = ?e, "could not write a sign-in record");
         }
     }
+}
+
+/// `portico_sign_ins_total{result, idp}` for Prometheus: every record written
+/// is counted once (`idp` is `local` when no home IdP took part).
+pub(crate) fn count(r: &SignInRecord) {
+    let idp = r.home_idp.clone().unwrap_or_else(|| "local".into());
+    metrics::counter!("portico_sign_ins_total", "result" => r.result.as_str(), "idp" => idp)
+        .increment(1);
 }
 
 #[cfg(test)]

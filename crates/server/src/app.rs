@@ -150,16 +150,22 @@ impl App {
             sign_in_log: self.sign_in_log.clone(),
         });
         let api = crate::api::router(self.clone());
-        let storage = self.storage.clone();
-        let health = Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(move || readyz(storage.clone())));
+        crate::ops::recorder();
+        let ops = Router::new()
+            .route("/healthz", get(crate::ops::healthz))
+            .route("/readyz", get(crate::ops::readyz))
+            .route("/metrics", get(crate::ops::metrics_get))
+            .with_state(crate::ops::OpsState {
+                storage: self.storage.clone(),
+                metrics_token: self.settings.metrics_token.clone(),
+            });
         let x_request_id = HeaderName::from_static("x-request-id");
         Router::new()
             .merge(oidc)
             .merge(ui)
             .merge(api)
-            .merge(health)
+            .merge(ops)
+            .route_layer(axum::middleware::from_fn(crate::ops::track_http))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CONTENT_SECURITY_POLICY,
@@ -167,33 +173,54 @@ impl App {
             ))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
             .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-            .layer(TraceLayer::new_for_http())
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
     }
 
     /// Serves on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        self.serve_until(listener, std::future::pending()).await
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then stops accepting,
+    /// lets the requests in flight finish, and only then stops the workers
+    /// (a mail or import round cut short resumes on any node: their leases).
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         // Held for as long as the server runs: dropping it stops the workers.
-        let _workers = self.workers.spawn();
+        let workers = self.workers.spawn();
         let router = self.router();
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
+        .with_graceful_shutdown(shutdown)
         .await?;
+        drop(workers);
+        tracing::info!("stopped");
         Ok(())
     }
 }
 
-async fn readyz(storage: Storage) -> (axum::http::StatusCode, &'static str) {
-    match storage.ping().await {
-        Ok(()) => (axum::http::StatusCode::OK, "ready"),
-        Err(_) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database unreachable",
-        ),
-    }
+/// The span of one request: method, path (never the query, which may carry
+/// codes and tokens) and the request id set by `SetRequestIdLayer`, so every
+/// log line of a request (JSON logs included) names it.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %request_id,
+    )
 }
 
 /// A server started in the background (tests, `portico demo`).

@@ -167,13 +167,18 @@ enum KeysCommand {
     Rotate,
 }
 
+/// Logs go to stderr, as text or, with `PORTICO_LOG_FORMAT=json`, one JSON
+/// object per line whose `span` carries the request's `request_id`.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTICO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match std::env::var("PORTICO_LOG_FORMAT").as_deref() {
+        Ok("json") => fmt.json().with_current_span(true).init(),
+        _ => fmt.init(),
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -197,7 +202,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(issuer = %app.settings.issuer, %bind, database = app.storage.backend_name(), "Portico is listening");
-            app.serve(listener).await?;
+            app.serve_until(listener, portico::ops::shutdown_signal())
+                .await?;
             return Ok(());
         }
         Command::Migrate => {

@@ -40,6 +40,9 @@ pub struct Settings {
     pub federation_timeout_secs: u64,
     /// `PORTICO_FEDERATION_CONNECT_TIMEOUT_SECS`
     pub federation_connect_timeout_secs: u64,
+    /// `PORTICO_METRICS_TOKEN`: the bearer token Prometheus sends to `/metrics`;
+    /// when unset, `/metrics` answers loopback clients only.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             invitation_expiry_days: 30,
             federation_timeout_secs: 10,
             federation_connect_timeout_secs: 3,
+            metrics_token: None,
         }
     }
 }

@@ -130,6 +130,15 @@ impl Storage {
             .context("database migration failed")
     }
 
+    /// How many of this binary's migrations the database has not applied
+    /// (`/readyz` is false until it is 0).
+    pub async fn pending_migrations(&self) -> anyhow::Result<usize> {
+        let pending = migration::Migrator::get_pending_migrations(&self.db)
+            .await
+            .context("cannot read the applied migrations")?;
+        Ok(pending.len())
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {

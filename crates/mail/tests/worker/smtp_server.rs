@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::TempDir;
 
 const INSTALL_HINT: &str =
-    "the mail tests need Python 3 with aiosmtpd: pip install aiosmtpd==1.4.6";
+    "the mail tests need Python 3 with aiosmtpd: pip install aiosmtpd==1.4.6 (./test installs it)";
 
 pub struct SmtpServer {
     port: u16,

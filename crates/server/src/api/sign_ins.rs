@@ -87,6 +87,8 @@ fn error_code(result: SignInResult, reason: Option<&str>) -> u32 {
         "login_required" => 50058,
         // AADSTS50105: the user may not use this application.
         "access_denied" => 50105,
+        // AADSTS90072: the home IdP's account is not a user of this tenant.
+        "not_a_guest" => 90072,
         _ => 90000,
     }
 }

@@ -19,8 +19,9 @@ use portico_federation::{
     CallbackParams, FederationError, FlowPurpose, Forwarded, IdentityProvider, UpstreamProblem,
 };
 use portico_oidc::http::request_id;
-use portico_oidc::interaction::UpstreamHints;
+use portico_oidc::interaction::{StepFailure, UpstreamHints};
 use portico_oidc::model::UpstreamAssertion;
+use portico_oidc::signin_log::RequestContext;
 
 /// What the home IdP said about its own sign-in, for the policy's `mfaTrust`.
 pub(crate) fn upstream_assertion(
@@ -51,6 +52,90 @@ pub struct Exits {
     pub other_way: Option<String>,
 }
 
+/// A failed upstream step as the sign-in log records it: the page's stable
+/// code, and the title with the (secret-free) detail for the admin.
+pub(crate) struct UpstreamFailure {
+    pub code: &'static str,
+    pub message: String,
+    pub user_id: Option<uuid::Uuid>,
+    pub attempted: Option<String>,
+    /// The IdP's issuer, when the flow got far enough to know it.
+    pub home_idp: Option<String>,
+}
+
+impl UpstreamFailure {
+    pub fn of(e: &FederationError, idp: Option<&IdentityProvider>) -> Self {
+        let idp_name = idp.map(|i| i.display_name.as_str());
+        let (code, title) = match describe(e, idp_name) {
+            Some(d) => (d.code, d.title),
+            None => (
+                "internal_error",
+                "Portico could not complete the sign-in".into(),
+            ),
+        };
+        let detail = match e {
+            FederationError::Upstream { detail, .. } => format!("{title}: {detail}"),
+            _ => title,
+        };
+        UpstreamFailure {
+            code,
+            message: detail.chars().take(512).collect(),
+            user_id: None,
+            attempted: None,
+            home_idp: idp.map(|i| i.issuer.clone()),
+        }
+    }
+
+    /// Records the failure on the interaction's sign-in log, when the
+    /// browser is the one that started it (a foreign or finished interaction
+    /// records nothing: there is no sign-in of that browser to describe).
+    pub async fn record(
+        &self,
+        s: &UiState,
+        interaction_id: &str,
+        secret: Option<&str>,
+        ctx: &RequestContext,
+    ) {
+        let failure = self.as_step_failure();
+        if let Err(e) = s
+            .provider
+            .step_failed(interaction_id, secret, ctx, failure)
+            .await
+        {
+            tracing::debug!(error = ?e, "upstream failure not recorded");
+        }
+    }
+
+    /// Records the failure seen at the federation callback, where the flow's
+    /// `state` (not a cookie) ties the answer to the interaction.
+    pub async fn record_at_callback(
+        &self,
+        s: &UiState,
+        interaction_id: &str,
+        ctx: &RequestContext,
+    ) {
+        let failure = self.as_step_failure();
+        if let Err(e) = s
+            .provider
+            .upstream_step_failed(interaction_id, ctx, failure)
+            .await
+        {
+            tracing::debug!(error = ?e, "upstream failure not recorded");
+        }
+    }
+
+    fn as_step_failure(&self) -> StepFailure<'_> {
+        StepFailure {
+            method: portico_policy::Method::Upstream,
+            code: self.code,
+            message: &self.message,
+            user_id: self.user_id,
+            attempted: self.attempted.as_deref(),
+            home_idp: self.home_idp.as_deref(),
+        }
+    }
+}
+
 /// The page for a federation failure; the detail goes to the log only.
 pub fn problem_response(
     e: &FederationError,
@@ -58,6 +143,42 @@ pub fn problem_response(
     exits: Exits,
     request_id: &str,
 ) -> Response {
+    let Some(Described {
+        status,
+        code,
+        title,
+        message,
+    }) = describe(e, idp_name)
+    else {
+        tracing::error!(error = %e, "federation failure");
+        return crate::pages::error_response(&portico_oidc::PageError::internal(), request_id);
+    };
+    tracing::warn!(error = %e, code, "upstream sign-in failed");
+    (
+        status,
+        ProblemPage {
+            code,
+            title,
+            message,
+            retry: exits.retry,
+            other_way: exits.other_way,
+            request_id: request_id.to_string(),
+        },
+    )
+        .into_response()
+}
+
+/// What a person is told about an upstream problem: its status, a stable
+/// code (also the sign-in record's failure reason), a title and a message.
+pub(crate) struct Described {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: String,
+    pub message: String,
+}
+
+/// `None` for failures that are Portico's own (an internal error page).
+pub(crate) fn describe(e: &FederationError, idp_name: Option<&str>) -> Option<Described> {
     let idp = idp_name.unwrap_or("your organization's sign-in service");
     let (status, code, title, message) = match e.problem() {
         Some(UpstreamProblem::Unavailable) => (
@@ -96,24 +217,14 @@ pub fn problem_response(
             format!("Sign-in with {idp} is turned off"),
             "The organization turned off this way of signing in. Use another way to sign in.".to_string(),
         ),
-        None => {
-            tracing::error!(error = %e, "federation failure");
-            return crate::pages::error_response(&portico_oidc::PageError::internal(), request_id);
-        }
+        None => return None,
     };
-    tracing::warn!(error = %e, code, "upstream sign-in failed");
-    (
+    Some(Described {
         status,
-        ProblemPage {
-            code,
-            title,
-            message,
-            retry: exits.retry,
-            other_way: exits.other_way,
-            request_id: request_id.to_string(),
-        },
-    )
-        .into_response()
+        code,
+        title,
+        message,
+    })
 }
 
 /// The purpose of a flow that signs in to an app: the interaction, with
@@ -175,6 +286,7 @@ async fn exits_for(s: &UiState, purpose: &FlowPurpose) -> Exits {
 pub async fn callback_get(
     State(s): State<UiState>,
     headers: HeaderMap,
+    ctx: RequestContext,
     q: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let rid = request_id(&headers);
@@ -198,12 +310,12 @@ pub async fn callback_get(
             Redirect::to(&next).into_response()
         }
         Err(e) => {
-            let name = s
-                .federation
-                .get(flow.idp_id)
-                .await
-                .ok()
-                .map(|i| i.display_name);
+            let idp = s.federation.get(flow.idp_id).await.ok();
+            let name = idp.as_ref().map(|i| i.display_name.clone());
+            if let FlowPurpose::SignIn { interaction_id, .. } = &flow.purpose {
+                let failure = UpstreamFailure::of(&e, idp.as_ref());
+                failure.record_at_callback(&s, interaction_id, &ctx).await;
+            }
             let exits = exits_for(&s, &flow.purpose).await;
             problem_response(&e, name.as_deref(), exits, &rid)
         }

@@ -196,6 +196,7 @@ pub async fn email_code_verify_post(
                     message: WRONG_CODE,
                     user_id: None,
                     attempted: Some(&f.email),
+                    home_idp: None,
                 };
                 s.provider
                     .step_failed(&id, Some(secret), &ctx, failure)

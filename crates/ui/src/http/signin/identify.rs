@@ -84,6 +84,7 @@ pub async fn login_post(
                     message: &msg,
                     user_id: None,
                     attempted: Some(&f.email),
+                    home_idp: None,
                 };
                 s.provider
                     .step_failed(&id, secret.as_deref(), &ctx, failure)

@@ -219,6 +219,7 @@ async fn refused(
         message: &message,
         user_id: Some(user_id),
         attempted: None,
+        home_idp: None,
     };
     s.provider.step_failed(id, secret, ctx, failure).await?;
     let view = s.provider.interaction_details(id, secret).await?;

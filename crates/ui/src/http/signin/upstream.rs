@@ -7,7 +7,8 @@
 
 use crate::http::UiState;
 use crate::http::federation::{
-    self, Exits, FlowQuery, NoAccessPage, flow_id, problem_response, upstream_assertion,
+    self, Exits, FlowQuery, NoAccessPage, UpstreamFailure, flow_id, problem_response,
+    upstream_assertion,
 };
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,6 +17,7 @@ use portico_federation::{FederationError, FlowPurpose, UpstreamProblem};
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
 use portico_oidc::interaction::{InteractionView, StepDone};
+use portico_oidc::signin_log::RequestContext;
 use portico_policy::Method;
 
 /// Leaves for the IdP (its id) the policy's home-realm discovery named.
@@ -50,6 +52,7 @@ pub async fn interaction_federated_get(
     State(s): State<UiState>,
     jar: axum_extra::extract::CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     axum::extract::Path(id): axum::extract::Path<String>,
     q: Result<Query<FlowQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -66,13 +69,19 @@ pub async fn interaction_federated_get(
     };
     let (purpose, identity) = match claimed {
         Ok(r) => r,
-        Err(e) => return problem_response(&e, None, exits(), &rid),
+        Err(e) => {
+            let failure = UpstreamFailure::of(&e, None);
+            failure.record(&s, &id, Some(&secret), &ctx).await;
+            return problem_response(&e, None, exits(), &rid);
+        }
     };
     if !matches!(&purpose, FlowPurpose::SignIn { interaction_id, .. } if *interaction_id == id) {
         let e = FederationError::Upstream {
             problem: UpstreamProblem::InvalidState,
             detail: "the flow belongs to another sign-in".into(),
         };
+        let failure = UpstreamFailure::of(&e, None);
+        failure.record(&s, &id, Some(&secret), &ctx).await;
         return problem_response(&e, None, exits(), &rid);
     }
     let guest = match s
@@ -88,6 +97,17 @@ pub async fn interaction_federated_get(
     };
     let Some(guest) = guest else {
         tracing::info!(idp = %identity.issuer, "upstream account is not a guest here");
+        let failure = UpstreamFailure {
+            code: "not_a_guest",
+            message: format!(
+                "{} vouched for an account that is not a guest of this organization",
+                identity.idp_name
+            ),
+            user_id: None,
+            attempted: identity.email.clone(),
+            home_idp: Some(identity.issuer.clone()),
+        };
+        failure.record(&s, &id, Some(&secret), &ctx).await;
         let page = NoAccessPage {
             idp: identity.idp_name.clone(),
             who: identity
