@@ -87,6 +87,12 @@ async fn errors_after_the_redirect_check_are_redirected_with_state_and_iss() {
             vec![("code_challenge", ""), ("code_challenge_method", "")],
             "invalid_request",
         ),
+        // PKCE is required of confidential clients too (RFC 9700 §2.1.1).
+        (
+            &web,
+            vec![("code_challenge", ""), ("code_challenge_method", "")],
+            "invalid_request",
+        ),
         (
             &web,
             vec![("code_challenge_method", "plain")],

@@ -272,7 +272,9 @@ async fn fabrikam_password(b: &Browser, page: &Hop, here: &str) -> (Hop, String)
 async fn with_second_portico(backend: Backend) {
     let contoso = spawn_app_with_mail(backend).await;
     let fabrikam = spawn_app(backend).await;
-    fabrikam.create_user(GUEST, "fabrikam password 1").await;
+    fabrikam
+        .create_verified_user(GUEST, "fabrikam password 1")
+        .await;
     let (reg, secret) = fabrikam
         .server
         .app
@@ -287,6 +289,7 @@ async fn with_second_portico(backend: Backend) {
                 grant_types: Some(vec!["authorization_code".into()]),
                 backchannel_logout_uri: None,
                 require_mfa: false,
+                require_pkce: None,
             },
             vec![],
         )

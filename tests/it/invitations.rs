@@ -220,7 +220,7 @@ async fn bad_invitations_get_clear_errors(backend: Backend) {
             "bogus",
         ),
         (
-            json!({"invitedUserEmailAddress": "admin@contoso.example", "inviteRedirectUrl": "https://a.example"}),
+            json!({"invitedUserEmailAddress": "admin@contoso.example", "inviteRedirectUrl": "https://trials.contoso.example/"}),
             409,
             "member",
         ),

@@ -162,7 +162,7 @@ async fn admin_invites_from_the_form_and_manages_the_guest(backend: Backend) {
     let me = format!("/admin/users/{}/delete", app.admin_user_id);
     let last = b.post_form(&me, &[("csrf", &csrf)]).await;
     assert_eq!(last.status, 409);
-    assert!(last.body.contains("last administrator"));
+    assert!(last.body.contains("last enabled administrator"));
 
     let audit = b.get("/admin/audit").await;
     assert!(audit.body.contains("Delete user") && audit.body.contains("Disable account"));

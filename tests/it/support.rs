@@ -83,6 +83,34 @@ pub async fn sign_in_for_code(
     (param(&q, "code").expect("code"), verifier)
 }
 
+/// The admin API id of a registered client.
+pub async fn app_id_of(app: &TestApp, client: &TestClient) -> String {
+    let (_, list) = app.api("GET", "/api/v1/applications", None).await;
+    list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["clientId"] == client.client_id.as_str())
+        .expect("registered")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `PATCH /api/v1/applications/{id}` with `requirePkce: false` (confidential apps).
+pub async fn opt_out_of_pkce(app: &TestApp, client: &TestClient) {
+    let id = app_id_of(app, client).await;
+    let (status, body) = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/applications/{id}"),
+            Some(serde_json::json!({"requirePkce": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["requirePkce"], false);
+}
+
 /// POST /token with client_secret_basic (or none for public clients).
 pub async fn redeem(
     app: &TestApp,

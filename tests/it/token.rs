@@ -69,16 +69,19 @@ async fn pkce_is_verified_and_a_downgrade_is_refused() {
         "invalid_grant",
     )
     .await;
-    // Without a challenge at /authorize, a verifier at /token is a downgrade attempt.
+    // Without a challenge at /authorize (an app that opted out of PKCE), a
+    // verifier at /token is a downgrade attempt.
+    let legacy = app.web_app().await;
+    opt_out_of_pkce(&app, &legacy).await;
     let (code, verifier) = sign_in_for_code(
         &app,
         &b(),
-        &client,
+        &legacy,
         &[("code_challenge", ""), ("code_challenge_method", "")],
     )
     .await;
     assert_oauth_error(
-        redeem(&app, &client, &code, &verifier).await,
+        redeem(&app, &legacy, &code, &verifier).await,
         400,
         "invalid_grant",
     )

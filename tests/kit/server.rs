@@ -90,6 +90,8 @@ pub async fn spawn(
         smtp_url: smtp.as_ref().map(|s| s.url()),
         mail_from: "Contoso <invites@contoso.example>".into(),
         mail_max_per_second: 1000,
+        // The landing page the tests' invitations use.
+        invite_redirect_origins: "https://trials.contoso.example".into(),
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -154,12 +156,28 @@ impl TestApp {
                     password: Some(password.into()),
                     user_type: UserType::Member,
                     is_admin: false,
+                    email_verified: false,
                 },
                 &Actor::system("test kit"),
             )
             .await
             .expect("user");
         u.id.to_string()
+    }
+
+    /// A member whose address an admin vouched for (`emailVerified`), as a
+    /// home IdP's users must be for their assertion to prove a mailbox.
+    pub async fn create_verified_user(&self, email: &str, password: &str) -> String {
+        let id = self.create_user(email, password).await;
+        let (status, body) = self
+            .api(
+                "PATCH",
+                &format!("/api/v1/users/{id}"),
+                Some(serde_json::json!({"emailVerified": true})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        id
     }
 
     pub async fn alice(&self) -> String {
@@ -189,6 +207,7 @@ impl TestApp {
                     grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
                     backchannel_logout_uri: None,
                     require_mfa: false,
+                    require_pkce: None,
                 },
                 vec![],
             )
@@ -360,6 +379,7 @@ impl TestApp {
             database_url: Some(self.database_url.clone()),
             data_dir: data_dir.clone(),
             organization_name: "Contoso".into(),
+            invite_redirect_origins: "https://trials.contoso.example".into(),
             ..Settings::default()
         };
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))

@@ -123,4 +123,13 @@ pub struct AuditQuery {
 #[async_trait]
 pub trait AuditRepo: Send + Sync {
     async fn list_audits(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError>;
+    /// Records a change that another crate's store made (an application, a
+    /// trusted IdP, a signing key): those stores know nothing of the
+    /// directory, so the entry is written right after the change succeeds.
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), DirectoryError>;
 }
+
+/// Graph's categories for the trust-relevant changes outside the directory.
+pub const CATEGORY_APPLICATIONS: &str = "ApplicationManagement";
+pub const CATEGORY_IDENTITY_PROVIDERS: &str = "IdentityProviderManagement";
+pub const CATEGORY_KEYS: &str = "KeyManagement";

@@ -22,5 +22,6 @@ pub use audit::{Actor, ActorKind, AuditEntry};
 pub use password::{hash_password, verify_password};
 pub use service::{CATEGORY_USERS, Directory, UserPatch};
 pub use users::{
-    DirectoryError, ExternalUserState, Identity, NewUser, User, UserQuery, UserRepo, UserType,
+    DirectoryError, ExternalUserState, Identity, NewUser, ROLE_GLOBAL_ADMINISTRATOR,
+    ROLE_GUEST_INVITER, User, UserChange, UserQuery, UserRepo, UserType,
 };

@@ -1,11 +1,24 @@
 //! The directory service for users: create, update, disable, delete, list.
 //! Every change goes to the repository with its audit entry, written in the
-//! same transaction.
+//! same transaction. Rules:
+//! - an edit writes only the columns it changes ([`UserChange`]), so two
+//!   admins' concurrent edits of different fields both survive; a caller that
+//!   wants all-or-nothing sends the version it read ([`User::etag`], the API's
+//!   `If-Match`) and gets [`DirectoryError::Stale`] when the user changed since;
+//! - a password reset ends the user's sessions and revokes its grants and
+//!   tokens, like disabling does (whoever knew the old password is out);
+//! - the last active administrator (enabled, no access expiry) cannot be
+//!   disabled, given an expiry, lose the role, or be deleted;
+//! - who may touch an administrator at all is the caller's business (the API
+//!   asks for an extra permission, [`UserPatch::touches_admin_powers`]);
+//! - `emailVerified` is set only by an admin who says so; a typed address is
+//!   unproven.
 
 use crate::audit::{Actor, AuditEntry, AuditQuery, AuditRepo};
 use crate::password::{hash_password, verify_password};
 use crate::users::{
-    DirectoryError, NewUser, User, UserQuery, UserRepo, UserType, check_password, normalize_mail,
+    DirectoryError, NewUser, ROLE_GLOBAL_ADMINISTRATOR, ROLE_GUEST_INVITER, User, UserChange,
+    UserQuery, UserRepo, UserType, check_password, normalize_mail,
 };
 use chrono::{DateTime, Utc};
 use portico_core::Clock;
@@ -26,6 +39,44 @@ pub struct UserPatch {
         rename = "accessExpiresDateTime"
     )]
     pub access_expires_at: Option<Option<DateTime<Utc>>>,
+    /// The directory roles the user holds afterwards (replaces the list).
+    pub roles: Option<Vec<String>>,
+    /// An admin vouches for (or withdraws) the address.
+    pub email_verified: Option<bool>,
+}
+
+impl UserPatch {
+    /// Whether applying this patch to `target` uses administrator powers: it
+    /// changes anyone's roles, or resets, disables, expires an administrator.
+    pub fn touches_admin_powers(&self, target: &User) -> bool {
+        let roles_change = self
+            .roles
+            .as_ref()
+            .is_some_and(|r| parse_roles(r).ok() != Some((target.is_admin, target.guest_inviter)));
+        let against_admin = target.is_admin
+            && (self.password.is_some()
+                || self.account_enabled == Some(false)
+                || matches!(self.access_expires_at, Some(Some(_))));
+        roles_change || against_admin
+    }
+}
+
+/// `(is_admin, guest_inviter)` from a `roles` list.
+fn parse_roles(roles: &[String]) -> Result<(bool, bool), DirectoryError> {
+    let mut admin = false;
+    let mut inviter = false;
+    for r in roles {
+        match r.as_str() {
+            ROLE_GLOBAL_ADMINISTRATOR => admin = true,
+            ROLE_GUEST_INVITER => inviter = true,
+            other => {
+                return Err(DirectoryError::Invalid(format!(
+                    "roles: '{other}' is not a role; use \"{ROLE_GLOBAL_ADMINISTRATOR}\" or \"{ROLE_GUEST_INVITER}\"."
+                )));
+            }
+        }
+    }
+    Ok((admin, inviter))
 }
 
 /// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
@@ -83,6 +134,8 @@ impl Directory {
             user_type: n.user_type,
             account_enabled: true,
             is_admin: n.is_admin,
+            guest_inviter: false,
+            email_verified: n.email_verified,
             password_hash,
             external_user_state: None,
             external_user_state_changed_at: None,
@@ -125,61 +178,108 @@ impl Directory {
         self.repo.list_users(q).await
     }
 
-    /// Applies `patch`. Disabling the account, or an expiry in the past, ends
-    /// its sessions and revokes its tokens and consents in the same write.
+    /// Applies `patch` (see the rules at the top of this file). Disabling the
+    /// account, an expiry in the past, or a new password ends its sessions and
+    /// revokes its tokens and consents in the same write. With `if_match`, the
+    /// user must still be the version the caller read.
     pub async fn update_user(
         &self,
         id: Uuid,
         patch: UserPatch,
         actor: &Actor,
     ) -> Result<User, DirectoryError> {
+        self.update_user_if(id, patch, actor, None).await
+    }
+
+    pub async fn update_user_if(
+        &self,
+        id: Uuid,
+        patch: UserPatch,
+        actor: &Actor,
+        if_match: Option<&str>,
+    ) -> Result<User, DirectoryError> {
         let before = self.find_user(id).await?;
-        let mut u = before.clone();
+        if if_match.is_some_and(|v| !before.matches_etag(v)) {
+            return Err(DirectoryError::Stale);
+        }
+        let now = self.clock.now();
+        let mut c = UserChange::at(now);
         if let Some(n) = patch.display_name {
             if n.trim().is_empty() || n.chars().count() > 256 {
                 return Err(DirectoryError::Invalid(
                     "displayName must have 1 to 256 characters.".into(),
                 ));
             }
-            u.display_name = n.trim().to_string();
+            c.display_name = Some(n.trim().to_string());
         }
-        if let Some(e) = patch.account_enabled {
-            u.account_enabled = e;
+        c.account_enabled = patch.account_enabled;
+        c.access_expires_at = patch.access_expires_at;
+        c.email_verified = patch.email_verified;
+        if let Some(roles) = &patch.roles {
+            let (admin, inviter) = parse_roles(roles)?;
+            if admin && before.user_type == UserType::Guest {
+                return Err(DirectoryError::Invalid(
+                    "Only members can be administrators.".into(),
+                ));
+            }
+            c.is_admin = Some(admin);
+            c.guest_inviter = Some(inviter);
         }
+        let after = c.apply_to(&before);
+        self.check_keeps_an_admin(&before, &after).await?;
+        // Hash last: every check that can refuse is done before the slow part.
         if let Some(p) = patch.password {
-            if u.user_type == UserType::Guest {
+            if before.user_type == UserType::Guest {
                 return Err(DirectoryError::Invalid(
                     "Guests sign in with their own identity; they have no password here.".into(),
                 ));
             }
             check_password(&p)?;
-            u.password_hash = Some(hash_password(p).await?);
+            c.password_hash = Some(hash_password(p).await?);
+            c.cut_off = true;
         }
-        if let Some(exp) = patch.access_expires_at {
-            u.access_expires_at = exp;
-        }
-        u.updated_at = self.clock.now();
-        let activity = match (before.account_enabled, u.account_enabled) {
+        let after = c.apply_to(&before);
+        let activity = match (before.account_enabled, after.account_enabled) {
             (true, false) => "Disable account",
             (false, true) => "Enable account",
+            _ if before.roles() != after.roles() => "Update user roles",
+            _ if c.password_hash.is_some() => "Reset user password",
             _ => "Update user",
         };
-        let audit = AuditEntry::for_user(u.updated_at, actor, activity, &u)
+        let audit = AuditEntry::for_user(now, actor, activity, &after)
             .before(before.audit_view())
-            .after(u.audit_view());
-        self.repo.update_user(&u, &audit).await?;
-        Ok(u)
+            .after(after.audit_view());
+        self.repo.change_user(id, &c, &audit).await?;
+        self.find_user(id).await
+    }
+
+    /// Refuses a change that leaves no active administrator: `before` was
+    /// one and `after` is not, and nobody else is.
+    async fn check_keeps_an_admin(
+        &self,
+        before: &User,
+        after: &User,
+    ) -> Result<(), DirectoryError> {
+        let now = self.clock.now();
+        let stays = after.is_active_admin(now) && after.access_expires_at.is_none();
+        if before.is_active_admin(now)
+            && !stays
+            && self.repo.count_active_admins(before.id, now).await? == 0
+        {
+            return Err(DirectoryError::Conflict(format!(
+                "This is the last enabled administrator: it cannot be disabled, given an access expiry, lose its role or be deleted. Make another user a {ROLE_GLOBAL_ADMINISTRATOR} first."
+            )));
+        }
+        Ok(())
     }
 
     /// Deletes the user with its sessions, tokens, consents and invitations.
-    /// The last admin cannot be deleted.
+    /// The last active admin cannot be deleted.
     pub async fn delete_user(&self, id: Uuid, actor: &Actor) -> Result<(), DirectoryError> {
         let u = self.find_user(id).await?;
-        if u.is_admin && self.repo.count_admins().await? <= 1 {
-            return Err(DirectoryError::Conflict(
-                "The last administrator cannot be deleted.".into(),
-            ));
-        }
+        let mut gone = u.clone();
+        gone.is_admin = false;
+        self.check_keeps_an_admin(&u, &gone).await?;
         let audit =
             AuditEntry::for_user(self.clock.now(), actor, "Delete user", &u).before(u.audit_view());
         if self.repo.delete_user(id, &audit).await? {
@@ -187,6 +287,12 @@ impl Directory {
         } else {
             Err(DirectoryError::NotFound)
         }
+    }
+
+    /// Records a trust-relevant change made outside the directory (see
+    /// [`AuditRepo::record_audit`]).
+    pub async fn record(&self, entry: AuditEntry) -> Result<(), DirectoryError> {
+        self.audits.record_audit(&entry).await
     }
 
     pub async fn list_audits(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError> {

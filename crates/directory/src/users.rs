@@ -96,7 +96,13 @@ pub struct User {
     pub mail: String,
     pub user_type: UserType,
     pub account_enabled: bool,
+    /// The "Global Administrator" role: the portal, every admin permission.
     pub is_admin: bool,
+    /// The "Guest Inviter" role.
+    pub guest_inviter: bool,
+    /// The mailbox was proven (an emailed code, a trusted home IdP's verified
+    /// assertion at redemption) or an admin vouched for it; a typed address is not.
+    pub email_verified: bool,
     pub password_hash: Option<String>,
     /// Guests only.
     pub external_user_state: Option<ExternalUserState>,
@@ -111,7 +117,46 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The directory roles a user may hold (Graph's directory role names).
+pub const ROLE_GLOBAL_ADMINISTRATOR: &str = "Global Administrator";
+pub const ROLE_GUEST_INVITER: &str = "Guest Inviter";
+
 impl User {
+    /// The user's directory roles, in a fixed order.
+    pub fn roles(&self) -> Vec<&'static str> {
+        let mut r = Vec::new();
+        if self.is_admin {
+            r.push(ROLE_GLOBAL_ADMINISTRATOR);
+        }
+        if self.guest_inviter {
+            r.push(ROLE_GUEST_INVITER);
+        }
+        r
+    }
+
+    /// An administrator who can sign in now and whose access does not end:
+    /// someone who can still administer the directory.
+    pub fn is_active_admin(&self, now: DateTime<Utc>) -> bool {
+        self.is_admin && self.account_enabled && self.access_expires_at.is_none_or(|t| now < t)
+    }
+
+    /// The version of this user an admin saw (`ETag`): over every field an
+    /// edit or a redemption can change.
+    pub fn etag(&self) -> String {
+        let v = serde_json::json!([
+            self.audit_view(),
+            self.password_hash,
+            self.external_user_state_changed_at,
+            self.updated_at,
+        ]);
+        portico_core::entity_tag(v.to_string().as_bytes())
+    }
+
+    /// Whether an `If-Match` value names this version.
+    pub fn matches_etag(&self, if_match: &str) -> bool {
+        portico_core::if_match(if_match, &self.etag())
+    }
+
     /// Enabled and not past its access expiry.
     pub fn can_sign_in(&self, now: DateTime<Utc>) -> bool {
         self.account_enabled && self.access_expires_at.is_none_or(|t| now < t)
@@ -124,6 +169,8 @@ impl User {
             "mail": self.mail,
             "userType": self.user_type.as_str(),
             "accountEnabled": self.account_enabled,
+            "roles": self.roles(),
+            "emailVerified": self.email_verified,
             "externalUserState": self.external_user_state.map(|s| s.as_str()),
             "identities": self.identities,
             "accessExpiresDateTime": self.access_expires_at,
@@ -150,6 +197,9 @@ pub enum DirectoryError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// The record changed since the version the caller named (`If-Match`).
+    #[error("the record changed since it was read")]
+    Stale,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -175,6 +225,85 @@ pub trait UserRepo: Send + Sync {
     /// consents, identities and invitations; records `audit`.
     async fn delete_user(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, DirectoryError>;
     async fn count_admins(&self) -> Result<u64, DirectoryError>;
+    /// Administrators other than `except` who are enabled and whose access
+    /// has not ended at `now`.
+    async fn count_active_admins(
+        &self,
+        except: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DirectoryError>;
+    /// Writes only the columns `change` names (so a concurrent edit of other
+    /// columns is never undone), with its audit entry, in one transaction.
+    /// When `change.cut_off` is set, or the user can no longer sign in at
+    /// `change.updated_at`, also ends its sessions and revokes its grants,
+    /// tokens and consents in that transaction.
+    async fn change_user(
+        &self,
+        id: Uuid,
+        change: &UserChange,
+        audit: &AuditEntry,
+    ) -> Result<(), DirectoryError>;
+}
+
+/// The columns one edit of a user writes; `None` leaves a column as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub account_enabled: Option<bool>,
+    pub password_hash: Option<String>,
+    pub access_expires_at: Option<Option<DateTime<Utc>>>,
+    pub is_admin: Option<bool>,
+    pub guest_inviter: Option<bool>,
+    pub email_verified: Option<bool>,
+    pub updated_at: DateTime<Utc>,
+    /// End the user's sessions and revoke what was issued to it (a password
+    /// reset), whatever else changes.
+    pub cut_off: bool,
+}
+
+impl UserChange {
+    pub fn at(updated_at: DateTime<Utc>) -> Self {
+        Self {
+            display_name: None,
+            account_enabled: None,
+            password_hash: None,
+            access_expires_at: None,
+            is_admin: None,
+            guest_inviter: None,
+            email_verified: None,
+            updated_at,
+            cut_off: false,
+        }
+    }
+
+    /// `u` with this change applied (what the row holds afterwards, when
+    /// nothing else changed it meanwhile).
+    pub fn apply_to(&self, u: &User) -> User {
+        let mut out = u.clone();
+        if let Some(v) = &self.display_name {
+            out.display_name = v.clone();
+        }
+        if let Some(v) = self.account_enabled {
+            out.account_enabled = v;
+        }
+        if let Some(v) = &self.password_hash {
+            out.password_hash = Some(v.clone());
+        }
+        if let Some(v) = self.access_expires_at {
+            out.access_expires_at = v;
+        }
+        if let Some(v) = self.is_admin {
+            out.is_admin = v;
+        }
+        if let Some(v) = self.guest_inviter {
+            out.guest_inviter = v;
+        }
+        if let Some(v) = self.email_verified {
+            out.email_verified = v;
+        }
+        out.updated_at = self.updated_at;
+        out
+    }
 }
 
 pub struct NewUser {
@@ -183,6 +312,8 @@ pub struct NewUser {
     pub password: Option<String>,
     pub user_type: UserType,
     pub is_admin: bool,
+    /// An admin vouches for the address (`emailVerified` on create).
+    pub email_verified: bool,
 }
 
 /// A minimal address check: one `@`, a non-empty local part, a dotted domain, no spaces.

@@ -68,6 +68,23 @@ pub struct IdentityProvider {
     pub updated_at: DateTime<Utc>,
 }
 
+impl IdentityProvider {
+    /// What the audit log records of an IdP: everything but the secret
+    /// (only whether one is set).
+    pub fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "displayName": self.display_name,
+            "issuer": self.issuer,
+            "clientId": self.client_id,
+            "clientSecretSet": !self.client_secret.is_empty(),
+            "scopes": self.scopes,
+            "domains": self.domains,
+            "enabled": self.enabled,
+            "mfaTrust": self.mfa_trust,
+        })
+    }
+}
+
 /// `mfaTrust` on an IdP. The same JSON shape as `portico_policy::MfaTrust`,
 /// which reads it back from storage (federation does not depend on policy).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -331,6 +348,11 @@ impl IdpInput {
 
 impl IdpPatch {
     /// The IdP with this patch applied, every changed field checked.
+    ///
+    /// A new issuer (and so new endpoints, found by discovery) needs the
+    /// client secret entered again in the same patch: otherwise whoever can
+    /// edit IdPs could point the stored secret at a host they control and
+    /// collect it from the token request.
     pub fn apply(
         self,
         idp: &IdentityProvider,
@@ -342,6 +364,16 @@ impl IdpPatch {
         }
         if let Some(v) = self.issuer {
             out.issuer = validate_issuer(&v)?;
+            let secret_given = self
+                .client_secret
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty());
+            if out.issuer != idp.issuer && !secret_given {
+                return Err(invalid(
+                    "clientSecret",
+                    "must be entered again when the issuer changes (the stored secret is never sent to a new issuer)",
+                ));
+            }
         }
         if let Some(v) = self.client_id {
             out.client_id = required("clientId", Some(v))?;
@@ -662,6 +694,31 @@ mod tests {
                 .mfa_trust
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_new_issuer_needs_the_client_secret_again() {
+        let idp = input().validate(now()).unwrap_or_else(|e| panic!("{e}"));
+        let patch = |v: serde_json::Value| -> IdpPatch {
+            serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let err = patch(serde_json::json!({"issuer": "https://evil.example"}))
+            .apply(&idp, now())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("clientSecret"), "{err}");
+        let blank =
+            patch(serde_json::json!({"issuer": "https://evil.example", "clientSecret": " "}));
+        assert!(blank.apply(&idp, now()).is_err());
+        // The same issuer (the portal form sends it back unchanged) needs nothing.
+        let same = patch(serde_json::json!({"issuer": idp.issuer.clone(), "enabled": false}));
+        assert!(same.apply(&idp, now()).is_ok());
+        let moved = patch(serde_json::json!({"issuer": "https://login.new.example", "clientSecret": "new secret"}))
+            .apply(&idp, now())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(moved.issuer, "https://login.new.example");
+        assert_eq!(moved.client_secret, "new secret");
     }
 
     #[test]

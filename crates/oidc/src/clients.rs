@@ -4,7 +4,9 @@
 //!   http only on loopback (RFC 8252 §7.3, RFC 9700 §2.1);
 //! - public clients authenticate with `none` and may not use client credentials;
 //!   confidential clients use `client_secret_basic` or `client_secret_post`;
-//! - the secret (≥ 256 random bits) is returned once and stored hashed.
+//! - the secret (≥ 256 random bits) is returned once and stored hashed;
+//! - PKCE is required by default (OAuth 2.1, RFC 9700 §2.1.1); a confidential
+//!   client may opt out with `requirePkce: false`, a public one never.
 
 use crate::Provider;
 use crate::model::*;
@@ -39,6 +41,9 @@ pub struct NewClient {
     /// Every sign-in to this app needs a second factor.
     #[serde(default)]
     pub require_mfa: bool,
+    /// `/authorize` requires PKCE; absent means yes.
+    #[serde(default)]
+    pub require_pkce: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -51,6 +56,7 @@ pub struct ClientPatch {
     pub token_endpoint_auth_method: Option<AuthMethod>,
     pub backchannel_logout_uri: Option<String>,
     pub require_mfa: Option<bool>,
+    pub require_pkce: Option<bool>,
 }
 
 fn invalid(msg: impl Into<String>) -> ClientError {
@@ -113,6 +119,11 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
         }
         _ => {}
     }
+    if c.client_type == ClientType::Public && !c.require_pkce {
+        return Err(invalid(
+            "requirePkce cannot be turned off for a public client.",
+        ));
+    }
     if c.client_type == ClientType::Public && c.allows_grant(GRANT_CLIENT_CREDENTIALS) {
         return Err(invalid("A public client cannot use client_credentials."));
     }
@@ -166,6 +177,7 @@ impl Provider {
             backchannel_logout_uri: n.backchannel_logout_uri,
             require_mfa: n.require_mfa,
             first_party: false,
+            require_pkce: n.require_pkce.unwrap_or(true),
             permissions,
             created_at: self.clock.now(),
         };
@@ -200,6 +212,9 @@ impl Provider {
         }
         if let Some(v) = p.require_mfa {
             c.require_mfa = v;
+        }
+        if let Some(v) = p.require_pkce {
+            c.require_pkce = v;
         }
         check_shape(&c)?;
         self.store.update_client(&c).await?;
@@ -248,6 +263,7 @@ impl Provider {
                         backchannel_logout_uri: None,
                         require_mfa: false,
                         first_party: true,
+                        require_pkce: true,
                         permissions: vec![],
                         created_at: self.clock.now(),
                     };

@@ -1,5 +1,7 @@
-//! Token introspection (RFC 7662) and revocation (RFC 7009). Both require client
-//! authentication; a client may only see or revoke its own tokens. Unknown,
+//! Token introspection (RFC 7662) and revocation (RFC 7009). Introspection
+//! requires a confidential client; revocation also serves public clients, which
+//! identify themselves with `client_id` (RFC 7009 §2.1). A client may only see
+//! or revoke its own tokens. Unknown,
 //! expired, revoked or foreign tokens introspect as `{"active": false}`.
 //! Revoking a refresh token revokes its whole grant; revoking an access token
 //! revokes that token.

@@ -53,12 +53,31 @@ pub struct Client {
     pub require_mfa: bool,
     /// One of Portico's own clients (the portal, account pages): no consent.
     pub first_party: bool,
+    /// `/authorize` requires PKCE (`requirePkce`, default on; always on for
+    /// public clients).
+    pub require_pkce: bool,
     /// Admin API permissions granted to this client through `client_credentials`.
     pub permissions: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
 impl Client {
+    /// What the audit log records of an application (never its secret).
+    pub fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "displayName": self.display_name,
+            "clientType": self.client_type,
+            "tokenEndpointAuthMethod": self.auth_method.as_str(),
+            "redirectUris": self.redirect_uris,
+            "postLogoutRedirectUris": self.post_logout_redirect_uris,
+            "grantTypes": self.grant_types,
+            "backchannelLogoutUri": self.backchannel_logout_uri,
+            "requireMfa": self.require_mfa,
+            "requirePkce": self.require_pkce,
+            "permissions": self.permissions,
+        })
+    }
+
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
     }

@@ -70,6 +70,8 @@ pub trait GrantStore: Send + Sync {
     async fn create_grant_with_code(&self, grant: &Grant, code: &AuthCode) -> StoreResult<()>;
     async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
     async fn find_grant(&self, id: Uuid) -> StoreResult<Option<Grant>>;
+    /// The code, used or not, without changing it.
+    async fn find_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>>;
     /// Marks the code used, atomically: exactly one caller ever gets `Redeemed`.
     async fn consume_code(
         &self,

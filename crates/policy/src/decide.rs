@@ -138,10 +138,12 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
         Some(a) if !a.user.enabled => Some(Reason::SessionAccountDisabled),
         Some(a) if a.hint_mismatch => Some(Reason::HintMismatch),
         Some(_) if f.request.prompt_login => Some(Reason::PromptLogin),
+        // OIDC Core §3.1.2.1 (errata 2): `max_age=0` equals `prompt=login`. A
+        // session authenticated within the same second is not fresh enough.
         Some(a)
             if f.request
                 .max_age
-                .is_some_and(|max| (f.now - a.auth_time).num_seconds() > max) =>
+                .is_some_and(|max| max == 0 || (f.now - a.auth_time).num_seconds() > max) =>
         {
             Some(Reason::MaxAgeExceeded)
         }

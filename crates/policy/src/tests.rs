@@ -113,6 +113,10 @@ fn who_signs_in() {
     let mut f = sso();
     f.request.max_age = Some(0);
     check(f, go(Step::Identify), &["max_age_exceeded"]);
+    // max_age=0 equals prompt=login: a session from this very second is not enough.
+    let mut f = facts(Some(authn(member(), Method::Password, 0, false)));
+    f.request.max_age = Some(0);
+    check(f, go(Step::Identify), &["max_age_exceeded"]);
     let mut f = sso();
     if let Some(a) = f.authn.as_mut() {
         a.hint_mismatch = true;
@@ -424,6 +428,15 @@ fn prompt_none_never_shows_a_page() {
         f,
         denied("consent_required"),
         &["consent_missing", "prompt_none"],
+    );
+    // prompt=none with max_age=0 can never be met silently.
+    let mut f = facts(Some(authn(member(), Method::Password, 0, false)));
+    f.request = none.clone();
+    f.request.max_age = Some(0);
+    check(
+        f,
+        denied("login_required"),
+        &["max_age_exceeded", "prompt_none"],
     );
     let mut f = sso();
     f.request = none;

@@ -26,6 +26,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> (App, String) {
             public: false,
             auth_method: None,
             grant_types: vec!["client_credentials".into()],
+            no_pkce: false,
         };
         let v = commands::app_add(&app, a).await.unwrap();
         let basic = format!(

@@ -86,6 +86,7 @@ impl App {
                 privacy_url: settings.privacy_url.clone(),
                 expiry: Duration::days(settings.invitation_expiry_days),
                 log_links: settings.smtp_url.is_none(),
+                redirect_origins: settings.invite_redirect_origins(),
             },
         )
         .with_mail_notifier(mail.notifier());

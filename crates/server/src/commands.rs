@@ -28,6 +28,7 @@ pub async fn bootstrap(
                 password: Some(password.into()),
                 user_type: UserType::Member,
                 is_admin: true,
+                email_verified: false,
             },
             &Actor::system("portico bootstrap"),
         )
@@ -42,6 +43,7 @@ pub async fn bootstrap(
         grant_types: Some(vec![GRANT_CLIENT_CREDENTIALS.into()]),
         backchannel_logout_uri: None,
         require_mfa: false,
+        require_pkce: None,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
     let registered = app.provider.register_client(client, permissions).await;
@@ -70,6 +72,8 @@ pub struct AppAdd {
     pub public: bool,
     pub auth_method: Option<String>,
     pub grant_types: Vec<String>,
+    /// `--no-pkce`: a confidential client that cannot send PKCE.
+    pub no_pkce: bool,
 }
 
 pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> {
@@ -93,13 +97,22 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         grant_types: (!a.grant_types.is_empty()).then_some(a.grant_types),
         backchannel_logout_uri: None,
         require_mfa: false,
+        // Only an explicit opt-out; a public client refuses it.
+        require_pkce: a.no_pkce.then_some(false),
     };
     let (client, secret) = app
         .provider
         .register_client(new, vec![])
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut v = json!({"id": client.id, "clientId": client.client_id});
+    let actor = Actor::system("portico app add");
+    crate::api::trust_audit::application(app, &actor, "Add application", None, Some(&client))
+        .await?;
+    let mut v = json!({
+        "id": client.id,
+        "clientId": client.client_id,
+        "requirePkce": client.require_pkce,
+    });
     if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
         m.insert("clientSecret".into(), json!(s));
     }
@@ -115,5 +128,6 @@ pub async fn app_list(app: &App) -> anyhow::Result<serde_json::Value> {
 
 pub async fn keys_rotate(app: &App) -> anyhow::Result<serde_json::Value> {
     let k = app.provider.rotate_keys().await?;
+    crate::api::trust_audit::key_rotated(app, &Actor::system("portico keys rotate"), &k).await?;
     Ok(json!({"kid": k.kid, "activatesDateTime": k.activates_at}))
 }

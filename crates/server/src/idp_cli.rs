@@ -156,6 +156,15 @@ pub async fn add(app: &App, a: IdpAdd) -> anyhow::Result<Value> {
         mfa_trust,
     };
     let idp = app.federation.create(input).await.map_err(refused)?;
+    let actor = portico_directory::Actor::system("portico idp add");
+    crate::api::trust_audit::identity_provider(
+        app,
+        &actor,
+        "Add identity provider",
+        None,
+        Some(&idp),
+    )
+    .await?;
     Ok(identity_provider_json(&idp, &app.federation.redirect_uri()))
 }
 

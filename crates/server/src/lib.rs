@@ -27,4 +27,7 @@ pub const ALL_PERMISSIONS: &[&str] = &[
     "UserAuthenticationMethod.ReadWrite.All",
     "AuditLog.Read.All",
     "SigningKey.ReadWrite.All",
+    // Role assignments, and resetting, disabling, expiring or deleting an
+    // administrator (Graph guards privileged users with role-management rights).
+    "RoleManagement.ReadWrite.Directory",
 ];

@@ -156,6 +156,10 @@ enum AppCommand {
         auth_method: Option<String>,
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
+        /// Do not require PKCE at /authorize (confidential clients only;
+        /// PKCE is required by default, RFC 9700 §2.1.1).
+        #[arg(long)]
+        no_pkce: bool,
     },
     /// List applications as JSON.
     List,
@@ -226,6 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     public,
                     auth_method,
                     grant_types,
+                    no_pkce,
                 },
         } => {
             let a = AppAdd {
@@ -235,6 +240,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public,
                 auth_method,
                 grant_types,
+                no_pkce,
             };
             commands::app_add(&app, a).await?
         }

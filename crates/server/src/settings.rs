@@ -43,6 +43,10 @@ pub struct Settings {
     /// `PORTICO_METRICS_TOKEN`: the bearer token Prometheus sends to `/metrics`;
     /// when unset, `/metrics` answers loopback clients only.
     pub metrics_token: Option<String>,
+    /// `PORTICO_INVITE_REDIRECT_ORIGINS`: comma-separated origins
+    /// (`https://intranet.contoso.example`) an invitation may land on besides
+    /// Portico and the registered applications.
+    pub invite_redirect_origins: String,
 }
 
 impl Default for Settings {
@@ -64,6 +68,7 @@ impl Default for Settings {
             federation_timeout_secs: 10,
             federation_connect_timeout_secs: 3,
             metrics_token: None,
+            invite_redirect_origins: String::new(),
         }
     }
 }
@@ -127,7 +132,33 @@ impl Settings {
         {
             bail!("PORTICO_SMTP_URL must start with smtp:// or smtps://");
         }
+        for o in self.invite_redirect_origin_list() {
+            let ok = url::Url::parse(o).is_ok_and(|u| {
+                let origin = u.origin().ascii_serialization();
+                origin == o.trim_end_matches('/') && matches!(u.scheme(), "https" | "http")
+            });
+            if !ok {
+                bail!(
+                    "PORTICO_INVITE_REDIRECT_ORIGINS: '{o}' must be an origin such as https://apps.contoso.example (scheme, host and port only)"
+                );
+            }
+        }
         Ok(())
+    }
+
+    fn invite_redirect_origin_list(&self) -> impl Iterator<Item = &str> {
+        self.invite_redirect_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+    }
+
+    /// The allow-listed invitation landing origins, normalised.
+    pub fn invite_redirect_origins(&self) -> Vec<String> {
+        self.invite_redirect_origin_list()
+            .filter_map(|o| url::Url::parse(o).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .collect()
     }
 
     /// The mail settings: SMTP when configured, else `.eml` files in `data_dir/outbox`.

@@ -87,6 +87,32 @@ fn app_add_and_keys_rotate_print_json() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["clientSecret"].is_string() && v["clientId"].is_string());
+    assert_eq!(v["requirePkce"], true, "PKCE is required by default");
+    // A confidential app may opt out of PKCE; a public one may not.
+    let legacy = |extra: &[&str]| {
+        let mut args = vec![
+            "app",
+            "add",
+            "--name",
+            "Legacy",
+            "--redirect-uri",
+            "https://legacy.example/cb",
+            "--no-pkce",
+        ];
+        args.extend_from_slice(extra);
+        portico(&dir).args(args).output().unwrap()
+    };
+    let out = legacy(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requirePkce"], false);
+    let out = legacy(&["--public"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("requirePkce"));
     let bad = portico(&dir)
         .args([
             "app",

@@ -14,6 +14,10 @@ fn portico(data_dir: &Path) -> Command {
         .env("PORTICO_DATA_DIR", data_dir)
         .env("PORTICO_ORGANIZATION_NAME", "Contoso")
         .env("PORTICO_MAIL_MAX_PER_SECOND", "100000")
+        .env(
+            "PORTICO_INVITE_REDIRECT_ORIGINS",
+            "https://trials.contoso.example",
+        )
         .env("PORTICO_LOG", "warn");
     c
 }
@@ -83,6 +87,24 @@ fn invite_one_writes_the_email_to_the_outbox_and_prints_the_redeem_url() {
     let again = run_json(portico(&dir).args(["invite", "--email", "bob@gmail.example"]));
     assert_eq!(again["created"], false);
     assert_eq!(again["id"], v["id"]);
+    assert_eq!(outbox(&dir).len(), 1);
+    // No open redirect: a landing page the organization does not own is refused.
+    let out = portico(&dir)
+        .args([
+            "invite",
+            "--email",
+            "eve@gmail.example",
+            "--redirect-url",
+            "https://evil.example/",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("https://evil.example"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(outbox(&dir).len(), 1);
 }
 

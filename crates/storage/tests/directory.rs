@@ -6,7 +6,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use portico_directory::audit::{AuditQuery, AuditRepo};
-use portico_directory::{DirectoryError, UserQuery, UserRepo, UserType};
+use portico_directory::{DirectoryError, UserChange, UserQuery, UserRepo, UserType};
 use portico_oidc::store::AccountStore;
 use portico_storage::Storage;
 use uuid::Uuid;
@@ -83,6 +83,18 @@ async fn users_round_trip_in_id_order(s: &Storage) {
 
     let account = s.find_account(b.id).await.unwrap().expect("account");
     assert_eq!(account.email.as_deref(), Some("b@contoso.example"));
+    // email_verified is what the directory proved, not a constant.
+    assert!(account.enabled && !account.email_verified);
+    let mut proven = b.clone();
+    proven.email_verified = true;
+    let change = UserChange {
+        email_verified: Some(true),
+        ..UserChange::at(b.updated_at)
+    };
+    s.change_user(b.id, &change, &audit("Update user", b.id))
+        .await
+        .unwrap();
+    let account = s.find_account(proven.id).await.unwrap().expect("account");
     assert!(account.enabled && account.email_verified);
     assert_eq!(
         (account.user_type.as_str(), account.display_name.as_str()),

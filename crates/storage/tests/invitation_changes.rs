@@ -9,7 +9,7 @@ use chrono::Duration;
 use common::*;
 use portico_core::MailKind;
 use portico_directory::invitations::*;
-use portico_directory::{ExternalUserState, Identity, UserRepo};
+use portico_directory::{ExternalUserState, Identity, User, UserRepo};
 use portico_oidc::store::AccountStore;
 use portico_storage::Storage;
 
@@ -101,7 +101,12 @@ async fn accept_invitation_is_conditional(s: &Storage) {
             micros(accepted.updated_at)
         )
     );
-    assert_eq!(s.find_user(g.id).await.unwrap(), Some(accepted.clone()));
+    // Accepting proves the invited mailbox.
+    let proven = User {
+        email_verified: true,
+        ..accepted.clone()
+    };
+    assert_eq!(s.find_user(g.id).await.unwrap(), Some(proven));
     assert!(
         !s.accept_invitation(&inv, &accepted, &a).await.unwrap(),
         "already accepted"

@@ -236,6 +236,9 @@ impl Importer {
             Err(DirectoryError::NotFound) => RowOutcome::Failed {
                 error: "not found".into(),
             },
+            Err(DirectoryError::Stale) => RowOutcome::Failed {
+                error: "the guest changed meanwhile; run the import again".into(),
+            },
             Err(e @ DirectoryError::Internal(_)) => return Err(e),
         };
         let kind = outcome.kind();

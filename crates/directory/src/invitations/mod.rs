@@ -13,6 +13,6 @@ pub use redeem::{
 };
 pub use request::{
     GraphInvitation, InviteRequest, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MessageInfo,
-    check_redirect_url,
+    check_redirect_url, origin_of,
 };
 pub use service::{CATEGORY_INVITATIONS, InvitationConfig, Invitations, InviteOutcome};

@@ -252,4 +252,7 @@ pub trait InvitationRepo: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), DirectoryError>;
     async fn is_blocked(&self, email: &str) -> Result<bool, DirectoryError>;
+    /// The origins of every registered application's redirect and
+    /// post-logout URIs: where an invitation may send a guest.
+    async fn application_origins(&self) -> Result<Vec<String>, DirectoryError>;
 }

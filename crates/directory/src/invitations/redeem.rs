@@ -313,6 +313,8 @@ impl Invitations {
         let mut guest = user.clone();
         guest.external_user_state = Some(ExternalUserState::Accepted);
         guest.external_user_state_changed_at = Some(now);
+        // Only a proven mailbox gets here (a code, or the home IdP's verified claim).
+        guest.email_verified = true;
         if !guest.identities.contains(&identity) {
             guest.identities.push(identity);
         }

@@ -66,16 +66,33 @@ pub const MAX_NAME_CHARS: usize = 256;
 const MAX_CC: usize = 5;
 
 /// An absolute http(s) URL, as Graph requires for `inviteRedirectUrl`.
+/// `inviteRedirectUrl` by itself: an absolute https URL, or http on a
+/// loopback host (a developer's machine). Whether its origin is one the
+/// organization owns is checked by the service ([`super::Invitations`]).
 pub fn check_redirect_url(u: &str) -> Result<String, DirectoryError> {
     let u = u.trim();
-    match url::Url::parse(u) {
-        Ok(p) if (p.scheme() == "https" || p.scheme() == "http") && p.host().is_some() => {
-            Ok(u.to_string())
-        }
-        _ => Err(DirectoryError::Invalid(format!(
-            "inviteRedirectUrl '{u}' must be an absolute http or https URL."
-        ))),
+    let bad = || {
+        DirectoryError::Invalid(format!(
+            "inviteRedirectUrl '{u}' must be an absolute https URL (http only on localhost or 127.0.0.1)."
+        ))
+    };
+    let p = url::Url::parse(u).map_err(|_| bad())?;
+    let loopback = matches!(
+        p.host_str(),
+        Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+    );
+    match p.scheme() {
+        "https" if p.host().is_some() => Ok(u.to_string()),
+        "http" if loopback => Ok(u.to_string()),
+        _ => Err(bad()),
     }
+}
+
+/// The origin (`scheme://host[:port]`) of a URL, as browsers compare them.
+pub fn origin_of(u: &str) -> Option<String> {
+    let p = url::Url::parse(u).ok()?;
+    let o = p.origin();
+    o.is_tuple().then(|| o.ascii_serialization())
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {

@@ -28,6 +28,9 @@ pub struct InvitationConfig {
     /// Log each new redeem link (info level). Only for the embedded default
     /// without SMTP, where the `.eml` outbox is the only other way to find it.
     pub log_links: bool,
+    /// Origins an `inviteRedirectUrl` may point at besides Portico itself and
+    /// the registered applications (`PORTICO_INVITE_REDIRECT_ORIGINS`).
+    pub redirect_origins: Vec<String>,
 }
 
 /// The answer to an invite: the invitation (new or existing) and its guest.
@@ -78,6 +81,28 @@ impl Invitations {
     pub fn with_mail_notifier(mut self, notify: Arc<Notify>) -> Self {
         self.mail_queued = notify;
         self
+    }
+
+    /// No open redirect from the organization's own emails: the landing page
+    /// must be Portico itself, a registered application (the origin of one
+    /// of its redirect or post-logout URIs), or an allow-listed origin.
+    pub async fn check_redirect_target(&self, url: &str) -> Result<(), DirectoryError> {
+        let Some(origin) = super::request::origin_of(url) else {
+            return Err(DirectoryError::Invalid(format!(
+                "inviteRedirectUrl '{url}' is not an absolute URL."
+            )));
+        };
+        let own = super::request::origin_of(&self.config.base_url);
+        if own.as_deref() == Some(origin.as_str()) || self.config.redirect_origins.contains(&origin)
+        {
+            return Ok(());
+        }
+        if self.repo.application_origins().await?.contains(&origin) {
+            return Ok(());
+        }
+        Err(DirectoryError::Invalid(format!(
+            "inviteRedirectUrl: {origin} is not the origin of a registered application or of the allowed list (PORTICO_INVITE_REDIRECT_ORIGINS)."
+        )))
     }
 
     pub fn config(&self) -> &InvitationConfig {
@@ -229,6 +254,7 @@ impl Invitations {
                 req.email, self.config.organization
             )));
         }
+        self.check_redirect_target(&req.redirect_url).await?;
         // One retry: a concurrent invite of the same email may win the insert.
         match self.try_invite(req, actor, import_row).await {
             Err(DirectoryError::Conflict(_)) if import_row.is_none() => {
@@ -311,6 +337,8 @@ impl Invitations {
                     user_type: req.user_type,
                     account_enabled: true,
                     is_admin: false,
+                    guest_inviter: false,
+                    email_verified: false,
                     password_hash: None,
                     external_user_state: Some(ExternalUserState::PendingAcceptance),
                     external_user_state_changed_at: Some(now),

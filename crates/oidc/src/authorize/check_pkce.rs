@@ -1,5 +1,7 @@
 //! Rules (RFC 7636 §4.3, §4.4.1; RFC 9700 §2.1.1):
-//! - public clients must send a `code_challenge`;
+//! - every client must send a `code_challenge` (OAuth 2.1, RFC 9700 §2.1.1),
+//!   unless a confidential client's admin turned `requirePkce` off (public
+//!   clients cannot);
 //! - only `S256` is accepted (`plain` gives no protection against a leaked request);
 //! - the challenge is 43 base64url characters (a SHA-256 digest).
 //!
@@ -18,7 +20,7 @@ pub fn check_pkce(client: &Client, raw: &RawParams) -> Result<Option<String>, OA
         (None, Some(_)) => Err(OAuthError::invalid_request(
             "code_challenge_method without code_challenge.",
         )),
-        (None, None) if client.client_type == ClientType::Public => {
+        (None, None) if client.require_pkce || client.client_type == ClientType::Public => {
             Err(OAuthError::invalid_request(
                 "PKCE (code_challenge with S256) is required for this application.",
             ))

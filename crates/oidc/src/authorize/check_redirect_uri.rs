@@ -1,6 +1,12 @@
 //! Rules (RFC 6749 §3.1.2, OIDC Core §3.1.2.1, RFC 9700 §4.1.3):
 //! - `redirect_uri` is required and must equal a registered URI byte for byte:
 //!   no normalisation, no prefix or wildcard matching, no default;
+//! - one exception for native apps (RFC 8252 §7.3): a URI registered on a
+//!   loopback IP literal without a port (`http://127.0.0.1/cb`,
+//!   `http://[::1]/cb`) matches a request naming any port on it
+//!   (`http://127.0.0.1:51234/cb`); scheme, host, path and query still match
+//!   byte for byte, and `localhost` gets no such leeway (§8.3). A URI
+//!   registered with a port keeps that port;
 //! - on failure the user sees an error page and the browser is not redirected.
 //!
 //! Only this check creates a [`VerifiedRedirect`] that parameters are sent to, so an error can only be sent
@@ -58,7 +64,11 @@ pub fn check_redirect_uri(
     let uri = raw.get("redirect_uri").ok_or_else(|| {
         PageError::new("invalid_redirect_uri", "The request has no redirect_uri.")
     })?;
-    if !client.redirect_uris.iter().any(|r| r == uri) {
+    if !client
+        .redirect_uris
+        .iter()
+        .any(|r| redirect_uri_matches(r, uri))
+    {
         return Err(PageError::new(
             "invalid_redirect_uri",
             "The redirect URI in the request is not registered for this application.",
@@ -85,6 +95,29 @@ pub fn check_redirect_uri(
     ))
 }
 
+/// Whether a requested redirect URI matches a registered one: byte for byte,
+/// or (RFC 8252 §7.3) the registered loopback URI with a port added.
+pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    for host in ["http://127.0.0.1", "http://[::1]"] {
+        let (Some(reg_rest), Some(req_rest)) =
+            (registered.strip_prefix(host), requested.strip_prefix(host))
+        else {
+            continue;
+        };
+        let Some(after_colon) = req_rest.strip_prefix(':') else {
+            return false;
+        };
+        let digits = after_colon.bytes().take_while(u8::is_ascii_digit).count();
+        let (port, path) = after_colon.split_at(digits);
+        let port_ok = !port.starts_with('0') && port.parse::<u16>().is_ok_and(|p| p > 0);
+        return port_ok && reg_rest.starts_with('/') && path == reg_rest;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,12 +136,15 @@ mod tests {
             redirect_uris: vec![
                 "https://app.example/cb".into(),
                 "http://127.0.0.1:8000/cb?x=1".into(),
+                "http://127.0.0.1/native/cb".into(),
+                "http://[::1]/v6?a=b".into(),
             ],
             post_logout_redirect_uris: vec![],
             grant_types: vec![],
             backchannel_logout_uri: None,
             require_mfa: false,
             first_party: false,
+            require_pkce: true,
             permissions: vec![],
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
         }
@@ -139,5 +175,37 @@ mod tests {
         check(Some("https://app.example:443/cb"), false);
         check(Some("http://127.0.0.1:8000/cb"), false);
         check(Some("https://app.example/cb%2F.."), false);
+    }
+
+    /// RFC 8252 §7.3: any port on a loopback IP literal registered without
+    /// one; nothing else varies.
+    #[test]
+    fn loopback_redirect_uris_accept_any_port() {
+        check(Some("http://127.0.0.1/native/cb"), true);
+        check(Some("http://127.0.0.1:51234/native/cb"), true);
+        check(Some("http://127.0.0.1:1/native/cb"), true);
+        check(Some("http://127.0.0.1:65535/native/cb"), true);
+        check(Some("http://[::1]:8080/v6?a=b"), true);
+        check(Some("http://[::1]/v6?a=b"), true);
+        // The port must be a port.
+        check(Some("http://127.0.0.1:65536/native/cb"), false);
+        check(Some("http://127.0.0.1:0/native/cb"), false);
+        check(Some("http://127.0.0.1:080/native/cb"), false);
+        check(Some("http://127.0.0.1:/native/cb"), false);
+        check(Some("http://127.0.0.1:80x/native/cb"), false);
+        // Path, query, scheme and host stay exact.
+        check(Some("http://127.0.0.1:5000/native/cb/"), false);
+        check(Some("http://127.0.0.1:5000/native/cb?x=1"), false);
+        check(Some("http://127.0.0.1:5000/native"), false);
+        check(Some("http://[::1]:8080/v6"), false);
+        check(Some("https://127.0.0.1:5000/native/cb"), false);
+        check(Some("http://localhost:5000/native/cb"), false);
+        check(Some("http://127.0.0.2:5000/native/cb"), false);
+        check(Some("http://127.0.0.1:5000@evil.example/native/cb"), false);
+        check(Some("http://127.0.0.1.evil.example/native/cb"), false);
+        // A URI registered with a port keeps it.
+        check(Some("http://127.0.0.1:8001/cb?x=1"), false);
+        // Only loopback literals get the leeway.
+        check(Some("https://app.example:8443/cb"), false);
     }
 }

@@ -42,17 +42,27 @@ pub async fn token_post(State(s): State<OidcState>, headers: HeaderMap, body: By
     }
 }
 
+/// Who may call the endpoint besides confidential clients.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Callers {
+    ConfidentialOnly,
+    /// RFC 7009 §2.1: a public client identifies itself with `client_id`
+    /// alone and may revoke its own tokens.
+    PublicToo,
+}
+
 async fn authed(
     s: &OidcState,
     headers: &HeaderMap,
     body: &[u8],
+    callers: Callers,
 ) -> Result<(TokenForm, Client), OAuthError> {
     let (form, basic) = form(headers, body)?;
     let client = s
         .provider
         .authenticate_client(&form.credentials(basic))
         .await?;
-    if client.secret_hash.is_none() {
+    if client.secret_hash.is_none() && callers == Callers::ConfidentialOnly {
         return Err(OAuthError::invalid_client(
             "Only confidential clients may use this endpoint.",
         ));
@@ -67,7 +77,7 @@ pub async fn introspect_post(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let (form, client) = authed(&s, &headers, &body).await?;
+        let (form, client) = authed(&s, &headers, &body, Callers::ConfidentialOnly).await?;
         let token = form.require("token")?;
         s.provider.introspect(&client, token).await
     }
@@ -81,7 +91,7 @@ pub async fn introspect_post(
 /// RFC 7009 §2.
 pub async fn revoke_post(State(s): State<OidcState>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
-        let (form, client) = authed(&s, &headers, &body).await?;
+        let (form, client) = authed(&s, &headers, &body, Callers::PublicToo).await?;
         let token = form.require("token")?;
         s.provider
             .revoke(&client, token, form.get("token_type_hint"))

@@ -1,10 +1,18 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3.2). Rules:
-//! - the code is single use: the first presentation consumes it atomically; a
-//!   replay is refused and revokes every token issued from it (§4.1.2);
-//! - the code lives `code_ttl` (60 s), belongs to the authenticated client, and
-//!   `redirect_uri` must equal the one of the authorization request;
+//! - the code belongs to the authenticated client, and `redirect_uri` must
+//!   equal the one of the authorization request. Both are checked *before* the
+//!   code is consumed: a code presented by another client, or with another
+//!   `redirect_uri`, is refused and stays redeemable by its rightful client.
+//!   Another party holding the code must not be able to destroy the real app's
+//!   sign-in (a denial of service), and nothing is learned from the attempt;
+//! - the code is single use: the rightful client's first presentation consumes
+//!   it atomically; a replay by that client is refused and revokes every token
+//!   issued from it (§4.1.2, RFC 9700 §4.5);
+//! - the code lives `code_ttl` (60 s);
 //! - PKCE (RFC 7636 §4.6): a stored challenge needs a matching S256 verifier, and
-//!   a verifier without a stored challenge is refused (RFC 9700 §4.8.2).
+//!   a verifier without a stored challenge is refused (RFC 9700 §4.8.2). The
+//!   verifier is checked *after* the code is consumed: a wrong verifier burns
+//!   the code, so an attacker who stole it gets exactly one guess.
 
 use super::TokenForm;
 use super::issue::{IssueParams, TokenResponse};
@@ -90,6 +98,23 @@ impl Provider {
     ) -> Result<(Grant, AuthCode), OAuthError> {
         let now = self.clock.now();
         let hash = self.hasher.hash("code", code);
+        // The checks that leave the code alone, on a read of it; its client
+        // and redirect URI never change, so the read cannot go stale.
+        let Some(peek) = self.store.find_code(&hash).await? else {
+            return Err(OAuthError::invalid_grant(
+                "The authorization code is invalid.",
+            ));
+        };
+        if peek.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant(
+                "The authorization code was issued to another client.",
+            ));
+        }
+        if peek.redirect_uri != redirect_uri {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the authorization request.",
+            ));
+        }
         let c = match self.store.consume_code(&hash, now).await? {
             CodeRedemption::NotFound => {
                 return Err(OAuthError::invalid_grant(
@@ -105,19 +130,9 @@ impl Provider {
             }
             CodeRedemption::Redeemed(c) => c,
         };
-        if c.client_id != client.client_id {
-            return Err(OAuthError::invalid_grant(
-                "The authorization code was issued to another client.",
-            ));
-        }
         if c.expires_at <= now {
             return Err(OAuthError::invalid_grant(
                 "The authorization code has expired.",
-            ));
-        }
-        if c.redirect_uri != redirect_uri {
-            return Err(OAuthError::invalid_grant(
-                "redirect_uri differs from the authorization request.",
             ));
         }
         check_pkce_verifier(c.code_challenge.as_deref(), verifier)?;

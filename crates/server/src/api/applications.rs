@@ -1,6 +1,6 @@
 //! `/api/v1/applications`: OIDC clients (`Application.ReadWrite.All`).
 
-use super::{ApiError, Caller, Json, parse_id};
+use super::{ApiError, Caller, Json, parse_id, trust_audit};
 use crate::app::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,6 +23,7 @@ pub fn to_json(c: &Client) -> Value {
         "grantTypes": c.grant_types,
         "backchannelLogoutUri": c.backchannel_logout_uri,
         "requireMfa": c.require_mfa,
+        "requirePkce": c.require_pkce,
         "firstParty": c.first_party,
         "createdDateTime": c.created_at,
     })
@@ -50,6 +51,7 @@ pub async fn applications_post(
         .register_client(body, vec![])
         .await
         .map_err(map_err)?;
+    trust_audit::application(&app, &caller.actor, "Add application", None, Some(&client)).await?;
     let mut v = to_json(&client);
     if let (Some(s), Value::Object(m)) = (secret, &mut v) {
         m.insert("clientSecret".into(), json!(s));
@@ -95,11 +97,27 @@ pub async fn application_patch(
     Json(body): Json<ClientPatch>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
+    let id = parse_id(&id)?;
+    let before = app
+        .provider
+        .store
+        .find_client_by_id(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
     let c = app
         .provider
-        .update_client(parse_id(&id)?, body)
+        .update_client(id, body)
         .await
         .map_err(map_err)?;
+    trust_audit::application(
+        &app,
+        &caller.actor,
+        "Update application",
+        Some(&before),
+        Some(&c),
+    )
+    .await?;
     Ok(axum::Json(to_json(&c)).into_response())
 }
 
@@ -110,14 +128,29 @@ pub async fn application_delete(
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let now = app.provider.clock.now();
+    let id = parse_id(&id)?;
+    let before = app
+        .provider
+        .store
+        .find_client_by_id(id)
+        .await
+        .map_err(ApiError::internal)?;
     let existed = app
         .provider
         .store
-        .delete_client(parse_id(&id)?, now)
+        .delete_client(id, now)
         .await
         .map_err(ApiError::internal)?;
     if !existed {
         return Err(ApiError::not_found());
     }
+    trust_audit::application(
+        &app,
+        &caller.actor,
+        "Delete application",
+        before.as_ref(),
+        None,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,11 +3,14 @@
 //! Graph's `openIdConnectIdentityProvider`, plus `POST …/{id}/test` (the
 //! connection trace). The client secret is write-only: no answer carries it.
 //! Creating or changing an IdP never contacts it; only the test does.
+//! A new `issuer` needs `clientSecret` in the same PATCH. Each IdP carries its
+//! version in `ETag`; a `PATCH` with a stale `If-Match` answers 412. Create,
+//! update and delete are audited with their actor.
 
-use super::{ApiError, Caller, Json, parse_id};
+use super::{ApiError, Caller, Json, parse_id, trust_audit};
 use crate::app::App;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_federation::{IdentityProvider, IdpInput, IdpPatch};
 use serde_json::{Value, json};
@@ -44,6 +47,26 @@ fn one(app: &App, idp: &IdentityProvider) -> Value {
     to_json(idp, &app.federation.redirect_uri())
 }
 
+/// The IdP's version: its view plus a keyed hash of the secret (so a new
+/// secret is a new version, and the tag reveals nothing about the secret).
+fn etag(app: &App, idp: &IdentityProvider) -> String {
+    let secret = app.provider.hasher.hash("idp-etag", &idp.client_secret);
+    let content = format!(
+        "{}|{}|{}",
+        idp.audit_view(),
+        idp.updated_at.timestamp_micros(),
+        secret
+    );
+    portico_core::entity_tag(content.as_bytes())
+}
+
+fn with_etag(app: &App, idp: &IdentityProvider, mut resp: Response) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&etag(app, idp)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
 pub async fn identity_providers_post(
     State(app): State<App>,
     caller: Caller,
@@ -51,6 +74,14 @@ pub async fn identity_providers_post(
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let idp = app.federation.create(body).await?;
+    trust_audit::identity_provider(
+        &app,
+        &caller.actor,
+        "Add identity provider",
+        None,
+        Some(&idp),
+    )
+    .await?;
     let mut resp = (StatusCode::CREATED, axum::Json(one(&app, &idp))).into_response();
     let location = format!("{}{PATH}/{}", app.settings.issuer, idp.id);
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -76,19 +107,40 @@ pub async fn identity_provider_get(
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let idp = app.federation.get(parse_id(&id)?).await?;
-    Ok(axum::Json(one(&app, &idp)).into_response())
+    let resp = axum::Json(one(&app, &idp)).into_response();
+    Ok(with_etag(&app, &idp, resp))
 }
 
 /// Applies at once: the next sign-in and home-realm lookup see the change.
 pub async fn identity_provider_patch(
     State(app): State<App>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<IdpPatch>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let idp = app.federation.update(parse_id(&id)?, body).await?;
-    Ok(axum::Json(one(&app, &idp)).into_response())
+    let id = parse_id(&id)?;
+    let before = app.federation.get(id).await?;
+    if let Some(v) = headers.get(header::IF_MATCH) {
+        let v = v
+            .to_str()
+            .map_err(|_| ApiError::bad_request("If-Match is not a valid entity tag."))?;
+        if !portico_core::if_match(v, &etag(&app, &before)) {
+            return Err(ApiError::stale());
+        }
+    }
+    let idp = app.federation.update(id, body).await?;
+    trust_audit::identity_provider(
+        &app,
+        &caller.actor,
+        "Update identity provider",
+        Some(&before),
+        Some(&idp),
+    )
+    .await?;
+    let resp = axum::Json(one(&app, &idp)).into_response();
+    Ok(with_etag(&app, &idp, resp))
 }
 
 pub async fn identity_provider_delete(
@@ -97,7 +149,17 @@ pub async fn identity_provider_delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    app.federation.delete(parse_id(&id)?).await?;
+    let id = parse_id(&id)?;
+    let before = app.federation.get(id).await?;
+    app.federation.delete(id).await?;
+    trust_audit::identity_provider(
+        &app,
+        &caller.actor,
+        "Delete identity provider",
+        Some(&before),
+        None,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -52,6 +52,10 @@ pub async fn invitations_post(
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let req = body.validate()?;
+    // Graph: resetting a redemption is a user change, not an invitation.
+    if req.reset_redemption {
+        caller.require(super::users::PERMISSION)?;
+    }
     let out = app.invitations.invite(&req, &caller.actor, None).await?;
     let status = if out.created {
         StatusCode::CREATED

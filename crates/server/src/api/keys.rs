@@ -1,6 +1,6 @@
 //! `/api/v1/signingKeys`: list and rotate (`SigningKey.ReadWrite.All`).
 
-use super::{ApiError, Caller};
+use super::{ApiError, Caller, trust_audit};
 use crate::app::App;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,5 +35,6 @@ pub async fn keys_rotate_post(
         .rotate_keys()
         .await
         .map_err(ApiError::internal)?;
+    trust_audit::key_rotated(&app, &caller.actor, &k).await?;
     Ok((StatusCode::CREATED, axum::Json(to_json(&k))).into_response())
 }

@@ -52,6 +52,14 @@ impl ApiError {
             "The resource does not exist.",
         )
     }
+    /// RFC 9110 §13.1.1: `If-Match` names a version that is no longer current.
+    pub fn stale() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "preconditionFailed",
+            "The resource changed since you read it (If-Match). Read it again and retry.",
+        )
+    }
     pub fn internal(e: impl std::fmt::Debug) -> Self {
         tracing::error!(error = ?e, "admin API failure");
         Self::new(
@@ -68,6 +76,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Invalid(m) => ApiError::bad_request(m),
             DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             DirectoryError::NotFound => ApiError::not_found(),
+            DirectoryError::Stale => ApiError::stale(),
             DirectoryError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -91,6 +100,107 @@ impl From<FederationError> for ApiError {
             }
             FederationError::Internal(e) => ApiError::internal(e),
         }
+    }
+}
+
+/// Audit entries for trust-relevant changes outside the directory
+/// (applications, trusted IdPs, signing keys), shared by the API and the CLI.
+pub mod trust_audit {
+    use crate::app::App;
+    use portico_directory::audit::{
+        CATEGORY_APPLICATIONS, CATEGORY_IDENTITY_PROVIDERS, CATEGORY_KEYS,
+    };
+    use portico_directory::{Actor, AuditEntry, DirectoryError};
+    use portico_federation::IdentityProvider;
+    use portico_oidc::model::{Client, SigningKey};
+
+    fn entry(
+        app: &App,
+        actor: &Actor,
+        activity: &str,
+        category: &str,
+        kind: &str,
+        id: &str,
+        name: &str,
+    ) -> AuditEntry {
+        AuditEntry::new(
+            app.provider.clock.now(),
+            actor,
+            activity,
+            category,
+            kind,
+            id,
+            name,
+        )
+    }
+
+    /// `before`/`after`: the application as it was and is (`None` for create/delete).
+    pub async fn application(
+        app: &App,
+        actor: &Actor,
+        activity: &str,
+        before: Option<&Client>,
+        after: Option<&Client>,
+    ) -> Result<(), DirectoryError> {
+        let Some(c) = after.or(before) else {
+            return Ok(());
+        };
+        let mut e = entry(
+            app,
+            actor,
+            activity,
+            CATEGORY_APPLICATIONS,
+            "Application",
+            &c.client_id,
+            &c.display_name,
+        );
+        e.before = before.map(Client::audit_view);
+        e.after = after.map(Client::audit_view);
+        app.directory.record(e).await
+    }
+
+    pub async fn identity_provider(
+        app: &App,
+        actor: &Actor,
+        activity: &str,
+        before: Option<&IdentityProvider>,
+        after: Option<&IdentityProvider>,
+    ) -> Result<(), DirectoryError> {
+        let Some(i) = after.or(before) else {
+            return Ok(());
+        };
+        let mut e = entry(
+            app,
+            actor,
+            activity,
+            CATEGORY_IDENTITY_PROVIDERS,
+            "IdentityProvider",
+            &i.id.to_string(),
+            &i.display_name,
+        );
+        e.before = before.map(IdentityProvider::audit_view);
+        e.after = after.map(IdentityProvider::audit_view);
+        app.directory.record(e).await
+    }
+
+    pub async fn key_rotated(
+        app: &App,
+        actor: &Actor,
+        k: &SigningKey,
+    ) -> Result<(), DirectoryError> {
+        let e = entry(
+            app,
+            actor,
+            "Rotate signing key",
+            CATEGORY_KEYS,
+            "SigningKey",
+            &k.kid,
+            &k.kid,
+        )
+        .after(
+            serde_json::json!({"kid": k.kid, "alg": k.alg, "activatesDateTime": k.activates_at}),
+        );
+        app.directory.record(e).await
     }
 }
 

@@ -1,17 +1,25 @@
 //! `/api/v1/users` (`User.ReadWrite.All`): Members and Guests in Graph's
 //! `user` shape, listed with `$filter` on `userType`/`mail` and keyset paging.
+//!
+//! Least privilege: changing `roles`, or resetting the password of,
+//! disabling, expiring or deleting an administrator also needs
+//! `RoleManagement.ReadWrite.Directory` (a token narrowed to
+//! `User.ReadWrite.All` cannot take over the portal). A user's `ETag` is its
+//! version: `PATCH` with `If-Match` answers 412 when it changed since.
 
 use super::{ApiError, Caller, Json, Paging, parse_id};
 use crate::app::App;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_directory::filter::parse_filter;
 use portico_directory::{NewUser, User, UserPatch, UserQuery, UserType};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-const PERMISSION: &str = "User.ReadWrite.All";
+pub(super) const PERMISSION: &str = "User.ReadWrite.All";
+/// Needed on top of [`PERMISSION`] to touch administrators or roles.
+pub(super) const ADMIN_PERMISSION: &str = "RoleManagement.ReadWrite.Directory";
 
 pub fn to_json(u: &User) -> Value {
     json!({
@@ -21,6 +29,8 @@ pub fn to_json(u: &User) -> Value {
         "userPrincipalName": u.mail,
         "userType": u.user_type.as_str(),
         "accountEnabled": u.account_enabled,
+        "roles": u.roles(),
+        "emailVerified": u.email_verified,
         "externalUserState": u.external_user_state.map(|s| s.as_str()),
         "externalUserStateChangeDateTime": u.external_user_state_changed_at,
         "identities": u.identities,
@@ -39,6 +49,9 @@ pub struct NewUserBody {
     mail: String,
     password: String,
     user_type: String,
+    /// The admin vouches for the address; a typed one is unproven by default.
+    #[serde(default)]
+    email_verified: bool,
 }
 
 pub async fn users_post(
@@ -58,6 +71,7 @@ pub async fn users_post(
         password: Some(b.password),
         user_type: UserType::Member,
         is_admin: false,
+        email_verified: b.email_verified,
     };
     let u = app.directory.create_user(new, &caller.actor).await?;
     Ok((StatusCode::CREATED, axum::Json(to_json(&u))).into_response())
@@ -91,6 +105,15 @@ pub async fn users_get(
     Ok(axum::Json(body).into_response())
 }
 
+/// The user as JSON with its version in `ETag`.
+fn with_etag(u: &User) -> Response {
+    let mut resp = axum::Json(to_json(u)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&u.etag()) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
 pub async fn user_get(
     State(app): State<App>,
     caller: Caller,
@@ -98,21 +121,32 @@ pub async fn user_get(
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let u = app.directory.find_user(parse_id(&id)?).await?;
-    Ok(axum::Json(to_json(&u)).into_response())
+    Ok(with_etag(&u))
 }
 
 pub async fn user_patch(
     State(app): State<App>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<UserPatch>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
+    let id = parse_id(&id)?;
+    let target = app.directory.find_user(id).await?;
+    if body.touches_admin_powers(&target) {
+        caller.require(ADMIN_PERMISSION)?;
+    }
+    let if_match = match headers.get(header::IF_MATCH).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => return Err(ApiError::bad_request("If-Match is not a valid entity tag.")),
+    };
     let u = app
         .directory
-        .update_user(parse_id(&id)?, body, &caller.actor)
+        .update_user_if(id, body, &caller.actor, if_match)
         .await?;
-    Ok(axum::Json(to_json(&u)).into_response())
+    Ok(with_etag(&u))
 }
 
 pub async fn user_delete(
@@ -121,8 +155,10 @@ pub async fn user_delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    app.directory
-        .delete_user(parse_id(&id)?, &caller.actor)
-        .await?;
+    let id = parse_id(&id)?;
+    if app.directory.find_user(id).await?.is_admin {
+        caller.require(ADMIN_PERMISSION)?;
+    }
+    app.directory.delete_user(id, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

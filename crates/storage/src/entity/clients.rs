@@ -20,6 +20,7 @@ pub struct Model {
     pub permissions: Json,
     pub require_mfa: bool,
     pub first_party: bool,
+    pub require_pkce: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -14,6 +14,8 @@ pub struct Model {
     pub user_type: String,
     pub account_enabled: bool,
     pub is_admin: bool,
+    pub guest_inviter: bool,
+    pub email_verified: bool,
     pub password_hash: Option<String>,
     pub external_user_state: Option<String>,
     pub external_user_state_changed_at: Option<DateTimeUtc>,

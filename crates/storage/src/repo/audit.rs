@@ -82,4 +82,8 @@ impl AuditRepo for Storage {
             .map(from_row)
             .collect()
     }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), DirectoryError> {
+        insert_audits(self.db(), std::slice::from_ref(entry)).await
+    }
 }

@@ -55,6 +55,7 @@ fn to_row(c: &Client) -> clients::ActiveModel {
         permissions: Set(list_to_json(&c.permissions)),
         require_mfa: Set(c.require_mfa),
         first_party: Set(c.first_party),
+        require_pkce: Set(c.require_pkce),
         created_at: Set(c.created_at),
     }
 }
@@ -74,6 +75,7 @@ fn from_row(m: clients::Model) -> StoreResult<Client> {
         permissions: list_from_json(m.permissions)?,
         require_mfa: m.require_mfa,
         first_party: m.first_party,
+        require_pkce: m.require_pkce,
         created_at: m.created_at,
     })
 }

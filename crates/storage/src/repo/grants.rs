@@ -46,6 +46,14 @@ impl GrantStore for Storage {
         row.map(grant_from_row).transpose()
     }
 
+    async fn find_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>> {
+        let row = auth_codes::Entity::find_by_id(code_hash)
+            .one(self.db())
+            .await
+            .map_err(internal)?;
+        Ok(row.map(code_from_row))
+    }
+
     /// One conditional UPDATE decides the winner; the re-read only classifies.
     async fn consume_code(
         &self,

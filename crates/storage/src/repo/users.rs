@@ -7,11 +7,14 @@ use super::{db_err, internal, page_limit};
 use crate::Storage;
 use crate::entity::{invitations, mfa_totp_methods, one_time_codes, user_identities, users};
 use async_trait::async_trait;
-use portico_directory::{AuditEntry, DirectoryError, User, UserQuery, UserRepo};
+use chrono::{DateTime, Utc};
+use portico_directory::{AuditEntry, DirectoryError, User, UserChange, UserQuery, UserRepo};
 use portico_oidc::model::Account;
 use portico_oidc::store::{AccountStore, StoreResult};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -156,6 +159,76 @@ impl UserRepo for Storage {
             .await
             .map_err(db_err)
     }
+
+    async fn count_active_admins(
+        &self,
+        except: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DirectoryError> {
+        users::Entity::find()
+            .filter(users::Column::IsAdmin.eq(true))
+            .filter(users::Column::AccountEnabled.eq(true))
+            .filter(users::Column::Id.ne(except))
+            .filter(
+                Condition::any()
+                    .add(users::Column::AccessExpiresAt.is_null())
+                    .add(users::Column::AccessExpiresAt.gt(now)),
+            )
+            .count(self.db())
+            .await
+            .map_err(db_err)
+    }
+
+    /// One UPDATE of the named columns; the row is read back inside the
+    /// transaction to decide whether the user is cut off.
+    async fn change_user(
+        &self,
+        id: Uuid,
+        c: &UserChange,
+        audit: &AuditEntry,
+    ) -> Result<(), DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        let mut q = users::Entity::update_many()
+            .col_expr(users::Column::UpdatedAt, Expr::value(c.updated_at))
+            .filter(users::Column::Id.eq(id));
+        if let Some(v) = &c.display_name {
+            q = q.col_expr(users::Column::DisplayName, Expr::value(v.clone()));
+        }
+        if let Some(v) = c.account_enabled {
+            q = q.col_expr(users::Column::AccountEnabled, Expr::value(v));
+        }
+        if let Some(v) = &c.password_hash {
+            q = q.col_expr(users::Column::PasswordHash, Expr::value(v.clone()));
+        }
+        if let Some(v) = c.access_expires_at {
+            q = q.col_expr(users::Column::AccessExpiresAt, Expr::value(v));
+        }
+        if let Some(v) = c.is_admin {
+            q = q.col_expr(users::Column::IsAdmin, Expr::value(v));
+        }
+        if let Some(v) = c.guest_inviter {
+            q = q.col_expr(users::Column::GuestInviter, Expr::value(v));
+        }
+        if let Some(v) = c.email_verified {
+            q = q.col_expr(users::Column::EmailVerified, Expr::value(v));
+        }
+        let res = q.exec(&tx).await.map_err(db_err)?;
+        if res.rows_affected == 0 {
+            return Err(DirectoryError::NotFound);
+        }
+        let row = users::Entity::find_by_id(id)
+            .one(&tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(DirectoryError::NotFound)?;
+        let can_sign_in =
+            row.account_enabled && row.access_expires_at.is_none_or(|t| c.updated_at < t);
+        if c.cut_off || !can_sign_in {
+            cut_off(&tx, id, c.updated_at).await.map_err(db_err)?;
+        }
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
+        tx.commit().await.map_err(db_err)
+    }
 }
 
 #[async_trait]
@@ -185,7 +258,7 @@ impl AccountStore for Storage {
             enabled: m.account_enabled && m.access_expires_at.is_none_or(|t| now < t),
             display_name: m.display_name,
             email: Some(m.mail),
-            email_verified: true,
+            email_verified: m.email_verified,
             user_type: m.user_type,
             has_totp,
             has_passkey: false,

@@ -190,6 +190,8 @@ pub fn user(mail: &str) -> User {
         user_type: UserType::Member,
         account_enabled: true,
         is_admin: false,
+        guest_inviter: false,
+        email_verified: false,
         password_hash: Some("$argon2id$fake".into()),
         external_user_state: None,
         external_user_state_changed_at: None,
@@ -215,6 +217,7 @@ pub fn client(client_id: &str) -> Client {
         backchannel_logout_uri: None,
         require_mfa: false,
         first_party: false,
+        require_pkce: true,
         permissions: vec![],
         created_at: t0(),
     }

@@ -24,7 +24,7 @@
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
 //! | GET `/admin/audit`                      | [`audit::audit_get`]            |
 //! | GET `/admin/signins`                    | [`sign_ins::sign_ins_get`]      |
-//! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa` | [`authentication`] |
+//! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce` | [`authentication`] |
 
 mod audit;
 mod auth;
@@ -77,6 +77,11 @@ pub fn routes() -> Router<UiState> {
             "/admin/users/{id}/require-mfa-reregistration",
             post(user_actions::require_mfa_reregistration_post),
         )
+        .route("/admin/users/{id}/roles", post(user_actions::roles_post))
+        .route(
+            "/admin/users/{id}/verify-email",
+            post(user_actions::verify_email_post),
+        )
         .route(
             "/admin/invite",
             get(invite::invite_get).post(invite::invite_post),
@@ -114,6 +119,10 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/applications/{id}/require-mfa",
             post(authentication::require_mfa_post),
+        )
+        .route(
+            "/admin/applications/{id}/require-pkce",
+            post(authentication::require_pkce_post),
         )
         .layer(middleware::from_fn(error::render_failures))
 }

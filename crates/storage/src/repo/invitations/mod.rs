@@ -7,7 +7,7 @@ mod rows;
 mod write;
 
 use crate::Storage;
-use crate::entity::{blocked_recipients, invitations, one_time_codes};
+use crate::entity::{blocked_recipients, clients, invitations, one_time_codes};
 use crate::repo::{db_err, page_limit};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -151,5 +151,26 @@ impl InvitationRepo for Storage {
             .await
             .map_err(db_err)?;
         Ok(row.is_some())
+    }
+
+    async fn application_origins(&self) -> Result<Vec<String>, DirectoryError> {
+        let rows = clients::Entity::find()
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        let mut out: Vec<String> = Vec::new();
+        for r in rows {
+            for list in [r.redirect_uris, r.post_logout_redirect_uris] {
+                let uris: Vec<String> = serde_json::from_value(list).unwrap_or_default();
+                for u in uris {
+                    if let Some(o) = portico_directory::invitations::origin_of(&u)
+                        && !out.contains(&o)
+                    {
+                        out.push(o);
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }

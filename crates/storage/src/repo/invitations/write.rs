@@ -129,6 +129,9 @@ impl Storage {
                 Expr::value(guest.external_user_state_changed_at),
             )
             .col_expr(users::Column::UpdatedAt, Expr::value(guest.updated_at))
+            // Acceptance needs the invited mailbox proven (a code, or the
+            // home IdP's verified assertion of it).
+            .col_expr(users::Column::EmailVerified, Expr::value(true))
             .filter(users::Column::Id.eq(guest.id))
             .filter(users::Column::AccountEnabled.eq(true))
             .exec(&tx)

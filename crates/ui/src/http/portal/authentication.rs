@@ -1,6 +1,7 @@
 //! `/admin/authentication`: the tenant's authentication policy (when MFA
 //! applies, how long it is remembered, email as a second factor, passkey-only
-//! sign-in) and each application's `requireMfa`. The same services as the
+//! sign-in) and each application's `requireMfa` and `requirePkce` (confidential
+//! applications only may stop requiring PKCE). The same services as the
 //! admin API (`/api/v1/policies/authenticationPolicy`,
 //! `PATCH /api/v1/applications/{id}`); policy changes are audited.
 
@@ -24,6 +25,9 @@ struct AppRow {
     name: String,
     client_id: String,
     require_mfa: bool,
+    require_pkce: bool,
+    /// Public clients always require PKCE: no button.
+    public: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -72,6 +76,8 @@ async fn render(
             name: c.display_name,
             client_id: c.client_id,
             require_mfa: c.require_mfa,
+            require_pkce: c.require_pkce,
+            public: c.client_type == portico_oidc::model::ClientType::Public,
         })
         .collect();
     let (status, error) = match error {
@@ -144,6 +150,38 @@ pub async fn authentication_post(
     }
 }
 
+/// Applies an application patch from the page and audits it.
+async fn update_app(
+    s: &UiState,
+    admin: &Admin,
+    id: uuid::Uuid,
+    patch: ClientPatch,
+) -> Result<(), ClientError> {
+    let before = s
+        .provider
+        .store
+        .find_client_by_id(id)
+        .await?
+        .ok_or(ClientError::NotFound)?;
+    let after = s.provider.update_client(id, patch).await?;
+    let mut e = portico_directory::AuditEntry::new(
+        s.provider.clock.now(),
+        &admin.actor(),
+        "Update application",
+        portico_directory::audit::CATEGORY_APPLICATIONS,
+        "Application",
+        &after.client_id,
+        &after.display_name,
+    );
+    e.before = Some(before.audit_view());
+    e.after = Some(after.audit_view());
+    s.directory.record(e).await.map_err(|e| {
+        ClientError::Store(portico_oidc::store::StoreError::Internal(anyhow::anyhow!(
+            "{e}"
+        )))
+    })
+}
+
 #[derive(Deserialize)]
 pub struct RequireMfaForm {
     #[serde(default)]
@@ -164,10 +202,42 @@ pub async fn require_mfa_post(
         require_mfa: Some(f.require_mfa == "on"),
         ..Default::default()
     };
-    match s.provider.update_client(id, patch).await {
+    match update_app(&s, &admin, id, patch).await {
         Ok(_) => Ok(Redirect::to("/admin/authentication?notice=app").into_response()),
         Err(ClientError::NotFound) => Err(PortalError::NotFound),
         Err(ClientError::Invalid(m)) => Err(PortalError::BadRequest(m)),
+        Err(ClientError::Store(e)) => Err(PortalError::internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RequirePkceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    require_pkce: String,
+}
+
+/// `POST /admin/applications/{id}/require-pkce`: the same rule as the API
+/// (a public client cannot stop requiring PKCE).
+pub async fn require_pkce_post(
+    admin: Admin,
+    State(s): State<UiState>,
+    Path(id): Path<String>,
+    Form(f): Form<RequirePkceForm>,
+) -> Result<Response, PortalError> {
+    admin.check_csrf(&s, &f.csrf)?;
+    let id = parse_id(&id).ok_or(PortalError::NotFound)?;
+    let patch = ClientPatch {
+        require_pkce: Some(f.require_pkce == "on"),
+        ..Default::default()
+    };
+    match update_app(&s, &admin, id, patch).await {
+        Ok(_) => Ok(Redirect::to("/admin/authentication?notice=app").into_response()),
+        Err(ClientError::NotFound) => Err(PortalError::NotFound),
+        Err(ClientError::Invalid(m)) => {
+            render(&s, &admin, None, Some((StatusCode::BAD_REQUEST, m))).await
+        }
         Err(ClientError::Store(e)) => Err(PortalError::internal(e)),
     }
 }

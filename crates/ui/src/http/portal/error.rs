@@ -40,6 +40,9 @@ impl From<DirectoryError> for PortalError {
         match e {
             DirectoryError::Invalid(m) | DirectoryError::Conflict(m) => PortalError::BadRequest(m),
             DirectoryError::NotFound => PortalError::NotFound,
+            DirectoryError::Stale => PortalError::BadRequest(
+                "Someone changed this record meanwhile. Reload the page and try again.".into(),
+            ),
             DirectoryError::Internal(e) => PortalError::internal(e),
         }
     }

@@ -60,6 +60,8 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "unchanged" => "Nothing changed.",
         "disabled" => "The account is disabled: its sessions and tokens were revoked.",
         "enabled" => "The account is enabled.",
+        "roles" => "The user's roles were saved.",
+        "email-verified" => "The address is marked as verified.",
         "resent" => "The invitation was sent again with a new link; the old link no longer works.",
         "revoked" => "The invitation was revoked; its link no longer works.",
         "mfa-reset" => {

@@ -1,6 +1,7 @@
 //! The lifecycle actions of the user page (PRODUCT.md §1 journey 7): edit,
 //! disable, enable, delete, resend, revoke, reset redemption, require MFA
-//! re-registration. Each is a POST
+//! re-registration, roles (Global Administrator, Guest Inviter; audited as
+//! "Update user roles"), mark the address verified. Each is a POST
 //! with the CSRF token; success redirects back to the page (post/redirect/get,
 //! so reloading never repeats an action); a refusal from the directory
 //! (validation, conflict, the last admin) re-renders the page with its message.
@@ -28,6 +29,9 @@ pub struct ActionForm {
     csrf: String,
     display_name: Option<String>,
     access_expires: Option<String>,
+    /// The roles form's checkboxes.
+    role_global_admin: Option<String>,
+    role_guest_inviter: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -40,6 +44,8 @@ enum Action {
     Revoke,
     Reset,
     RequireMfaReregistration,
+    Roles,
+    VerifyEmail,
 }
 
 async fn act(
@@ -155,6 +161,29 @@ async fn perform(
             s.invitations.invite(&req, &actor, None).await?;
             "reset"
         }
+        Action::Roles => {
+            let mut roles = Vec::new();
+            if f.role_global_admin.is_some() {
+                roles.push(portico_directory::ROLE_GLOBAL_ADMINISTRATOR.to_string());
+            }
+            if f.role_guest_inviter.is_some() {
+                roles.push(portico_directory::ROLE_GUEST_INVITER.to_string());
+            }
+            let patch = UserPatch {
+                roles: Some(roles),
+                ..Default::default()
+            };
+            s.directory.update_user(id, patch, &actor).await?;
+            "roles"
+        }
+        Action::VerifyEmail => {
+            let patch = UserPatch {
+                email_verified: Some(true),
+                ..Default::default()
+            };
+            s.directory.update_user(id, patch, &actor).await?;
+            "email-verified"
+        }
         Action::RequireMfaReregistration => {
             s.directory.find_user(id).await?;
             s.mfa
@@ -218,3 +247,5 @@ action_handler!(
     require_mfa_reregistration_post,
     Action::RequireMfaReregistration
 );
+action_handler!(roles_post, Action::Roles);
+action_handler!(verify_email_post, Action::VerifyEmail);

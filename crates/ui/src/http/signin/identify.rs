@@ -1,6 +1,8 @@
 //! The Identify step: the sign-in page (a member's password, or a guest's
 //! address for the email code or home-realm discovery) and its password
 //! form. Wrong passwords are rate-limited and logged as failed sign-ins.
+//! "Cancel" ends the interaction: the app gets `access_denied` at its
+//! verified redirect URI (RFC 6749 §4.1.2.1) and the log an aborted sign-in.
 
 use super::{Render, check_csrf, render_step, secret};
 use crate::http::UiState;
@@ -108,6 +110,38 @@ pub async fn login_post(
                 Ok(Redirect::to(&Provider::resume_path(&id)).into_response())
             }
         }
+    }
+    .await;
+    result.unwrap_or_else(|e| error_response(&e, &request_id(&headers)))
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /interaction/{id}/cancel`: the user goes back to the app without
+/// signing in. The resume answers `access_denied` and records the abort.
+pub async fn cancel_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CancelForm>,
+) -> Response {
+    let secret = secret(&jar);
+    let result = async {
+        check_csrf(&s, secret.as_deref(), &f.csrf)?;
+        s.provider
+            .abort_interaction(
+                &id,
+                secret.as_deref(),
+                "access_denied",
+                "The user cancelled the sign-in.",
+            )
+            .await?;
+        Ok::<_, PageError>(Redirect::to(&Provider::resume_path(&id)).into_response())
     }
     .await;
     result.unwrap_or_else(|e| error_response(&e, &request_id(&headers)))

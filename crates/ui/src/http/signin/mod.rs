@@ -7,7 +7,7 @@
 //!
 //! | step (policy)   | module          | routes under `/interaction/{id}`          |
 //! |-----------------|-----------------|--------------------------------------------|
-//! | Identify        | [`identify`]    | `login` (password)                         |
+//! | Identify        | [`identify`]    | `login` (password), `cancel`               |
 //! |                 | [`email_code`]  | `email-code`, `email-code/verify` (guests) |
 //! | UpstreamIdp     | [`upstream`]    | leaves for the home IdP; `federated`       |
 //! | MfaEnroll       | [`mfa`]         | `mfa/enroll`                               |
@@ -46,6 +46,7 @@ pub fn routes() -> Router<UiState> {
     Router::new()
         .route("/interaction/{id}", get(interaction_get))
         .route("/interaction/{id}/login", post(identify::login_post))
+        .route("/interaction/{id}/cancel", post(identify::cancel_post))
         .route(
             "/interaction/{id}/email-code",
             post(email_code::email_code_post),
