@@ -45,6 +45,9 @@ async function main() {
     const context = await browser.newContext();
     await context.addInitScript(recordViolations);
     page = await context.newPage();
+    const visited = [];
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
+    page.on('response', (r) => { if (r.request().isNavigationRequest()) visited.push(`${r.status()} ${r.request().method()} ${r.url()}`); });
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push({ page: page.url(), console: m.text() });
     });
@@ -66,10 +69,17 @@ async function main() {
       captured = route.request().url();
       await route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>app</h1>' });
     });
+    // Every request the browser makes to the app counts, wherever the
+    // navigation ends (nothing listens there).
+    context.on('request', (r) => { if (r.url().startsWith(env.REDIRECT_URI)) captured = r.url(); });
     const toApp = async (what) => {
-      await page.waitForURL((u) => u.href.startsWith(env.REDIRECT_URI), { timeout: STEP })
+      const deadline = Date.now() + STEP;
+      while (!captured && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await Promise.resolve(captured || Promise.reject(new Error('not captured')))
         .catch(async () => {
-          throw new Error(`${what}: never reached the app; last page ${page.url()}\n${(await page.content()).slice(0, 2000)}`);
+          await page.waitForLoadState().catch(() => {});
+          const body = await page.evaluate(() => document.body.innerText).catch((e) => `(${e})`);
+          throw new Error(`${what}: never reached the app; last page ${page.url()}\n${body.slice(0, 2000)}\nvisited: ${visited.slice(-12).join('\n')}`);
         });
       check(captured, `${what}: the request to the app was not captured`);
       const code = new URL(captured).searchParams.get('code');
@@ -91,10 +101,21 @@ async function main() {
       await leave('sign-in');
       await page.click('form[action$="/login"] button[type="submit"]');
     };
+    // The app's page may still be settling (a navigation to an address
+    // nothing serves ends in Chromium's error page): try once more.
+    const go = async (url) => {
+      try {
+        await page.goto(url);
+      } catch (e) {
+        if (!/interrupted/.test(String(e))) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+        await page.goto(url);
+      }
+    };
     const codes = [];
 
     // 1. Password, then the enrolment step offers a passkey: create one.
-    await page.goto(urls[0]);
+    await go(urls[0]);
     await password();
     const create = page.locator('form[data-passkey="create"]:not([hidden])');
     await create.waitFor({ timeout: STEP });
@@ -113,7 +134,7 @@ async function main() {
     codes.push(await toApp('registration'));
 
     // 2. prompt=login: the passkey alone (the sign-in page's passkey button).
-    await page.goto(urls[1]);
+    await go(urls[1]);
     const alone = page.locator('form[data-passkey="get"]:not([hidden])');
     await alone.waitFor({ timeout: STEP });
     await leave('sign-in (passkey)');
@@ -122,7 +143,7 @@ async function main() {
     codes.push(await toApp('passkey alone'));
 
     // 3. prompt=login: password, then the passkey as the second factor.
-    await page.goto(urls[2]);
+    await go(urls[2]);
     await password();
     const second = page.locator('form[data-passkey="get"]:not([hidden])');
     await second.waitFor({ timeout: STEP });
@@ -131,7 +152,7 @@ async function main() {
     codes.push(await toApp('password + passkey'));
 
     // 4. The account page lists it; remove it.
-    await page.goto(env.ACCOUNT_URL);
+    await go(env.ACCOUNT_URL);
     await page.waitForSelector('text=Virtual key', { timeout: STEP })
       .catch(async () => { throw new Error(`the account page does not list the passkey: ${(await page.content()).slice(0, 2000)}`); });
     await leave('account');
