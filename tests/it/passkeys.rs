@@ -357,8 +357,9 @@ async fn users_manage_their_passkeys_at_account_security(backend: Backend) {
     let page = b.follow(b.get("/account/security").await).await;
     assert!(page.body.contains("Work laptop"), "{}", page.body);
     assert!(page.body.contains("10 of 10 left"), "{}", page.body);
-    let at = page.body.find("/account/security/passkeys/").unwrap();
-    let id = page.body[at + 26..at + 26 + 36].to_string();
+    let prefix = "/account/security/passkeys/";
+    let at = page.body.find(prefix).unwrap() + prefix.len();
+    let id = page.body[at..at + 36].to_string();
 
     let csrf = find_hidden(&page.body, "csrf").unwrap();
     let renamed = b
@@ -425,7 +426,7 @@ pub async fn step_up_by_email(app: &TestApp, b: &Browser, challenge: &Hop) -> Ho
     let sent = b
         .post_form(&format!("{base}/mfa/email"), &[("csrf", &csrf)])
         .await;
-    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.status, 200, "{base}: {}", sent.body);
     let code_id = find_hidden(&sent.body, "code_id").expect("the code form");
     let code = crate::redeem_steps::nth_code(app, ALICE, 1).await;
     let ok = b
