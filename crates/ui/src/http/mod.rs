@@ -4,6 +4,7 @@
 mod account;
 mod federation;
 mod first_party;
+mod passkey_errors;
 mod portal;
 mod redeem;
 mod signin;

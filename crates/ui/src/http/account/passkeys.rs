@@ -8,7 +8,7 @@
 
 use super::{CsrfForm, Me, NewCodesPage, check_csrf, for_change, me, show};
 use crate::http::UiState;
-use crate::http::signin::passkey::{json_error, passkey_internal, passkey_refusal};
+use crate::http::passkey_errors::{json_error, passkey_internal, passkey_refusal};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

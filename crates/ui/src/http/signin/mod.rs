@@ -26,7 +26,7 @@ mod consent;
 mod email_code;
 mod identify;
 mod mfa;
-pub(super) mod passkey;
+mod passkey;
 mod upstream;
 
 use super::UiState;

@@ -11,9 +11,10 @@
 use super::mfa::{RecoveryCodesPage, refusal_status, self_actor};
 use super::{Render, check_csrf, render_step, secret};
 use crate::http::UiState;
+use crate::http::passkey_errors::{json_error, passkey_internal, passkey_refusal};
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use portico_directory::UserType;
@@ -24,7 +25,7 @@ use portico_oidc::http::request_id;
 use portico_oidc::interaction::{InteractionView, StepDone, StepFailure};
 use portico_oidc::signin_log::RequestContext;
 use portico_policy::{Method, Step};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// What the current step lets a passkey do.
@@ -65,54 +66,6 @@ fn not_expected() -> PageError {
 pub struct OptionsForm {
     #[serde(default)]
     csrf: String,
-}
-
-/// The JSON body of a refused options request (the script shows `message`).
-#[derive(Serialize)]
-pub(crate) struct OptionsRefused {
-    pub error: &'static str,
-    pub message: String,
-}
-
-pub(crate) fn json_error(e: &PageError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = OptionsRefused {
-        error: e.code,
-        message: e.message.clone(),
-    };
-    (status, Json(body)).into_response()
-}
-
-/// What the user is told about a passkey that did not work, with its stable code.
-pub(crate) fn passkey_refusal(e: &PasskeyError) -> Option<(&'static str, &'static str)> {
-    match e {
-        PasskeyError::Unavailable => Some((
-            "passkeys_unavailable",
-            "Passkeys are not available at this address.",
-        )),
-        PasskeyError::Expired => Some((
-            "passkey_expired",
-            "That passkey request expired or was already used. Try again.",
-        )),
-        PasskeyError::Refused => Some((
-            "passkey_refused",
-            "That passkey was not accepted. Try again, or use another way.",
-        )),
-        PasskeyError::AlreadyRegistered => Some((
-            "passkey_already_registered",
-            "That passkey is already registered.",
-        )),
-        PasskeyError::NotFound => Some((
-            "passkey_not_registered",
-            "No passkey is registered for this account. Use another way.",
-        )),
-        PasskeyError::Internal(_) => None,
-    }
-}
-
-pub(crate) fn passkey_internal(e: PasskeyError) -> PageError {
-    tracing::error!(error = ?e, "passkey failure");
-    PageError::internal()
 }
 
 /// `POST /interaction/{id}/passkey/options`: the WebAuthn options for what
