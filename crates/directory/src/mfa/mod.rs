@@ -25,6 +25,7 @@
 //! No pages and no policy here: the UI shows enrolment and verification, and
 //! `policy` decides when a second factor is required.
 
+mod ceremony;
 mod model;
 mod passkey;
 mod recovery;

@@ -9,21 +9,20 @@
 //! out by the answer (single use) and good for five minutes. Passkeys
 //! always require user verification, so one is never weaker than a code.
 
+use super::ceremony::CeremonyState;
 use super::model::*;
 use super::recovery::RECOVERY_CODE_COUNT;
 use super::service::Mfa;
 use crate::audit::{Actor, AuditEntry};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, Url, Webauthn, WebauthnBuilder,
+    Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Url, Webauthn, WebauthnBuilder,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
@@ -41,15 +40,7 @@ pub struct PasskeyOptions {
     pub public_key: serde_json::Value,
 }
 
-/// The ceremony states kept between the two requests.
-#[derive(serde::Serialize, serde::Deserialize)]
-enum CeremonyState {
-    Register(PasskeyRegistration),
-    Authenticate(PasskeyAuthentication),
-    Discover(DiscoverableAuthentication),
-}
-
-fn internal(e: impl std::fmt::Display) -> PasskeyError {
+pub(super) fn internal(e: impl std::fmt::Display) -> PasskeyError {
     PasskeyError::Internal(anyhow::anyhow!("{e}"))
 }
 
@@ -94,46 +85,6 @@ impl Mfa {
     pub async fn passkeys(&self, user_id: Uuid) -> Result<Vec<PasskeyMethod>, PasskeyError> {
         let rows = self.repo.find_passkeys(user_id).await?;
         Ok(rows.iter().map(StoredPasskey::method).collect())
-    }
-
-    async fn save(
-        &self,
-        user_id: Option<Uuid>,
-        binding: &str,
-        kind: CeremonyKind,
-        state: CeremonyState,
-    ) -> Result<Uuid, PasskeyError> {
-        let now = self.clock.now();
-        let c = StoredCeremony {
-            id: Uuid::now_v7(),
-            user_id,
-            binding: binding.to_string(),
-            kind: kind.as_str().to_string(),
-            state: serde_json::to_string(&state).map_err(internal)?,
-            created_at: now,
-            expires_at: now + Duration::minutes(PASSKEY_CEREMONY_MINUTES),
-        };
-        self.repo.save_ceremony(&c).await?;
-        Ok(c.id)
-    }
-
-    /// Takes the ceremony out: once, by what started it, within its time.
-    async fn take(
-        &self,
-        ceremony: Uuid,
-        binding: &str,
-        kind: CeremonyKind,
-    ) -> Result<(Option<Uuid>, CeremonyState), PasskeyError> {
-        let c = self
-            .repo
-            .consume_ceremony(ceremony, binding, kind.as_str())
-            .await?
-            .ok_or(PasskeyError::Expired)?;
-        if c.expires_at <= self.clock.now() {
-            return Err(PasskeyError::Expired);
-        }
-        let state = serde_json::from_str(&c.state).map_err(internal)?;
-        Ok((c.user_id, state))
     }
 
     /// Options to register a new passkey for the user. Their passkeys are
