@@ -14,7 +14,7 @@ const NODE_HINT: &str = "install Node.js 20+ (`apt-get install -y nodejs npm`), 
 
 /// The journeys' folder and the Chromium to drive; fails, saying how to
 /// install them, when playwright-core or Chromium is missing.
-fn browser_prerequisites() -> (std::path::PathBuf, String) {
+pub(crate) fn browser_prerequisites() -> (std::path::PathBuf, String) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
     assert!(
         dir.join("node_modules/playwright-core").exists(),

@@ -9,15 +9,17 @@ mod server;
 mod sign_ins;
 pub mod smtp;
 pub mod upstream;
+mod webauthn;
 
 pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
 pub use server::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, TestClient, spawn, spawn_app,
-    spawn_app_with_mail,
+    spawn_app_on_localhost, spawn_app_with_mail, spawn_as,
 };
 pub use sign_ins::sign_in_record;
 pub use smtp::{ReceivedMail, SmtpServer};
 pub use upstream::{NodeOidcProvider, UpstreamAccount, UpstreamClient, sign_in_at_upstream};
+pub use webauthn::SoftPasskey;
 
 /// Runs one async test body against SQLite and against PostgreSQL.
 #[macro_export]

@@ -62,11 +62,27 @@ pub async fn spawn_app_with_mail(backend: Backend) -> TestApp {
     spawn(backend, Some(SmtpServer::start()), |_| {}).await
 }
 
+/// A server whose issuer is `http://localhost:PORT`: browsers accept it as
+/// a WebAuthn relying party (an IP address they refuse), so passkeys work.
+pub async fn spawn_app_on_localhost(backend: Backend) -> TestApp {
+    spawn_as(backend, None, |_| {}, "localhost").await
+}
+
 /// A server with adjusted settings (and optionally an SMTP server).
 pub async fn spawn(
     backend: Backend,
     smtp: Option<SmtpServer>,
     adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn_as(backend, smtp, adjust, "127.0.0.1").await
+}
+
+/// [`spawn`] with the issuer's host named (`127.0.0.1` or `localhost`).
+pub async fn spawn_as(
+    backend: Backend,
+    smtp: Option<SmtpServer>,
+    adjust: impl FnOnce(&mut Settings),
+    host: &str,
 ) -> TestApp {
     let data_dir =
         std::env::temp_dir().join(format!("portico-it-{}", uuid::Uuid::new_v4().simple()));
@@ -96,14 +112,14 @@ pub async fn spawn(
     };
     adjust(&mut settings);
     let clock = ManualClock::starting_now();
-    let server = RunningServer::start(settings, Arc::new(clock.clone()))
+    let server = RunningServer::start_as(settings, Arc::new(clock.clone()), host)
         .await
         .expect("server starts");
     let boot = commands::bootstrap(&server.app, ADMIN_EMAIL, ADMIN_PASSWORD)
         .await
         .expect("bootstrap");
     let s = |k: &str| boot[k].as_str().expect("bootstrap field").to_string();
-    let issuer = format!("http://127.0.0.1:{}", server.addr.port());
+    let issuer = server.app.settings.issuer.clone();
     TestApp {
         issuer,
         backend,

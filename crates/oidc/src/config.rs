@@ -15,6 +15,10 @@ pub struct OidcConfig {
     pub interaction_ttl: Duration,
     /// A rotated-in key is published this long before it signs, so RPs caching the JWKS see it first.
     pub key_publication_delay: Duration,
+    /// Passkeys (WebAuthn) work here: the relying party id is the issuer's
+    /// host, and browsers refuse an IP address as one. Off for an issuer
+    /// like `http://127.0.0.1:8080`; the policy then offers no passkey.
+    pub passkeys: bool,
 }
 
 impl OidcConfig {
@@ -29,6 +33,7 @@ impl OidcConfig {
             session_ttl: Duration::hours(12),
             interaction_ttl: Duration::minutes(30),
             key_publication_delay: Duration::minutes(5),
+            passkeys: issuer_host_is_a_domain(&issuer),
         }
     }
 
@@ -47,9 +52,23 @@ impl OidcConfig {
     }
 }
 
+/// WebAuthn's relying party id must be a domain name (WebAuthn §5.1.3 with
+/// the HTML "valid domain" rule): `localhost` is one, `127.0.0.1` is not.
+pub fn issuer_host_is_a_domain(issuer: &str) -> bool {
+    url::Url::parse(issuer).is_ok_and(|u| u.domain().is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passkeys_need_a_domain_name_as_the_issuer_host() {
+        assert!(OidcConfig::new("https://id.contoso.example").passkeys);
+        assert!(OidcConfig::new("http://localhost:8080").passkeys);
+        assert!(!OidcConfig::new("http://127.0.0.1:8080").passkeys);
+        assert!(!OidcConfig::new("http://[::1]:8080").passkeys);
+    }
 
     #[test]
     fn cookies_are_secure_exactly_when_the_issuer_is_https() {

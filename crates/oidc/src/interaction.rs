@@ -26,7 +26,7 @@
 //!     Decide --> Denied: Deny (disabled; prompt=none → login/interaction/consent_required)
 //!     Decide --> Identify: no session, prompt=login, max_age, hint mismatch
 //!     Decide --> UpstreamIdp: no session and domain_hint/login_hint name a trusted IdP
-//!     Identify --> Decide: password, email code, or home IdP (finish_step)
+//!     Identify --> Decide: password, email code, home IdP, or a member's passkey alone (finish_step)
 //!     UpstreamIdp --> Decide: home IdP's callback (finish_step, its amr/acr/auth_time)
 //!     Decide --> MfaEnroll: MFA required, no second factor registered
 //!     Decide --> MfaChallenge: MFA required, not remembered, upstream not trusted
@@ -127,7 +127,8 @@ pub struct UpstreamHints {
 /// What the UI reports when a step is done.
 #[derive(Debug, Clone)]
 pub enum StepDone {
-    /// The user is `user_id`, proven by `method` (password, email code, home IdP).
+    /// The user is `user_id`, proven by `method` (password, email code, home
+    /// IdP, or a passkey alone where the Identify step offers it).
     FirstFactor {
         user_id: Uuid,
         method: Method,
@@ -274,6 +275,7 @@ impl Provider {
             hinted_idp,
             mfa_required_by: vec![],
             consent_covers_request,
+            passkeys: self.config.passkeys,
         })
     }
 

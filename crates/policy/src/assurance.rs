@@ -33,8 +33,16 @@ pub fn assurance(
     };
     let mut factors = 0;
     let mut first = false;
-    for s in steps {
+    for (i, s) in steps.iter().enumerate() {
         push(s.method.amr());
+        if i == 0 && s.method == Method::Passkey {
+            // A passkey alone (`passkeyOnlySignIn`): WebAuthn with user
+            // verification is the device (have) unlocked by a PIN or
+            // biometric (know or are), two factors in one gesture.
+            factors += 2;
+            first = true;
+            continue;
+        }
         if s.method.is_first_factor() {
             if !first {
                 factors += 1;

@@ -18,8 +18,9 @@ const ACR_VALUES_MFA: &[&str] = &[crate::ACR_MFA];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Find out who the user is: password, email code, or the home IdP their
-    /// address's domain points at.
-    Identify,
+    /// address's domain points at; with `passkey`, a member's passkey alone
+    /// (`passkeyOnlySignIn`).
+    Identify { passkey: bool },
     /// Go straight to this trusted IdP (its id): the app's hints named its realm.
     UpstreamIdp { idp: String },
     /// Register a second factor before going on.
@@ -33,7 +34,7 @@ pub enum Step {
 impl Step {
     pub fn name(&self) -> &'static str {
         match self {
-            Step::Identify => "identify",
+            Step::Identify { .. } => "identify",
             Step::UpstreamIdp { .. } => "upstreamIdp",
             Step::MfaEnroll => "mfaEnroll",
             Step::MfaChallenge { .. } => "mfaChallenge",
@@ -44,7 +45,9 @@ impl Step {
     /// Whether `method` completes this step.
     pub fn accepts(&self, method: Method) -> bool {
         match self {
-            Step::Identify => method.is_first_factor(),
+            Step::Identify { passkey } => {
+                method.is_first_factor() || (*passkey && method == Method::Passkey)
+            }
             Step::UpstreamIdp { .. } => method == Method::Upstream,
             // Registering an authenticator is confirmed with its first code.
             Step::MfaEnroll => matches!(method, Method::Totp | Method::Passkey),
@@ -125,6 +128,14 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
     let stale = match &f.authn {
         None => Some(Reason::NoSession),
         Some(a) if a.fresh => {
+            if a.passkey_alone() && !passkey_alone_allowed(f, a) {
+                reasons.push(Reason::PasskeyOnlyNotAllowed);
+                return Err(Outcome::Deny(Denial {
+                    error: "access_denied",
+                    code: "passkey_only_not_allowed",
+                    message: "A passkey alone cannot sign in this account. Sign in another way.",
+                }));
+            }
             if !a.user.enabled {
                 reasons.push(Reason::AccountDisabled);
                 return Err(Outcome::Deny(Denial {
@@ -158,10 +169,22 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
                     reasons.push(Reason::HomeRealmHint);
                     Step::UpstreamIdp { idp: idp.clone() }
                 }
-                None => Step::Identify,
+                None => Step::Identify {
+                    passkey: f.passkeys && f.tenant.passkey_only_sign_in,
+                },
             }))
         }
     }
+}
+
+/// `passkeyOnlySignIn`: a member's passkey (with user verification, so two
+/// factors in one gesture) may be the whole sign-in. Guests never: their
+/// first factor is their home identity or their mailbox.
+fn passkey_alone_allowed(f: &Facts, a: &Authn) -> bool {
+    f.passkeys
+        && f.tenant.passkey_only_sign_in
+        && a.user.user_type == UserType::Member
+        && a.user.has_passkey
 }
 
 /// Who requires MFA of this sign-in (empty: nobody).
@@ -220,7 +243,7 @@ fn check_mfa(f: &Facts, a: &Authn, reasons: &mut Vec<Reason>) -> Option<Step> {
     if a.user.has_totp {
         methods.extend([Method::Totp, Method::RecoveryCode]);
     }
-    if a.user.has_passkey {
+    if a.user.has_passkey && f.passkeys {
         methods.push(Method::Passkey);
     }
     // The mailbox cannot be both factors.
@@ -241,7 +264,7 @@ fn check_mfa(f: &Facts, a: &Authn, reasons: &mut Vec<Reason>) -> Option<Step> {
 /// OIDC Core §3.1.2.6: what `prompt=none` answers instead of a step.
 fn prompt_none_denial(step: &Step) -> Denial {
     match step {
-        Step::Identify | Step::UpstreamIdp { .. } => Denial {
+        Step::Identify { .. } | Step::UpstreamIdp { .. } => Denial {
             error: "login_required",
             code: "login_required",
             message: "The user must sign in.",

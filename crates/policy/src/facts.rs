@@ -157,6 +157,12 @@ impl Authn {
             .find(|m| m.is_first_factor())
     }
 
+    /// The user signed in with a passkey alone (no other first factor):
+    /// `passkeyOnlySignIn`.
+    pub fn passkey_alone(&self) -> bool {
+        self.steps.first().map(|s| s.method) == Some(Method::Passkey)
+    }
+
     /// The newest local second factor.
     pub fn last_second_factor(&self) -> Option<DateTime<Utc>> {
         self.steps
@@ -260,4 +266,8 @@ pub struct Facts {
     pub mfa_required_by: Vec<String>,
     /// The user's stored consent covers every requested scope.
     pub consent_covers_request: bool,
+    /// WebAuthn works at this issuer (its host is a domain name: browsers
+    /// refuse an IP address as the relying party id). Without it no passkey
+    /// is offered, whatever the user has registered.
+    pub passkeys: bool,
 }

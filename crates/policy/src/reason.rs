@@ -46,6 +46,9 @@ pub enum Reason {
     FirstParty,
     /// `prompt=none` and a step would need the user.
     PromptNone,
+    /// A passkey alone was used to sign in where that is not allowed (a
+    /// guest, or the tenant does not allow `passkeyOnlySignIn`).
+    PasskeyOnlyNotAllowed,
 }
 
 impl Reason {
@@ -73,6 +76,7 @@ impl Reason {
             Reason::PromptConsent => "prompt_consent",
             Reason::FirstParty => "first_party",
             Reason::PromptNone => "prompt_none",
+            Reason::PasskeyOnlyNotAllowed => "passkey_only_not_allowed",
         }
     }
 }

@@ -52,7 +52,12 @@ fn facts(a: Option<Authn>) -> Facts {
         hinted_idp: None,
         mfa_required_by: vec![],
         consent_covers_request: true,
+        passkeys: true,
     }
+}
+
+fn identify() -> Step {
+    Step::Identify { passkey: false }
 }
 
 fn sso() -> Facts {
@@ -98,35 +103,35 @@ fn denied(error: &str) -> Outcome {
 
 #[test]
 fn who_signs_in() {
-    check(facts(None), go(Step::Identify), &["no_session"]);
+    check(facts(None), go(identify()), &["no_session"]);
     check(sso(), Outcome::Complete, &[]);
     let mut f = sso();
     f.request.prompt_login = true;
-    check(f, go(Step::Identify), &["prompt_login"]);
+    check(f, go(identify()), &["prompt_login"]);
     // max_age: just inside and just past.
     let mut f = sso();
     f.request.max_age = Some(60);
     check(f, Outcome::Complete, &[]);
     let mut f = sso();
     f.request.max_age = Some(59);
-    check(f, go(Step::Identify), &["max_age_exceeded"]);
+    check(f, go(identify()), &["max_age_exceeded"]);
     let mut f = sso();
     f.request.max_age = Some(0);
-    check(f, go(Step::Identify), &["max_age_exceeded"]);
+    check(f, go(identify()), &["max_age_exceeded"]);
     // max_age=0 equals prompt=login: a session from this very second is not enough.
     let mut f = facts(Some(authn(member(), Method::Password, 0, false)));
     f.request.max_age = Some(0);
-    check(f, go(Step::Identify), &["max_age_exceeded"]);
+    check(f, go(identify()), &["max_age_exceeded"]);
     let mut f = sso();
     if let Some(a) = f.authn.as_mut() {
         a.hint_mismatch = true;
     }
-    check(f, go(Step::Identify), &["id_token_hint_mismatch"]);
+    check(f, go(identify()), &["id_token_hint_mismatch"]);
     let mut f = sso();
     if let Some(a) = f.authn.as_mut() {
         a.user.enabled = false;
     }
-    check(f, go(Step::Identify), &["session_account_disabled"]);
+    check(f, go(identify()), &["session_account_disabled"]);
     // A fresh sign-in of a disabled account is refused, not asked again.
     let mut f = facts(Some(authn(member(), Method::Password, 0, true)));
     if let Some(a) = f.authn.as_mut() {
@@ -320,11 +325,11 @@ fn mfa_is_remembered_for_the_configured_time() {
     // prompt=login: a new sign-in, whose own steps start empty.
     let mut f = with_totp(10);
     f.request.prompt_login = true;
-    check(f, go(Step::Identify), &["prompt_login"]);
+    check(f, go(identify()), &["prompt_login"]);
     // max_age: the same.
     let mut f = with_totp(10);
     f.request.max_age = Some(5);
-    check(f, go(Step::Identify), &["max_age_exceeded"]);
+    check(f, go(identify()), &["max_age_exceeded"]);
 }
 
 fn upstream(amr: &[&str], acr: Option<&str>, age_secs: i64, trusted: bool) -> UpstreamFacts {
@@ -445,9 +450,9 @@ fn prompt_none_never_shows_a_page() {
 
 #[test]
 fn steps_accept_only_their_methods() {
-    assert!(Step::Identify.accepts(Method::Password));
-    assert!(Step::Identify.accepts(Method::EmailCode));
-    assert!(!Step::Identify.accepts(Method::Totp));
+    assert!(identify().accepts(Method::Password));
+    assert!(identify().accepts(Method::EmailCode));
+    assert!(!identify().accepts(Method::Totp));
     assert!(!Step::Consent.accepts(Method::Password));
     assert!(Step::MfaEnroll.accepts(Method::Totp));
     assert!(!Step::MfaEnroll.accepts(Method::RecoveryCode));
@@ -496,4 +501,117 @@ fn tokens_claim_only_what_was_performed() {
     );
     assert_eq!(a.amr, ["fed", "otp", "mfa"]);
     assert_eq!(a.acr, ACR_MFA);
+}
+
+fn with_passkey(user: UserFacts) -> UserFacts {
+    UserFacts {
+        has_passkey: true,
+        ..user
+    }
+}
+
+/// A sign-in by a passkey alone, just performed.
+fn passkey_alone(user: UserFacts) -> Facts {
+    let mut f = facts(Some(authn(user, Method::Passkey, 0, true)));
+    f.tenant.passkey_only_sign_in = true;
+    f
+}
+
+#[test]
+fn passkey_only_sign_in() {
+    // The sign-in page offers a passkey alone only when the tenant allows it
+    // and WebAuthn works at this issuer.
+    let mut f = facts(None);
+    f.tenant.passkey_only_sign_in = true;
+    check(
+        f.clone(),
+        go(Step::Identify { passkey: true }),
+        &["no_session"],
+    );
+    assert!(Step::Identify { passkey: true }.accepts(Method::Passkey));
+    assert!(!identify().accepts(Method::Passkey));
+    f.passkeys = false;
+    check(f, go(identify()), &["no_session"]);
+    // A member's passkey alone is the whole sign-in, MFA included.
+    let mut f = passkey_alone(with_passkey(member()));
+    f.tenant.require_mfa_for = MfaScope::Everyone;
+    check(
+        f.clone(),
+        Outcome::Complete,
+        &["mfa_required_by_tenant", "mfa_remembered"],
+    );
+    f.app.require_mfa = true;
+    f.request.acr_values = vec![ACR_MFA.to_string()];
+    check(
+        f,
+        Outcome::Complete,
+        &[
+            "mfa_required_by_tenant",
+            "mfa_required_by_app",
+            "mfa_required_by_acr_values",
+            "mfa_remembered",
+        ],
+    );
+    let denied = |f: Facts| {
+        let d = decide(&f);
+        assert!(
+            matches!(
+                d.outcome,
+                Outcome::Deny(Denial {
+                    code: "passkey_only_not_allowed",
+                    error: "access_denied",
+                    ..
+                })
+            ),
+            "{d:?}"
+        );
+        assert_eq!(d.reasons, [Reason::PasskeyOnlyNotAllowed]);
+    };
+    // Guests never: their first factor is their home identity or mailbox.
+    denied(passkey_alone(with_passkey(guest())));
+    // Not when the tenant does not allow it, nor where WebAuthn is off.
+    let mut f = passkey_alone(with_passkey(member()));
+    f.tenant.passkey_only_sign_in = false;
+    denied(f);
+    let mut f = passkey_alone(with_passkey(member()));
+    f.passkeys = false;
+    denied(f);
+    // As a second factor a passkey stays what it was, for guests too.
+    let mut f = facts(Some(authn(
+        with_passkey(guest()),
+        Method::EmailCode,
+        0,
+        true,
+    )));
+    f.tenant.require_mfa_for = MfaScope::Guests;
+    check(
+        f.clone(),
+        challenge(&[Method::Passkey]),
+        &["mfa_required_by_tenant"],
+    );
+    // Without WebAuthn at this issuer the passkey is not offered: enrol another way.
+    f.passkeys = false;
+    check(
+        f,
+        go(Step::MfaEnroll),
+        &["mfa_required_by_tenant", "mfa_not_enrolled"],
+    );
+}
+
+#[test]
+fn a_passkey_alone_claims_two_factors() {
+    let a = assurance(&[step(Method::Passkey, 1)], None, now());
+    assert_eq!(a.amr, ["hwk", "mfa"]);
+    assert_eq!(a.acr, ACR_MFA);
+    assert!(a.mfa);
+    // A passkey after a password: three tokens, still one MFA.
+    let a = assurance(
+        &[step(Method::Password, 5), step(Method::Passkey, 1)],
+        None,
+        now(),
+    );
+    assert_eq!(a.amr, ["pwd", "hwk", "mfa"]);
+    // A password alone is still one factor.
+    let a = assurance(&[step(Method::Password, 5)], None, now());
+    assert_eq!(a.amr, ["pwd"]);
 }

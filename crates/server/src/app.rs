@@ -99,7 +99,10 @@ impl App {
             Arc::new(UiMailComposer),
             MfaConfig::new(&settings.organization_name),
         )
-        .with_mail_notifier(mail.notifier());
+        .with_mail_notifier(mail.notifier())
+        // The relying party is the issuer (an IP-address issuer: no passkeys,
+        // which the provider's config knows by the same rule).
+        .with_passkeys(&settings.issuer);
         let mut fed_cfg = FederationConfig::new(&settings.issuer);
         fed_cfg.request_timeout = std::time::Duration::from_secs(settings.federation_timeout_secs);
         fed_cfg.connect_timeout =
@@ -233,13 +236,21 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// Binds `127.0.0.1:0` first so the issuer can name the real port.
-    pub async fn start(
+    pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<RunningServer> {
+        Self::start_as(settings, clock, "127.0.0.1").await
+    }
+
+    /// Like [`RunningServer::start`], with the issuer named by `host` (still
+    /// served on 127.0.0.1): `localhost` gives an issuer browsers accept as
+    /// a WebAuthn relying party and treat as a secure context.
+    pub async fn start_as(
         mut settings: Settings,
         clock: Arc<dyn Clock>,
+        host: &str,
     ) -> anyhow::Result<RunningServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        settings.issuer = format!("http://127.0.0.1:{}", addr.port());
+        settings.issuer = format!("http://{host}:{}", addr.port());
         settings.bind = addr.to_string();
         let app = App::build(settings, clock).await?;
         let serving = app.clone();

@@ -18,6 +18,8 @@ pub struct SignInPage {
     /// Reached through "use another way to sign in": the guest form must
     /// not send the browser to the home IdP again.
     pub other: bool,
+    /// Offer a passkey alone (`passkeyOnlySignIn`).
+    pub passkey: bool,
 }
 
 #[derive(Template, WebTemplate)]

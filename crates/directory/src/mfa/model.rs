@@ -41,11 +41,23 @@ pub struct TotpMethod {
     pub confirmed_at: DateTime<Utc>,
 }
 
+/// A registered passkey, as the account page and the admin API list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyMethod {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The authenticator model (AAGUID), when the registration named one.
+    pub aaguid: Option<String>,
+}
+
 /// A user's second factors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaMethods {
     /// The confirmed authenticator app; a pending enrolment is not listed.
     pub totp: Option<TotpMethod>,
+    pub passkeys: Vec<PasskeyMethod>,
     pub recovery_codes_left: u32,
 }
 
@@ -136,6 +148,113 @@ pub struct TotpConfirmation {
     pub audit: AuditEntry,
 }
 
+/// A stored passkey: webauthn-rs's credential (public key, counter, flags)
+/// as JSON. Nothing in it is secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// base64url (unpadded) of the WebAuthn credential id.
+    pub credential_id: String,
+    pub name: String,
+    pub credential: String,
+    pub counter: i64,
+    pub aaguid: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl StoredPasskey {
+    pub fn method(&self) -> PasskeyMethod {
+        PasskeyMethod {
+            id: self.id,
+            name: self.name.clone(),
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            aaguid: self.aaguid.clone(),
+        }
+    }
+}
+
+/// What a WebAuthn ceremony is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeremonyKind {
+    Register,
+    Authenticate,
+}
+
+impl CeremonyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CeremonyKind::Register => "register",
+            CeremonyKind::Authenticate => "authenticate",
+        }
+    }
+}
+
+/// A WebAuthn ceremony in flight: webauthn-rs's state between the options
+/// sent to the browser and its answer. Single use; short-lived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCeremony {
+    pub id: Uuid,
+    /// `None` for a discoverable sign-in (the passkey will say who).
+    pub user_id: Option<Uuid>,
+    /// What asked for it: `interaction:{id}` or `account:{grant id}`.
+    pub binding: String,
+    pub kind: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new passkey, written with its audit entry (and, when it is the user's
+/// first method, their recovery codes) in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewPasskey {
+    pub passkey: StoredPasskey,
+    pub recovery_codes: Option<Vec<StoredRecoveryCode>>,
+    pub audit: AuditEntry,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasskeyError {
+    /// The issuer's host is an IP address: browsers refuse it as a relying party id.
+    #[error("passkeys are not available at this address")]
+    Unavailable,
+    /// Unknown, used, expired, or asked for by another interaction or session.
+    #[error("this passkey request has expired")]
+    Expired,
+    /// The browser's answer did not verify, or named an unknown credential.
+    #[error("the passkey was not accepted")]
+    Refused,
+    #[error("this passkey is already registered")]
+    AlreadyRegistered,
+    #[error("no such passkey")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DirectoryError> for PasskeyError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::NotFound => PasskeyError::NotFound,
+            DirectoryError::Internal(e) => PasskeyError::Internal(e),
+            other => PasskeyError::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
+impl From<MfaError> for PasskeyError {
+    fn from(e: MfaError) -> Self {
+        match e {
+            MfaError::Internal(e) => PasskeyError::Internal(e),
+            MfaError::NotEnrolled => PasskeyError::NotFound,
+            other => PasskeyError::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
 /// What storage writes with a consumed recovery code, built once it knows how
 /// many codes are left.
 #[derive(Debug, Clone)]
@@ -199,10 +318,66 @@ pub trait MfaRepo: Send + Sync {
         compose: &ComposeRecoveryCodeUse<'_>,
     ) -> Result<Option<u32>, DirectoryError>;
 
-    /// Deletes the user's apps (pending and confirmed) and recovery codes,
-    /// with the audit entry, in one transaction.
+    /// Deletes the user's apps (pending and confirmed), passkeys and
+    /// recovery codes, with the audit entry, in one transaction.
     async fn delete_methods(&self, user_id: Uuid, audit: &AuditEntry)
     -> Result<(), DirectoryError>;
+    /// Deletes the user's apps (pending and confirmed), and their recovery
+    /// codes with them when `with_recovery_codes`, with the audit entry.
+    async fn delete_totps(
+        &self,
+        user_id: Uuid,
+        with_recovery_codes: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), DirectoryError>;
+
+    async fn find_passkeys(&self, user_id: Uuid) -> Result<Vec<StoredPasskey>, DirectoryError>;
+    /// The passkey with this WebAuthn credential id, whoever it belongs to.
+    async fn find_passkey_by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredPasskey>, DirectoryError>;
+    /// In one transaction: the passkey (false, nothing written, when its
+    /// credential id is registered already), the recovery codes when given,
+    /// and the audit entry.
+    async fn add_passkey(&self, r: &NewPasskey) -> Result<bool, DirectoryError>;
+    /// After a sign-in with it: the updated credential, its counter and the time.
+    async fn record_passkey_use(
+        &self,
+        id: Uuid,
+        credential: &str,
+        counter: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), DirectoryError>;
+    /// Renames the user's passkey `id` with the audit entry; false when it is not theirs.
+    async fn rename_passkey(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError>;
+    /// Deletes the user's passkey `id` (and the recovery codes when
+    /// `with_recovery_codes`) with the audit entry; false when it is not theirs.
+    async fn delete_passkey(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        with_recovery_codes: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError>;
+
+    /// Saves a ceremony; expired ones (of anyone) and the earlier one of the
+    /// same binding and kind are deleted on the way.
+    async fn save_ceremony(&self, c: &StoredCeremony) -> Result<(), DirectoryError>;
+    /// Takes the ceremony `id` of `binding` and `kind` out (one DELETE whose
+    /// row count decides): `Some` for exactly one caller, expired or not.
+    async fn consume_ceremony(
+        &self,
+        id: Uuid,
+        binding: &str,
+        kind: &str,
+    ) -> Result<Option<StoredCeremony>, DirectoryError>;
 
     /// Records a wrong code; failures older than `purge_before` (of anyone)
     /// are deleted on the way.

@@ -1,5 +1,6 @@
 //! The MFA service: enrol and confirm an authenticator app, verify its codes
 //! and recovery codes under the lockout, replace and remove methods.
+//! Passkeys are in `passkey.rs`.
 
 use super::model::*;
 use super::recovery::{self, RECOVERY_CODE_COUNT, RECOVERY_PURPOSE, normalize_recovery_code};
@@ -17,15 +18,17 @@ use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct Mfa {
-    repo: Arc<dyn MfaRepo>,
+    pub(super) repo: Arc<dyn MfaRepo>,
     users: Arc<dyn UserRepo>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     hasher: SecretHasher,
     sealer: Sealer,
     composer: Arc<dyn MailComposer>,
-    config: MfaConfig,
+    pub(super) config: MfaConfig,
     /// Woken after a committed write that queued mail (the mail worker listens).
     mail_queued: Arc<Notify>,
+    /// The WebAuthn relying party; `None` where passkeys cannot work.
+    pub(super) webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 /// The sealing context of a user's TOTP secret: a sealed secret moved to
@@ -68,6 +71,7 @@ impl Mfa {
             composer,
             config,
             mail_queued: Arc::new(Notify::new()),
+            webauthn: None,
         }
     }
 
@@ -89,15 +93,24 @@ impl Mfa {
             confirmed_at: t.confirmed_at.unwrap_or(t.created_at),
         });
         let recovery_codes_left = self.repo.count_recovery_codes_left(user_id).await?;
+        let passkeys = self
+            .repo
+            .find_passkeys(user_id)
+            .await?
+            .iter()
+            .map(StoredPasskey::method)
+            .collect();
         Ok(MfaMethods {
             totp,
+            passkeys,
             recovery_codes_left,
         })
     }
 
-    /// Whether the user has a confirmed second factor (recovery codes alone are not one).
+    /// Whether the user has a confirmed app or a passkey (recovery codes alone are not one).
     pub async fn has_strong_method(&self, user_id: Uuid) -> Result<bool, MfaError> {
-        Ok(self.confirmed(user_id).await?.is_some())
+        Ok(self.confirmed(user_id).await?.is_some()
+            || !self.repo.find_passkeys(user_id).await?.is_empty())
     }
 
     /// Starts (or restarts) enrolling an authenticator app: a new 160-bit
@@ -278,13 +291,28 @@ impl Mfa {
     }
 
     /// Removes the user's authenticator app (and a pending enrolment). The
-    /// recovery codes go with it: they back the app, which was the only method.
+    /// recovery codes go with it when no passkey remains for them to back.
     pub async fn remove_totp(&self, user_id: Uuid, actor: &Actor) -> Result<(), MfaError> {
         if self.repo.find_totps(user_id).await?.is_empty() {
             return Err(MfaError::NotEnrolled);
         }
-        self.delete_methods(user_id, actor, "Removed authenticator app")
-            .await
+        let before = self.methods(user_id).await?;
+        let with_codes = before.passkeys.is_empty();
+        let user = self.user(user_id).await?;
+        let left = if with_codes {
+            0
+        } else {
+            before.recovery_codes_left
+        };
+        let audit =
+            AuditEntry::for_user(self.clock.now(), actor, "Removed authenticator app", &user)
+                .before(json!({
+                    "authenticatorApp": before.totp.is_some(),
+                    "recoveryCodesLeft": before.recovery_codes_left,
+                }))
+                .after(json!({ "authenticatorApp": false, "recoveryCodesLeft": left }));
+        self.repo.delete_totps(user_id, with_codes, &audit).await?;
+        Ok(())
     }
 
     /// An admin's "require re-registration": every method and recovery code
@@ -305,9 +333,10 @@ impl Mfa {
         let audit = AuditEntry::for_user(self.clock.now(), actor, activity, &user)
             .before(json!({
                 "authenticatorApp": before.totp.is_some(),
+                "passkeys": before.passkeys.len(),
                 "recoveryCodesLeft": before.recovery_codes_left,
             }))
-            .after(json!({ "authenticatorApp": false, "recoveryCodesLeft": 0 }));
+            .after(json!({ "authenticatorApp": false, "passkeys": 0, "recoveryCodesLeft": 0 }));
         self.repo.delete_methods(user_id, &audit).await?;
         Ok(())
     }
@@ -321,7 +350,7 @@ impl Mfa {
             .find(|t| t.confirmed_at.is_some()))
     }
 
-    async fn user(&self, user_id: Uuid) -> Result<User, MfaError> {
+    pub(super) async fn user(&self, user_id: Uuid) -> Result<User, MfaError> {
         self.users
             .find_user(user_id)
             .await?
@@ -343,7 +372,7 @@ impl Mfa {
         Ok(totp::matching_step(&t, code, now))
     }
 
-    fn new_recovery_codes(
+    pub(super) fn new_recovery_codes(
         &self,
         user_id: Uuid,
         now: DateTime<Utc>,

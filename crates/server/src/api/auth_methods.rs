@@ -2,7 +2,7 @@
 //! (`/users/{id}/authentication/methods`, `UserAuthenticationMethod.Read.All`
 //! or `…ReadWrite.All`), and the admin's "require MFA re-registration"
 //! (`POST …/authentication/requireReregistration`, `…ReadWrite.All`): the
-//! authenticator app and recovery codes are removed, audited.
+//! authenticator app, passkeys and recovery codes are removed, audited.
 
 use super::{ApiError, Caller, parse_id};
 use crate::app::App;
@@ -37,15 +37,32 @@ pub async fn methods_get(
             "id": "28c10230-6103-485e-b985-444c60001490",
         }));
     }
+    // The recovery codes back the strong methods; they are listed with the first.
+    let mut backs = None;
     if let Some(t) = m.totp {
         value.push(json!({
             "@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod",
             "id": t.id,
             "createdDateTime": t.confirmed_at,
         }));
+        backs = Some(t.id);
+    }
+    for p in &m.passkeys {
+        // Graph's fido2AuthenticationMethod: aaGuid only when the
+        // registration named the authenticator model.
+        value.push(json!({
+            "@odata.type": "#microsoft.graph.fido2AuthenticationMethod",
+            "id": p.id,
+            "displayName": p.name,
+            "createdDateTime": p.created_at,
+            "aaGuid": p.aaguid,
+        }));
+        backs = backs.or(Some(p.id));
+    }
+    if let Some(id) = backs {
         value.push(json!({
             "@odata.type": "#portico.recoveryCodesAuthenticationMethod",
-            "id": format!("{}-recovery", t.id),
+            "id": format!("{id}-recovery"),
             "remaining": m.recovery_codes_left,
         }));
     }

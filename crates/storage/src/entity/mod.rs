@@ -19,6 +19,8 @@ pub mod mfa_failures;
 pub mod mfa_recovery_codes;
 pub mod mfa_totp_methods;
 pub mod one_time_codes;
+pub mod passkey_ceremonies;
+pub mod passkey_credentials;
 pub mod refresh_tokens;
 pub mod server_secrets;
 pub mod sessions;

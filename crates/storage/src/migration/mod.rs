@@ -17,6 +17,7 @@ mod m20261121_000003_federation;
 mod m20261205_000004_sign_ins;
 mod m20261205_000005_mfa;
 mod m20261205_000006_sign_in_pipeline;
+mod m20261205_000007_passkeys;
 mod m20261205_000009_least_privilege;
 mod sign_in_idens;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000004_sign_ins::Migration),
             Box::new(m20261205_000005_mfa::Migration),
             Box::new(m20261205_000006_sign_in_pipeline::Migration),
+            Box::new(m20261205_000007_passkeys::Migration),
             Box::new(m20261205_000009_least_privilege::Migration),
         ]
     }

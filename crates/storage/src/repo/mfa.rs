@@ -13,8 +13,8 @@ use crate::entity::{mfa_failures, mfa_recovery_codes, mfa_totp_methods};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_directory::mfa::{
-    ComposeRecoveryCodeUse, MfaRepo, RecentFailures, StoredRecoveryCode, StoredTotp,
-    TotpConfirmation,
+    ComposeRecoveryCodeUse, MfaRepo, NewPasskey, RecentFailures, StoredCeremony, StoredPasskey,
+    StoredRecoveryCode, StoredTotp, TotpConfirmation,
 };
 use portico_directory::{AuditEntry, DirectoryError};
 use sea_orm::ActiveValue::Set;
@@ -47,7 +47,7 @@ fn code_row(c: &StoredRecoveryCode) -> mfa_recovery_codes::ActiveModel {
 }
 
 /// Deletes the user's recovery codes and inserts `codes`, on the caller's transaction.
-async fn put_recovery_codes<C: ConnectionTrait>(
+pub(super) async fn put_recovery_codes<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     codes: &[StoredRecoveryCode],
@@ -231,9 +231,87 @@ impl MfaRepo for Storage {
             .exec(&tx)
             .await
             .map_err(db_err)?;
+        super::passkeys::delete_all(&tx, user_id).await?;
         put_recovery_codes(&tx, user_id, &[]).await?;
         insert_audits(&tx, std::slice::from_ref(audit)).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn delete_totps(
+        &self,
+        user_id: Uuid,
+        with_recovery_codes: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        mfa_totp_methods::Entity::delete_many()
+            .filter(mfa_totp_methods::Column::UserId.eq(user_id))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        if with_recovery_codes {
+            put_recovery_codes(&tx, user_id, &[]).await?;
+        }
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn find_passkeys(&self, user_id: Uuid) -> Result<Vec<StoredPasskey>, DirectoryError> {
+        super::passkeys::find(self, user_id).await
+    }
+
+    async fn find_passkey_by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredPasskey>, DirectoryError> {
+        super::passkeys::find_by_credential_id(self, credential_id).await
+    }
+
+    async fn add_passkey(&self, r: &NewPasskey) -> Result<bool, DirectoryError> {
+        super::passkeys::add(self, r).await
+    }
+
+    async fn record_passkey_use(
+        &self,
+        id: Uuid,
+        credential: &str,
+        counter: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), DirectoryError> {
+        super::passkeys::record_use(self, id, credential, counter, at).await
+    }
+
+    async fn rename_passkey(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError> {
+        super::passkeys::rename(self, user_id, id, name, audit).await
+    }
+
+    async fn delete_passkey(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        with_recovery_codes: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError> {
+        super::passkeys::delete(self, user_id, id, with_recovery_codes, audit).await
+    }
+
+    async fn save_ceremony(&self, c: &StoredCeremony) -> Result<(), DirectoryError> {
+        super::passkeys::save_ceremony(self, c).await
+    }
+
+    async fn consume_ceremony(
+        &self,
+        id: Uuid,
+        binding: &str,
+        kind: &str,
+    ) -> Result<Option<StoredCeremony>, DirectoryError> {
+        super::passkeys::consume_ceremony(self, id, binding, kind).await
     }
 
     async fn record_failure(

@@ -11,6 +11,7 @@ mod keys;
 mod mail_queue;
 mod mfa;
 mod outbox;
+mod passkeys;
 mod policy;
 mod revoke;
 mod sessions;

@@ -5,7 +5,9 @@ use super::audit::insert_audits;
 use super::user_rows::{cut_off, insert_user, save_user, with_identities};
 use super::{db_err, internal, page_limit};
 use crate::Storage;
-use crate::entity::{invitations, mfa_totp_methods, one_time_codes, user_identities, users};
+use crate::entity::{
+    invitations, mfa_totp_methods, one_time_codes, passkey_credentials, user_identities, users,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_directory::{AuditEntry, DirectoryError, User, UserChange, UserQuery, UserRepo};
@@ -252,6 +254,12 @@ impl AccountStore for Storage {
             .await
             .map_err(internal)?
             > 0;
+        let has_passkey = passkey_credentials::Entity::find()
+            .filter(passkey_credentials::Column::UserId.eq(user_id))
+            .count(self.db())
+            .await
+            .map_err(internal)?
+            > 0;
         let now = self.now();
         Ok(Some(Account {
             id: m.id,
@@ -261,7 +269,7 @@ impl AccountStore for Storage {
             email_verified: m.email_verified,
             user_type: m.user_type,
             has_totp,
-            has_passkey: false,
+            has_passkey,
         }))
     }
 }

@@ -4,6 +4,7 @@
 mod account;
 mod federation;
 mod first_party;
+mod passkey_errors;
 mod portal;
 mod redeem;
 mod signin;
@@ -48,6 +49,7 @@ pub trait Background: Send + Sync {
 
 const CSS: &str = include_str!("../../../../static/portico.css");
 const AUTOSUBMIT_JS: &str = include_str!("../../../../static/autosubmit.js");
+const PASSKEY_JS: &str = include_str!("../../../../static/passkey.js");
 
 async fn css_get() -> impl IntoResponse {
     (
@@ -66,6 +68,16 @@ async fn autosubmit_get() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         AUTOSUBMIT_JS,
+    )
+}
+
+async fn passkey_js_get() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PASSKEY_JS,
     )
 }
 
@@ -96,10 +108,27 @@ pub fn router(state: UiState) -> Router {
             "/account/security/recovery-codes",
             post(account::recovery_codes_post),
         )
+        .route(
+            "/account/security/passkeys/options",
+            post(account::passkey_options_post),
+        )
+        .route(
+            "/account/security/passkeys/register",
+            post(account::passkey_register_post),
+        )
+        .route(
+            "/account/security/passkeys/{id}/rename",
+            post(account::passkey_rename_post),
+        )
+        .route(
+            "/account/security/passkeys/{id}/remove",
+            post(account::passkey_remove_post),
+        )
         .route("/account/signout", post(account::signout_post))
         .route("/federation/callback", get(federation::callback_get))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))
+        .route("/static/passkey.js", get(passkey_js_get))
         .merge(signin::routes())
         .merge(redeem::routes())
         .merge(portal::routes())

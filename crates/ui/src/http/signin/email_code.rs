@@ -71,7 +71,7 @@ async fn login_step(
     secret: Option<&str>,
 ) -> Result<Result<InteractionView, Response>, PageError> {
     let view = s.provider.interaction_details(id, secret).await?;
-    if view.step == Some(Step::Identify) {
+    if matches!(view.step, Some(Step::Identify { .. })) {
         Ok(Ok(view))
     } else {
         Ok(Err(

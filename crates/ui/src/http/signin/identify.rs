@@ -29,6 +29,10 @@ pub(super) fn page(view: InteractionView, csrf: String, r: Render) -> Response {
         email: r.email.or(view.login_hint).unwrap_or_default(),
         error: r.error,
         other: r.other,
+        passkey: matches!(
+            view.step,
+            Some(portico_policy::Step::Identify { passkey: true })
+        ),
     }
     .into_response()
 }

@@ -10,8 +10,11 @@
 //! | Identify        | [`identify`]    | `login` (password), `cancel`               |
 //! |                 | [`email_code`]  | `email-code`, `email-code/verify` (guests) |
 //! | UpstreamIdp     | [`upstream`]    | leaves for the home IdP; `federated`       |
+//! |                 | [`passkey`]     | `passkey/options`, `passkey/verify` (a member's passkey alone, `passkeyOnlySignIn`) |
 //! | MfaEnroll       | [`mfa`]         | `mfa/enroll`                               |
+//! |                 | [`passkey`]     | `passkey/options`, `passkey/register`      |
 //! | MfaChallenge    | [`mfa`]         | `mfa/verify`, `mfa/email`                  |
+//! |                 | [`passkey`]     | `passkey/options`, `passkey/verify`        |
 //! | Consent         | [`consent`]     | `consent`                                  |
 //!
 //! Every form carries a CSRF token derived from the interaction's
@@ -23,6 +26,7 @@ mod consent;
 mod email_code;
 mod identify;
 mod mfa;
+mod passkey;
 mod upstream;
 
 use super::UiState;
@@ -62,6 +66,18 @@ pub fn routes() -> Router<UiState> {
         .route("/interaction/{id}/mfa/enroll", post(mfa::enroll_post))
         .route("/interaction/{id}/mfa/verify", post(mfa::verify_post))
         .route("/interaction/{id}/mfa/email", post(mfa::email_post))
+        .route(
+            "/interaction/{id}/passkey/options",
+            post(passkey::options_post),
+        )
+        .route(
+            "/interaction/{id}/passkey/register",
+            post(passkey::register_post),
+        )
+        .route(
+            "/interaction/{id}/passkey/verify",
+            post(passkey::verify_post),
+        )
         .route("/interaction/{id}/consent", post(consent::consent_post))
 }
 
@@ -115,7 +131,7 @@ pub(super) async fn render_step(
         Some(Step::UpstreamIdp { idp }) if !r.other && r.error.is_none() => {
             upstream::go(s, &view, &idp, secret.unwrap_or_default(), rid).await
         }
-        Some(Step::Identify | Step::UpstreamIdp { .. }) => Ok(identify::page(view, csrf, r)),
+        Some(Step::Identify { .. } | Step::UpstreamIdp { .. }) => Ok(identify::page(view, csrf, r)),
         Some(Step::MfaEnroll | Step::MfaChallenge { .. }) => {
             mfa::render(s, &view, &csrf, r.error).await
         }

@@ -5,7 +5,14 @@
 //! factor at most [`FRESH_MINUTES`] old; otherwise the browser is sent to
 //! sign in again with `acr_values` asking for MFA and `max_age`. Setting up
 //! an app is that same step-up: a user without one is taken through
-//! enrolment by the pipeline itself. Every change is audited.
+//! enrolment by the pipeline itself. Passkeys are listed, added, renamed and
+//! removed in [`passkeys`] under the same rules. Every change is audited.
+
+mod passkeys;
+
+pub use passkeys::{
+    passkey_options_post, passkey_register_post, passkey_remove_post, passkey_rename_post,
+};
 
 use super::UiState;
 use super::first_party::{ACCOUNT, CallbackQuery, SignInFailed};
@@ -37,26 +44,41 @@ struct SecurityPage {
     email: String,
     csrf: String,
     totp_since: Option<String>,
+    passkeys: Vec<PasskeyRow>,
+    /// WebAuthn works at this issuer (its host is a domain name).
+    passkeys_available: bool,
+    /// Signed in with a second factor recently enough to change methods.
+    fresh: bool,
+    has_strong_method: bool,
     recovery_left: u32,
     fresh_minutes: i64,
     notice: Option<String>,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account_recovery_codes.html")]
 struct NewCodesPage {
     codes: Vec<String>,
+    /// Earlier codes were replaced (not the first codes of a first method).
+    replaced: bool,
 }
 
 /// The signed-in user of the account pages.
-struct Me {
+pub(super) struct Me {
     user: User,
     grant: Grant,
     csrf: String,
 }
 
 impl Me {
-    fn actor(&self) -> Actor {
+    pub(super) fn actor(&self) -> Actor {
         Actor {
             kind: ActorKind::User,
             id: self.user.id.to_string(),
@@ -65,18 +87,18 @@ impl Me {
     }
 
     /// Signed in with a second factor, recently enough to change methods.
-    fn is_fresh(&self, s: &UiState) -> bool {
+    pub(super) fn is_fresh(&self, s: &UiState) -> bool {
         self.grant.acr.as_deref() == Some(ACR_MFA)
             && s.provider.clock.now() - self.grant.created_at <= Duration::minutes(FRESH_MINUTES)
     }
 }
 
-fn page_error(e: impl std::fmt::Debug, headers: &HeaderMap) -> Response {
+pub(super) fn page_error(e: impl std::fmt::Debug, headers: &HeaderMap) -> Response {
     tracing::error!(error = ?e, "account page failure");
     crate::pages::error_response(&PageError::internal(), &request_id(headers))
 }
 
-async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
+pub(super) async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
     let Some((token, grant)) = ACCOUNT.session(s, jar).await? else {
         return Ok(None);
     };
@@ -95,7 +117,7 @@ async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
     }))
 }
 
-fn check_csrf(s: &UiState, jar: &CookieJar, presented: &str) -> Result<(), PageError> {
+pub(super) fn check_csrf(s: &UiState, jar: &CookieJar, presented: &str) -> Result<(), PageError> {
     let ok = ACCOUNT
         .token(s, jar)
         .is_some_and(|(token, _)| s.provider.hasher.verify(CSRF_PURPOSE, &token, presented));
@@ -148,16 +170,34 @@ pub async fn callback_get(
     }
 }
 
-async fn show(s: &UiState, me: &Me, notice: Option<String>) -> Result<Response, PageError> {
+pub(super) async fn show(
+    s: &UiState,
+    me: &Me,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let methods = s.mfa.methods(me.user.id).await.map_err(|e| {
         tracing::error!(error = ?e, "cannot read MFA methods");
         PageError::internal()
     })?;
+    let passkeys = methods
+        .passkeys
+        .iter()
+        .map(|p| PasskeyRow {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            created: show_date(p.created_at),
+            last_used: p.last_used_at.map(show_date),
+        })
+        .collect::<Vec<_>>();
     Ok(SecurityPage {
         name: me.user.display_name.clone(),
         email: me.user.mail.clone(),
         csrf: me.csrf.clone(),
+        has_strong_method: methods.totp.is_some() || !passkeys.is_empty(),
         totp_since: methods.totp.map(|t| show_date(t.confirmed_at)),
+        passkeys,
+        passkeys_available: s.mfa.passkeys_available(),
+        fresh: me.is_fresh(s),
         recovery_left: methods.recovery_codes_left,
         fresh_minutes: FRESH_MINUTES,
         notice,
@@ -184,12 +224,12 @@ pub async fn security_get(
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// The user of a change: signed in, the form ours, and recently verified
 /// with a second factor (else a redirect to step up).
-async fn for_change(
+pub(super) async fn for_change(
     s: &UiState,
     jar: &CookieJar,
     csrf: &str,
@@ -242,7 +282,11 @@ pub async fn recovery_codes_post(
             .regenerate_recovery_codes(me.user.id, &me.actor())
             .await
         {
-            Ok(codes) => Ok(NewCodesPage { codes }.into_response()),
+            Ok(codes) => Ok(NewCodesPage {
+                codes,
+                replaced: true,
+            }
+            .into_response()),
             Err(e) => Ok(page_error(e, &headers)),
         }
     }
