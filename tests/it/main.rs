@@ -17,6 +17,7 @@ mod interop;
 mod invariants;
 mod invitations;
 mod keys;
+mod limits;
 mod mfa;
 mod params;
 mod portal;
