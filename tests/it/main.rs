@@ -5,6 +5,8 @@
 mod admin_api;
 mod admin_idps;
 mod authorize;
+mod cleanup;
+mod code_sending;
 mod concurrency;
 mod e2e;
 mod federation;
@@ -26,6 +28,7 @@ mod portal_import;
 mod redeem;
 mod redeem_steps;
 mod sign_ins;
+mod signin_limits;
 mod signin_pipeline;
 mod support;
 mod token;

@@ -90,6 +90,8 @@ pub async fn spawn(
         smtp_url: smtp.as_ref().map(|s| s.url()),
         mail_from: "Contoso <invites@contoso.example>".into(),
         mail_max_per_second: 1000,
+        // The clean-up runs once at start-up; tests run further rounds themselves.
+        cleanup_interval_secs: 86_400,
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -360,6 +362,7 @@ impl TestApp {
             database_url: Some(self.database_url.clone()),
             data_dir: data_dir.clone(),
             organization_name: "Contoso".into(),
+            cleanup_interval_secs: self.server.app.settings.cleanup_interval_secs,
             ..Settings::default()
         };
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))

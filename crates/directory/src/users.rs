@@ -150,6 +150,9 @@ pub enum DirectoryError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// Every password slot is taken (see `password::PasswordSlots`): try again in a second.
+    #[error("too many password checks at once")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

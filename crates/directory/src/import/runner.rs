@@ -236,7 +236,7 @@ impl Importer {
             Err(DirectoryError::NotFound) => RowOutcome::Failed {
                 error: "not found".into(),
             },
-            Err(e @ DirectoryError::Internal(_)) => return Err(e),
+            Err(e @ (DirectoryError::Internal(_) | DirectoryError::Busy)) => return Err(e),
         };
         let kind = outcome.kind();
         self.repo.record_row_outcome(&record(outcome)).await?;

@@ -68,6 +68,11 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Invalid(m) => ApiError::bad_request(m),
             DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             DirectoryError::NotFound => ApiError::not_found(),
+            DirectoryError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serviceUnavailable",
+                "The server is busy. Try again in a moment.",
+            ),
             DirectoryError::Internal(e) => ApiError::internal(e),
         }
     }

@@ -17,6 +17,7 @@ mod m20261121_000003_federation;
 mod m20261205_000004_sign_ins;
 mod m20261205_000005_mfa;
 mod m20261205_000006_sign_in_pipeline;
+mod m20261205_000008_bounded_growth;
 mod sign_in_idens;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000004_sign_ins::Migration),
             Box::new(m20261205_000005_mfa::Migration),
             Box::new(m20261205_000006_sign_in_pipeline::Migration),
+            Box::new(m20261205_000008_bounded_growth::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Implementations of the repository traits, by area, and the helpers they share.
 
 mod audit;
+pub(crate) mod cleanup;
 mod clients;
 mod federation;
 mod grants;
@@ -12,6 +13,7 @@ mod mail_queue;
 mod mfa;
 mod outbox;
 mod policy;
+mod rate_limits;
 mod revoke;
 mod sessions;
 mod sign_ins;

@@ -40,6 +40,8 @@ impl From<DirectoryError> for PortalError {
         match e {
             DirectoryError::Invalid(m) | DirectoryError::Conflict(m) => PortalError::BadRequest(m),
             DirectoryError::NotFound => PortalError::NotFound,
+            // Admin writes wait for a password slot; only sign-ins are refused.
+            DirectoryError::Busy => PortalError::internal("password slots exhausted"),
             DirectoryError::Internal(e) => PortalError::internal(e),
         }
     }
