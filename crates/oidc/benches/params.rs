@@ -2,7 +2,10 @@
 //! finding a repeated name must be linear in their number, since it runs
 //! before the client is authenticated. `cargo bench -p portico-oidc --bench params`
 //! prints the time for 20,000 and 200,000 distinct names; linear means a
-//! ratio near 10 (the quadratic scan it replaced gave about 100).
+//! ratio near 10, quadratic (the pairwise scan it replaced) about 100. Measured
+//! on the 2-core build machine (2026-12-05): 7.7 ms vs 148 ms, a ratio of 19
+//! (allocation and cache misses grow with the map); refusing either input at
+//! /token's limits takes 4.5 ns, independent of its size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
