@@ -847,6 +847,7 @@ async fn a_hanging_token_endpoint_times_out_without_holding_up_other_sign_ins() 
     let page = Hop {
         status,
         location: None,
+        retry_after: None,
         body,
     };
     assert_problem(

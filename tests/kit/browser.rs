@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
-use reqwest::header::LOCATION;
+use reqwest::header::{LOCATION, RETRY_AFTER};
 use sha2::{Digest, Sha256};
 
 pub struct Browser {
@@ -36,6 +36,8 @@ pub fn find_hidden(html: &str, name: &str) -> Option<String> {
 pub struct Hop {
     pub status: StatusCode,
     pub location: Option<String>,
+    /// `Retry-After`, when the server asked to come back later.
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -67,10 +69,16 @@ impl Browser {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = resp.text().await.unwrap_or_default();
         Hop {
             status,
             location,
+            retry_after,
             body,
         }
     }

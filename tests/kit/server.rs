@@ -108,6 +108,8 @@ pub async fn spawn_as(
         mail_max_per_second: 1000,
         // The landing page the tests' invitations use.
         invite_redirect_origins: "https://trials.contoso.example".into(),
+        // The clean-up runs once at start-up; tests run further rounds themselves.
+        cleanup_interval_secs: 86_400,
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -396,6 +398,7 @@ impl TestApp {
             data_dir: data_dir.clone(),
             organization_name: "Contoso".into(),
             invite_redirect_origins: "https://trials.contoso.example".into(),
+            cleanup_interval_secs: self.server.app.settings.cleanup_interval_secs,
             ..Settings::default()
         };
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))

@@ -22,6 +22,15 @@ impl MailKind {
             MailKind::RecoveryCodeUsed => "recovery_code_used",
         }
     }
+    /// The queue lane: 0 for mail someone is waiting for right now (a
+    /// one-time code, a security notice), 1 for bulk (invitations, which an
+    /// import queues by the thousand). Lane 0 is always claimed first.
+    pub fn lane(self) -> i16 {
+        match self {
+            MailKind::Invitation => 1,
+            MailKind::OneTimeCode | MailKind::RecoveryCodeUsed => 0,
+        }
+    }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "invitation" => Some(MailKind::Invitation),

@@ -4,7 +4,9 @@
 //! users' second factors ([`mfa`]: authenticator apps and recovery codes), and
 //! the repository traits storage implements ([`UserRepo`],
 //! [`invitations::InvitationRepo`], [`import::ImportRepo`], [`audit::AuditRepo`],
-//! [`mfa::MfaRepo`]).
+//! [`mfa::MfaRepo`], [`signin_limits::RateLimitRepo`]). Password checks are
+//! capped ([`PasswordSlots`]) and guesses limited per account and address
+//! ([`signin_limits::SignInLimiter`]).
 //!
 //! It must not know about OAuth, HTTP, templates or how anything is stored:
 //! emails arrive rendered through the [`MailComposer`] the UI implements.
@@ -16,10 +18,11 @@ pub mod invitations;
 pub mod mfa;
 mod password;
 mod service;
+pub mod signin_limits;
 mod users;
 
 pub use audit::{Actor, ActorKind, AuditEntry};
-pub use password::{hash_password, verify_password};
+pub use password::{MAX_PASSWORD_BYTES, PasswordSlots, hash_password, verify_password};
 pub use service::{CATEGORY_USERS, Directory, UserPatch};
 pub use users::{
     DirectoryError, ExternalUserState, Identity, NewUser, ROLE_GLOBAL_ADMINISTRATOR,

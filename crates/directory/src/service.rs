@@ -15,7 +15,7 @@
 //!   unproven.
 
 use crate::audit::{Actor, AuditEntry, AuditQuery, AuditRepo};
-use crate::password::{hash_password, verify_password};
+use crate::password::{PasswordSlots, hash_password, verify_password_in};
 use crate::users::{
     DirectoryError, NewUser, ROLE_GLOBAL_ADMINISTRATOR, ROLE_GUEST_INVITER, User, UserChange,
     UserQuery, UserRepo, UserType, check_password, normalize_mail,
@@ -92,6 +92,7 @@ pub struct Directory {
     repo: Arc<dyn UserRepo>,
     audits: Arc<dyn AuditRepo>,
     clock: Arc<dyn Clock>,
+    password_slots: PasswordSlots,
 }
 
 pub const CATEGORY_USERS: &str = "UserManagement";
@@ -102,7 +103,18 @@ impl Directory {
             repo,
             audits,
             clock,
+            password_slots: PasswordSlots::default(),
         }
+    }
+
+    /// Caps concurrent password checks at `slots` (see [`PasswordSlots`]).
+    pub fn with_password_slots(mut self, slots: PasswordSlots) -> Self {
+        self.password_slots = slots;
+        self
+    }
+
+    pub fn password_slots(&self) -> &PasswordSlots {
+        &self.password_slots
     }
 
     pub fn repo(&self) -> &dyn UserRepo {
@@ -151,18 +163,20 @@ impl Directory {
     }
 
     /// The user when `mail`/`password` are right and the account may sign in.
-    /// Unknown users cost the same argon2 work as known ones.
+    /// Unknown users cost the same argon2 work as known ones. `Busy` when
+    /// every password slot is taken (nothing was checked).
     pub async fn authenticate(
         &self,
         mail: &str,
         password: &str,
     ) -> Result<Option<User>, DirectoryError> {
+        let slot = self.password_slots.try_take()?;
         let user = match normalize_mail(mail) {
             Ok(m) => self.repo.find_user_by_mail(&m).await?,
             Err(_) => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let ok = verify_password(password.to_string(), hash).await;
+        let ok = verify_password_in(slot, password.to_string(), hash).await;
         let now = self.clock.now();
         Ok(user.filter(|u| ok && u.can_sign_in(now)))
     }

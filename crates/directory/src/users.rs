@@ -200,6 +200,9 @@ pub enum DirectoryError {
     /// The record changed since the version the caller named (`If-Match`).
     #[error("the record changed since it was read")]
     Stale,
+    /// Every password slot is taken (see `password::PasswordSlots`): try again in a second.
+    #[error("too many password checks at once")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -2,17 +2,18 @@
 //! headers every response carries.
 
 use crate::settings::Settings;
-use crate::workers::Workers;
+use crate::workers::{Cleanup, Workers};
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use chrono::Duration;
 use portico_core::{Clock, Sealer, SecretHasher, random_token};
-use portico_directory::Directory;
 use portico_directory::import::Importer;
 use portico_directory::invitations::{InvitationConfig, Invitations};
 use portico_directory::mfa::{Mfa, MfaConfig};
+use portico_directory::signin_limits::SignInLimiter;
+use portico_directory::{Directory, PasswordSlots};
 use portico_federation::{Federation, FederationConfig};
 use portico_mail::{MailWorker, Transport};
 use portico_oidc::http::OidcState;
@@ -20,7 +21,7 @@ use portico_oidc::signin_log::SignInLog;
 use portico_oidc::{OidcConfig, Provider};
 use portico_storage::Storage;
 use portico_ui::mail::UiMailComposer;
-use portico_ui::{AttemptLimiter, UiPages, UiState};
+use portico_ui::{UiPages, UiState};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -68,7 +69,8 @@ impl App {
             .start()
             .await
             .context("cannot load the signing keys")?;
-        let directory = Directory::new(store.clone(), store.clone(), clock.clone());
+        let directory = Directory::new(store.clone(), store.clone(), clock.clone())
+            .with_password_slots(PasswordSlots::new(settings.password_hash_concurrency));
         let mail_config = settings.mail_config();
         let transport = Transport::from_config(&mail_config).context("invalid mail settings")?;
         let mail = MailWorker::new(store.clone(), transport, clock.clone(), mail_config)
@@ -120,7 +122,11 @@ impl App {
         let workers = Workers {
             mail,
             importer: importer.clone(),
-            federation: federation.clone(),
+            cleanup: Cleanup::new(
+                storage.clone(),
+                clock.clone(),
+                std::time::Duration::from_secs(settings.cleanup_interval_secs),
+            ),
         };
         Ok(App {
             settings,
@@ -148,7 +154,7 @@ impl App {
             importer: self.importer.clone(),
             federation: self.federation.clone(),
             mfa: self.mfa.clone(),
-            limiter: Arc::new(AttemptLimiter::new(10, Duration::minutes(15))),
+            limiter: Arc::new(SignInLimiter::new(Arc::new(self.storage.clone()))),
             background: Arc::new(self.workers.clone()),
             upload_dir: self.settings.data_dir.join("uploads"),
             sign_in_log: self.sign_in_log.clone(),

@@ -47,6 +47,12 @@ pub struct Settings {
     /// (`https://intranet.contoso.example`) an invitation may land on besides
     /// Portico and the registered applications.
     pub invite_redirect_origins: String,
+    /// `PORTICO_CLEANUP_INTERVAL_SECS`: how often the node holding the clean-up
+    /// lease deletes expired rows.
+    pub cleanup_interval_secs: u64,
+    /// `PORTICO_PASSWORD_HASH_CONCURRENCY`: password checks (argon2) running
+    /// at once; more sign-ins are answered 503 + `Retry-After`. 0: one per core.
+    pub password_hash_concurrency: usize,
 }
 
 impl Default for Settings {
@@ -69,6 +75,8 @@ impl Default for Settings {
             federation_connect_timeout_secs: 3,
             metrics_token: None,
             invite_redirect_origins: String::new(),
+            cleanup_interval_secs: 60,
+            password_hash_concurrency: 0,
         }
     }
 }
@@ -117,6 +125,9 @@ impl Settings {
             bail!(
                 "PORTICO_FEDERATION_TIMEOUT_SECS and …_CONNECT_TIMEOUT_SECS must be between 1 and 120"
             );
+        }
+        if !(1..=86_400).contains(&self.cleanup_interval_secs) {
+            bail!("PORTICO_CLEANUP_INTERVAL_SECS must be between 1 and 86400");
         }
         if self.organization_name.trim().is_empty() {
             bail!("PORTICO_ORGANIZATION_NAME must not be empty");

@@ -1,11 +1,11 @@
-//! The background workers: mail delivery, bulk imports, and clean-up of
-//! finished federation flows. They keep their state in the database, so any
-//! node may run them and a restart resumes them; the loops here only decide
-//! when to look.
+//! The background workers: mail delivery, bulk imports, and the clean-up of
+//! expired rows. They keep their state in the database, so any node may run
+//! them and a restart resumes them; the loops here only decide when to look.
 
+use portico_core::Clock;
 use portico_directory::import::Importer;
-use portico_federation::Federation;
 use portico_mail::MailWorker;
+use portico_storage::{PurgeReport, Storage};
 use portico_ui::Background;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,14 +14,59 @@ use uuid::Uuid;
 
 /// How often a node looks for import jobs left running by a stopped node.
 const IMPORT_POLL: Duration = Duration::from_secs(15);
-/// How often expired federation flows (their nonces and PKCE verifiers) are deleted.
-const FLOW_SWEEP: Duration = Duration::from_secs(600);
+/// The clean-up's lease in `leases`: renewed every round by its holder; when
+/// the holder stops, another node takes over once this has run out.
+pub const CLEANUP_LEASE: &str = "cleanup";
+pub const CLEANUP_LEASE_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Deletes expired rows (`Storage::purge_expired`), on one node of the
+/// cluster at a time: the one holding the `cleanup` lease.
+#[derive(Clone)]
+pub struct Cleanup {
+    storage: Storage,
+    clock: Arc<dyn Clock>,
+    /// This node's name in the lease: random per process.
+    holder: String,
+    /// Between rounds (`cleanup_interval_secs`); well under the lease's
+    /// lifetime, so the holder renews it long before it could run out.
+    interval: Duration,
+}
+
+impl Cleanup {
+    pub fn new(storage: Storage, clock: Arc<dyn Clock>, interval: Duration) -> Self {
+        Self {
+            storage,
+            clock,
+            holder: Uuid::new_v4().to_string(),
+            interval,
+        }
+    }
+
+    /// This node's name in `leases`.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// One round: takes (or renews) the lease, then deletes what has expired.
+    /// `None` when another node holds the lease.
+    pub async fn run_once(&self) -> anyhow::Result<Option<PurgeReport>> {
+        let now = self.clock.now();
+        if !self
+            .storage
+            .try_lease(CLEANUP_LEASE, &self.holder, now, CLEANUP_LEASE_TTL)
+            .await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.storage.purge_expired(now).await?))
+    }
+}
 
 #[derive(Clone)]
 pub struct Workers {
     pub mail: Arc<MailWorker>,
     pub importer: Importer,
-    pub federation: Federation,
+    pub cleanup: Cleanup,
 }
 
 impl Workers {
@@ -55,15 +100,17 @@ impl Workers {
                 tokio::time::sleep(IMPORT_POLL).await;
             }
         });
-        let federation = self.federation.clone();
+        let cleanup = self.cleanup.clone();
         let sweep = tokio::spawn(async move {
             loop {
-                match federation.delete_expired_flows().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(deleted = n, "expired federation flows deleted"),
-                    Err(e) => tracing::warn!(error = %e, "cannot delete expired federation flows"),
+                match cleanup.run_once().await {
+                    Ok(Some(r)) if r.total() > 0 => {
+                        tracing::info!(deleted = ?r.deleted, "expired rows deleted")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "clean-up round failed"),
                 }
-                tokio::time::sleep(FLOW_SWEEP).await;
+                tokio::time::sleep(cleanup.interval).await;
             }
         });
         Running(vec![mail, imports, sweep])

@@ -33,6 +33,7 @@ mod migration;
 mod repo;
 mod testing;
 
+pub use repo::cleanup::PurgeReport;
 pub use testing::{create_test_database, drop_test_database};
 
 use anyhow::Context;

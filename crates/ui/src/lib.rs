@@ -8,11 +8,9 @@
 //! and `portico-directory`), and it is the only crate that imports askama.
 
 pub mod http;
-mod limiter;
 pub mod mail;
 mod pages;
 
 pub use http::{Background, UiState, router};
-pub use limiter::AttemptLimiter;
 pub use mail::UiMailComposer;
 pub use pages::UiPages;

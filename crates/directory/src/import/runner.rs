@@ -239,7 +239,7 @@ impl Importer {
             Err(DirectoryError::Stale) => RowOutcome::Failed {
                 error: "the guest changed meanwhile; run the import again".into(),
             },
-            Err(e @ DirectoryError::Internal(_)) => return Err(e),
+            Err(e @ (DirectoryError::Internal(_) | DirectoryError::Busy)) => return Err(e),
         };
         let kind = outcome.kind();
         self.repo.record_row_outcome(&record(outcome)).await?;

@@ -224,6 +224,16 @@ pub trait InvitationRepo: Send + Sync {
     /// Saves a new code and queues its email in one transaction.
     async fn create_code(&self, c: &OneTimeCode, mail: &OutgoingMail)
     -> Result<(), DirectoryError>;
+    /// [`create_code`](Self::create_code) unless `limit` codes were sent to
+    /// `c.email` since `since`; then nothing is written and the answer is
+    /// false. Atomic: concurrent calls, on any nodes, never exceed `limit`.
+    async fn create_code_within_limit(
+        &self,
+        c: &OneTimeCode,
+        mail: &OutgoingMail,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<bool, DirectoryError>;
     async fn find_code(&self, id: Uuid) -> Result<Option<OneTimeCode>, DirectoryError>;
     /// How many codes were sent to `email` since `since` (send rate limit).
     async fn count_codes_since(

@@ -129,13 +129,6 @@ impl Invitations {
         binding: &str,
     ) -> Result<Uuid, RedeemError> {
         let now = self.clock.now();
-        let sent = self
-            .repo
-            .count_codes_since(email, now - Duration::hours(1))
-            .await?;
-        if sent >= CODES_PER_HOUR {
-            return Err(RedeemError::TooManyCodes);
-        }
         let id = Uuid::now_v7();
         let code = eight_digits();
         let r = self.composer.one_time_code(&CodeMessage {
@@ -166,7 +159,15 @@ impl Invitations {
             html: r.html,
             created_at: now,
         };
-        self.repo.create_code(&c, &mail).await?;
+        // The hourly limit is checked and the code written in one step, so
+        // concurrent requests (on any nodes) cannot send more than the limit.
+        let sent = self
+            .repo
+            .create_code_within_limit(&c, &mail, now - Duration::hours(1), CODES_PER_HOUR)
+            .await?;
+        if !sent {
+            return Err(RedeemError::TooManyCodes);
+        }
         self.mail_queued.notify_one();
         Ok(id)
     }

@@ -6,7 +6,7 @@
 //! |---|-------|-----------|
 //! | 1 | [`load_client`] | error page |
 //! | 2 | [`check_redirect_uri`] (exact match; fixes response mode and state) | error page |
-//! | 3 | [`reject_repeated_params`] | redirect `invalid_request` |
+//! | 3 | [`reject_repeated_params`], [`reject_oversized_values`] | redirect `invalid_request` |
 //! | 4 | [`reject_request_objects`] | redirect `request_not_supported` |
 //! | 5 | [`check_response_type`] (and the client may use the code grant) | redirect |
 //! | 6 | [`check_scope`] | redirect `invalid_scope` |
@@ -20,6 +20,7 @@
 //! a step → an interaction.
 
 mod check_id_token_hint;
+mod check_lengths;
 mod check_pkce;
 mod check_redirect_uri;
 mod check_request;
@@ -28,11 +29,12 @@ mod params;
 mod response;
 
 pub use check_id_token_hint::check_id_token_hint;
+pub use check_lengths::{VALUE_LIMITS, reject_oversized_values};
 pub use check_pkce::check_pkce;
 pub use check_redirect_uri::{ResponseMode, VerifiedRedirect, check_redirect_uri};
 pub use check_request::*;
 pub use load_client::load_client;
-pub use params::RawParams;
+pub use params::{ParamError, ParamLimits, RawParams, parse_pairs};
 pub use response::AuthorizationResponse;
 
 use crate::Provider;
@@ -104,6 +106,7 @@ impl Provider {
         }
         let checked = async {
             reject_repeated_params(raw)?;
+            reject_oversized_values(raw)?;
             reject_request_objects(raw)?;
             check_response_type(raw, &client)?;
             let scopes = check_scope(raw)?;

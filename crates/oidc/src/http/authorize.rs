@@ -2,11 +2,14 @@
 
 use super::errors::request_id;
 use super::{OidcState, SESSION_COOKIE};
-use crate::authorize::{AuthorizeOutcome, RawParams, ResponseMode};
+use crate::authorize::{
+    AuthorizeOutcome, ParamError, ParamLimits, RawParams, ResponseMode, parse_pairs,
+};
 use crate::error::PageError;
 use crate::interaction::INTERACTION_COOKIE;
 use crate::signin_log::RequestContext;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -109,8 +112,16 @@ async fn run(
     outcome_response(&s, jar, &headers, outcome)
 }
 
-fn malformed() -> PageError {
-    PageError::new("invalid_request", "The sign-in request is malformed.")
+/// Before the client is known, so a page (RFC 6749 §4.1.2.1), never a redirect.
+fn unreadable(e: ParamError) -> PageError {
+    PageError::new(
+        "invalid_request",
+        match e {
+            ParamError::TooLarge => "The sign-in request is too large.",
+            ParamError::TooManyParams => "The sign-in request has too many parameters.",
+            ParamError::Malformed => "The sign-in request is malformed.",
+        },
+    )
 }
 
 pub async fn authorize_get(
@@ -120,8 +131,8 @@ pub async fn authorize_get(
     ctx: RequestContext,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let pairs =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
+    let query = q.unwrap_or_default();
+    let pairs = parse_pairs(query.as_bytes(), ParamLimits::AUTHORIZE).map_err(unreadable);
     run(s, jar, headers, ctx, pairs).await
 }
 
@@ -130,9 +141,13 @@ pub async fn authorize_post(
     jar: CookieJar,
     headers: HeaderMap,
     ctx: RequestContext,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let pairs = super::parse_form(&headers, &body).map_err(|_| malformed());
+    let pairs = match body {
+        Err(_) => Err(unreadable(ParamError::TooLarge)),
+        Ok(body) => super::parse_form(&headers, Ok(body), ParamLimits::AUTHORIZE)
+            .map_err(|e| PageError::new("invalid_request", e.description)),
+    };
     run(s, jar, headers, ctx, pairs).await
 }
 

@@ -1,7 +1,10 @@
 //! Wire forms of errors: RFC 6749 §5.2 JSON for the token family, RFC 6750 §3
 //! `WWW-Authenticate` for bearer-protected endpoints.
 
+use crate::authorize::{ParamError, ParamLimits, parse_pairs};
 use crate::error::OAuthError;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -55,8 +58,14 @@ pub fn no_store() -> [(header::HeaderName, &'static str); 2] {
     ]
 }
 
-/// Parses an `application/x-www-form-urlencoded` body; anything else is `invalid_request`.
-pub fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+/// Parses an `application/x-www-form-urlencoded` body within `limits` (the
+/// router caps the bytes read; `body` is `Err` past that); anything else is
+/// `invalid_request` (RFC 6749 §5.2), never a 413 or a 500.
+pub fn parse_form(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limits: ParamLimits,
+) -> Result<Vec<(String, String)>, OAuthError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -69,8 +78,16 @@ pub fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Strin
             "The body must be application/x-www-form-urlencoded.",
         ));
     }
-    serde_urlencoded::from_bytes(body)
-        .map_err(|_| OAuthError::invalid_request("The form body is malformed."))
+    let body = body.map_err(|_| param_error(ParamError::TooLarge))?;
+    parse_pairs(&body, limits).map_err(param_error)
+}
+
+fn param_error(e: ParamError) -> OAuthError {
+    OAuthError::invalid_request(match e {
+        ParamError::TooLarge => "The request body is too large.",
+        ParamError::TooManyParams => "The request has too many parameters.",
+        ParamError::Malformed => "The form body is malformed.",
+    })
 }
 
 /// The bearer token of the `Authorization` header, if the header uses that scheme.

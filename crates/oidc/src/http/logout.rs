@@ -2,10 +2,11 @@
 
 use super::errors::{parse_form, request_id};
 use super::{OidcState, SESSION_COOKIE};
-use crate::authorize::RawParams;
+use crate::authorize::{ParamError, ParamLimits, RawParams, parse_pairs};
 use crate::error::PageError;
 use crate::logout::LogoutOutcome;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -72,8 +73,26 @@ async fn run(
     }
 }
 
-fn malformed() -> PageError {
-    PageError::new("invalid_request", "The sign-out request is malformed.")
+fn unreadable(e: ParamError) -> PageError {
+    PageError::new(
+        "invalid_request",
+        match e {
+            ParamError::TooLarge => "The sign-out request is too large.",
+            ParamError::TooManyParams => "The sign-out request has too many parameters.",
+            ParamError::Malformed => "The sign-out request is malformed.",
+        },
+    )
+}
+
+fn read_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Vec<(String, String)>, PageError> {
+    match body {
+        Err(_) => Err(unreadable(ParamError::TooLarge)),
+        Ok(body) => parse_form(headers, Ok(body), ParamLimits::LOGOUT)
+            .map_err(|e| PageError::new("invalid_request", e.description)),
+    }
 }
 
 pub async fn logout_get(
@@ -82,8 +101,8 @@ pub async fn logout_get(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let pairs =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).map_err(|_| malformed());
+    let query = q.unwrap_or_default();
+    let pairs = parse_pairs(query.as_bytes(), ParamLimits::LOGOUT).map_err(unreadable);
     run(s, jar, headers, pairs, false).await
 }
 
@@ -91,9 +110,9 @@ pub async fn logout_post(
     State(s): State<OidcState>,
     jar: CookieJar,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let pairs = parse_form(&headers, &body).map_err(|_| malformed());
+    let pairs = read_body(&headers, body);
     run(s, jar, headers, pairs, false).await
 }
 
@@ -101,8 +120,8 @@ pub async fn logout_confirm_post(
     State(s): State<OidcState>,
     jar: CookieJar,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let pairs = parse_form(&headers, &body).map_err(|_| malformed());
+    let pairs = read_body(&headers, body);
     run(s, jar, headers, pairs, true).await
 }

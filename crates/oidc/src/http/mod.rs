@@ -11,8 +11,10 @@ mod userinfo;
 pub use errors::{bearer_token, parse_form, request_id};
 
 use crate::Provider;
+use crate::authorize::ParamLimits;
 use crate::error::PageError;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::response::Response;
 use axum::routing::{get, post};
 use std::sync::Arc;
@@ -43,6 +45,12 @@ pub struct OidcState {
     pub pages: Arc<dyn Pages>,
 }
 
+/// Stops reading a body past the endpoint's limit; the handler then answers
+/// `invalid_request` in its own form (JSON or a page).
+fn body_limit(limits: ParamLimits) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(limits.max_bytes)
+}
+
 pub fn router(state: OidcState) -> Router {
     Router::new()
         .route(
@@ -52,17 +60,38 @@ pub fn router(state: OidcState) -> Router {
         .route("/jwks", get(discovery::jwks_get))
         .route(
             "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
+            get(authorize::authorize_get)
+                .post(authorize::authorize_post)
+                .layer(body_limit(ParamLimits::AUTHORIZE)),
         )
         .route("/interaction/{id}/resume", get(authorize::resume_get))
-        .route("/token", post(token::token_post))
-        .route("/introspect", post(token::introspect_post))
-        .route("/revoke", post(token::revoke_post))
+        .route(
+            "/token",
+            post(token::token_post).layer(body_limit(ParamLimits::TOKEN)),
+        )
+        .route(
+            "/introspect",
+            post(token::introspect_post).layer(body_limit(ParamLimits::TOKEN)),
+        )
+        .route(
+            "/revoke",
+            post(token::revoke_post).layer(body_limit(ParamLimits::TOKEN)),
+        )
         .route(
             "/userinfo",
-            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
+            get(userinfo::userinfo_get)
+                .post(userinfo::userinfo_post)
+                .layer(body_limit(ParamLimits::TOKEN)),
         )
-        .route("/logout", get(logout::logout_get).post(logout::logout_post))
-        .route("/logout/confirm", post(logout::logout_confirm_post))
+        .route(
+            "/logout",
+            get(logout::logout_get)
+                .post(logout::logout_post)
+                .layer(body_limit(ParamLimits::LOGOUT)),
+        )
+        .route(
+            "/logout/confirm",
+            post(logout::logout_confirm_post).layer(body_limit(ParamLimits::LOGOUT)),
+        )
         .with_state(state)
 }

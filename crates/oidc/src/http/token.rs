@@ -2,12 +2,14 @@
 
 use super::OidcState;
 use super::errors::{no_store, parse_form};
+use crate::authorize::ParamLimits;
 use crate::error::OAuthError;
 use crate::model::Client;
 use crate::token::{TokenForm, parse_basic};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
@@ -23,16 +25,20 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
 
 fn form(
     headers: &HeaderMap,
-    body: &[u8],
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(TokenForm, Option<(String, String)>), OAuthError> {
-    let form = TokenForm::new(parse_form(headers, body)?);
+    let form = TokenForm::new(parse_form(headers, body, ParamLimits::TOKEN)?);
     form.reject_repeated()?;
     Ok((form, basic(headers)?))
 }
 
-pub async fn token_post(State(s): State<OidcState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token_post(
+    State(s): State<OidcState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
-        let (form, basic) = form(&headers, &body)?;
+        let (form, basic) = form(&headers, body)?;
         s.provider.token(form, basic).await
     }
     .await;
@@ -54,7 +60,7 @@ enum Callers {
 async fn authed(
     s: &OidcState,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Result<Bytes, BytesRejection>,
     callers: Callers,
 ) -> Result<(TokenForm, Client), OAuthError> {
     let (form, basic) = form(headers, body)?;
@@ -74,10 +80,10 @@ async fn authed(
 pub async fn introspect_post(
     State(s): State<OidcState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let (form, client) = authed(&s, &headers, &body, Callers::ConfidentialOnly).await?;
+        let (form, client) = authed(&s, &headers, body, Callers::ConfidentialOnly).await?;
         let token = form.require("token")?;
         s.provider.introspect(&client, token).await
     }
@@ -89,9 +95,13 @@ pub async fn introspect_post(
 }
 
 /// RFC 7009 §2.
-pub async fn revoke_post(State(s): State<OidcState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn revoke_post(
+    State(s): State<OidcState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
-        let (form, client) = authed(&s, &headers, &body, Callers::PublicToo).await?;
+        let (form, client) = authed(&s, &headers, body, Callers::PublicToo).await?;
         let token = form.require("token")?;
         s.provider
             .revoke(&client, token, form.get("token_type_hint"))

@@ -2,10 +2,12 @@
 
 use super::OidcState;
 use super::errors::{bearer_error, bearer_token, no_store, parse_form};
+use crate::authorize::ParamLimits;
 use crate::error::OAuthError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
@@ -32,13 +34,13 @@ pub async fn userinfo_get(State(s): State<OidcState>, headers: HeaderMap) -> Res
 pub async fn userinfo_post(
     State(s): State<OidcState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let header = bearer_token(&headers).map(str::to_string);
-    let token = if body.is_empty() {
+    let token = if body.as_ref().is_ok_and(|b| b.is_empty()) {
         header.ok_or_else(missing)
     } else {
-        match parse_form(&headers, &body) {
+        match parse_form(&headers, body, ParamLimits::TOKEN) {
             Err(e) => Err(e),
             Ok(pairs) => {
                 let in_body = pairs

@@ -77,6 +77,11 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             DirectoryError::NotFound => ApiError::not_found(),
             DirectoryError::Stale => ApiError::stale(),
+            DirectoryError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serviceUnavailable",
+                "The server is busy. Try again in a moment.",
+            ),
             DirectoryError::Internal(e) => ApiError::internal(e),
         }
     }

@@ -22,6 +22,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// 0: urgent (one-time codes, security notices), claimed first; 1: bulk (invitations).
+    pub lane: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

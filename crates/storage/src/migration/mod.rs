@@ -18,6 +18,7 @@ mod m20261205_000004_sign_ins;
 mod m20261205_000005_mfa;
 mod m20261205_000006_sign_in_pipeline;
 mod m20261205_000007_passkeys;
+mod m20261205_000008_bounded_growth;
 mod m20261205_000009_least_privilege;
 mod sign_in_idens;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000005_mfa::Migration),
             Box::new(m20261205_000006_sign_in_pipeline::Migration),
             Box::new(m20261205_000007_passkeys::Migration),
+            Box::new(m20261205_000008_bounded_growth::Migration),
             Box::new(m20261205_000009_least_privilege::Migration),
         ]
     }

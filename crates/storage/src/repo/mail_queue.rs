@@ -33,7 +33,9 @@ fn attempts_col(attempts: u32) -> i32 {
     i32::try_from(attempts).unwrap_or(i32::MAX)
 }
 
-/// The messages a claim at `now` may take, oldest due first. On PostgreSQL
+/// The messages a claim at `now` may take: the urgent lane first (a one-time
+/// code is never stuck behind a bulk import's invitations), then oldest due
+/// first. On PostgreSQL
 /// rows locked by another claimer's transaction are skipped, not waited for.
 fn due(now: DateTime<Utc>, limit: u32, postgres: bool) -> Select<mail_outbox::Entity> {
     let free = Condition::any()
@@ -43,6 +45,7 @@ fn due(now: DateTime<Utc>, limit: u32, postgres: bool) -> Select<mail_outbox::En
         .filter(pending())
         .filter(Column::NextAttemptAt.lte(now))
         .filter(free)
+        .order_by_asc(Column::Lane)
         .order_by_asc(Column::NextAttemptAt)
         .order_by_asc(Column::Id)
         .limit(u64::from(limit));

@@ -1,6 +1,7 @@
 //! Implementations of the repository traits, by area, and the helpers they share.
 
 mod audit;
+pub(crate) mod cleanup;
 mod clients;
 mod federation;
 mod grants;
@@ -13,6 +14,7 @@ mod mfa;
 mod outbox;
 mod passkeys;
 mod policy;
+mod rate_limits;
 mod revoke;
 mod sessions;
 mod sign_ins;

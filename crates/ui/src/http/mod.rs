@@ -9,7 +9,6 @@ mod portal;
 mod redeem;
 mod signin;
 
-use crate::AttemptLimiter;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware::map_response;
@@ -33,7 +32,8 @@ pub struct UiState {
     pub federation: Federation,
     /// Users' second factors (authenticator app, recovery codes).
     pub mfa: portico_directory::mfa::Mfa,
-    pub limiter: Arc<AttemptLimiter>,
+    /// Failed passwords per account and per address, shared through the database.
+    pub limiter: Arc<portico_directory::signin_limits::SignInLimiter>,
     pub background: Arc<dyn Background>,
     /// Where uploaded import files are kept while they are staged.
     pub upload_dir: PathBuf,

@@ -7,6 +7,7 @@ use crate::Storage;
 use crate::entity::one_time_codes::{self, Column};
 use crate::repo::db_err;
 use crate::repo::outbox::enqueue_mail;
+use crate::repo::rate_limits::hit_on;
 use chrono::{DateTime, Utc};
 use portico_core::OutgoingMail;
 use portico_directory::DirectoryError;
@@ -69,6 +70,42 @@ impl Storage {
             .map_err(db_err)?;
         enqueue_mail(&tx, mail).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)
+    }
+
+    /// The send limit, atomically on both backends: the transaction first
+    /// touches the address's row in `rate_limits` (an upsert), which
+    /// serializes senders to one address (SQLite: `BEGIN IMMEDIATE` holds the
+    /// write lock; PostgreSQL: the row lock, held to commit). Only then are
+    /// the codes of the last hour counted, and the new one written or not.
+    pub(super) async fn insert_code_within_limit(
+        &self,
+        c: &OneTimeCode,
+        mail: &OutgoingMail,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<bool, DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        let lock = format!("code-send:{}", c.email);
+        hit_on(&tx, &lock, c.created_at, chrono::Duration::hours(1))
+            .await
+            .map_err(db_err)?;
+        let sent = one_time_codes::Entity::find()
+            .filter(Column::Email.eq(c.email.as_str()))
+            .filter(Column::CreatedAt.gte(since))
+            .count(&tx)
+            .await
+            .map_err(db_err)?;
+        if sent >= limit {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        one_time_codes::Entity::insert(to_row(c))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(db_err)?;
+        enqueue_mail(&tx, mail).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
     }
 
     pub(super) async fn count_codes(

@@ -109,6 +109,16 @@ impl InvitationRepo for Storage {
         self.insert_code(c, mail).await
     }
 
+    async fn create_code_within_limit(
+        &self,
+        c: &OneTimeCode,
+        mail: &OutgoingMail,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<bool, DirectoryError> {
+        self.insert_code_within_limit(c, mail, since, limit).await
+    }
+
     async fn find_code(&self, id: Uuid) -> Result<Option<OneTimeCode>, DirectoryError> {
         let row = one_time_codes::Entity::find_by_id(id)
             .one(self.db())

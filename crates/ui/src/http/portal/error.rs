@@ -43,6 +43,8 @@ impl From<DirectoryError> for PortalError {
             DirectoryError::Stale => PortalError::BadRequest(
                 "Someone changed this record meanwhile. Reload the page and try again.".into(),
             ),
+            // Admin writes wait for a password slot; only sign-ins are refused.
+            DirectoryError::Busy => PortalError::internal("password slots exhausted"),
             DirectoryError::Internal(e) => PortalError::internal(e),
         }
     }
