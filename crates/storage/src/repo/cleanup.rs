@@ -14,6 +14,7 @@
 //! | `federation_flows` | `expires_at` passed (used or not: state, nonce, PKCE verifier) |
 //! | `mfa_failures` | older than [`MFA_FAILURE_KEEP`] (the lockout window is minutes) |
 //! | `rate_limits` | the window ended |
+//! | `passkey_ceremonies` | `expires_at` passed (single-use WebAuthn challenges) |
 //!
 //! Each statement deletes at most [`BATCH`] rows (`DELETE … WHERE pk IN
 //! (SELECT pk … LIMIT n)`, portable), and a table is visited until a batch
@@ -22,7 +23,7 @@
 use crate::Storage;
 use crate::entity::{
     access_tokens, auth_codes, federation_flows, interactions, leases, mfa_failures,
-    one_time_codes, rate_limits, refresh_tokens, sessions,
+    one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, sessions,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -157,6 +158,13 @@ impl Storage {
             )
             .await?;
         r.deleted.push(("rate_limits", n));
+        let n = self
+            .purge::<passkey_ceremonies::Entity>(
+                passkey_ceremonies::Column::Id,
+                Condition::all().add(passkey_ceremonies::Column::ExpiresAt.lt(now)),
+            )
+            .await?;
+        r.deleted.push(("passkey_ceremonies", n));
         Ok(r)
     }
 
