@@ -515,11 +515,6 @@ impl Federation {
         }
         Ok(r)
     }
-
-    /// Deletes flows past their lifetime; returns how many.
-    pub async fn delete_expired_flows(&self) -> Result<u64, FederationError> {
-        Ok(self.flows.delete_expired_flows(self.clock.now()).await?)
-    }
 }
 
 /// The app's requirements on the upstream authorization request (OIDC Core

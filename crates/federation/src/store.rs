@@ -51,6 +51,4 @@ pub trait FlowRepo: Send + Sync {
     /// Atomically moves a completed, unexpired flow to `claimed`; `true` for
     /// the one caller that did.
     async fn claim_flow(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
-    /// Deletes flows that expired before `before`; returns how many.
-    async fn delete_expired_flows(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }

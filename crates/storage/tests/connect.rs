@@ -97,3 +97,14 @@ async fn only_test_databases_are_dropped() {
     .unwrap_err();
     assert!(err.to_string().contains("not a test database"), "{err:#}");
 }
+
+/// `/readyz` reads this: an unmigrated database has every migration pending,
+/// a migrated one none.
+#[tokio::test]
+async fn pending_migrations_are_counted_until_migrate_runs() {
+    let s = Storage::connect("sqlite::memory:").await.unwrap();
+    let pending = s.pending_migrations().await.unwrap();
+    assert!(pending >= 9, "all of this binary's migrations: {pending}");
+    s.migrate().await.unwrap();
+    assert_eq!(s.pending_migrations().await.unwrap(), 0);
+}

@@ -443,13 +443,4 @@ impl FlowRepo for Storage {
             .map_err(internal)?;
         Ok(res.rows_affected == 1)
     }
-
-    async fn delete_expired_flows(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let res = federation_flows::Entity::delete_many()
-            .filter(federation_flows::Column::ExpiresAt.lt(before))
-            .exec(self.db())
-            .await
-            .map_err(internal)?;
-        Ok(res.rows_affected)
-    }
 }
