@@ -8,6 +8,7 @@ mod authorize;
 mod cleanup;
 mod code_sending;
 mod concurrency;
+mod demo;
 mod e2e;
 mod e2e_passkey;
 mod federation;

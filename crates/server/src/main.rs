@@ -29,6 +29,18 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve,
+    /// Try the guest journey on this machine: Contoso's and Fabrikam's
+    /// Portico, a sample app and a mailbox on three loopback ports, seeded,
+    /// with the steps printed. Starts fresh on every run.
+    Demo {
+        /// Contoso's port; Fabrikam gets the next one, the sample app the one after.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The demo's data folder (cleared on every start; only a folder the
+        /// demo made, or an empty one, is accepted).
+        #[arg(long, default_value = "portico-demo")]
+        dir: PathBuf,
+    },
     /// Create or update the database schema.
     Migrate,
     /// Create the first admin and a management API client (prints credentials once).
@@ -186,6 +198,14 @@ fn init_tracing() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The demo configures its own two organizations.
+    if let Command::Demo { port, dir } = &cli.command {
+        let config = portico::demo::DemoConfig {
+            dir: dir.clone(),
+            base_port: Some(*port),
+        };
+        return portico::demo::run(config).await;
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     // A dry run touches nothing, not even the database.
     if let Command::Invite {
@@ -210,6 +230,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             return Ok(());
         }
+        // Ran above, before any database opened.
+        Command::Demo { .. } => return Ok(()),
         Command::Migrate => {
             eprintln!("database schema is up to date");
             return Ok(());

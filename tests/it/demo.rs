@@ -1,0 +1,213 @@
+//! `portico demo` (issue 14): the printed guest journey works as printed,
+//! over real HTTP on the demo's three ports: an invitation from Contoso,
+//! the email read from the demo's mailbox page, redemption through
+//! Fabrikam's Portico, then the sample app (the `openidconnect` crate)
+//! signing Alice in as Contoso's guest and out again.
+
+use crate::redeem_steps::step;
+use portico::demo::{Demo, DemoConfig, MARKER};
+use portico_tests::{Browser, Hop, find_hidden, form_action};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn fresh_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("portico-demo-test-{}", uuid::Uuid::new_v4()))
+}
+
+/// Follows redirects across the demo's hosts until a page, or until the
+/// next address starts with `until`.
+async fn follow(b: &Browser, mut hop: Hop, mut here: String, until: Option<&str>) -> (Hop, String) {
+    for _ in 0..15 {
+        let Some(loc) = hop.location.clone().filter(|_| hop.status.is_redirection()) else {
+            return (hop, here);
+        };
+        let next = url::Url::parse(&here)
+            .unwrap()
+            .join(&loc)
+            .unwrap()
+            .to_string();
+        if until.is_some_and(|u| next.starts_with(u)) {
+            return (hop, next);
+        }
+        hop = b.get(&next).await;
+        here = next;
+    }
+    panic!("too many redirects");
+}
+
+/// Posts the page's form (`csrf` plus `fields`) and follows on.
+async fn submit(b: &Browser, page: &Hop, here: &str, fields: &[(&str, &str)]) -> (Hop, String) {
+    let action = url::Url::parse(here)
+        .unwrap()
+        .join(&form_action(&page.body))
+        .unwrap()
+        .to_string();
+    let csrf = find_hidden(&page.body, "csrf").expect("csrf");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let posted = b.post_form(&action, &form).await;
+    follow(b, posted, action, None).await
+}
+
+async fn invite_through_the_api(demo: &Demo) {
+    let http = reqwest::Client::new();
+    let c = &demo.credentials;
+    let token: Value = http
+        .post(format!("{}/token", demo.contoso_url))
+        .basic_auth(&c.api_client_id, Some(&c.api_client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let resp = http
+        .post(format!("{}/api/v1/invitations", demo.contoso_url))
+        .bearer_auth(token["access_token"].as_str().expect("access token"))
+        .json(&json!({
+            "invitedUserEmailAddress": c.guest_email,
+            "inviteRedirectUrl": format!("{}/", demo.app_url),
+            "sendInvitationMessage": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+}
+
+/// The redeem link, read off the mailbox page once the mail worker wrote it.
+async fn redeem_link_from_the_mailbox(demo: &Demo) -> String {
+    let prefix = format!("{}/redeem?i=", demo.contoso_url);
+    for _ in 0..100 {
+        let page = reqwest::get(format!("{}/mail", demo.app_url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if let Some(start) = page.find(&format!("href=\"{prefix}")) {
+            let start = start + "href=\"".len();
+            let end = page[start..].find('"').unwrap() + start;
+            return page[start..end].replace("&#38;", "&").replace("&amp;", "&");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no invitation in the demo's mailbox");
+}
+
+#[tokio::test]
+async fn the_printed_guest_journey_works_end_to_end() {
+    let dir = fresh_dir();
+    let demo = Demo::start(DemoConfig {
+        dir: dir.clone(),
+        base_port: None,
+    })
+    .await
+    .expect("the demo starts");
+    let c = demo.credentials.clone();
+    let steps = demo.instructions();
+    for needle in [
+        &demo.contoso_url,
+        &demo.app_url,
+        &c.admin_password,
+        &c.guest_email,
+    ] {
+        assert!(steps.contains(needle.as_str()), "{steps}");
+    }
+
+    invite_through_the_api(&demo).await;
+    let link = redeem_link_from_the_mailbox(&demo).await;
+
+    // Redeem: home-realm discovery sends Alice to Fabrikam's Portico.
+    let b = Browser::new(&demo.contoso_url);
+    let landing = b.get(&link).await;
+    assert!(
+        landing.body.contains("Continue to Fabrikam"),
+        "{}",
+        landing.body
+    );
+    let leave = step(&b, "/redeem/federation", &landing, &[]).await;
+    let authorize = leave.location.clone().expect("to Fabrikam");
+    assert!(authorize.starts_with(&demo.fabrikam_url), "{authorize}");
+    let (signin, here) = follow(&b, b.get(&authorize).await, authorize, None).await;
+    let (fab_consent, here) = submit(
+        &b,
+        &signin,
+        &here,
+        &[("email", &c.guest_email), ("password", &c.guest_password)],
+    )
+    .await;
+    assert!(fab_consent.body.contains("Contoso"), "{}", fab_consent.body);
+    let (consent, _) = submit(&b, &fab_consent, &here, &[("decision", "accept")]).await;
+    assert!(
+        consent.body.contains("Review permissions"),
+        "{}",
+        consent.body
+    );
+    let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
+    let (_, landed) = follow(&b, done, demo.contoso_url.clone(), Some(&demo.app_url)).await;
+    assert_eq!(landed, format!("{}/", demo.app_url));
+
+    // The sample app: Contoso already knows Alice (single sign-on).
+    let start = b.get(&format!("{}/signin", demo.app_url)).await;
+    let (page, here) = follow(&b, start, format!("{}/signin", demo.app_url), None).await;
+    let (page, _) = if page.body.contains("name=\"decision\"") {
+        assert!(page.body.contains("Contoso Trials"), "{}", page.body);
+        submit(&b, &page, &here, &[("decision", "accept")]).await
+    } else {
+        (page, here)
+    };
+    assert!(page.body.contains("<h1>Welcome, "), "{}", page.body);
+    assert!(page.body.contains(&c.guest_email), "{}", page.body);
+    let guest = demo
+        .contoso
+        .directory
+        .repo()
+        .find_user_by_mail(&c.guest_email)
+        .await
+        .unwrap()
+        .expect("Alice is Contoso's user now");
+    assert!(
+        page.body.contains(&guest.id.to_string()),
+        "the ID token's subject is Contoso's guest: {}",
+        page.body
+    );
+
+    // Signing out of the app ends the session at Contoso too.
+    let out = b.get(&format!("{}/signout", demo.app_url)).await;
+    let (home, _) = follow(&b, out, format!("{}/signout", demo.app_url), None).await;
+    assert!(home.body.contains("href=\"/signin\""), "{}", home.body);
+    let again = b.get(&format!("{}/signin", demo.app_url)).await;
+    let (page, _) = follow(&b, again, format!("{}/signin", demo.app_url), None).await;
+    assert!(
+        page.body.contains("name=\"password\"") || page.body.contains("name=\"email\""),
+        "after sign-out Contoso asks who is signing in: {}",
+        page.body
+    );
+
+    drop(demo);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_demo_refuses_a_folder_it_did_not_make() {
+    let dir = fresh_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("precious.txt"), "keep me").unwrap();
+    let err = Demo::start(DemoConfig {
+        dir: dir.clone(),
+        base_port: None,
+    })
+    .await
+    .err()
+    .expect("a foreign folder is refused");
+    assert!(err.to_string().contains("--dir"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("precious.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(!dir.join(MARKER).exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
