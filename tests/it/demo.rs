@@ -7,7 +7,6 @@
 use crate::redeem_steps::step;
 use portico::demo::{Demo, DemoConfig, MARKER};
 use portico_tests::{Browser, Hop, find_hidden, form_action};
-use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -50,31 +49,36 @@ async fn submit(b: &Browser, page: &Hop, here: &str, fields: &[(&str, &str)]) ->
     follow(b, posted, action, None).await
 }
 
-async fn invite_through_the_api(demo: &Demo) {
-    let http = reqwest::Client::new();
+/// Steps 1 and 2 as printed: the admin signs in to the portal and invites.
+async fn invite_in_the_portal(demo: &Demo) {
     let c = &demo.credentials;
-    let token: Value = http
-        .post(format!("{}/token", demo.contoso_url))
-        .basic_auth(&c.api_client_id, Some(&c.api_client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let resp = http
-        .post(format!("{}/api/v1/invitations", demo.contoso_url))
-        .bearer_auth(token["access_token"].as_str().expect("access token"))
-        .json(&json!({
-            "invitedUserEmailAddress": c.guest_email,
-            "inviteRedirectUrl": format!("{}/", demo.app_url),
-            "sendInvitationMessage": true,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let b = Browser::new(&demo.contoso_url);
+    let hop = b
+        .sign_in(
+            b.get("/admin/signin").await,
+            &c.admin_email,
+            &c.admin_password,
+        )
+        .await;
+    let portal = b.follow(hop).await;
+    assert!(portal.body.contains("/admin/signout"), "{}", portal.body);
+    let form = b.get("/admin/invite").await;
+    let csrf = find_hidden(&form.body, "csrf").expect("csrf");
+    let redirect = format!("{}/", demo.app_url);
+    let sent = b
+        .post_form(
+            "/admin/invite",
+            &[
+                ("csrf", &csrf),
+                ("email", &c.guest_email),
+                ("display_name", "Alice Fabrikam"),
+                ("redirect_url", &redirect),
+                ("send", "on"),
+            ],
+        )
+        .await;
+    let sent = b.follow(sent).await;
+    assert!(sent.status.is_success(), "{} {}", sent.status, sent.body);
 }
 
 /// The redeem link, read off the mailbox page once the mail worker wrote it.
@@ -117,7 +121,7 @@ async fn the_printed_guest_journey_works_end_to_end() {
         assert!(steps.contains(needle.as_str()), "{steps}");
     }
 
-    invite_through_the_api(&demo).await;
+    invite_in_the_portal(&demo).await;
     let link = redeem_link_from_the_mailbox(&demo).await;
 
     // Redeem: home-realm discovery sends Alice to Fabrikam's Portico.
@@ -159,7 +163,11 @@ async fn the_printed_guest_journey_works_end_to_end() {
     } else {
         (page, here)
     };
-    assert!(page.body.contains("<h1>Welcome, "), "{}", page.body);
+    assert!(
+        page.body.contains("Welcome, Alice Fabrikam"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(&c.guest_email), "{}", page.body);
     let guest = demo
         .contoso

@@ -149,7 +149,7 @@ Portico demo is running (Ctrl-C stops it; data in a fresh folder each run).
 
 Try the guest journey:
   1. Open {contoso}/admin and sign in as {admin}.
-  2. Invite {guest} (Invite guest; leave the redirect URL empty or use {app}/).
+  2. Choose Invite: invite {guest}, redirect URL {app}/.
   3. Open the mailbox {app}/mail and follow the invitation link.
   4. Continue to Fabrikam, sign in as {guest}, and accept both consent pages.
   5. Open {app}/ and sign in: Contoso signs Alice in through Fabrikam, as a guest.
