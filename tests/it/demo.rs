@@ -50,7 +50,7 @@ async fn submit(b: &Browser, page: &Hop, here: &str, fields: &[(&str, &str)]) ->
 }
 
 /// Steps 1 and 2 as printed: the admin signs in to the portal and invites.
-async fn invite_in_the_portal(demo: &Demo) {
+async fn invite_in_the_portal(demo: &Demo) -> Browser {
     let c = &demo.credentials;
     let b = Browser::new(&demo.contoso_url);
     let hop = b
@@ -79,6 +79,7 @@ async fn invite_in_the_portal(demo: &Demo) {
         .await;
     let sent = b.follow(sent).await;
     assert!(sent.status.is_success(), "{} {}", sent.status, sent.body);
+    b
 }
 
 /// The redeem link, read off the mailbox page once the mail worker wrote it.
@@ -121,11 +122,12 @@ async fn the_printed_guest_journey_works_end_to_end() {
         assert!(steps.contains(needle.as_str()), "{steps}");
     }
 
-    invite_in_the_portal(&demo).await;
+    // One browser throughout, as a person trying the demo uses: the admin's
+    // portal session is still in it when Alice redeems.
+    let b = invite_in_the_portal(&demo).await;
     let link = redeem_link_from_the_mailbox(&demo).await;
 
     // Redeem: home-realm discovery sends Alice to Fabrikam's Portico.
-    let b = Browser::new(&demo.contoso_url);
     let landing = b.get(&link).await;
     assert!(
         landing.body.contains("Continue to Fabrikam"),
@@ -217,5 +219,52 @@ async fn the_demo_refuses_a_folder_it_did_not_make() {
         "keep me"
     );
     assert!(!dir.join(MARKER).exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The same tour in headless Chromium (`tests/e2e/demo.mjs`), clicking what a
+/// person would click, with Portico's CSP checked on both organizations'
+/// pages. `PORTICO_TOUR_DIR=docs/tour` also saves the README's screenshots.
+#[tokio::test]
+async fn the_printed_guest_journey_works_in_chromium() {
+    let (e2e, chromium) = crate::e2e::browser_prerequisites();
+    let dir = fresh_dir();
+    let demo = Demo::start(DemoConfig {
+        dir: dir.clone(),
+        base_port: None,
+    })
+    .await
+    .expect("the demo starts");
+    let c = &demo.credentials;
+    let mut node = tokio::process::Command::new("node");
+    node.arg(e2e.join("demo.mjs"))
+        .env("CONTOSO_URL", &demo.contoso_url)
+        .env("FABRIKAM_URL", &demo.fabrikam_url)
+        .env("APP_URL", &demo.app_url)
+        .env("ADMIN_EMAIL", &c.admin_email)
+        .env("ADMIN_PASSWORD", &c.admin_password)
+        .env("GUEST_EMAIL", &c.guest_email)
+        .env("GUEST_PASSWORD", &c.guest_password)
+        .env("CHROMIUM_PATH", &chromium);
+    if let Ok(tour) = std::env::var("PORTICO_TOUR_DIR") {
+        node.env("TOUR_DIR", tour);
+    }
+    let out = node
+        .output()
+        .await
+        .expect("node must be installed (./test)");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "the demo tour failed in Chromium:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(v["cspViolations"], serde_json::json!([]), "{v}");
+    assert!(
+        v["welcome"].as_str().unwrap().contains("Alice Fabrikam"),
+        "{v}"
+    );
+    drop(demo);
     let _ = std::fs::remove_dir_all(dir);
 }

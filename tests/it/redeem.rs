@@ -212,3 +212,43 @@ both_backends!(
     the_block_link_stops_further_invitations,
     super::the_block_link_stops_further_invitations
 );
+
+/// The admin who sent the invitation opens the link in their own browser
+/// (as anyone trying Portico does): the redemption is a fresh sign-in of the
+/// guest, which replaces the admin's session rather than failing on it.
+async fn redeeming_in_a_browser_signed_in_as_someone_else_signs_the_guest_in(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let email = "sam@fabrikam.example";
+    let (id, link) = invite(&app, email).await;
+    let b = app.portal_admin().await;
+    let page = code_page(&b, &link).await;
+    let code = nth_code(&app, email, 1).await;
+    let consent = step(&b, "/redeem/verify", &page, &[("code", &code)]).await;
+    assert!(
+        consent.body.contains("Review permissions"),
+        "{}",
+        consent.body
+    );
+    let done = b
+        .follow(step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
+    assert_eq!(done.location.as_deref(), Some(APP_URL), "{}", done.body);
+    assert_eq!(guest_state(&app, &id).await, "Accepted");
+
+    // The browser's session is the guest's now: an app signs in Sam.
+    let client = app.web_app().await;
+    let (verifier, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let back = b
+        .follow(b.consent(b.follow(start).await, "accept").await)
+        .await;
+    let loc = back.location.expect("back to the app");
+    let code = crate::support::param(&crate::support::query_of(&loc), "code").unwrap();
+    let tokens = json(redeem_code_at_token(&app, &client, &code, &verifier).await).await;
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["email"], email, "{claims}");
+}
+both_backends!(
+    redeeming_in_a_browser_signed_in_as_someone_else_signs_the_guest_in,
+    super::redeeming_in_a_browser_signed_in_as_someone_else_signs_the_guest_in
+);

@@ -337,7 +337,13 @@ impl Provider {
             scopes: vec!["openid".into()],
             nonce: None,
             code_challenge: None,
-            prompt: Prompt::default(),
+            // The redemption's proof is a fresh first factor: a session
+            // already in the browser (another user's, say the admin who sent
+            // the invitation) does not stand in for it, and is replaced.
+            prompt: Prompt {
+                login: true,
+                ..Prompt::default()
+            },
             max_age: None,
             claims: None,
             login_hint: None,
