@@ -24,6 +24,7 @@ mod keys;
 mod least_privilege;
 mod limits;
 mod mfa;
+mod nodes;
 mod operations;
 mod params;
 mod passkeys;

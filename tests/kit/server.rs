@@ -413,9 +413,39 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A node behind the same load balancer: the same settings (issuer,
+    /// database, secrets, data folder), its own port and its own memory
+    /// (key cache, limiter slots). `issuer` of the returned node is its own
+    /// address; the tokens it issues name the shared issuer.
+    pub async fn peer_node(&self) -> Node {
+        let mut settings = self.server.app.settings.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        settings.bind = addr.to_string();
+        let app = portico::App::build(settings, Arc::new(self.clock.clone()))
+            .await
+            .expect("peer node starts");
+        let serving = app.clone();
+        let handle = tokio::spawn(async move {
+            let _ = serving.serve(listener).await;
+        });
+        Node {
+            server: RunningServer { app, addr, handle },
+            issuer: format!("http://127.0.0.1:{}", addr.port()),
+            // Shared with the first node: never removed by this one.
+            data_dir: std::path::PathBuf::new(),
+        }
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         self.server.handle.abort();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.data_dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
