@@ -11,6 +11,7 @@ mod concurrency;
 mod demo;
 mod e2e;
 mod e2e_passkey;
+mod faults;
 mod federation;
 mod federation_attacks;
 mod flow;

@@ -5,6 +5,7 @@
 
 mod browser;
 pub mod hostile;
+pub mod private_pg;
 mod server;
 mod sign_ins;
 pub mod smtp;

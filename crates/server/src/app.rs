@@ -170,10 +170,17 @@ impl App {
                 metrics_token: self.settings.metrics_token.clone(),
             });
         let x_request_id = HeaderName::from_static("x-request-id");
+        // Everything but the operations endpoints answers 503 at once while
+        // the database is unreachable (`/readyz` says so by itself).
+        let db_guard = crate::db_guard::DbGuard::new(self.storage.clone());
         Router::new()
             .merge(oidc)
             .merge(ui)
             .merge(api)
+            .layer(axum::middleware::from_fn_with_state(
+                db_guard,
+                crate::db_guard::guard,
+            ))
             .merge(ops)
             .route_layer(axum::middleware::from_fn(crate::ops::track_http))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod app;
 pub mod commands;
+pub mod db_guard;
 pub mod demo;
 pub mod idp_cli;
 pub mod invite_cli;

@@ -52,6 +52,8 @@ use entity::server_secrets;
 /// How long a SQLite connection waits for another writer before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_FILE_MAX_CONNECTIONS: u32 = 8;
+/// How long a request waits for a PostgreSQL connection.
+const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 
 /// The database: a connection pool plus the repository implementations.
@@ -100,7 +102,12 @@ impl Storage {
             }
             "sqlite"
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            opts.max_connections(POSTGRES_MAX_CONNECTIONS);
+            // A database that is down must fail a request in seconds, not
+            // hold it for sqlx's 30 s default (the server's DbGuard then
+            // answers 503 at once until the database is back).
+            opts.max_connections(POSTGRES_MAX_CONNECTIONS)
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+                .connect_timeout(POSTGRES_ACQUIRE_TIMEOUT);
             "postgres"
         } else {
             anyhow::bail!("unsupported database URL: expected sqlite:… or postgres://…");
