@@ -40,8 +40,9 @@ use anyhow::Context;
 use portico_core::{Clock, SystemClock};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
@@ -145,6 +146,23 @@ impl Storage {
             .await
             .context("cannot read the applied migrations")?;
         Ok(pending.len())
+    }
+
+    /// SQLite's `PRAGMA integrity_check`: `"ok"` when the file is sound (after
+    /// a crash, say). PostgreSQL checks itself: always `"ok"`.
+    pub async fn integrity_check(&self) -> anyhow::Result<String> {
+        if self.backend != DbBackend::Sqlite {
+            return Ok("ok".into());
+        }
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA integrity_check",
+            ))
+            .await?
+            .context("PRAGMA integrity_check returned nothing")?;
+        Ok(row.try_get_by_index::<String>(0)?)
     }
 
     /// `"sqlite"` or `"postgres"`.
