@@ -28,6 +28,8 @@
 //!   causes are written in one transaction (the outbox pattern): a message is
 //!   queued exactly when its change is committed.
 
+mod portability;
+pub use portability::SchemaFeatures;
 mod entity;
 mod migration;
 mod repo;

@@ -108,3 +108,48 @@ async fn pending_migrations_are_counted_until_migrate_runs() {
     s.migrate().await.unwrap();
     assert_eq!(s.pending_migrations().await.unwrap(), 0);
 }
+
+/// The migrated schema uses only what CockroachDB and YugabyteDB also offer
+/// (see `portability.rs` for the statements): this is the list, read from
+/// PostgreSQL's catalog. A new column type or a sequence, trigger, function
+/// or extension fails here until it is checked against both and added.
+#[tokio::test]
+async fn the_schema_uses_only_features_distributed_postgres_databases_share() {
+    let db = common::postgres().await;
+    let f = db.storage.schema_features().await.unwrap();
+    assert!(f.tables >= 20, "the whole schema was read: {f:?}");
+    println!("{} tables; column types: {:?}", f.tables, f.column_types);
+    let allowed: std::collections::BTreeSet<&str> = [
+        "uuid",
+        "text",
+        "character varying",
+        "boolean",
+        "integer",
+        "bigint",
+        "smallint",
+        "double precision",
+        "timestamp with time zone",
+        "json",
+        "jsonb",
+        "bytea",
+    ]
+    .into();
+    let unexpected: Vec<&String> = f
+        .column_types
+        .iter()
+        .filter(|t| !allowed.contains(t.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "column types outside the list: {unexpected:?}"
+    );
+    assert_eq!(
+        f.sequences,
+        Vec::<String>::new(),
+        "no sequences (no SERIAL ids)"
+    );
+    assert_eq!(f.triggers, Vec::<String>::new());
+    assert_eq!(f.functions, Vec::<String>::new());
+    assert_eq!(f.extensions, Vec::<String>::new());
+    assert_eq!(f.tables_without_primary_key, Vec::<String>::new());
+}
