@@ -355,3 +355,65 @@ fn kill_9_under_concurrent_writes_keeps_every_acknowledged_write() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// JSON logs carry the request id of each request, and SIGTERM stops the
+/// server cleanly (exit 0, "stopped" logged after the last request).
+#[test]
+fn json_logs_name_the_request_id_and_sigterm_stops_cleanly() {
+    let dir = temp_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let mut child = portico(&dir)
+        .arg("serve")
+        .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
+        .env("PORTICO_ISSUER", &issuer)
+        .env("PORTICO_LOG_FORMAT", "json")
+        .env("PORTICO_LOG", "info,tower_http=debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answered = rt.block_on(async {
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            let sent = http
+                .get(format!("{issuer}/.well-known/openid-configuration"))
+                .header("x-request-id", "req-json-log-test")
+                .send()
+                .await;
+            if let Ok(r) = sent {
+                return r.status().as_u16();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        0
+    });
+    assert_eq!(answered, 200);
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "SIGTERM exits 0: {:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == "req-json-log-test"),
+        "a line of the request names its id: {stderr}"
+    );
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "stopped"),
+        "graceful shutdown ran to its end: {stderr}"
+    );
+}
