@@ -367,7 +367,7 @@ fn json_logs_name_the_request_id_and_sigterm_stops_cleanly() {
         .unwrap()
         .port();
     let issuer = format!("http://127.0.0.1:{port}");
-    let mut child = portico(&dir)
+    let child = portico(&dir)
         .arg("serve")
         .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
         .env("PORTICO_ISSUER", &issuer)
