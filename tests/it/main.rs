@@ -7,6 +7,7 @@ mod admin_idps;
 mod authorize;
 mod cleanup;
 mod code_sending;
+mod collaboration;
 mod concurrency;
 mod demo;
 mod e2e;

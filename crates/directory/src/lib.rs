@@ -12,6 +12,7 @@
 //! emails arrive rendered through the [`MailComposer`] the UI implements.
 
 pub mod audit;
+pub mod collaboration;
 pub mod filter;
 pub mod import;
 pub mod invitations;

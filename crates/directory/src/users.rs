@@ -195,6 +195,9 @@ pub enum DirectoryError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// The organization's settings do not let this caller do this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     /// The record changed since the version the caller named (`If-Match`).

@@ -230,9 +230,9 @@ impl Importer {
                 user_id: o.user.id,
                 invitation_id: Some(o.invitation.id),
             },
-            Err(DirectoryError::Invalid(m)) | Err(DirectoryError::Conflict(m)) => {
-                RowOutcome::Failed { error: m }
-            }
+            Err(DirectoryError::Invalid(m))
+            | Err(DirectoryError::Conflict(m))
+            | Err(DirectoryError::Forbidden(m)) => RowOutcome::Failed { error: m },
             Err(DirectoryError::NotFound) => RowOutcome::Failed {
                 error: "not found".into(),
             },

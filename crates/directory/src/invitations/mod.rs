@@ -5,6 +5,7 @@ mod model;
 mod redeem;
 mod request;
 mod service;
+mod settings;
 
 pub use mail::{CodeMessage, InvitationMessage, MailComposer, RenderedMail};
 pub use model::*;

@@ -189,7 +189,7 @@ pub enum CodeCheck {
 }
 
 #[async_trait]
-pub trait InvitationRepo: Send + Sync {
+pub trait InvitationRepo: crate::collaboration::CollaborationRepo + Send + Sync {
     /// Writes the user change, the invitation, the queued mail, the import row
     /// outcome and the audit entries in one transaction. A `Conflict` means a
     /// concurrent invite created the same guest first.

@@ -255,6 +255,7 @@ impl Invitations {
             )));
         }
         self.check_redirect_target(&req.redirect_url).await?;
+        self.check_may_invite(&req.email, actor).await?;
         // One retry: a concurrent invite of the same email may win the insert.
         match self.try_invite(req, actor, import_row).await {
             Err(DirectoryError::Conflict(_)) if import_row.is_none() => {

@@ -7,6 +7,7 @@ mod auth_methods;
 mod auth_policy;
 pub use applications::to_json as application_json;
 mod audits;
+mod collaboration;
 mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
@@ -75,6 +76,7 @@ impl From<DirectoryError> for ApiError {
         match e {
             DirectoryError::Invalid(m) => ApiError::bad_request(m),
             DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            DirectoryError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             DirectoryError::NotFound => ApiError::not_found(),
             DirectoryError::Stale => ApiError::stale(),
             DirectoryError::Busy => ApiError::new(
@@ -447,6 +449,16 @@ pub fn router(app: App) -> Router {
             "/api/v1/policies/authenticationPolicy",
             get(auth_policy::authentication_policy_get)
                 .patch(auth_policy::authentication_policy_patch),
+        )
+        .route(
+            "/api/v1/policies/authorizationPolicy",
+            get(collaboration::authorization_policy_get)
+                .patch(collaboration::authorization_policy_patch),
+        )
+        .route(
+            "/api/v1/policies/invitationDomainsPolicy",
+            get(collaboration::invitation_domains_get)
+                .patch(collaboration::invitation_domains_patch),
         )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))

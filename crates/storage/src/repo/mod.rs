@@ -17,6 +17,7 @@ mod policy;
 mod rate_limits;
 mod revoke;
 mod sessions;
+mod settings;
 mod sign_ins;
 mod tokens;
 mod user_rows;

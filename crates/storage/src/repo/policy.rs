@@ -3,17 +3,18 @@
 //! discovery and `mfaTrust` read the federation tables that
 //! `portico-federation`'s admin model writes.
 
-use super::audit::insert_audits;
 use super::internal;
 use crate::Storage;
-use crate::entity::{identity_provider_domains, identity_providers, tenant_settings};
+use crate::entity::{identity_provider_domains, identity_providers};
 use async_trait::async_trait;
 use portico_directory::{Actor, ActorKind, AuditEntry};
 use portico_oidc::store::{PolicyStore, SettingsChange, StoreError, StoreResult};
 use portico_policy::{MfaTrust, TenantSettings};
-use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+fn store_err(e: portico_directory::DirectoryError) -> StoreError {
+    StoreError::Internal(anyhow::anyhow!("{e}"))
+}
 
 const AUTHENTICATION_POLICY: &str = "authenticationPolicy";
 /// Graph's directoryAudit category for policy changes.
@@ -22,13 +23,13 @@ const CATEGORY_POLICY: &str = "Policy";
 #[async_trait]
 impl PolicyStore for Storage {
     async fn authentication_policy(&self) -> StoreResult<TenantSettings> {
-        let row = tenant_settings::Entity::find_by_id(AUTHENTICATION_POLICY)
-            .one(self.db())
+        let value = self
+            .load_setting(AUTHENTICATION_POLICY)
             .await
-            .map_err(internal)?;
-        match row {
+            .map_err(store_err)?;
+        match value {
             None => Ok(TenantSettings::default()),
-            Some(r) => serde_json::from_value(r.value).map_err(|e| StoreError::Internal(e.into())),
+            Some(v) => serde_json::from_value(v).map_err(|e| StoreError::Internal(e.into())),
         }
     }
 
@@ -37,7 +38,6 @@ impl PolicyStore for Storage {
         p: &TenantSettings,
         change: &SettingsChange,
     ) -> StoreResult<()> {
-        let now = change.at;
         let actor = Actor {
             kind: if change.actor_kind == "User" {
                 ActorKind::User
@@ -48,7 +48,7 @@ impl PolicyStore for Storage {
             display_name: change.actor_name.clone(),
         };
         let audit = AuditEntry::new(
-            now,
+            change.at,
             &actor,
             change.activity,
             CATEGORY_POLICY,
@@ -58,29 +58,10 @@ impl PolicyStore for Storage {
         )
         .before(change.before.clone())
         .after(change.after.clone());
-        let tx = self.write_tx().await.map_err(internal)?;
-        let row = tenant_settings::ActiveModel {
-            name: Set(AUTHENTICATION_POLICY.to_string()),
-            value: Set(serde_json::to_value(p).map_err(|e| StoreError::Internal(e.into()))?),
-            updated_at: Set(now),
-        };
-        tenant_settings::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(tenant_settings::Column::Name)
-                    .update_columns([
-                        tenant_settings::Column::Value,
-                        tenant_settings::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&tx)
+        let value = serde_json::to_value(p).map_err(|e| StoreError::Internal(e.into()))?;
+        self.save_setting(AUTHENTICATION_POLICY, value, &audit)
             .await
-            .map_err(internal)?;
-        insert_audits(&tx, &[audit])
-            .await
-            .map_err(|e| StoreError::Internal(anyhow::anyhow!("{e}")))?;
-        tx.commit().await.map_err(internal)?;
-        Ok(())
+            .map_err(store_err)
     }
 
     async fn idp_for_domain(&self, domain: &str) -> StoreResult<Option<String>> {

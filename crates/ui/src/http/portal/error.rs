@@ -38,7 +38,9 @@ impl PortalError {
 impl From<DirectoryError> for PortalError {
     fn from(e: DirectoryError) -> Self {
         match e {
-            DirectoryError::Invalid(m) | DirectoryError::Conflict(m) => PortalError::BadRequest(m),
+            DirectoryError::Invalid(m)
+            | DirectoryError::Conflict(m)
+            | DirectoryError::Forbidden(m) => PortalError::BadRequest(m),
             DirectoryError::NotFound => PortalError::NotFound,
             DirectoryError::Stale => PortalError::BadRequest(
                 "Someone changed this record meanwhile. Reload the page and try again.".into(),

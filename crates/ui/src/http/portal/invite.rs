@@ -103,7 +103,9 @@ pub async fn invite_post(
     };
     let outcome = match s.invitations.invite(&req, &admin.actor(), None).await {
         Ok(o) => o,
-        Err(DirectoryError::Invalid(m) | DirectoryError::Conflict(m)) => {
+        Err(
+            DirectoryError::Invalid(m) | DirectoryError::Conflict(m) | DirectoryError::Forbidden(m),
+        ) => {
             return Ok(render(&admin, form, Some(m)));
         }
         Err(e) => return Err(e.into()),

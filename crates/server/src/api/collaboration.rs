@@ -1,0 +1,91 @@
+//! External collaboration settings, in Graph's shapes:
+//! `GET`/`PATCH /api/v1/policies/authorizationPolicy` (`allowInvitesFrom`,
+//! `guestUserRoleId`) and `GET`/`PATCH /api/v1/policies/invitationDomainsPolicy`
+//! (`allowedDomains`, `blockedDomains`). Reading needs `Policy.Read.All`
+//! (or the write permission); writing `Policy.ReadWrite.Authorization`.
+
+use super::{ApiError, Caller, Json};
+use crate::app::App;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use portico_directory::collaboration::{
+    AuthorizationPolicyPatch, CollaborationPolicy, InvitationDomainsPatch,
+};
+use serde_json::{Value, json};
+
+pub const READ: &str = "Policy.Read.All";
+pub const WRITE: &str = "Policy.ReadWrite.Authorization";
+
+fn require_read(caller: &Caller) -> Result<(), ApiError> {
+    caller.require(WRITE).or_else(|_| caller.require(READ))
+}
+
+fn authorization_json(p: &CollaborationPolicy) -> Value {
+    json!({
+        "id": "authorizationPolicy",
+        "allowInvitesFrom": p.allow_invites_from.as_str(),
+        "guestUserRoleId": p.guest_user_role_id,
+    })
+}
+
+fn domains_json(p: &CollaborationPolicy) -> Value {
+    json!({
+        "id": "invitationDomainsPolicy",
+        "allowedDomains": p.allowed_domains,
+        "blockedDomains": p.blocked_domains,
+    })
+}
+
+pub async fn authorization_policy_get(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require_read(&caller)?;
+    let p = app.invitations.collaboration_policy().await?;
+    Ok(axum::Json(authorization_json(&p)).into_response())
+}
+
+pub async fn authorization_policy_patch(
+    State(app): State<App>,
+    caller: Caller,
+    Json(patch): Json<AuthorizationPolicyPatch>,
+) -> Result<Response, ApiError> {
+    caller.require(WRITE)?;
+    let p = app
+        .invitations
+        .update_collaboration_policy(
+            |p| patch.apply(p),
+            &caller.actor,
+            "Update authorization policy",
+            "authorizationPolicy",
+        )
+        .await?;
+    Ok(axum::Json(authorization_json(&p)).into_response())
+}
+
+pub async fn invitation_domains_get(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require_read(&caller)?;
+    let p = app.invitations.collaboration_policy().await?;
+    Ok(axum::Json(domains_json(&p)).into_response())
+}
+
+pub async fn invitation_domains_patch(
+    State(app): State<App>,
+    caller: Caller,
+    Json(patch): Json<InvitationDomainsPatch>,
+) -> Result<Response, ApiError> {
+    caller.require(WRITE)?;
+    let p = app
+        .invitations
+        .update_collaboration_policy(
+            |p| patch.apply(p),
+            &caller.actor,
+            "Update invitation domains policy",
+            "invitationDomainsPolicy",
+        )
+        .await?;
+    Ok(axum::Json(domains_json(&p)).into_response())
+}

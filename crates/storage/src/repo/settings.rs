@@ -1,0 +1,80 @@
+//! Tenant-wide settings documents in `tenant_settings` (one JSON value per
+//! name): the authentication policy (`policy.rs`) and the external
+//! collaboration settings (`CollaborationRepo`, here). A change and its audit
+//! entry are written in one transaction.
+
+use super::audit::insert_audits;
+use super::db_err;
+use crate::Storage;
+use crate::entity::tenant_settings;
+use async_trait::async_trait;
+use portico_directory::collaboration::{CollaborationPolicy, CollaborationRepo};
+use portico_directory::{AuditEntry, DirectoryError};
+use sea_orm::ActiveValue::Set;
+use sea_orm::EntityTrait;
+use sea_orm::sea_query::OnConflict;
+
+const COLLABORATION_POLICY: &str = "collaborationPolicy";
+
+impl Storage {
+    /// The stored document `name`, if any.
+    pub(crate) async fn load_setting(
+        &self,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, DirectoryError> {
+        Ok(tenant_settings::Entity::find_by_id(name)
+            .one(self.db())
+            .await
+            .map_err(db_err)?
+            .map(|r| r.value))
+    }
+
+    /// Replaces the document `name` and records `audit`, in one transaction.
+    pub(crate) async fn save_setting(
+        &self,
+        name: &str,
+        value: serde_json::Value,
+        audit: &AuditEntry,
+    ) -> Result<(), DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        let row = tenant_settings::ActiveModel {
+            name: Set(name.to_string()),
+            value: Set(value),
+            updated_at: Set(audit.at),
+        };
+        tenant_settings::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(tenant_settings::Column::Name)
+                    .update_columns([
+                        tenant_settings::Column::Value,
+                        tenant_settings::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&tx)
+            .await
+            .map_err(db_err)?;
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CollaborationRepo for Storage {
+    async fn collaboration_policy(&self) -> Result<CollaborationPolicy, DirectoryError> {
+        match self.load_setting(COLLABORATION_POLICY).await? {
+            None => Ok(CollaborationPolicy::default()),
+            Some(v) => serde_json::from_value(v).map_err(|e| DirectoryError::Internal(e.into())),
+        }
+    }
+
+    async fn save_collaboration_policy(
+        &self,
+        p: &CollaborationPolicy,
+        audit: &AuditEntry,
+    ) -> Result<(), DirectoryError> {
+        let value = serde_json::to_value(p).map_err(|e| DirectoryError::Internal(e.into()))?;
+        self.save_setting(COLLABORATION_POLICY, value, audit).await
+    }
+}

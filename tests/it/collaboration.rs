@@ -1,0 +1,170 @@
+//! External collaboration settings: Graph's `authorizationPolicy`
+//! (`allowInvitesFrom`, `guestUserRoleId`) and `invitationDomainsPolicy`
+//! (allow-list and deny-list), validated, audited, and obeyed by invitations.
+
+use portico_tests::{Backend, TestApp, both_backends, spawn_app};
+use serde_json::{Value, json};
+
+const AUTHZ: &str = "/api/v1/policies/authorizationPolicy";
+const DOMAINS: &str = "/api/v1/policies/invitationDomainsPolicy";
+
+async fn invite(app: &TestApp, email: &str) -> (u16, Value) {
+    app.invite(json!({
+        "invitedUserEmailAddress": email,
+        "inviteRedirectUrl": app.issuer,
+        "sendInvitationMessage": false,
+    }))
+    .await
+}
+
+async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Value) -> u16 {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    reqwest::Client::new()
+        .request(m, app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Defaults are Entra's (members may invite, guests limited, no domain
+/// lists); bad values are 400 naming the field; writing needs
+/// `Policy.ReadWrite.Authorization` and each change is audited with its actor.
+async fn settings_are_graph_shaped_validated_permissioned_and_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (s, v) = app.api("GET", AUTHZ, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["allowInvitesFrom"], "adminsGuestInvitersAndAllMembers");
+    assert_eq!(v["guestUserRoleId"], "10dae51f-b6af-4016-8d66-8c2a99b929b3");
+    let (s, v) = app.api("GET", DOMAINS, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["allowedDomains"], json!([]));
+    assert_eq!(v["blockedDomains"], json!([]));
+
+    let (s, v) = app
+        .api("PATCH", AUTHZ, Some(json!({"allowInvitesFrom": "admins"})))
+        .await;
+    assert_eq!(s, 400);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("allowInvitesFrom")
+    );
+    let (s, v) = app
+        .api(
+            "PATCH",
+            DOMAINS,
+            Some(json!({"blockedDomains": ["not a domain"]})),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("blockedDomains")
+    );
+
+    let reader = app.admin_token_for("Policy.Read.All").await;
+    assert_eq!(call(&app, &reader, "GET", AUTHZ, json!({})).await, 200);
+    let patch = json!({"allowInvitesFrom": "none"});
+    assert_eq!(call(&app, &reader, "PATCH", AUTHZ, patch).await, 403);
+
+    let (s, v) = app
+        .api(
+            "PATCH",
+            AUTHZ,
+            Some(json!({"allowInvitesFrom": "everyone",
+                "guestUserRoleId": "2af84b1e-32c8-42b7-82bc-daa82404023b"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["allowInvitesFrom"], "everyone");
+    assert_eq!(v["guestUserRoleId"], "2af84b1e-32c8-42b7-82bc-daa82404023b");
+    let (_, v) = app.api("GET", AUTHZ, None).await;
+    assert_eq!(v["allowInvitesFrom"], "everyone");
+
+    let (s, v) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits", None)
+        .await;
+    assert_eq!(s, 200);
+    let entry = v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["activityDisplayName"] == "Update authorization policy")
+        .expect("the change is audited");
+    assert_eq!(
+        entry["initiatedBy"]["app"]["appId"],
+        app.mgmt_client_id.as_str()
+    );
+}
+both_backends!(
+    settings_are_graph_shaped_validated_permissioned_and_audited,
+    super::settings_are_graph_shaped_validated_permissioned_and_audited
+);
+
+/// An allow-list and a deny-list together: deny wins, a wildcard admits
+/// subdomains only, and a refused invitation writes nothing (403).
+async fn invitations_obey_the_allow_list_and_the_deny_list(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (s, _) = app
+        .api(
+            "PATCH",
+            DOMAINS,
+            Some(json!({"allowedDomains": ["*.fabrikam.com", "contoso.org"],
+                "blockedDomains": ["bad.fabrikam.com"]})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(invite(&app, "ann@eu.fabrikam.com").await.0, 201);
+    assert_eq!(invite(&app, "bob@contoso.org").await.0, 201);
+    for refused in ["eve@bad.fabrikam.com", "joe@fabrikam.com", "sue@gmail.com"] {
+        let (s, v) = invite(&app, refused).await;
+        assert_eq!(s, 403, "{refused}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("domain"),
+            "{refused}: {v}"
+        );
+    }
+    let (_, v) = app.api("GET", "/api/v1/invitations?$top=999", None).await;
+    assert_eq!(v["value"].as_array().unwrap().len(), 2, "{v}");
+}
+both_backends!(
+    invitations_obey_the_allow_list_and_the_deny_list,
+    super::invitations_obey_the_allow_list_and_the_deny_list
+);
+
+/// Entra's `none`: no one may invite, administrators and API clients
+/// included; `adminsAndGuestInviters` admits the management client again.
+async fn allow_invites_from_none_stops_even_administrators(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let set = |v: &'static str| {
+        let app = &app;
+        async move {
+            let (s, _) = app
+                .api("PATCH", AUTHZ, Some(json!({"allowInvitesFrom": v})))
+                .await;
+            assert_eq!(s, 200);
+        }
+    };
+    set("none").await;
+    let (s, v) = invite(&app, "ann@fabrikam.com").await;
+    assert_eq!(s, 403);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("allowInvitesFrom: none")
+    );
+    set("adminsAndGuestInviters").await;
+    assert_eq!(invite(&app, "ann@fabrikam.com").await.0, 201);
+}
+both_backends!(
+    allow_invites_from_none_stops_even_administrators,
+    super::allow_invites_from_none_stops_even_administrators
+);
