@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 /// How often `insert_first_key` retries after losing a serializable race on PostgreSQL.
-const FIRST_KEY_ATTEMPTS: usize = 10;
+const FIRST_KEY_ATTEMPTS: usize = 20;
 
 fn to_row(k: &SigningKey) -> signing_keys::ActiveModel {
     signing_keys::ActiveModel {
@@ -109,6 +109,9 @@ impl KeyStore for Storage {
             match self.try_insert_first_key(key).await {
                 Ok(inserted) => return Ok(inserted),
                 Err(e) if is_serialization_failure(&e) && attempt < FIRST_KEY_ATTEMPTS => {
+                    // Back off a little more each time, so racing nodes on a
+                    // busy machine stop colliding instead of using up their tries.
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
                     attempt += 1
                 }
                 Err(e) => return Err(internal(e)),
