@@ -110,6 +110,7 @@ pub async fn spawn_as(
         invite_redirect_origins: "https://trials.contoso.example".into(),
         // The clean-up runs once at start-up; tests run further rounds themselves.
         cleanup_interval_secs: 86_400,
+        backchannel_interval_secs: 86_400,
         ..Settings::default()
     };
     adjust(&mut settings);
