@@ -5,6 +5,7 @@
 mod admin_api;
 mod admin_idps;
 mod authorize;
+mod backchannel_logout;
 mod cleanup;
 mod code_sending;
 mod collaboration;

@@ -6,6 +6,7 @@
 mod browser;
 pub mod hostile;
 pub mod private_pg;
+mod logout_receiver;
 mod server;
 mod sign_ins;
 pub mod smtp;
@@ -13,6 +14,7 @@ pub mod upstream;
 mod webauthn;
 
 pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
+pub use logout_receiver::LogoutReceiver;
 pub use server::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, TestClient, spawn, spawn_app,
     spawn_app_on_localhost, spawn_app_with_mail, spawn_as,

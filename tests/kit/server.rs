@@ -110,6 +110,7 @@ pub async fn spawn_as(
         invite_redirect_origins: "https://trials.contoso.example".into(),
         // The clean-up runs once at start-up; tests run further rounds themselves.
         cleanup_interval_secs: 86_400,
+        backchannel_interval_secs: 86_400,
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -209,6 +210,27 @@ impl TestApp {
         auth: AuthMethod,
         grants: &[&str],
     ) -> TestClient {
+        self.register_with(client_type, auth, grants, None).await
+    }
+
+    /// A confidential code + refresh app with a back-channel logout URI.
+    pub async fn web_app_with_backchannel(&self, uri: &str) -> TestClient {
+        self.register_with(
+            ClientType::Confidential,
+            AuthMethod::ClientSecretBasic,
+            &["authorization_code", "refresh_token"],
+            Some(uri.to_string()),
+        )
+        .await
+    }
+
+    async fn register_with(
+        &self,
+        client_type: ClientType,
+        auth: AuthMethod,
+        grants: &[&str],
+        backchannel_logout_uri: Option<String>,
+    ) -> TestClient {
         let redirect_uri = "http://127.0.0.1:9/callback".to_string();
         let post_logout_redirect_uri = "http://127.0.0.1:9/signed-out".to_string();
         let (c, secret) = self
@@ -223,7 +245,7 @@ impl TestApp {
                     client_type,
                     token_endpoint_auth_method: Some(auth),
                     grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
-                    backchannel_logout_uri: None,
+                    backchannel_logout_uri,
                     require_mfa: false,
                     require_pkce: None,
                 },

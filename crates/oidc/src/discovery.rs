@@ -34,7 +34,8 @@ impl Provider {
             "request_uri_parameter_supported": false,
             "authorization_response_iss_parameter_supported": true,
             "userinfo_signing_alg_values_supported": [],
-            "backchannel_logout_supported": false,
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
         })
     }
 }

@@ -11,6 +11,7 @@
 pub mod access;
 pub mod auth_policy;
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod clients;
 pub mod config;

@@ -137,7 +137,9 @@ impl Provider {
                 hidden: req.hidden,
             });
         }
-        self.store.end_session(&session.id_hash).await?;
+        self.store
+            .end_session(&session.id_hash, self.clock.now())
+            .await?;
         Ok(LogoutOutcome::Done {
             redirect: req.redirect,
         })

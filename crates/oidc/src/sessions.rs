@@ -18,7 +18,7 @@ impl Provider {
     ) -> Result<(String, String), StoreError> {
         let now = self.clock.now();
         if let Some(old) = replace {
-            self.store.end_session(old).await?;
+            self.store.end_session(old, now).await?;
         }
         let token = random_token(32);
         let s = Session {
@@ -35,7 +35,7 @@ impl Provider {
     /// Ends the session named by the cookie value (sign-out from the portal).
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
         self.store
-            .end_session(&self.hasher.hash("session", token))
+            .end_session(&self.hasher.hash("session", token), self.clock.now())
             .await
     }
 }

@@ -55,7 +55,9 @@ pub trait InteractionStore: Send + Sync {
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, s: &Session) -> StoreResult<()>;
     async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
-    async fn end_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Deletes the session and queues a back-channel logout to each application
+    /// it signed in to that registered a URI, in one transaction.
+    async fn end_session(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -146,6 +148,7 @@ pub trait OidcStore:
     + GrantStore
     + AccountStore
     + PolicyStore
+    + crate::backchannel::BackchannelStore
     + crate::signin_log::SignInLog
 {
 }
@@ -159,6 +162,7 @@ impl<T> OidcStore for T where
         + GrantStore
         + AccountStore
         + PolicyStore
+        + crate::backchannel::BackchannelStore
         + crate::signin_log::SignInLog
 {
 }

@@ -2,7 +2,7 @@
 //! headers every response carries.
 
 use crate::settings::Settings;
-use crate::workers::{Cleanup, Workers};
+use crate::workers::{BackchannelLogouts, Cleanup, Workers};
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -16,6 +16,7 @@ use portico_directory::signin_limits::SignInLimiter;
 use portico_directory::{Directory, PasswordSlots};
 use portico_federation::{Federation, FederationConfig};
 use portico_mail::{MailWorker, Transport};
+use portico_oidc::backchannel::BackchannelSender;
 use portico_oidc::http::OidcState;
 use portico_oidc::signin_log::SignInLog;
 use portico_oidc::{OidcConfig, Provider};
@@ -126,6 +127,12 @@ impl App {
                 storage.clone(),
                 clock.clone(),
                 std::time::Duration::from_secs(settings.cleanup_interval_secs),
+            ),
+            backchannel: BackchannelLogouts::new(
+                storage.clone(),
+                clock.clone(),
+                BackchannelSender::new(provider.clone()),
+                std::time::Duration::from_secs(settings.backchannel_interval_secs),
             ),
         };
         Ok(App {

@@ -50,6 +50,9 @@ pub struct Settings {
     /// `PORTICO_CLEANUP_INTERVAL_SECS`: how often the node holding the clean-up
     /// lease deletes expired rows.
     pub cleanup_interval_secs: u64,
+    /// `PORTICO_BACKCHANNEL_INTERVAL_SECS`: how often the node holding the
+    /// back-channel logout lease sends due logout tokens.
+    pub backchannel_interval_secs: u64,
     /// `PORTICO_PASSWORD_HASH_CONCURRENCY`: password checks (argon2) running
     /// at once; more sign-ins are answered 503 + `Retry-After`. 0: one per core.
     pub password_hash_concurrency: usize,
@@ -76,6 +79,7 @@ impl Default for Settings {
             metrics_token: None,
             invite_redirect_origins: String::new(),
             cleanup_interval_secs: 60,
+            backchannel_interval_secs: 5,
             password_hash_concurrency: 0,
         }
     }
@@ -128,6 +132,9 @@ impl Settings {
         }
         if !(1..=86_400).contains(&self.cleanup_interval_secs) {
             bail!("PORTICO_CLEANUP_INTERVAL_SECS must be between 1 and 86400");
+        }
+        if !(1..=86_400).contains(&self.backchannel_interval_secs) {
+            bail!("PORTICO_BACKCHANNEL_INTERVAL_SECS must be between 1 and 86400");
         }
         if self.organization_name.trim().is_empty() {
             bail!("PORTICO_ORGANIZATION_NAME must not be empty");

@@ -1,10 +1,11 @@
-//! The background workers: mail delivery, bulk imports, and the clean-up of
-//! expired rows. They keep their state in the database, so any node may run
+//! The background workers: mail delivery, bulk imports, the clean-up of
+//! expired rows and back-channel logout delivery. They keep their state in the database, so any node may run
 //! them and a restart resumes them; the loops here only decide when to look.
 
 use portico_core::Clock;
 use portico_directory::import::Importer;
 use portico_mail::MailWorker;
+use portico_oidc::backchannel::{BackchannelSender, DeliveryReport};
 use portico_storage::{PurgeReport, Storage};
 use portico_ui::Background;
 use std::sync::Arc;
@@ -18,15 +19,53 @@ const IMPORT_POLL: Duration = Duration::from_secs(15);
 /// the holder stops, another node takes over once this has run out.
 pub const CLEANUP_LEASE: &str = "cleanup";
 pub const CLEANUP_LEASE_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// The back-channel logout sender's lease; a round (at most 20 requests of at
+/// most 5 s each) ends well inside it.
+pub const BACKCHANNEL_LEASE: &str = "backchannel-logout";
+pub const BACKCHANNEL_LEASE_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// A job that runs on one node of the cluster at a time: the one holding
+/// the lease `name` in `leases`, renewed at every round.
+#[derive(Clone)]
+struct ClusterLease {
+    storage: Storage,
+    clock: Arc<dyn Clock>,
+    name: &'static str,
+    ttl: chrono::TimeDelta,
+    /// This node's name in the lease: random per process.
+    holder: String,
+}
+
+impl ClusterLease {
+    fn new(
+        storage: Storage,
+        clock: Arc<dyn Clock>,
+        name: &'static str,
+        ttl: chrono::TimeDelta,
+    ) -> Self {
+        Self {
+            storage,
+            clock,
+            name,
+            ttl,
+            holder: Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// Takes or renews the lease; false when another node holds it.
+    async fn take(&self) -> anyhow::Result<bool> {
+        let now = self.clock.now();
+        self.storage
+            .try_lease(self.name, &self.holder, now, self.ttl)
+            .await
+    }
+}
 
 /// Deletes expired rows (`Storage::purge_expired`), on one node of the
 /// cluster at a time: the one holding the `cleanup` lease.
 #[derive(Clone)]
 pub struct Cleanup {
-    storage: Storage,
-    clock: Arc<dyn Clock>,
-    /// This node's name in the lease: random per process.
-    holder: String,
+    lease: ClusterLease,
     /// Between rounds (`cleanup_interval_secs`); well under the lease's
     /// lifetime, so the holder renews it long before it could run out.
     interval: Duration,
@@ -35,30 +74,62 @@ pub struct Cleanup {
 impl Cleanup {
     pub fn new(storage: Storage, clock: Arc<dyn Clock>, interval: Duration) -> Self {
         Self {
-            storage,
-            clock,
-            holder: Uuid::new_v4().to_string(),
+            lease: ClusterLease::new(storage, clock, CLEANUP_LEASE, CLEANUP_LEASE_TTL),
             interval,
         }
     }
 
     /// This node's name in `leases`.
     pub fn holder(&self) -> &str {
-        &self.holder
+        &self.lease.holder
     }
 
     /// One round: takes (or renews) the lease, then deletes what has expired.
     /// `None` when another node holds the lease.
     pub async fn run_once(&self) -> anyhow::Result<Option<PurgeReport>> {
-        let now = self.clock.now();
-        if !self
-            .storage
-            .try_lease(CLEANUP_LEASE, &self.holder, now, CLEANUP_LEASE_TTL)
-            .await?
-        {
+        if !self.lease.take().await? {
             return Ok(None);
         }
-        Ok(Some(self.storage.purge_expired(now).await?))
+        let now = self.lease.clock.now();
+        Ok(Some(self.lease.storage.purge_expired(now).await?))
+    }
+}
+
+/// Sends due back-channel logout tokens (`oidc::backchannel`), on one node
+/// of the cluster at a time (the `backchannel-logout` lease), one round at a
+/// time on that node.
+#[derive(Clone)]
+pub struct BackchannelLogouts {
+    lease: ClusterLease,
+    sender: Arc<BackchannelSender>,
+    round: Arc<tokio::sync::Mutex<()>>,
+    /// Between rounds (`backchannel_interval_secs`).
+    interval: Duration,
+}
+
+impl BackchannelLogouts {
+    pub fn new(
+        storage: Storage,
+        clock: Arc<dyn Clock>,
+        sender: BackchannelSender,
+        interval: Duration,
+    ) -> Self {
+        Self {
+            lease: ClusterLease::new(storage, clock, BACKCHANNEL_LEASE, BACKCHANNEL_LEASE_TTL),
+            sender: Arc::new(sender),
+            round: Arc::default(),
+            interval,
+        }
+    }
+
+    /// One round: takes (or renews) the lease, then tries every due delivery
+    /// once. `None` when another node holds the lease.
+    pub async fn run_once(&self) -> anyhow::Result<Option<DeliveryReport>> {
+        let _one_round = self.round.lock().await;
+        if !self.lease.take().await? {
+            return Ok(None);
+        }
+        Ok(Some(self.sender.deliver_due().await?))
     }
 }
 
@@ -67,6 +138,7 @@ pub struct Workers {
     pub mail: Arc<MailWorker>,
     pub importer: Importer,
     pub cleanup: Cleanup,
+    pub backchannel: BackchannelLogouts,
 }
 
 impl Workers {
@@ -113,7 +185,16 @@ impl Workers {
                 tokio::time::sleep(cleanup.interval).await;
             }
         });
-        Running(vec![mail, imports, sweep])
+        let backchannel = self.backchannel.clone();
+        let logouts = tokio::spawn(async move {
+            loop {
+                if let Err(e) = backchannel.run_once().await {
+                    tracing::warn!(error = format!("{e:#}"), "back-channel logout round failed");
+                }
+                tokio::time::sleep(backchannel.interval).await;
+            }
+        });
+        Running(vec![mail, imports, sweep, logouts])
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod access_tokens;
 pub mod auth_codes;
+pub mod backchannel_logouts;
 pub mod blocked_recipients;
 pub mod clients;
 pub mod consents;

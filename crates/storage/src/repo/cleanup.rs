@@ -15,6 +15,7 @@
 //! | `mfa_failures` | older than [`MFA_FAILURE_KEEP`] (the lockout window is minutes) |
 //! | `rate_limits` | the window ended |
 //! | `passkey_ceremonies` | `expires_at` passed (single-use WebAuthn challenges) |
+//! | `backchannel_logouts` | delivered or given up more than [`BACKCHANNEL_KEEP`] ago (a due one always finishes after its last try) |
 //!
 //! Each statement deletes at most [`BATCH`] rows (`DELETE … WHERE pk IN
 //! (SELECT pk … LIMIT n)`, portable), and a table is visited until a batch
@@ -22,8 +23,8 @@
 
 use crate::Storage;
 use crate::entity::{
-    access_tokens, auth_codes, federation_flows, interactions, leases, mfa_failures,
-    one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, sessions,
+    access_tokens, auth_codes, backchannel_logouts, federation_flows, interactions, leases,
+    mfa_failures, one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, sessions,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -41,6 +42,8 @@ pub const CODE_GRACE: TimeDelta = TimeDelta::hours(1);
 pub const REFRESH_GRACE: TimeDelta = TimeDelta::days(7);
 /// How long an expired one-time code is kept (the send limit counts an hour).
 pub const ONE_TIME_CODE_KEEP: TimeDelta = TimeDelta::hours(1);
+/// How long a finished back-channel logout delivery is kept (to look into).
+pub const BACKCHANNEL_KEEP: TimeDelta = TimeDelta::days(1);
 /// How long a wrong second-factor code is remembered.
 pub const MFA_FAILURE_KEEP: TimeDelta = TimeDelta::days(1);
 
@@ -165,6 +168,14 @@ impl Storage {
             )
             .await?;
         r.deleted.push(("passkey_ceremonies", n));
+        let n = self
+            .purge::<backchannel_logouts::Entity>(
+                backchannel_logouts::Column::Id,
+                Condition::all()
+                    .add(backchannel_logouts::Column::FinishedAt.lt(now - BACKCHANNEL_KEEP)),
+            )
+            .await?;
+        r.deleted.push(("backchannel_logouts", n));
         Ok(r)
     }
 
@@ -246,6 +257,10 @@ impl Storage {
                 mfa_failures::Entity::find().count(db).await?,
             ),
             ("rate_limits", rate_limits::Entity::find().count(db).await?),
+            (
+                "backchannel_logouts",
+                backchannel_logouts::Entity::find().count(db).await?,
+            ),
         ])
     }
 }

@@ -1,6 +1,7 @@
 //! Implementations of the repository traits, by area, and the helpers they share.
 
 mod audit;
+pub(crate) mod backchannel;
 pub(crate) mod cleanup;
 mod clients;
 mod federation;

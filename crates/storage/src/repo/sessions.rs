@@ -1,14 +1,16 @@
 //! `SessionStore` and `ConsentStore`.
 
+use super::backchannel::end_sessions;
 use super::{internal, list_from_json, list_to_json};
 use crate::Storage;
 use crate::entity::{consents, sessions};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use portico_oidc::model::{Authentication, Consent, Session};
 use portico_oidc::store::{ConsentStore, SessionStore, StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
-use sea_orm::EntityTrait;
 use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, Condition, EntityTrait};
 use uuid::Uuid;
 
 fn session_from_row(m: sessions::Model) -> StoreResult<Session> {
@@ -64,12 +66,12 @@ impl SessionStore for Storage {
         row.map(session_from_row).transpose()
     }
 
-    async fn end_session(&self, id_hash: &str) -> StoreResult<()> {
-        sessions::Entity::delete_by_id(id_hash)
-            .exec(self.db())
-            .await
-            .map_err(internal)?;
-        Ok(())
+    /// Ends it and queues its back-channel logouts, in one transaction.
+    async fn end_session(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let tx = self.write_tx().await.map_err(internal)?;
+        let which = Condition::all().add(sessions::Column::IdHash.eq(id_hash));
+        end_sessions(&tx, which, now).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)
     }
 }
 

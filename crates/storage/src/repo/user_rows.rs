@@ -8,7 +8,9 @@ use crate::entity::{consents, sessions, user_identities, users};
 use chrono::{DateTime, Utc};
 use portico_directory::{DirectoryError, ExternalUserState, Identity, User, UserType};
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -239,17 +241,15 @@ pub(crate) async fn save_user<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Ends the user's sessions, revokes its grants (and their tokens) and
+/// Ends the user's sessions (queueing their back-channel logouts), revokes its grants (and their tokens) and
 /// deletes its consents, so nothing issued before keeps working.
 pub(crate) async fn cut_off<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    sessions::Entity::delete_many()
-        .filter(sessions::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
+    let theirs = Condition::all().add(sessions::Column::UserId.eq(user_id));
+    super::backchannel::end_sessions(db, theirs, now).await?;
     revoke_grants(db, Grants::OfUser(user_id), now).await?;
     consents::Entity::delete_many()
         .filter(consents::Column::UserId.eq(user_id))
