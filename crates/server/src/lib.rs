@@ -7,6 +7,7 @@ pub mod app;
 pub mod commands;
 pub mod idp_cli;
 pub mod invite_cli;
+pub mod master_key;
 pub mod ops;
 pub mod settings;
 pub mod workers;
