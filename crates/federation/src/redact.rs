@@ -81,7 +81,10 @@ mod tests {
         }))
         .unwrap_or_else(|e| panic!("{e}"));
         let shown = format!("{input:?}");
-        assert!(!shown.contains(SECRET) && shown.contains("[redacted]"), "{shown}");
+        assert!(
+            !shown.contains(SECRET) && shown.contains("[redacted]"),
+            "{shown}"
+        );
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         let idp = input.validate(now).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(idp.client_secret, SECRET);
@@ -91,6 +94,9 @@ mod tests {
         let patch: IdpPatch = serde_json::from_value(serde_json::json!({"clientSecret": SECRET}))
             .unwrap_or_else(|e| panic!("{e}"));
         let shown = format!("{patch:?}");
-        assert!(!shown.contains(SECRET) && shown.contains("[redacted]"), "{shown}");
+        assert!(
+            !shown.contains(SECRET) && shown.contains("[redacted]"),
+            "{shown}"
+        );
     }
 }

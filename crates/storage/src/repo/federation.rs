@@ -12,8 +12,8 @@
 
 use super::{is_unique_violation, list_from_json, list_to_json};
 use crate::Storage;
-use crate::sealing::idp_secret_context;
 use crate::entity::{federation_flows, identity_provider_domains as domains, identity_providers};
+use crate::sealing::idp_secret_context;
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

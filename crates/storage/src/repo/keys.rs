@@ -2,8 +2,8 @@
 
 use super::{internal, is_serialization_failure};
 use crate::Storage;
-use crate::sealing::signing_key_context;
 use crate::entity::signing_keys;
+use crate::sealing::signing_key_context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_oidc::model::SigningKey;
@@ -59,10 +59,7 @@ impl Storage {
         }
     }
 
-    async fn try_insert_first_key(
-        &self,
-        row: signing_keys::ActiveModel,
-    ) -> Result<bool, DbErr> {
+    async fn try_insert_first_key(&self, row: signing_keys::ActiveModel) -> Result<bool, DbErr> {
         let tx = self.first_key_tx().await?;
         if signing_keys::Entity::find().count(&tx).await? > 0 {
             return Ok(false);

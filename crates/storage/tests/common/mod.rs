@@ -10,12 +10,12 @@ pub use race::race;
 pub use seed::*;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use portico_core::{Keyring, MasterKey};
 use portico_directory::{User, UserType};
 use portico_oidc::model::{
     AccessTokenRecord, AuthCode, AuthMethod, Client, ClientType, Grant, RefreshToken,
 };
 use portico_oidc::signin_log::{SignInRecord, SignInResult, StepRecord};
-use portico_core::{Keyring, MasterKey};
 use portico_storage::Storage;
 use std::path::PathBuf;
 use uuid::Uuid;
