@@ -5,7 +5,7 @@
 use portico::commands;
 use portico::settings::SecretSetting;
 use portico::{App, Settings};
-use portico_core::{ManualClock, MasterKey};
+use portico_core::{Clock, ManualClock, MasterKey};
 use portico_federation::{IdpInput, IdpRepo};
 use portico_oidc::store::KeyStore;
 use portico_tests::{Backend, TestApp, spawn_app};
@@ -22,7 +22,7 @@ async fn add_idp(app: &TestApp) -> uuid::Uuid {
         "domains": ["fabrikam.example"],
     }))
     .unwrap();
-    let idp = input.validate(chrono::Utc::now()).unwrap();
+    let idp = input.validate(app.clock.now()).unwrap();
     app.server.app.storage.create_idp(&idp).await.unwrap();
     idp.id
 }
