@@ -37,6 +37,7 @@ mod portal_import;
 mod protocol_gaps;
 mod redeem;
 mod redeem_steps;
+mod secrets_at_rest;
 mod sign_ins;
 mod signin_limits;
 mod signin_pipeline;

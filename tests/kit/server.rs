@@ -2,6 +2,7 @@
 
 use crate::smtp::SmtpServer;
 use portico::commands;
+use portico::settings::SecretSetting;
 use portico::{RunningServer, Settings};
 use portico_core::ManualClock;
 use portico_directory::{Actor, NewUser, UserType};
@@ -47,6 +48,15 @@ pub const USER_EMAIL: &str = "alice@contoso.example";
 pub const ADMIN_EMAIL: &str = "admin@contoso.example";
 pub const ADMIN_PASSWORD: &str = "admin password 1";
 pub const USER_PASSWORD: &str = "correct horse battery";
+
+/// The master key of every test server (a fixed one, so a second node or a
+/// restart on the same database opens its secrets).
+pub const TEST_MASTER_KEY: &str = "cG9ydGljby10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXM=";
+
+/// [`TEST_MASTER_KEY`] as a setting.
+pub fn test_master_key() -> Option<SecretSetting> {
+    Some(SecretSetting(TEST_MASTER_KEY.into()))
+}
 
 fn postgres_admin_url() -> String {
     std::env::var("PORTICO_TEST_POSTGRES_URL")
@@ -111,6 +121,7 @@ pub async fn spawn_as(
         // The clean-up runs once at start-up; tests run further rounds themselves.
         cleanup_interval_secs: 86_400,
         backchannel_interval_secs: 86_400,
+        master_key: test_master_key(),
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -421,6 +432,7 @@ impl TestApp {
             organization_name: "Contoso".into(),
             invite_redirect_origins: "https://trials.contoso.example".into(),
             cleanup_interval_secs: self.server.app.settings.cleanup_interval_secs,
+            master_key: self.server.app.settings.master_key.clone(),
             ..Settings::default()
         };
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))

@@ -7,12 +7,14 @@
 
 pub mod clock;
 pub mod mail;
+pub mod master_key;
 pub mod seal;
 pub mod secret;
 pub mod version;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use mail::{MailKind, OutgoingMail};
+pub use master_key::{Keyring, MasterKey, MasterKeyError, OpenError};
 pub use seal::{SealError, Sealer};
 pub use secret::{Secret, SecretHasher, random_token};
 pub use version::{entity_tag, if_match};

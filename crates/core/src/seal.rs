@@ -56,59 +56,80 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
+/// AES-256-GCM keyed by HMAC-SHA256(`key`, `label`): one key material, many
+/// separated uses.
+pub(crate) fn derive_cipher(key: &[u8], label: &[u8]) -> Aes256Gcm {
+    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC accepts any key length"),
+    };
+    mac.update(label);
+    let key = mac.finalize().into_bytes();
+    match Aes256Gcm::new_from_slice(&key) {
+        Ok(c) => c,
+        Err(_) => unreachable!("HMAC-SHA256 yields the 32 bytes AES-256 needs"),
+    }
+}
+
+/// `nonce || ciphertext || tag` of `plaintext` with `context` as associated data.
+pub(crate) fn encrypt(
+    cipher: &Aes256Gcm,
+    context: &str,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::fill(&mut nonce[..]);
+    let payload = Payload {
+        msg: plaintext,
+        aad: context.as_bytes(),
+    };
+    let ciphertext = cipher
+        .encrypt(Nonce::from_slice(&nonce), payload)
+        .map_err(|_| SealError::TooLarge)?;
+    let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ciphertext);
+    Ok(out)
+}
+
+/// Opens the base64url body made by [`encrypt`].
+pub(crate) fn decrypt(cipher: &Aes256Gcm, context: &str, body: &str) -> Result<Vec<u8>, SealError> {
+    let raw = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| SealError::Malformed)?;
+    // A 16-byte tag follows the nonce even for an empty plaintext.
+    if raw.len() < NONCE_LEN + 16 {
+        return Err(SealError::Malformed);
+    }
+    let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
+    let payload = Payload {
+        msg: ciphertext,
+        aad: context.as_bytes(),
+    };
+    cipher
+        .decrypt(Nonce::from_slice(nonce), payload)
+        .map_err(|_| SealError::Rejected)
+}
+
 impl Sealer {
     /// `server_key` is the key material [`crate::SecretHasher::new`] is built
     /// from; the AES key is HMAC-SHA256(server_key, "portico-seal-v1").
     pub fn new(server_key: &[u8]) -> Self {
-        let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(server_key) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC accepts any key length"),
-        };
-        mac.update(KEY_LABEL);
-        let key = mac.finalize().into_bytes();
-        let cipher = match Aes256Gcm::new_from_slice(&key) {
-            Ok(c) => c,
-            Err(_) => unreachable!("HMAC-SHA256 yields the 32 bytes AES-256 needs"),
-        };
-        Self { cipher }
+        Self {
+            cipher: derive_cipher(server_key, KEY_LABEL),
+        }
     }
 
     /// Encrypts `plaintext` bound to `context`; two seals of the same value differ.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String, SealError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::fill(&mut nonce[..]);
-        let payload = Payload {
-            msg: plaintext,
-            aad: context.as_bytes(),
-        };
-        let ciphertext = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), payload)
-            .map_err(|_| SealError::TooLarge)?;
-        let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ciphertext);
-        Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(out)))
+        let raw = encrypt(&self.cipher, context, plaintext)?;
+        Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)))
     }
 
     /// Decrypts a value made by [`Sealer::seal`] with the same key and context.
     pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
         let body = sealed.strip_prefix(PREFIX).ok_or(SealError::Malformed)?;
-        let raw = URL_SAFE_NO_PAD
-            .decode(body)
-            .map_err(|_| SealError::Malformed)?;
-        // A 16-byte tag follows the nonce even for an empty plaintext.
-        if raw.len() < NONCE_LEN + 16 {
-            return Err(SealError::Malformed);
-        }
-        let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
-        let payload = Payload {
-            msg: ciphertext,
-            aad: context.as_bytes(),
-        };
-        self.cipher
-            .decrypt(Nonce::from_slice(nonce), payload)
-            .map_err(|_| SealError::Rejected)
+        decrypt(&self.cipher, context, body)
     }
 }
 

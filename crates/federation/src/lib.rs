@@ -17,6 +17,7 @@ mod error;
 mod flow;
 mod model;
 mod realm;
+mod redact;
 mod store;
 mod test_connection;
 mod verify;

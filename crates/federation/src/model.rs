@@ -45,8 +45,9 @@ impl Default for ClaimsMapping {
     }
 }
 
-/// A trusted upstream OpenID provider, as admins configure it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A trusted upstream OpenID provider, as admins configure it. `Debug`
+/// prints the client secret as `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct IdentityProvider {
     pub id: Uuid,
     pub display_name: String,
@@ -174,7 +175,7 @@ where
 
 /// What an admin submits to create an IdP. Unknown fields are refused: a
 /// misspelt `domain` must be an error, not an IdP that silently serves nothing.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdpInput {
     pub display_name: Option<String>,
@@ -191,7 +192,7 @@ pub struct IdpInput {
 }
 
 /// What an admin may change; absent fields stay as they are.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdpPatch {
     pub display_name: Option<String>,

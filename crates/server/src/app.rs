@@ -20,7 +20,7 @@ use portico_oidc::backchannel::BackchannelSender;
 use portico_oidc::http::OidcState;
 use portico_oidc::signin_log::SignInLog;
 use portico_oidc::{OidcConfig, Provider};
-use portico_storage::Storage;
+use portico_storage::{SealPass, Storage};
 use portico_ui::mail::UiMailComposer;
 use portico_ui::{UiPages, UiState};
 use std::net::SocketAddr;
@@ -45,22 +45,35 @@ pub struct App {
 }
 
 impl App {
-    /// Connects, migrates, loads the server secrets and the signing keys.
+    /// Connects, migrates, seals the secrets at rest, loads the server
+    /// secrets and the signing keys.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let keyring = crate::master_key::load_keyring(&settings)?;
         let url = settings.effective_database_url()?;
         let storage = Storage::connect(&url)
             .await
             .with_context(|| "cannot open the database")?
-            .with_clock(clock.clone());
+            .with_clock(clock.clone())
+            .with_keyring(keyring);
         storage
             .migrate()
             .await
             .context("database migration failed")?;
+        // Before anything reads a secret: plain text from before sealing is
+        // sealed, and a wrong master key stops the start here.
+        let sealed = storage
+            .seal_secrets_at_rest(SealPass::PlainTextOnly)
+            .await
+            .context("cannot open the secrets at rest")?;
+        if sealed.sealed > 0 {
+            tracing::info!(count = sealed.sealed, "sealed secrets stored in plain text");
+        }
         let pepper = storage
             .server_secret("secret_hash_key", || random_token(32))
             .await?;
         let hasher = SecretHasher::new(pepper.as_bytes());
-        // TOTP secrets are sealed under a key derived from the same material.
+        // TOTP secrets are sealed under a key derived from the same material
+        // (itself sealed under the master key).
         let sealer = Sealer::new(pepper.as_bytes());
         let mut cfg = OidcConfig::new(settings.issuer.clone());
         cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);

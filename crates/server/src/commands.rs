@@ -1,4 +1,5 @@
-//! CLI commands other than `serve`: bootstrap, app add/list, keys rotate.
+//! CLI commands other than `serve`: bootstrap, app add/list, keys rotate,
+//! secrets reseal.
 
 use crate::ALL_PERMISSIONS;
 use crate::app::App;
@@ -124,6 +125,16 @@ pub async fn app_list(app: &App) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::Value::Array(
         list.iter().map(crate::api::application_json).collect(),
     ))
+}
+
+/// Re-seals every secret at rest under the current master key, in one
+/// transaction; afterwards `PORTICO_MASTER_KEY_PREVIOUS` is no longer needed.
+pub async fn secrets_reseal(app: &App) -> anyhow::Result<serde_json::Value> {
+    let r = app
+        .storage
+        .seal_secrets_at_rest(portico_storage::SealPass::ResealAll)
+        .await?;
+    Ok(json!({"resealed": r.resealed, "sealed": r.sealed, "unchanged": r.unchanged}))
 }
 
 pub async fn keys_rotate(app: &App) -> anyhow::Result<serde_json::Value> {

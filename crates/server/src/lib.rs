@@ -9,6 +9,7 @@ pub mod db_guard;
 pub mod demo;
 pub mod idp_cli;
 pub mod invite_cli;
+pub mod master_key;
 pub mod ops;
 pub mod settings;
 pub mod workers;

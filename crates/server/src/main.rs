@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Secrets at rest (sealed under the master key).
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Trusted identity providers (OpenID Connect) that guests sign in with.
     Idp {
         #[command(subcommand)]
@@ -183,6 +188,13 @@ enum KeysCommand {
     Rotate,
 }
 
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-seal every secret under PORTICO_MASTER_KEY (after a rotation, with
+    /// the old key in PORTICO_MASTER_KEY_PREVIOUS), in one transaction.
+    Reseal,
+}
+
 /// Logs go to stderr, as text or, with `PORTICO_LOG_FORMAT=json`, one JSON
 /// object per line whose `span` carries the request's `request_id`.
 fn init_tracing() {
@@ -269,6 +281,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::keys_rotate(&app).await?,
+        Command::Secrets {
+            command: SecretsCommand::Reseal,
+        } => commands::secrets_reseal(&app).await?,
         Command::Invite {
             csv: Some(path), ..
         } => invite_cli::invite_csv(&app, &path).await?,

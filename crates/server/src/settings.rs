@@ -56,6 +56,25 @@ pub struct Settings {
     /// `PORTICO_PASSWORD_HASH_CONCURRENCY`: password checks (argon2) running
     /// at once; more sign-ins are answered 503 + `Retry-After`. 0: one per core.
     pub password_hash_concurrency: usize,
+    /// `PORTICO_MASTER_KEY`: 32 bytes (base64 or 64 hex digits) that seal the
+    /// secrets at rest; see `master_key.rs` for where it comes from otherwise.
+    pub master_key: Option<SecretSetting>,
+    /// `PORTICO_MASTER_KEY_FILE`: a file holding the master key instead.
+    pub master_key_file: Option<PathBuf>,
+    /// `PORTICO_MASTER_KEY_PREVIOUS`: comma-separated keys replaced by a
+    /// rotation; they only open values until `portico secrets reseal` ran.
+    pub master_key_previous: Option<SecretSetting>,
+}
+
+/// A configured secret: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretSetting(pub String);
+
+impl std::fmt::Debug for SecretSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 impl Default for Settings {
@@ -81,6 +100,9 @@ impl Default for Settings {
             cleanup_interval_secs: 60,
             backchannel_interval_secs: 5,
             password_hash_concurrency: 0,
+            master_key: None,
+            master_key_file: None,
+            master_key_previous: None,
         }
     }
 }

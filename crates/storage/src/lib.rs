@@ -33,13 +33,15 @@ pub use portability::SchemaFeatures;
 mod entity;
 mod migration;
 mod repo;
+mod sealing;
 mod testing;
 
 pub use repo::cleanup::PurgeReport;
+pub use sealing::{SealPass, SealReport};
 pub use testing::{create_test_database, drop_test_database};
 
 use anyhow::Context;
-use portico_core::{Clock, SystemClock};
+use portico_core::{Clock, Keyring, SystemClock};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
@@ -69,6 +71,9 @@ pub struct Storage {
     /// was recorded (`ImportRepo::record_row_outcome`), and which invitations
     /// are expired in a list without `now`.
     clock: Arc<dyn Clock>,
+    /// Seals the secrets Portico reads back (`sealing`); without one, writing
+    /// or reading such a secret fails.
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -124,6 +129,7 @@ impl Storage {
             db,
             backend,
             clock: Arc::new(SystemClock),
+            keyring: None,
         })
     }
 
@@ -131,6 +137,12 @@ impl Storage {
     /// `now` (see the `clock` field).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Storage {
         self.clock = clock;
+        self
+    }
+
+    /// Seals and opens secrets at rest with `keyring` (the master key).
+    pub fn with_keyring(mut self, keyring: Keyring) -> Storage {
+        self.keyring = Some(Arc::new(keyring));
         self
     }
 
@@ -181,22 +193,24 @@ impl Storage {
         self.db.ping().await.context("database ping failed")
     }
 
-    /// The shared secret called `name`. On first use, stores `generate()`; when
-    /// several nodes race, all of them get the value that was stored first.
+    /// The shared secret called `name`. On first use, stores `generate()`
+    /// (sealed); when several nodes race, all of them get the value that was
+    /// stored first.
     pub async fn server_secret(
         &self,
         name: &str,
         generate: impl FnOnce() -> String,
     ) -> anyhow::Result<String> {
+        let context = sealing::server_secret_context(name);
         if let Some(s) = server_secrets::Entity::find_by_id(name)
             .one(&self.db)
             .await?
         {
-            return Ok(s.value);
+            return self.open(&context, &s.value);
         }
         let row = server_secrets::ActiveModel {
             name: Set(name.to_owned()),
-            value: Set(generate()),
+            value: Set(self.seal(&context, &generate())?),
         };
         // ON CONFLICT DO NOTHING: losing the race is fine, the re-read returns the winner's value.
         server_secrets::Entity::insert(row)
@@ -207,7 +221,7 @@ impl Storage {
             .one(&self.db)
             .await?
             .with_context(|| format!("server secret {name} vanished after insert"))?;
-        Ok(s.value)
+        self.open(&context, &s.value)
     }
 
     /// Starts a transaction for a read-then-write or multi-statement write:

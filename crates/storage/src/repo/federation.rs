@@ -13,6 +13,7 @@
 use super::{is_unique_violation, list_from_json, list_to_json};
 use crate::Storage;
 use crate::entity::{federation_flows, identity_provider_domains as domains, identity_providers};
+use crate::sealing::idp_secret_context;
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,13 +58,17 @@ fn domain_write_err(e: DbErr, domain: &str) -> StoreError {
     }
 }
 
-fn idp_to_row(idp: &IdentityProvider) -> StoreResult<identity_providers::ActiveModel> {
+/// The row of `idp`, its client secret sealed under the master key.
+fn idp_to_row(
+    storage: &Storage,
+    idp: &IdentityProvider,
+) -> StoreResult<identity_providers::ActiveModel> {
     Ok(identity_providers::ActiveModel {
         id: Set(idp.id),
         display_name: Set(idp.display_name.clone()),
         issuer: Set(idp.issuer.clone()),
         client_id: Set(idp.client_id.clone()),
-        client_secret: Set(idp.client_secret.clone()),
+        client_secret: Set(storage.seal(&idp_secret_context(idp.id), &idp.client_secret)?),
         scopes: Set(list_to_json(&idp.scopes)),
         claims_mapping: Set(serde_json::to_value(&idp.claims_mapping).map_err(json_err)?),
         enabled: Set(idp.enabled),
@@ -81,6 +86,7 @@ fn idp_to_row(idp: &IdentityProvider) -> StoreResult<identity_providers::ActiveM
 }
 
 fn idp_from_row(
+    storage: &Storage,
     m: identity_providers::Model,
     domains: Vec<String>,
 ) -> StoreResult<IdentityProvider> {
@@ -89,7 +95,7 @@ fn idp_from_row(
         display_name: m.display_name,
         issuer: m.issuer,
         client_id: m.client_id,
-        client_secret: m.client_secret,
+        client_secret: storage.open(&idp_secret_context(m.id), &m.client_secret)?,
         scopes: list_from_json(m.scopes)?,
         domains,
         claims_mapping: serde_json::from_value(m.claims_mapping).map_err(json_err)?,
@@ -120,11 +126,12 @@ async fn domains_of<C: ConnectionTrait>(db: &C, idp_id: Uuid) -> StoreResult<Vec
 
 /// `row` with its domains.
 async fn with_domains<C: ConnectionTrait>(
+    storage: &Storage,
     db: &C,
     row: identity_providers::Model,
 ) -> StoreResult<IdentityProvider> {
     let ds = domains_of(db, row.id).await?;
-    idp_from_row(row, ds)
+    idp_from_row(storage, row, ds)
 }
 
 /// Each of `list` once, in its first position.
@@ -242,7 +249,7 @@ fn flow_from_row(m: federation_flows::Model) -> StoreResult<FederationFlow> {
 impl IdpRepo for Storage {
     async fn create_idp(&self, idp: &IdentityProvider) -> StoreResult<()> {
         let tx = self.write_tx().await.map_err(internal)?;
-        identity_providers::Entity::insert(idp_to_row(idp)?)
+        identity_providers::Entity::insert(idp_to_row(self, idp)?)
             .exec_without_returning(&tx)
             .await
             .map_err(|e| idp_write_err(e, &idp.issuer))?;
@@ -258,7 +265,7 @@ impl IdpRepo for Storage {
         else {
             return Ok(None);
         };
-        with_domains(self.db(), row).await.map(Some)
+        with_domains(self, self.db(), row).await.map(Some)
     }
 
     /// Two queries whatever the number of IdPs: the IdPs, then every domain.
@@ -281,7 +288,7 @@ impl IdpRepo for Storage {
         rows.into_iter()
             .map(|r| {
                 let ds = by_idp.remove(&r.id).unwrap_or_default();
-                idp_from_row(r, ds)
+                idp_from_row(self, r, ds)
             })
             .collect()
     }
@@ -298,7 +305,7 @@ impl IdpRepo for Storage {
         if !exists {
             return Ok(false);
         }
-        let mut row = idp_to_row(idp)?;
+        let mut row = idp_to_row(self, idp)?;
         row.id = Unchanged(idp.id);
         row.created_at = NotSet;
         identity_providers::Entity::update_many()
@@ -358,7 +365,7 @@ impl IdpRepo for Storage {
         else {
             return Ok(None);
         };
-        with_domains(self.db(), row).await.map(Some)
+        with_domains(self, self.db(), row).await.map(Some)
     }
 }
 

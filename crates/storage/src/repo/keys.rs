@@ -1,8 +1,9 @@
-//! `KeyStore`: JWT signing keys.
+//! `KeyStore`: JWT signing keys, the private PEM sealed under the master key.
 
 use super::{internal, is_serialization_failure};
 use crate::Storage;
 use crate::entity::signing_keys;
+use crate::sealing::signing_key_context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_oidc::model::SigningKey;
@@ -17,29 +18,30 @@ use sea_orm::{
 /// How often `insert_first_key` retries after losing a serializable race on PostgreSQL.
 const FIRST_KEY_ATTEMPTS: usize = 20;
 
-fn to_row(k: &SigningKey) -> signing_keys::ActiveModel {
-    signing_keys::ActiveModel {
-        kid: Set(k.kid.clone()),
-        alg: Set(k.alg.clone()),
-        private_pem: Set(k.private_pem.clone()),
-        created_at: Set(k.created_at),
-        activates_at: Set(k.activates_at),
-        expires_at: Set(k.expires_at),
-    }
-}
-
-fn from_row(m: signing_keys::Model) -> SigningKey {
-    SigningKey {
-        kid: m.kid,
-        alg: m.alg,
-        private_pem: m.private_pem,
-        created_at: m.created_at,
-        activates_at: m.activates_at,
-        expires_at: m.expires_at,
-    }
-}
-
 impl Storage {
+    /// The row of `k`, its private key sealed under the master key.
+    fn key_to_row(&self, k: &SigningKey) -> anyhow::Result<signing_keys::ActiveModel> {
+        Ok(signing_keys::ActiveModel {
+            kid: Set(k.kid.clone()),
+            alg: Set(k.alg.clone()),
+            private_pem: Set(self.seal(&signing_key_context(&k.kid), &k.private_pem)?),
+            created_at: Set(k.created_at),
+            activates_at: Set(k.activates_at),
+            expires_at: Set(k.expires_at),
+        })
+    }
+
+    fn key_from_row(&self, m: signing_keys::Model) -> anyhow::Result<SigningKey> {
+        Ok(SigningKey {
+            private_pem: self.open(&signing_key_context(&m.kid), &m.private_pem)?,
+            kid: m.kid,
+            alg: m.alg,
+            created_at: m.created_at,
+            activates_at: m.activates_at,
+            expires_at: m.expires_at,
+        })
+    }
+
     /// The transaction for "insert unless the table is empty": IMMEDIATE on
     /// SQLite (one writer at a time), SERIALIZABLE on PostgreSQL (a concurrent
     /// count-then-insert fails with a serialization error instead of both
@@ -57,12 +59,12 @@ impl Storage {
         }
     }
 
-    async fn try_insert_first_key(&self, key: &SigningKey) -> Result<bool, DbErr> {
+    async fn try_insert_first_key(&self, row: signing_keys::ActiveModel) -> Result<bool, DbErr> {
         let tx = self.first_key_tx().await?;
         if signing_keys::Entity::find().count(&tx).await? > 0 {
             return Ok(false);
         }
-        signing_keys::Entity::insert(to_row(key))
+        signing_keys::Entity::insert(row)
             .exec_without_returning(&tx)
             .await?;
         tx.commit().await?;
@@ -79,7 +81,8 @@ impl KeyStore for Storage {
             .all(self.db())
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(from_row).collect())
+        let keys = rows.into_iter().map(|r| self.key_from_row(r));
+        Ok(keys.collect::<anyhow::Result<_>>()?)
     }
 
     async fn rotate_keys(
@@ -87,8 +90,9 @@ impl KeyStore for Storage {
         new: &SigningKey,
         retire: &[(String, DateTime<Utc>)],
     ) -> StoreResult<()> {
+        let row = self.key_to_row(new)?;
         let tx = self.write_tx().await.map_err(internal)?;
-        signing_keys::Entity::insert(to_row(new))
+        signing_keys::Entity::insert(row)
             .exec_without_returning(&tx)
             .await
             .map_err(internal)?;
@@ -104,9 +108,10 @@ impl KeyStore for Storage {
     }
 
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool> {
+        let row = self.key_to_row(key)?;
         let mut attempt = 1;
         loop {
-            match self.try_insert_first_key(key).await {
+            match self.try_insert_first_key(row.clone()).await {
                 Ok(inserted) => return Ok(inserted),
                 Err(e) if is_serialization_failure(&e) && attempt < FIRST_KEY_ATTEMPTS => {
                     // Back off a little more each time, so racing nodes on a

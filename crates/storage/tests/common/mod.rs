@@ -10,6 +10,7 @@ pub use race::race;
 pub use seed::*;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use portico_core::{Keyring, MasterKey};
 use portico_directory::{User, UserType};
 use portico_oidc::model::{
     AccessTokenRecord, AuthCode, AuthMethod, Client, ClientType, Grant, RefreshToken,
@@ -18,6 +19,12 @@ use portico_oidc::signin_log::{SignInRecord, SignInResult, StepRecord};
 use portico_storage::Storage;
 use std::path::PathBuf;
 use uuid::Uuid;
+
+/// The master key of every test database (secrets at rest are sealed under it).
+pub fn test_keyring() -> Keyring {
+    let key = MasterKey::parse(&"42".repeat(32)).expect("test master key");
+    Keyring::new(&key, &[])
+}
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -35,6 +42,7 @@ impl TestDb {
         Storage::connect(&self.url)
             .await
             .expect("second connection")
+            .with_keyring(test_keyring())
     }
 }
 
@@ -55,7 +63,10 @@ pub async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(format!("portico-storage-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let url = format!("sqlite://{}/t.db?mode=rwc", dir.display());
-    let storage = Storage::connect(&url).await.expect("open sqlite");
+    let storage = Storage::connect(&url)
+        .await
+        .expect("open sqlite")
+        .with_keyring(test_keyring());
     storage.migrate().await.expect("migrate sqlite");
     TestDb {
         storage,
@@ -82,7 +93,8 @@ pub async fn postgres() -> TestDb {
     };
     let storage = Storage::connect(&database_url)
         .await
-        .expect("open postgres");
+        .expect("open postgres")
+        .with_keyring(test_keyring());
     let db = TestDb {
         storage,
         url: database_url,
