@@ -5,8 +5,8 @@
 
 mod browser;
 pub mod hostile;
-pub mod private_pg;
 mod logout_receiver;
+pub mod private_pg;
 mod server;
 mod sign_ins;
 pub mod smtp;

@@ -172,3 +172,91 @@ impl Storage {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_core::MasterKey;
+    use portico_oidc::store::KeyStore;
+    use sea_orm::ActiveValue::Set;
+
+    async fn storage(key: &MasterKey) -> Storage {
+        let s = Storage::connect("sqlite::memory:")
+            .await
+            .unwrap()
+            .with_keyring(Keyring::new(key, &[]));
+        s.migrate().await.unwrap();
+        s
+    }
+
+    #[tokio::test]
+    async fn plain_text_rows_are_sealed_at_start_once_and_a_wrong_key_changes_nothing() {
+        let key = MasterKey::generate();
+        let s = storage(&key).await;
+        let now = chrono::DateTime::UNIX_EPOCH;
+        // Rows as a database from before sealing holds them.
+        server_secrets::Entity::insert(server_secrets::ActiveModel {
+            name: Set("secret_hash_key".into()),
+            value: Set("plain-pepper".into()),
+        })
+        .exec_without_returning(s.db())
+        .await
+        .unwrap();
+        signing_keys::Entity::insert(signing_keys::ActiveModel {
+            kid: Set("k1".into()),
+            alg: Set("RS256".into()),
+            private_pem: Set("-----BEGIN PRIVATE KEY-----x".into()),
+            created_at: Set(now),
+            activates_at: Set(now),
+            expires_at: Set(None),
+        })
+        .exec_without_returning(s.db())
+        .await
+        .unwrap();
+
+        let wrong = s
+            .clone()
+            .with_keyring(Keyring::new(&MasterKey::generate(), &[]));
+        let first = s
+            .seal_secrets_at_rest(SealPass::PlainTextOnly)
+            .await
+            .unwrap();
+        assert_eq!((first.sealed, first.unchanged), (2, 0));
+        let raw = server_secrets::Entity::find().all(s.db()).await.unwrap();
+        assert!(raw[0].value.starts_with("v2.") && !raw[0].value.contains("plain-pepper"));
+        let raw = signing_keys::Entity::find().all(s.db()).await.unwrap();
+        assert!(!raw[0].private_pem.contains("PRIVATE KEY"));
+        assert_eq!(
+            s.server_secret("secret_hash_key", || unreachable!())
+                .await
+                .unwrap(),
+            "plain-pepper"
+        );
+        assert_eq!(
+            s.list_keys().await.unwrap()[0].private_pem,
+            "-----BEGIN PRIVATE KEY-----x"
+        );
+
+        let again = s
+            .seal_secrets_at_rest(SealPass::PlainTextOnly)
+            .await
+            .unwrap();
+        assert_eq!((again.sealed, again.unchanged), (0, 2), "idempotent");
+        let err = wrong
+            .seal_secrets_at_rest(SealPass::PlainTextOnly)
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("PORTICO_MASTER_KEY"), "{err:#}");
+        let after = signing_keys::Entity::find().all(s.db()).await.unwrap();
+        assert_eq!(after, raw, "a refused key rewrites nothing");
+    }
+
+    #[tokio::test]
+    async fn a_sealed_value_moved_to_another_row_does_not_open() {
+        let s = storage(&MasterKey::generate()).await;
+        let sealed = s.seal(&signing_key_context("a"), "pem").unwrap();
+        assert!(s.open(&signing_key_context("b"), &sealed).is_err());
+        assert!(s.open(&server_secret_context("a"), &sealed).is_err());
+        assert_eq!(s.open(&signing_key_context("a"), &sealed).unwrap(), "pem");
+    }
+}
