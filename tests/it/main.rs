@@ -10,6 +10,7 @@ mod code_sending;
 mod concurrency;
 mod e2e;
 mod e2e_passkey;
+mod egress;
 mod federation;
 mod federation_attacks;
 mod flow;

@@ -110,6 +110,8 @@ pub async fn spawn_as(
         invite_redirect_origins: "https://trials.contoso.example".into(),
         // The clean-up runs once at start-up; tests run further rounds themselves.
         cleanup_interval_secs: 86_400,
+        // The tests' upstream IdPs listen on 127.0.0.1.
+        federation_allow_private_networks: true,
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -399,6 +401,7 @@ impl TestApp {
             organization_name: "Contoso".into(),
             invite_redirect_origins: "https://trials.contoso.example".into(),
             cleanup_interval_secs: self.server.app.settings.cleanup_interval_secs,
+            federation_allow_private_networks: true,
             ..Settings::default()
         };
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))

@@ -109,6 +109,7 @@ impl App {
         fed_cfg.request_timeout = std::time::Duration::from_secs(settings.federation_timeout_secs);
         fed_cfg.connect_timeout =
             std::time::Duration::from_secs(settings.federation_connect_timeout_secs);
+        fed_cfg.allow_private_networks = settings.federation_allow_private_networks;
         let federation = Federation::new(
             store.clone(),
             store.clone(),
