@@ -33,6 +33,7 @@ mod portal_import;
 mod protocol_gaps;
 mod redeem;
 mod redeem_steps;
+mod secret_logs;
 mod sign_ins;
 mod signin_limits;
 mod signin_pipeline;

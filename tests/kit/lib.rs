@@ -5,6 +5,7 @@
 
 mod browser;
 pub mod hostile;
+mod logs;
 mod server;
 mod sign_ins;
 pub mod smtp;
@@ -12,6 +13,7 @@ pub mod upstream;
 mod webauthn;
 
 pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
+pub use logs::{LogCapture, capture_logs};
 pub use server::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, TestClient, spawn, spawn_app,
     spawn_app_on_localhost, spawn_app_with_mail, spawn_as,

@@ -217,9 +217,10 @@ impl App {
     }
 }
 
-/// The span of one request: method, path (never the query, which may carry
-/// codes and tokens) and the request id set by `SetRequestIdLayer`, so every
-/// log line of a request (JSON logs included) names it.
+/// The span of one request: method, path and query with every secret
+/// redacted (`redact.rs`: codes, `state`, hints, tokens never reach a log)
+/// and the request id set by `SetRequestIdLayer`, so every log line of a
+/// request (JSON logs included) names it.
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let request_id = req
         .headers()
@@ -229,7 +230,8 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %crate::redact::loggable_path(req.uri().path()),
+        query = %crate::redact::loggable_query(req.uri().query().unwrap_or_default()),
         request_id = %request_id,
     )
 }

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod idp_cli;
 pub mod invite_cli;
 pub mod ops;
+mod redact;
 pub mod settings;
 pub mod workers;
 
