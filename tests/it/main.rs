@@ -17,6 +17,7 @@ mod flow;
 mod guest_lifecycle;
 mod guest_signin;
 mod hostile_harness;
+mod https_issuer;
 mod interop;
 mod invariants;
 mod invitations;

@@ -171,7 +171,7 @@ impl App {
                 metrics_token: self.settings.metrics_token.clone(),
             });
         let x_request_id = HeaderName::from_static("x-request-id");
-        Router::new()
+        let router = Router::new()
             .merge(oidc)
             .merge(ui)
             .merge(api)
@@ -183,7 +183,24 @@ impl App {
                 HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
             ))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
+        // RFC 6797: on an https issuer, browsers refuse plain http to this
+        // host (and its subdomains) for a year. Never on http: the header
+        // would be ignored there, and it would break a local set-up later.
+        // Cookies get the `__Host-`/`__Secure-` prefix there (cookie_prefix.rs).
+        let router = if self.settings.issuer.starts_with("https://") {
+            router
+                .layer(axum::middleware::from_fn(
+                    crate::cookie_prefix::prefix_cookies,
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                ))
+        } else {
+            router
+        };
+        router
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))

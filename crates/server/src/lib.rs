@@ -5,6 +5,7 @@
 pub mod api;
 pub mod app;
 pub mod commands;
+mod cookie_prefix;
 pub mod idp_cli;
 pub mod invite_cli;
 pub mod ops;
