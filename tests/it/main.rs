@@ -26,6 +26,7 @@ mod least_privilege;
 mod limits;
 mod mfa;
 mod operations;
+mod packaging;
 mod params;
 mod passkeys;
 mod portal;
