@@ -19,6 +19,7 @@ mod revoke;
 mod sessions;
 mod sign_ins;
 mod tokens;
+mod user_guards;
 mod user_rows;
 mod users;
 
