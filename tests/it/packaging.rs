@@ -20,8 +20,8 @@ fn the_image_runs_as_a_non_root_user_that_owns_the_data_folder() {
         .expect("a multi-stage Dockerfile");
     let user = last_stage
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("USER "))
-        .last()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("USER "))
         .expect("the final stage sets USER");
     assert!(
         !matches!(user.trim(), "root" | "0" | "0:0" | "root:root"),

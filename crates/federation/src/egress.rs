@@ -105,7 +105,7 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
     if is_public(ip) {
         Ok(())
     } else {
-        Err(refusal(&parsed.host_str().unwrap_or_default(), ip))
+        Err(refusal(parsed.host_str().unwrap_or_default(), ip))
     }
 }
 
