@@ -87,3 +87,32 @@ async fn many_parameters_in_a_small_request_are_refused_before_parsing() {
         .unwrap();
     assert_eq!(resp.status(), 400);
 }
+
+/// UI forms take at most 64 KiB (axum's default is 2 MB); a larger body gets
+/// the error page with a stable code, not a bare 413.
+#[tokio::test]
+async fn ui_forms_over_64_kib_get_a_readable_413_page() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let big = format!("code={}", "1".repeat(70 * 1024));
+    let small = format!("code={}", "1".repeat(60 * 1024));
+    for path in [
+        "/redeem/code",
+        "/redeem/verify",
+        "/interaction/0192f5c4-6a8e-7c3b-9d2e-1f0a2b3c4d5e/login",
+    ] {
+        let resp = form_post(app.url(path), big.clone()).send().await.unwrap();
+        assert_eq!(resp.status(), 413, "{path}");
+        let html = resp
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
+        let body = resp.text().await.unwrap();
+        assert!(html && body.contains("request_too_large"), "{path}: {body}");
+        let resp = form_post(app.url(path), small.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(resp.status(), 413, "{path}: under the limit");
+        assert!(resp.status().as_u16() < 500, "{path}");
+    }
+}

@@ -78,7 +78,11 @@ pub async fn sign_in_for_code(
     let loc = done.location.expect("redirect to the client");
     assert!(loc.starts_with(&client.redirect_uri), "{loc}");
     let q = query_of(&loc);
-    assert_eq!(param(&q, "state").as_deref(), Some("st-123"));
+    let state = extra
+        .iter()
+        .find(|(k, _)| *k == "state")
+        .map_or("st-123", |(_, v)| *v);
+    assert_eq!(param(&q, "state").as_deref(), Some(state));
     assert_eq!(param(&q, "iss").as_deref(), Some(app.issuer.as_str()));
     (param(&q, "code").expect("code"), verifier)
 }

@@ -7,6 +7,7 @@ mod browser;
 pub mod hostile;
 mod logout_receiver;
 pub mod private_pg;
+mod logs;
 mod server;
 mod sign_ins;
 pub mod smtp;
@@ -15,6 +16,7 @@ mod webauthn;
 
 pub use browser::{Browser, Hop, find_hidden, form_action, pkce_pair};
 pub use logout_receiver::LogoutReceiver;
+pub use logs::{LogCapture, capture_logs};
 pub use server::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, TestClient, spawn, spawn_app,
     spawn_app_on_localhost, spawn_app_with_mail, spawn_as,

@@ -122,6 +122,8 @@ pub async fn spawn_as(
         cleanup_interval_secs: 86_400,
         backchannel_interval_secs: 86_400,
         master_key: test_master_key(),
+        // The tests' upstream IdPs listen on 127.0.0.1.
+        federation_allow_private_networks: true,
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -433,6 +435,7 @@ impl TestApp {
             invite_redirect_origins: "https://trials.contoso.example".into(),
             cleanup_interval_secs: self.server.app.settings.cleanup_interval_secs,
             master_key: self.server.app.settings.master_key.clone(),
+            federation_allow_private_networks: true,
             ..Settings::default()
         };
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))

@@ -24,7 +24,7 @@ mod users;
 
 pub use audit::{Actor, ActorKind, AuditEntry};
 pub use password::{MAX_PASSWORD_BYTES, PasswordSlots, hash_password, verify_password};
-pub use service::{CATEGORY_USERS, Directory, UserPatch};
+pub use service::{CATEGORY_USERS, Directory, UserPatch, last_admin};
 pub use users::{
     DirectoryError, ExternalUserState, Identity, NewUser, ROLE_GLOBAL_ADMINISTRATOR,
     ROLE_GUEST_INVITER, User, UserChange, UserQuery, UserRepo, UserType,

@@ -218,6 +218,7 @@ impl Directory {
         }
         let now = self.clock.now();
         let mut c = UserChange::at(now);
+        c.if_match = if_match.map(str::to_string);
         if let Some(n) = patch.display_name {
             if n.trim().is_empty() || n.chars().count() > 256 {
                 return Err(DirectoryError::Invalid(
@@ -268,21 +269,19 @@ impl Directory {
     }
 
     /// Refuses a change that leaves no active administrator: `before` was
-    /// one and `after` is not, and nobody else is.
+    /// one and `after` is not, and nobody else is. This early answer spares
+    /// the password hash; the repository checks again inside the write's
+    /// transaction (two admins disabling each other at once: one wins).
     async fn check_keeps_an_admin(
         &self,
         before: &User,
         after: &User,
     ) -> Result<(), DirectoryError> {
         let now = self.clock.now();
-        let stays = after.is_active_admin(now) && after.access_expires_at.is_none();
-        if before.is_active_admin(now)
-            && !stays
+        if before.loses_admin(after, now)
             && self.repo.count_active_admins(before.id, now).await? == 0
         {
-            return Err(DirectoryError::Conflict(format!(
-                "This is the last enabled administrator: it cannot be disabled, given an access expiry, lose its role or be deleted. Make another user a {ROLE_GLOBAL_ADMINISTRATOR} first."
-            )));
+            return Err(last_admin());
         }
         Ok(())
     }
@@ -312,4 +311,12 @@ impl Directory {
     pub async fn list_audits(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError> {
         self.audits.list_audits(q).await
     }
+}
+
+/// The refusal to take away the last active administrator (the service's
+/// early check and the repository's check inside the write say the same).
+pub fn last_admin() -> DirectoryError {
+    DirectoryError::Conflict(format!(
+        "This is the last enabled administrator: it cannot be disabled, given an access expiry, lose its role or be deleted. Make another user a {ROLE_GLOBAL_ADMINISTRATOR} first."
+    ))
 }

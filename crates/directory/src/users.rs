@@ -157,6 +157,13 @@ impl User {
         portico_core::if_match(if_match, &self.etag())
     }
 
+    /// Whether going from `self` to `after` takes an active administrator
+    /// away (disabled, expiring, demoted or deleted): then another must stay.
+    pub fn loses_admin(&self, after: &User, now: DateTime<Utc>) -> bool {
+        let stays = after.is_active_admin(now) && after.access_expires_at.is_none();
+        self.is_active_admin(now) && !stays
+    }
+
     /// Enabled and not past its access expiry.
     pub fn can_sign_in(&self, now: DateTime<Utc>) -> bool {
         self.account_enabled && self.access_expires_at.is_none_or(|t| now < t)
@@ -265,6 +272,11 @@ pub struct UserChange {
     /// End the user's sessions and revoke what was issued to it (a password
     /// reset), whatever else changes.
     pub cut_off: bool,
+    /// The version the caller read (`If-Match`). The repository compares it
+    /// with the row inside the write's transaction, under a lock, so a
+    /// stale write is refused ([`DirectoryError::Stale`]) even when another
+    /// write lands between the caller's read and this one.
+    pub if_match: Option<String>,
 }
 
 impl UserChange {
@@ -279,6 +291,7 @@ impl UserChange {
             email_verified: None,
             updated_at,
             cut_off: false,
+            if_match: None,
         }
     }
 

@@ -2,8 +2,10 @@
 //! (a redirect from discovery or the token endpoint could point anywhere:
 //! SSRF guidance in openidconnect's docs) and has connect and total
 //! timeouts, so an IdP that hangs costs one request its timeout and nothing
-//! more.
+//! more. Where it may connect is `egress.rs`'s business (the SSRF guard).
 
+use crate::egress::{GuardedHttp, GuardedResolver};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -23,6 +25,9 @@ pub struct FederationConfig {
     pub leeway: chrono::Duration,
     /// Oldest `iat` accepted: an older token is refused even if not expired.
     pub max_token_age: chrono::Duration,
+    /// Whether upstream calls may go to loopback, private and link-local
+    /// addresses (tests and demos whose IdPs run on this machine). Off by default.
+    pub allow_private_networks: bool,
 }
 
 impl FederationConfig {
@@ -36,6 +41,7 @@ impl FederationConfig {
             metadata_ttl: Duration::from_secs(600),
             leeway: chrono::Duration::seconds(60),
             max_token_age: chrono::Duration::minutes(10),
+            allow_private_networks: false,
         }
     }
 
@@ -46,12 +52,20 @@ impl FederationConfig {
 }
 
 /// The client federation uses (reqwest 0.12, the one `oauth2` 5 implements its
-/// HTTP client trait for).
-pub fn http_client(cfg: &FederationConfig) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+/// HTTP client trait for), behind the SSRF guard unless private networks are
+/// allowed.
+pub fn http_client(cfg: &FederationConfig) -> Result<GuardedHttp, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(cfg.connect_timeout)
         .timeout(cfg.request_timeout)
-        .user_agent(concat!("Portico/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .user_agent(concat!("Portico/", env!("CARGO_PKG_VERSION")));
+    if !cfg.allow_private_networks {
+        // A proxy would resolve the IdP's name itself, out of the guard's sight.
+        builder = builder.no_proxy().dns_resolver(Arc::new(GuardedResolver));
+    }
+    Ok(GuardedHttp::new(
+        builder.build()?,
+        cfg.allow_private_networks,
+    ))
 }

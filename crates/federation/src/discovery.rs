@@ -5,6 +5,7 @@
 //! hammer the IdP. Editing or deleting an IdP drops its entry (changes apply
 //! immediately).
 
+use crate::egress::GuardedHttp;
 use crate::error::{FederationError, UpstreamProblem};
 use crate::model::IdentityProvider;
 use openidconnect::IssuerUrl;
@@ -35,7 +36,7 @@ fn unavailable(detail: String) -> FederationError {
 /// Fetches and checks the discovery document and its JWKS (OIDC Discovery
 /// §4: the document's `issuer` must equal the configured one exactly).
 pub(crate) async fn discover(
-    http: &reqwest::Client,
+    http: &GuardedHttp,
     issuer: &str,
 ) -> Result<CoreProviderMetadata, FederationError> {
     let url = IssuerUrl::new(issuer.to_string())
@@ -65,7 +66,7 @@ impl MetadataCache {
     /// The IdP's metadata (with its JWKS), from the cache or freshly fetched.
     pub(crate) async fn metadata(
         &self,
-        http: &reqwest::Client,
+        http: &GuardedHttp,
         idp: &IdentityProvider,
         ttl: Duration,
     ) -> Result<CoreProviderMetadata, FederationError> {
@@ -96,7 +97,7 @@ impl MetadataCache {
     /// happened too recently to try another.
     pub(crate) async fn refresh_jwks(
         &self,
-        http: &reqwest::Client,
+        http: &GuardedHttp,
         idp: &IdentityProvider,
         metadata: &CoreProviderMetadata,
     ) -> Result<Option<CoreJsonWebKeySet>, FederationError> {

@@ -15,6 +15,7 @@
 
 use crate::client::{FederationConfig, http_client};
 use crate::discovery::{MetadataCache, chain};
+use crate::egress::GuardedHttp;
 use crate::error::{FederationError, UpstreamProblem};
 use crate::model::*;
 use crate::store::{FlowRepo, IdpRepo};
@@ -44,7 +45,7 @@ pub struct Federation {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: SecretHasher,
     pub(crate) config: FederationConfig,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: GuardedHttp,
     pub(crate) cache: Arc<MetadataCache>,
 }
 
@@ -118,6 +119,7 @@ impl Federation {
 
     pub async fn create(&self, input: IdpInput) -> Result<IdentityProvider, FederationError> {
         let idp = input.validate(self.stored_now())?;
+        self.check_issuer_address(&idp.issuer)?;
         if self.idps.find_idp_by_issuer(&idp.issuer).await?.is_some() {
             return Err(FederationError::Conflict(format!(
                 "issuer: an identity provider with issuer {} exists already",
@@ -126,6 +128,14 @@ impl Federation {
         }
         self.idps.create_idp(&idp).await?;
         Ok(idp)
+    }
+
+    /// An issuer on a non-public IP literal (or `localhost`) is refused when
+    /// it is saved, not only when it is first called: the admin learns at once.
+    fn check_issuer_address(&self, issuer: &str) -> Result<(), FederationError> {
+        self.http
+            .check(issuer)
+            .map_err(|why| FederationError::Invalid(format!("issuer: {why}")))
     }
 
     pub async fn list(&self) -> Result<Vec<IdentityProvider>, FederationError> {
@@ -146,6 +156,7 @@ impl Federation {
     ) -> Result<IdentityProvider, FederationError> {
         let current = self.get(id).await?;
         let next = patch.apply(&current, self.stored_now())?;
+        self.check_issuer_address(&next.issuer)?;
         if next.issuer != current.issuer
             && let Some(other) = self.idps.find_idp_by_issuer(&next.issuer).await?
             && other.id != id
@@ -449,6 +460,7 @@ impl Federation {
         let resp = self
             .http
             .get(url)
+            .map_err(|e| unavailable(format!("userinfo: {e}")))?
             .bearer_auth(access_token)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()

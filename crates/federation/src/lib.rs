@@ -9,10 +9,12 @@
 //! It must not render pages, issue Portico tokens, or decide who a guest is:
 //! it hands the UI a verified [`UpstreamIdentity`] (issuer, subject, email as
 //! asserted) and the UI asks the directory what that identity may do. Its
-//! HTTP client follows no redirects and has connect and total timeouts.
+//! HTTP client follows no redirects, has connect and total timeouts, and
+//! calls public addresses only unless private networks are allowed (`egress`).
 
 mod client;
 mod discovery;
+mod egress;
 mod error;
 mod flow;
 mod model;
@@ -23,6 +25,7 @@ mod test_connection;
 mod verify;
 
 pub use client::{FederationConfig, http_client};
+pub use egress::{GuardedHttp, is_public};
 pub use error::{FederationError, UpstreamProblem};
 pub use flow::{BeginFlow, CallbackOutcome, CallbackParams, Federation};
 pub use model::{

@@ -213,9 +213,14 @@ impl Federation {
 
     async fn fetch_json(&self, t: &mut Trace, name: &str, url: &str) -> Option<Value> {
         let started = Instant::now();
-        let resp = match self
-            .http
-            .get(url)
+        let request = match self.http.get(url) {
+            Ok(r) => r,
+            Err(why) => {
+                t.fail(name, format!("{url}: {why}"));
+                return None;
+            }
+        };
+        let resp = match request
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
@@ -250,6 +255,11 @@ impl Federation {
             t.fail(name, format!("{url} answered {status}"));
             return None;
         }
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(80).collect::<String>());
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
@@ -268,11 +278,16 @@ impl Federation {
                 );
                 Some(v)
             }
+            // The body itself is never echoed: an address that is not an IdP
+            // (an internal service, an error page) must not leak through here.
             _ => {
-                let start: String = String::from_utf8_lossy(&body).chars().take(60).collect();
                 t.fail(
                     name,
-                    format!("{url} did not answer a JSON object (it starts with {start:?})"),
+                    format!(
+                        "{url} did not answer a JSON object ({}, {} bytes)",
+                        content_type.as_deref().unwrap_or("no Content-Type"),
+                        body.len()
+                    ),
                 );
                 None
             }

@@ -123,6 +123,7 @@ impl App {
         fed_cfg.request_timeout = std::time::Duration::from_secs(settings.federation_timeout_secs);
         fed_cfg.connect_timeout =
             std::time::Duration::from_secs(settings.federation_connect_timeout_secs);
+        fed_cfg.allow_private_networks = settings.federation_allow_private_networks;
         let federation = Federation::new(
             store.clone(),
             store.clone(),
@@ -193,7 +194,7 @@ impl App {
         // Everything but the operations endpoints answers 503 at once while
         // the database is unreachable (`/readyz` says so by itself).
         let db_guard = crate::db_guard::DbGuard::new(self.storage.clone());
-        Router::new()
+        let router = Router::new()
             .merge(oidc)
             .merge(ui)
             .merge(api)
@@ -209,7 +210,24 @@ impl App {
                 HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
             ))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
+        // RFC 6797: on an https issuer, browsers refuse plain http to this
+        // host (and its subdomains) for a year. Never on http: the header
+        // would be ignored there, and it would break a local set-up later.
+        // Cookies get the `__Host-`/`__Secure-` prefix there (cookie_prefix.rs).
+        let router = if self.settings.issuer.starts_with("https://") {
+            router
+                .layer(axum::middleware::from_fn(
+                    crate::cookie_prefix::prefix_cookies,
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                ))
+        } else {
+            router
+        };
+        router
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
@@ -243,9 +261,10 @@ impl App {
     }
 }
 
-/// The span of one request: method, path (never the query, which may carry
-/// codes and tokens) and the request id set by `SetRequestIdLayer`, so every
-/// log line of a request (JSON logs included) names it.
+/// The span of one request: method, path and query with every secret
+/// redacted (`redact.rs`: codes, `state`, hints, tokens never reach a log)
+/// and the request id set by `SetRequestIdLayer`, so every log line of a
+/// request (JSON logs included) names it.
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let request_id = req
         .headers()
@@ -255,7 +274,8 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %crate::redact::loggable_path(req.uri().path()),
+        query = %crate::redact::loggable_query(req.uri().query().unwrap_or_default()),
         request_id = %request_id,
     )
 }

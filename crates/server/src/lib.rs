@@ -7,10 +7,12 @@ pub mod app;
 pub mod commands;
 pub mod db_guard;
 pub mod demo;
+mod cookie_prefix;
 pub mod idp_cli;
 pub mod invite_cli;
 pub mod master_key;
 pub mod ops;
+mod redact;
 pub mod settings;
 pub mod workers;
 

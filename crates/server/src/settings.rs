@@ -40,6 +40,11 @@ pub struct Settings {
     pub federation_timeout_secs: u64,
     /// `PORTICO_FEDERATION_CONNECT_TIMEOUT_SECS`
     pub federation_connect_timeout_secs: u64,
+    /// `PORTICO_FEDERATION_ALLOW_PRIVATE_NETWORKS`: let calls to upstream IdPs
+    /// go to loopback, private and link-local addresses (tests, demos). Off:
+    /// only public addresses, checked on the resolved address (SSRF guard).
+    #[serde(default)]
+    pub federation_allow_private_networks: bool,
     /// `PORTICO_METRICS_TOKEN`: the bearer token Prometheus sends to `/metrics`;
     /// when unset, `/metrics` answers loopback clients only.
     pub metrics_token: Option<String>,
@@ -95,6 +100,7 @@ impl Default for Settings {
             invitation_expiry_days: 30,
             federation_timeout_secs: 10,
             federation_connect_timeout_secs: 3,
+            federation_allow_private_networks: false,
             metrics_token: None,
             invite_redirect_origins: String::new(),
             cleanup_interval_secs: 60,

@@ -18,6 +18,8 @@ fn portico(data_dir: &Path) -> Command {
         .env("PORTICO_DATA_DIR", data_dir)
         .env("PORTICO_ISSUER", "https://id.contoso.example")
         .env("PORTICO_LOG", "warn")
+        // The providers these tests run listen on 127.0.0.1.
+        .env("PORTICO_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")
         .env("FABRIKAM_SECRET", SECRET);
     c
 }
@@ -211,6 +213,32 @@ fn idp_test_fails_with_the_discovery_step_when_the_issuer_is_unreachable() {
     assert!(stdout.contains("✗ Discovery"), "{stdout}");
     assert!(stdout.contains("cannot connect"), "{stdout}");
     assert!(stderr.contains("failed"), "{stderr}");
+}
+
+#[test]
+fn idp_add_refuses_a_loopback_issuer_unless_private_networks_are_allowed() {
+    let dir = temp_dir();
+    let mut c = portico(&dir);
+    c.env_remove("PORTICO_FEDERATION_ALLOW_PRIVATE_NETWORKS");
+    c.args([
+        "idp",
+        "add",
+        "--name",
+        "Inside",
+        "--issuer",
+        "http://127.0.0.1:9",
+        "--client-id",
+        "x",
+        "--client-secret-env",
+        "FABRIKAM_SECRET",
+    ]);
+    let out = c.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stderr.contains("PORTICO_FEDERATION_ALLOW_PRIVATE_NETWORKS"),
+        "{stderr}"
+    );
 }
 
 /// A tiny OpenID provider: discovery and a JWKS with one RSA public key,

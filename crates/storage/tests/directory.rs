@@ -204,7 +204,71 @@ async fn disabling_a_user_cuts_it_off(s: &Storage) {
     assert!(matches!(res, Err(DirectoryError::NotFound)), "{res:?}");
 }
 
+/// The storage refuses, inside the write, what the service checked before:
+/// a stale `If-Match` (someone wrote in between) and taking away the last
+/// active administrator, whether by a change or a delete.
+async fn writes_recheck_the_version_and_the_last_admin(s: &Storage) {
+    let mut a = user("first-admin@contoso.example");
+    a.is_admin = true;
+    s.create_user(&a, &audit("Add user", a.id)).await.unwrap();
+    let read = s.find_user(a.id).await.unwrap().expect("a");
+    // Someone renames the user after the caller's read.
+    let rename = UserChange {
+        display_name: Some("Renamed".into()),
+        ..UserChange::at(t0() + Duration::seconds(1))
+    };
+    s.change_user(a.id, &rename, &audit("Update user", a.id))
+        .await
+        .unwrap();
+    let stale = UserChange {
+        display_name: Some("Stale".into()),
+        if_match: Some(read.etag()),
+        ..UserChange::at(t0() + Duration::seconds(2))
+    };
+    let res = s
+        .change_user(a.id, &stale, &audit("Update user", a.id))
+        .await;
+    assert!(matches!(res, Err(DirectoryError::Stale)), "{res:?}");
+    let now = s.find_user(a.id).await.unwrap().expect("a");
+    assert_eq!(
+        now.display_name, "Renamed",
+        "the stale write changed nothing"
+    );
+    let fresh = UserChange {
+        display_name: Some("Fresh".into()),
+        if_match: Some(now.etag()),
+        ..UserChange::at(t0() + Duration::seconds(3))
+    };
+    s.change_user(a.id, &fresh, &audit("Update user", a.id))
+        .await
+        .unwrap();
+
+    // The only active administrator can be neither disabled nor deleted.
+    let disable = UserChange {
+        account_enabled: Some(false),
+        ..UserChange::at(t0() + Duration::seconds(4))
+    };
+    let res = s
+        .change_user(a.id, &disable, &audit("Disable account", a.id))
+        .await;
+    assert!(matches!(res, Err(DirectoryError::Conflict(_))), "{res:?}");
+    let res = s.delete_user(a.id, &audit("Delete user", a.id)).await;
+    assert!(matches!(res, Err(DirectoryError::Conflict(_))), "{res:?}");
+    assert!(s.find_user(a.id).await.unwrap().expect("a").account_enabled);
+
+    // With a second one, one of them may go.
+    let mut b = user("second-admin@contoso.example");
+    b.is_admin = true;
+    s.create_user(&b, &audit("Add user", b.id)).await.unwrap();
+    s.change_user(a.id, &disable, &audit("Disable account", a.id))
+        .await
+        .unwrap();
+    let res = s.delete_user(b.id, &audit("Delete user", b.id)).await;
+    assert!(matches!(res, Err(DirectoryError::Conflict(_))), "{res:?}");
+}
+
 both_backends!(
+    writes_recheck_the_version_and_the_last_admin,
     migrations_are_idempotent,
     server_secret_is_generated_once,
     users_round_trip_in_id_order,

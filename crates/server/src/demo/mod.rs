@@ -189,6 +189,8 @@ fn org_settings(
         data_dir: dir.join(name),
         organization_name: organization.into(),
         mail_from: format!("{organization} <no-reply@{name}.example>"),
+        // Both organizations run on loopback: Contoso must reach Fabrikam.
+        federation_allow_private_networks: true,
         ..Settings::default()
     })
 }

@@ -21,6 +21,7 @@ mod sessions;
 mod settings;
 mod sign_ins;
 mod tokens;
+mod user_guards;
 mod user_rows;
 mod users;
 

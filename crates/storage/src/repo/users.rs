@@ -135,6 +135,7 @@ impl UserRepo for Storage {
     /// Nothing, not even the audit entry, is written when the user is unknown.
     async fn delete_user(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, DirectoryError> {
         let tx = self.write_tx().await.map_err(db_err)?;
+        self.check_delete(&tx, id, audit.at).await?;
         cut_off(&tx, id, audit.at).await.map_err(db_err)?;
         delete_invitations(&tx, id).await?;
         user_identities::Entity::delete_many()
@@ -181,8 +182,9 @@ impl UserRepo for Storage {
             .map_err(db_err)
     }
 
-    /// One UPDATE of the named columns; the row is read back inside the
-    /// transaction to decide whether the user is cut off.
+    /// One UPDATE of the named columns, after the checks that must hold at
+    /// the moment of writing (`user_guards.rs`); the row is read back inside
+    /// the transaction to decide whether the user is cut off.
     async fn change_user(
         &self,
         id: Uuid,
@@ -190,6 +192,7 @@ impl UserRepo for Storage {
         audit: &AuditEntry,
     ) -> Result<(), DirectoryError> {
         let tx = self.write_tx().await.map_err(db_err)?;
+        self.check_change(&tx, id, c).await?;
         let mut q = users::Entity::update_many()
             .col_expr(users::Column::UpdatedAt, Expr::value(c.updated_at))
             .filter(users::Column::Id.eq(id));

@@ -2,6 +2,7 @@
 //! pages, the admin portal, and the static assets.
 
 mod account;
+mod body_limit;
 mod federation;
 mod first_party;
 mod passkey_errors;
@@ -132,6 +133,8 @@ pub fn router(state: UiState) -> Router {
         .merge(signin::routes())
         .merge(redeem::routes())
         .merge(portal::routes())
+        .layer(body_limit::form_limit())
+        .layer(axum::middleware::from_fn(body_limit::readable_too_large))
         .layer(map_response(no_store))
         .with_state(state)
 }
