@@ -6,8 +6,8 @@
 mod browser;
 pub mod hostile;
 mod logout_receiver;
-pub mod private_pg;
 mod logs;
+pub mod private_pg;
 mod server;
 mod sign_ins;
 pub mod smtp;

@@ -5,9 +5,9 @@
 pub mod api;
 pub mod app;
 pub mod commands;
+mod cookie_prefix;
 pub mod db_guard;
 pub mod demo;
-mod cookie_prefix;
 pub mod idp_cli;
 pub mod invite_cli;
 pub mod master_key;
