@@ -238,12 +238,7 @@ both_backends!(
 #[tokio::test]
 async fn discovery_advertises_back_channel_logout_with_sessions() {
     let app = spawn_app(Backend::Sqlite).await;
-    let d: Value = reqwest::get(app.url("/.well-known/openid-configuration"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = crate::support::get_json(&app.url("/.well-known/openid-configuration")).await;
     assert_eq!(d["backchannel_logout_supported"], true);
     assert_eq!(d["backchannel_logout_session_supported"], true);
 }

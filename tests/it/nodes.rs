@@ -5,7 +5,7 @@
 //! one node hold on the other; a key rotated on one node is in the other's
 //! JWKS before any node signs with it; each email goes out once.
 
-use crate::support::{ALICE, ALICE_PW, authorize_url, jwt_header, param, query_of};
+use crate::support::{ALICE, ALICE_PW, authorize_url, jwks_kids, jwt_header, param, query_of};
 use portico_tests::{
     Backend, Browser, Hop, TestApp, TestClient, both_backends, find_hidden, form_action, pkce_pair,
     spawn_app, spawn_app_with_mail,
@@ -85,21 +85,6 @@ async fn userinfo_at(base: &str, token: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn jwks_kids(base: &str) -> Vec<String> {
-    let v: Value = reqwest::get(format!("{base}/jwks"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_string())
-        .collect()
 }
 
 async fn a_sign_in_alternating_nodes_succeeds_and_its_tokens_work_on_both(backend: Backend) {

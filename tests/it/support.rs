@@ -200,3 +200,18 @@ pub async fn link_status(url: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// GET `url` and parse the JSON body.
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// The `kid`s the JWKS at `base` publishes (`base`: a node's address).
+pub async fn jwks_kids(base: &str) -> Vec<String> {
+    get_json(&format!("{base}/jwks")).await["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -420,7 +420,9 @@ impl TestApp {
 pub struct Node {
     pub server: RunningServer,
     pub issuer: String,
-    data_dir: std::path::PathBuf,
+    /// The node's own data folder, removed with it (`None`: it shares the
+    /// first node's, which that node removes).
+    own_dir: Option<std::path::PathBuf>,
 }
 
 impl TestApp {
@@ -445,7 +447,7 @@ impl TestApp {
         Node {
             server,
             issuer,
-            data_dir,
+            own_dir: Some(data_dir),
         }
     }
 }
@@ -472,8 +474,7 @@ impl TestApp {
         Node {
             server: RunningServer { app, addr, handle },
             issuer: format!("http://127.0.0.1:{}", addr.port()),
-            // Shared with the first node: never removed by this one.
-            data_dir: std::path::PathBuf::new(),
+            own_dir: None,
         }
     }
 }
@@ -481,8 +482,8 @@ impl TestApp {
 impl Drop for Node {
     fn drop(&mut self) {
         self.server.handle.abort();
-        if !self.data_dir.as_os_str().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(dir) = &self.own_dir {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

@@ -135,20 +135,7 @@ fn app_add_and_keys_rotate_print_json() {
 #[test]
 fn serve_runs_with_no_configuration_and_honours_env_overrides() {
     let dir = temp_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let mut child = portico(&dir)
-        .arg("serve")
-        .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
-        .env("PORTICO_ISSUER", &issuer)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, issuer) = spawn_serve(&dir, |_| {});
     let rt = tokio::runtime::Runtime::new().unwrap();
     let result = rt.block_on(async {
         for _ in 0..100 {
@@ -195,23 +182,32 @@ fn a_bad_configuration_fails_with_a_clear_message() {
     );
 }
 
-/// `portico serve` on `dir` at a free port; returns the child and its issuer
-/// once `/healthz` answers.
-fn serve(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> (std::process::Child, String) {
+/// `portico serve` on `dir` at a free port, output discarded unless
+/// `configure` (extra env, stderr) says otherwise; returns the child and
+/// its issuer at once.
+fn spawn_serve(
+    dir: &std::path::Path,
+    configure: impl FnOnce(&mut Command),
+) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let issuer = format!("http://127.0.0.1:{port}");
-    let child = portico(dir)
-        .arg("serve")
+    let mut cmd = portico(dir);
+    cmd.arg("serve")
         .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
         .env("PORTICO_ISSUER", &issuer)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    configure(&mut cmd);
+    (cmd.spawn().unwrap(), issuer)
+}
+
+/// [`spawn_serve`], returning once `/healthz` answers.
+fn serve(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> (std::process::Child, String) {
+    let (child, issuer) = spawn_serve(dir, |_| {});
     let up = rt.block_on(async {
         for _ in 0..200 {
             if reqwest::get(format!("{issuer}/healthz")).await.is_ok() {
@@ -361,22 +357,11 @@ fn kill_9_under_concurrent_writes_keeps_every_acknowledged_write() {
 #[test]
 fn json_logs_name_the_request_id_and_sigterm_stops_cleanly() {
     let dir = temp_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let child = portico(&dir)
-        .arg("serve")
-        .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
-        .env("PORTICO_ISSUER", &issuer)
-        .env("PORTICO_LOG_FORMAT", "json")
-        .env("PORTICO_LOG", "info,tower_http=debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, issuer) = spawn_serve(&dir, |c| {
+        c.env("PORTICO_LOG_FORMAT", "json")
+            .env("PORTICO_LOG", "info,tower_http=debug")
+            .stderr(Stdio::piped());
+    });
     let rt = tokio::runtime::Runtime::new().unwrap();
     let answered = rt.block_on(async {
         let http = reqwest::Client::new();
