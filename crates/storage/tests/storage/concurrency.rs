@@ -1,11 +1,8 @@
 //! Races: one-time redemptions, first-key insertion, shared secrets and many
 //! concurrent writers, on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_directory::UserRepo;
 use portico_oidc::model::{CodeRedemption, RefreshUse, SigningKey};
 use portico_oidc::store::{GrantStore, KeyStore, StoreResult};

@@ -1,6 +1,5 @@
 //! `portico invite`: one guest, a CSV file, a dry run, a re-run, and a run
 //! killed with SIGKILL mid-import and started again.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

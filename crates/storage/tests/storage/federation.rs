@@ -1,11 +1,8 @@
 //! Federation: identity providers with their domains, sign-in flows through
 //! them, and the `idp` of sessions and grants, on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use portico_federation::{
     ClaimsMapping, FederationFlow, FlowPurpose, FlowRepo, FlowStatus, Forwarded, IdentityProvider,
     IdpRepo, MfaTrust, StoreError, UpstreamIdentity,

@@ -1,10 +1,7 @@
 //! `MailQueue` over the outbox: due times, claims, retries and concurrent workers.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_core::MailKind;
 use portico_directory::invitations::InvitationRepo;
 use portico_mail::{MailQueue, MailStatus};

@@ -1,5 +1,4 @@
 //! Test databases on both backends, fixtures, and `both_backends!`.
-#![allow(dead_code, unused_imports)] // each test binary uses a subset
 
 mod fixtures;
 mod race;

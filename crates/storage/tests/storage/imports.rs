@@ -1,10 +1,7 @@
 //! `ImportRepo`: jobs, idempotent staging, row pages, counts and the lease.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_directory::DirectoryError;
 use portico_directory::import::{ImportCounts, ImportRepo, ImportRow, JobStatus, RowOutcome};
 use portico_directory::invitations::ImportRowOutcome;

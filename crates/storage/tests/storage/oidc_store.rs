@@ -1,11 +1,8 @@
 //! The provider's stores for clients, signing keys, grants and tokens, and
 //! the sign-in log, on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_oidc::model::{
     AuthMethod, ClientType, CodeRedemption, Consent, RefreshUse, SigningKey,
 };

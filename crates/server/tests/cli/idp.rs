@@ -2,7 +2,6 @@
 //! an environment variable or a file and is never printed, refused input
 //! exits 2 naming the option, and `test` prints each step and fails when the
 //! IdP cannot be reached.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};

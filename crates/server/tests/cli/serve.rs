@@ -1,6 +1,5 @@
 //! The `portico` binary as an operator runs it: no configuration, env overrides,
 //! bootstrap once, app add, keys rotate.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -1,11 +1,8 @@
 //! Guest users through `UserRepo`: identities, paging, access expiry and
 //! deletion, on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_core::{MailKind, ManualClock};
 use portico_directory::invitations::InvitationRepo;
 use portico_directory::{DirectoryError, Identity, UserQuery, UserRepo, UserType};

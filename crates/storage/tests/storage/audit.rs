@@ -1,10 +1,7 @@
 //! The directory audit log: written with each change, listed newest first.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_directory::UserRepo;
 use portico_directory::audit::{AuditQuery, AuditRepo};
 use portico_storage::Storage;

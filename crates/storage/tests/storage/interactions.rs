@@ -1,10 +1,7 @@
 //! Interactions (stored as JSON) and consents, on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_oidc::interaction::Interaction;
 use portico_oidc::model::Consent;
 use portico_oidc::store::{ConsentStore, InteractionStore};

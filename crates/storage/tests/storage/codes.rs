@@ -1,10 +1,7 @@
 //! Email one-time codes: every attempt is decided atomically in storage.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_core::MailKind;
 use portico_directory::invitations::{CodeCheck, InvitationRepo, OneTimeCode};
 use portico_mail::{MailQueue, MailStatus};

@@ -1,12 +1,9 @@
 //! Changes to an existing invitation: resend and revoke, acceptance and the
 //! block list. Each is conditional on the invitation's stored state, so of two
 //! concurrent changes exactly one applies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_core::MailKind;
 use portico_directory::invitations::*;
 use portico_directory::{ExternalUserState, Identity, User, UserRepo};

@@ -1,12 +1,9 @@
 //! `InvitationRepo`: the one-transaction invitation write (guest, superseded
 //! invitation, new invitation, mail, import row outcome, audit) and listing.
 //! Changes to existing invitations are in `invitation_changes.rs`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_directory::import::{ImportRepo, RowOutcome};
 use portico_directory::invitations::*;
 use portico_directory::{DirectoryError, Identity, UserRepo};

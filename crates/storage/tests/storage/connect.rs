@@ -1,13 +1,11 @@
 //! Connection settings: SQLite files in WAL mode, in-memory SQLite, bad URLs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use portico_directory::UserRepo;
 use portico_oidc::model::{CodeRedemption, Consent};
 use portico_oidc::store::{ConsentStore, GrantStore};
 use portico_storage::Storage;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_file_is_created_in_wal_mode() {
@@ -115,7 +113,7 @@ async fn pending_migrations_are_counted_until_migrate_runs() {
 /// or extension fails here until it is checked against both and added.
 #[tokio::test]
 async fn the_schema_uses_only_features_distributed_postgres_databases_share() {
-    let db = common::postgres().await;
+    let db = crate::common::postgres().await;
     let f = db.storage.schema_features().await.unwrap();
     assert!(f.tables >= 20, "the whole schema was read: {f:?}");
     println!("{} tables; column types: {:?}", f.tables, f.column_types);

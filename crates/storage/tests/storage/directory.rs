@@ -1,10 +1,7 @@
 //! `UserRepo`, `AccountStore`, migrations and server secrets, on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_directory::audit::{AuditQuery, AuditRepo};
 use portico_directory::{DirectoryError, UserChange, UserQuery, UserRepo, UserType};
 use portico_oidc::store::AccountStore;

@@ -2,12 +2,9 @@
 //! single use of TOTP steps (also across two connection pools, as two nodes
 //! would have), the lockout per user and per address, recovery codes and
 //! their email, regeneration, removal and the admin reset.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use portico_core::{Clock, MailKind, ManualClock, Sealer, SecretHasher};
 use portico_directory::invitations::{CodeMessage, InvitationMessage, MailComposer, RenderedMail};
 use portico_directory::mfa::{
