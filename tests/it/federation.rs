@@ -292,6 +292,7 @@ async fn with_second_portico(backend: Backend) {
                 require_pkce: None,
             },
             vec![],
+            &portico_directory::Actor::system("test"),
         )
         .await
         .unwrap();

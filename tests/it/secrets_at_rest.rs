@@ -23,7 +23,21 @@ async fn add_idp(app: &TestApp) -> uuid::Uuid {
     }))
     .unwrap();
     let idp = input.validate(app.clock.now()).unwrap();
-    app.server.app.storage.create_idp(&idp).await.unwrap();
+    let audit = portico_directory::AuditEntry::new(
+        app.clock.now(),
+        &portico_directory::Actor::system("test"),
+        "Add identity provider",
+        "IdentityProviderManagement",
+        "IdentityProvider",
+        idp.id,
+        "Fabrikam",
+    );
+    app.server
+        .app
+        .storage
+        .create_idp(&idp, &audit)
+        .await
+        .unwrap();
     idp.id
 }
 

@@ -263,6 +263,7 @@ impl TestApp {
                     require_pkce: None,
                 },
                 vec![],
+                &portico_directory::Actor::system("test kit"),
             )
             .await
             .expect("client");

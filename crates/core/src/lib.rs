@@ -5,6 +5,7 @@
 //! it must read back. It must not do any IO: no database, no network, no
 //! files, no environment variables.
 
+pub mod audit;
 pub mod clock;
 pub mod mail;
 pub mod master_key;

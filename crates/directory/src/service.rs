@@ -157,7 +157,7 @@ impl Directory {
             created_at: now,
             updated_at: now,
         };
-        let audit = AuditEntry::for_user(now, actor, "Add user", &user).after(user.audit_view());
+        let audit = crate::audit::for_user(now, actor, "Add user", &user).after(user.audit_view());
         self.repo.create_user(&user, &audit).await?;
         Ok(user)
     }
@@ -261,7 +261,7 @@ impl Directory {
             _ if c.password_hash.is_some() => "Reset user password",
             _ => "Update user",
         };
-        let audit = AuditEntry::for_user(now, actor, activity, &after)
+        let audit = crate::audit::for_user(now, actor, activity, &after)
             .before(before.audit_view())
             .after(after.audit_view());
         self.repo.change_user(id, &c, &audit).await?;
@@ -293,19 +293,13 @@ impl Directory {
         let mut gone = u.clone();
         gone.is_admin = false;
         self.check_keeps_an_admin(&u, &gone).await?;
-        let audit =
-            AuditEntry::for_user(self.clock.now(), actor, "Delete user", &u).before(u.audit_view());
+        let audit = crate::audit::for_user(self.clock.now(), actor, "Delete user", &u)
+            .before(u.audit_view());
         if self.repo.delete_user(id, &audit).await? {
             Ok(())
         } else {
             Err(DirectoryError::NotFound)
         }
-    }
-
-    /// Records a trust-relevant change made outside the directory (see
-    /// [`AuditRepo::record_audit`]).
-    pub async fn record(&self, entry: AuditEntry) -> Result<(), DirectoryError> {
-        self.audits.record_audit(&entry).await
     }
 
     pub async fn list_audits(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError> {

@@ -28,6 +28,7 @@ use openidconnect::{
     Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
     RequestTokenError, Scope,
 };
+use portico_core::audit::{Actor, AuditEntry, CATEGORY_IDENTITY_PROVIDERS};
 use portico_core::{Clock, SecretHasher, random_token};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -117,7 +118,12 @@ impl Federation {
 
     // --- Admin: trusted IdPs. Creating one does not contact it.
 
-    pub async fn create(&self, input: IdpInput) -> Result<IdentityProvider, FederationError> {
+    /// Adds a trusted IdP, audited with `actor` in the same transaction.
+    pub async fn create(
+        &self,
+        input: IdpInput,
+        actor: &Actor,
+    ) -> Result<IdentityProvider, FederationError> {
         let idp = input.validate(self.stored_now())?;
         self.check_issuer_address(&idp.issuer)?;
         if self.idps.find_idp_by_issuer(&idp.issuer).await?.is_some() {
@@ -126,7 +132,8 @@ impl Federation {
                 idp.issuer
             )));
         }
-        self.idps.create_idp(&idp).await?;
+        let audit = self.idp_audit(actor, "Add identity provider", None, Some(&idp));
+        self.idps.create_idp(&idp, &audit).await?;
         Ok(idp)
     }
 
@@ -149,10 +156,13 @@ impl Federation {
             .ok_or(FederationError::NotFound)
     }
 
+    /// Applies `patch`, audited with `actor` (before and after) in the same
+    /// transaction.
     pub async fn update(
         &self,
         id: Uuid,
         patch: IdpPatch,
+        actor: &Actor,
     ) -> Result<IdentityProvider, FederationError> {
         let current = self.get(id).await?;
         let next = patch.apply(&current, self.stored_now())?;
@@ -166,19 +176,52 @@ impl Federation {
                 next.issuer
             )));
         }
-        if !self.idps.update_idp(&next).await? {
+        let audit = self.idp_audit(
+            actor,
+            "Update identity provider",
+            Some(&current),
+            Some(&next),
+        );
+        if !self.idps.update_idp(&next, &audit).await? {
             return Err(FederationError::NotFound);
         }
         self.cache.invalidate(id);
         Ok(next)
     }
 
-    pub async fn delete(&self, id: Uuid) -> Result<(), FederationError> {
-        if !self.idps.delete_idp(id).await? {
+    /// Deletes the IdP, audited with `actor` in the same transaction.
+    pub async fn delete(&self, id: Uuid, actor: &Actor) -> Result<(), FederationError> {
+        let before = self.get(id).await?;
+        let audit = self.idp_audit(actor, "Delete identity provider", Some(&before), None);
+        if !self.idps.delete_idp(id, &audit).await? {
             return Err(FederationError::NotFound);
         }
         self.cache.invalidate(id);
         Ok(())
+    }
+
+    /// The audit entry of an IdP change (`before`/`after`: the IdP as it was
+    /// and is; `None` for create/delete). The views never hold the secret.
+    fn idp_audit(
+        &self,
+        actor: &Actor,
+        activity: &str,
+        before: Option<&IdentityProvider>,
+        after: Option<&IdentityProvider>,
+    ) -> AuditEntry {
+        let named = after.or(before);
+        let mut e = AuditEntry::new(
+            self.clock.now(),
+            actor,
+            activity,
+            CATEGORY_IDENTITY_PROVIDERS,
+            "IdentityProvider",
+            named.map(|i| i.id.to_string()).unwrap_or_default(),
+            named.map(|i| i.display_name.as_str()).unwrap_or_default(),
+        );
+        e.before = before.map(IdentityProvider::audit_view);
+        e.after = after.map(IdentityProvider::audit_view);
+        e
     }
 
     // --- The upstream sign-in.

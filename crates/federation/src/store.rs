@@ -3,6 +3,7 @@
 use crate::model::{FederationFlow, IdentityProvider, UpstreamIdentity};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portico_core::audit::AuditEntry;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,16 +19,19 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait IdpRepo: Send + Sync {
-    /// Stores a new IdP with its domains; a domain another IdP serves is `DomainTaken`.
-    async fn create_idp(&self, idp: &IdentityProvider) -> StoreResult<()>;
+    /// Stores a new IdP with its domains and the audit entry, in one
+    /// transaction; a domain another IdP serves is `DomainTaken`.
+    async fn create_idp(&self, idp: &IdentityProvider, audit: &AuditEntry) -> StoreResult<()>;
     async fn find_idp(&self, id: Uuid) -> StoreResult<Option<IdentityProvider>>;
     /// Every IdP, oldest first.
     async fn list_idps(&self) -> StoreResult<Vec<IdentityProvider>>;
-    /// Replaces the IdP (domains included) in one transaction; `false` when it
-    /// does not exist. A domain another IdP serves is `DomainTaken`.
-    async fn update_idp(&self, idp: &IdentityProvider) -> StoreResult<bool>;
-    /// Deletes the IdP, its domains and its flows; `false` when it did not exist.
-    async fn delete_idp(&self, id: Uuid) -> StoreResult<bool>;
+    /// Replaces the IdP (domains included) and writes the audit entry, in one
+    /// transaction; `false` when it does not exist. A domain another IdP
+    /// serves is `DomainTaken`.
+    async fn update_idp(&self, idp: &IdentityProvider, audit: &AuditEntry) -> StoreResult<bool>;
+    /// Deletes the IdP, its domains and its flows and writes the audit entry,
+    /// in one transaction; `false` when it did not exist.
+    async fn delete_idp(&self, id: Uuid, audit: &AuditEntry) -> StoreResult<bool>;
     /// The IdP serving this (lowercase) domain, enabled or not.
     async fn find_idp_by_domain(&self, domain: &str) -> StoreResult<Option<IdentityProvider>>;
     /// The IdP whose issuer is exactly this, if any.

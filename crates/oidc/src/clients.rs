@@ -11,6 +11,7 @@
 use crate::Provider;
 use crate::model::*;
 use crate::store::StoreError;
+use portico_core::audit::{Actor, AuditEntry, CATEGORY_APPLICATIONS};
 use portico_core::random_token;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -150,6 +151,7 @@ impl Provider {
         &self,
         n: NewClient,
         permissions: Vec<String>,
+        actor: &Actor,
     ) -> Result<(Client, Option<String>), ClientError> {
         let auth_method = n.token_endpoint_auth_method.unwrap_or(match n.client_type {
             ClientType::Public => AuthMethod::None,
@@ -182,16 +184,25 @@ impl Provider {
             created_at: self.clock.now(),
         };
         check_shape(&client)?;
-        self.store.create_client(&client).await?;
+        let audit = self.application_audit(actor, "Add application", None, Some(&client));
+        self.store.create_client(&client, Some(&audit)).await?;
         Ok((client, secret))
     }
 
-    pub async fn update_client(&self, id: Uuid, p: ClientPatch) -> Result<Client, ClientError> {
-        let mut c = self
+    /// Applies `p` and audits the change (before and after) in the same
+    /// transaction.
+    pub async fn update_client(
+        &self,
+        id: Uuid,
+        p: ClientPatch,
+        actor: &Actor,
+    ) -> Result<Client, ClientError> {
+        let before = self
             .store
             .find_client_by_id(id)
             .await?
             .ok_or(ClientError::NotFound)?;
+        let mut c = before.clone();
         if let Some(v) = p.display_name {
             c.display_name = v.trim().to_string();
         }
@@ -217,8 +228,52 @@ impl Provider {
             c.require_pkce = v;
         }
         check_shape(&c)?;
-        self.store.update_client(&c).await?;
+        let audit = self.application_audit(actor, "Update application", Some(&before), Some(&c));
+        self.store.update_client(&c, Some(&audit)).await?;
         Ok(c)
+    }
+
+    /// Deletes the client; its grants are revoked and the deletion audited in
+    /// the same transaction.
+    pub async fn delete_client(&self, id: Uuid, actor: &Actor) -> Result<(), ClientError> {
+        let before = self
+            .store
+            .find_client_by_id(id)
+            .await?
+            .ok_or(ClientError::NotFound)?;
+        let audit = self.application_audit(actor, "Delete application", Some(&before), None);
+        if !self
+            .store
+            .delete_client(id, self.clock.now(), &audit)
+            .await?
+        {
+            return Err(ClientError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The audit entry of an application change (`before`/`after`: the
+    /// application as it was and is; `None` for create/delete).
+    fn application_audit(
+        &self,
+        actor: &Actor,
+        activity: &str,
+        before: Option<&Client>,
+        after: Option<&Client>,
+    ) -> AuditEntry {
+        let named = after.or(before);
+        let mut e = AuditEntry::new(
+            self.clock.now(),
+            actor,
+            activity,
+            CATEGORY_APPLICATIONS,
+            "Application",
+            named.map(|c| c.client_id.as_str()).unwrap_or_default(),
+            named.map(|c| c.display_name.as_str()).unwrap_or_default(),
+        );
+        e.before = before.map(Client::audit_view);
+        e.after = after.map(Client::audit_view);
+        e
     }
 }
 
@@ -246,7 +301,7 @@ impl Provider {
                 Some(mut c) => {
                     if c.redirect_uris != redirect {
                         c.redirect_uris = redirect;
-                        self.store.update_client(&c).await?;
+                        self.store.update_client(&c, None).await?;
                     }
                 }
                 None => {
@@ -267,7 +322,7 @@ impl Provider {
                         permissions: vec![],
                         created_at: self.clock.now(),
                     };
-                    match self.store.create_client(&c).await {
+                    match self.store.create_client(&c, None).await {
                         // Another node created it first.
                         Ok(()) | Err(StoreError::Conflict(_)) => {}
                         Err(e) => return Err(e),

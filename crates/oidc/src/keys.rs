@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use josekit::jwk::Jwk;
 use josekit::jws::RS256;
 use josekit::jws::alg::rsassa::{RsassaJwsSigner, RsassaJwsVerifier};
+use portico_core::audit::{Actor, AuditEntry, CATEGORY_KEYS};
 use std::sync::{Arc, RwLock};
 
 const RELOAD_EVERY: i64 = 10;
@@ -186,6 +187,7 @@ impl KeyManager {
         store: &dyn OidcStore,
         config: &OidcConfig,
         now: DateTime<Utc>,
+        actor: &Actor,
     ) -> Result<SigningKey, StoreError> {
         let activates_at = now + config.key_publication_delay;
         let key = generate_key(now, activates_at)?;
@@ -197,7 +199,22 @@ impl KeyManager {
             .filter(|k| k.expires_at.is_none())
             .map(|k| (k.kid, retire_at))
             .collect();
-        store.rotate_keys(&key, &retire).await?;
+        let audit = AuditEntry::new(
+            now,
+            actor,
+            "Rotate signing key",
+            CATEGORY_KEYS,
+            "SigningKey",
+            &key.kid,
+            &key.kid,
+        )
+        .after(serde_json::json!({
+            "kid": key.kid,
+            "alg": key.alg,
+            "activatesDateTime": key.activates_at,
+            "retired": retire.iter().map(|(kid, _)| kid).collect::<Vec<_>>(),
+        }));
+        store.rotate_keys(&key, &retire, &audit).await?;
         self.reload(store, now).await?;
         tracing::info!(kid = %key.kid, %activates_at, "rotated signing keys");
         Ok(key)

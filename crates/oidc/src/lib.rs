@@ -70,9 +70,13 @@ impl Provider {
     }
 
     /// `portico keys rotate` and the admin API.
-    pub async fn rotate_keys(&self) -> Result<model::SigningKey, store::StoreError> {
+    /// The rotation is audited with `actor` in the same transaction.
+    pub async fn rotate_keys(
+        &self,
+        actor: &portico_core::audit::Actor,
+    ) -> Result<model::SigningKey, store::StoreError> {
         self.keys
-            .rotate(self.store.as_ref(), &self.config, self.clock.now())
+            .rotate(self.store.as_ref(), &self.config, self.clock.now(), actor)
             .await
     }
 }

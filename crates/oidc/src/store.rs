@@ -5,6 +5,7 @@ use crate::interaction::Interaction;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portico_core::audit::AuditEntry;
 use uuid::Uuid;
 
 /// A storage failure; the detail is logged, never shown.
@@ -23,20 +24,31 @@ pub trait ClientStore: Send + Sync {
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     async fn find_client_by_id(&self, id: Uuid) -> StoreResult<Option<Client>>;
     async fn list_clients(&self) -> StoreResult<Vec<Client>>;
-    async fn create_client(&self, client: &Client) -> StoreResult<()>;
-    async fn update_client(&self, client: &Client) -> StoreResult<()>;
-    /// Deletes the client and revokes every grant issued to it, in one transaction.
-    async fn delete_client(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Inserts the client and its audit entry in one transaction (`None` only
+    /// for Portico's own clients, created at first start).
+    async fn create_client(&self, client: &Client, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    /// Writes the client and its audit entry in one transaction.
+    async fn update_client(&self, client: &Client, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    /// Deletes the client, revokes every grant issued to it and writes the
+    /// audit entry, in one transaction.
+    async fn delete_client(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn list_keys(&self) -> StoreResult<Vec<SigningKey>>;
-    /// Inserts `new` and sets `expires_at` on the keys it supersedes, in one transaction.
+    /// Inserts `new`, sets `expires_at` on the keys it supersedes and writes
+    /// the audit entry, in one transaction.
     async fn rotate_keys(
         &self,
         new: &SigningKey,
         retire: &[(String, DateTime<Utc>)],
+        audit: &AuditEntry,
     ) -> StoreResult<()>;
     /// Inserts the first key unless one exists; returns false when another node won the race.
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool>;

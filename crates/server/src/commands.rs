@@ -47,7 +47,10 @@ pub async fn bootstrap(
         require_pkce: None,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
-    let registered = app.provider.register_client(client, permissions).await;
+    let registered = app
+        .provider
+        .register_client(client, permissions, &Actor::system("portico bootstrap"))
+        .await;
     let (client, secret) = match registered {
         Ok(r) => r,
         Err(e) => {
@@ -103,12 +106,9 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
     };
     let (client, secret) = app
         .provider
-        .register_client(new, vec![])
+        .register_client(new, vec![], &Actor::system("portico app add"))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let actor = Actor::system("portico app add");
-    crate::api::trust_audit::application(app, &actor, "Add application", None, Some(&client))
-        .await?;
     let mut v = json!({
         "id": client.id,
         "clientId": client.client_id,
@@ -138,7 +138,9 @@ pub async fn secrets_reseal(app: &App) -> anyhow::Result<serde_json::Value> {
 }
 
 pub async fn keys_rotate(app: &App) -> anyhow::Result<serde_json::Value> {
-    let k = app.provider.rotate_keys().await?;
-    crate::api::trust_audit::key_rotated(app, &Actor::system("portico keys rotate"), &k).await?;
+    let k = app
+        .provider
+        .rotate_keys(&Actor::system("portico keys rotate"))
+        .await?;
     Ok(json!({"kid": k.kid, "activatesDateTime": k.activates_at}))
 }

@@ -155,16 +155,12 @@ pub async fn add(app: &App, a: IdpAdd) -> anyhow::Result<Value> {
         enabled: Some(!a.disabled),
         mfa_trust,
     };
-    let idp = app.federation.create(input).await.map_err(refused)?;
     let actor = portico_directory::Actor::system("portico idp add");
-    crate::api::trust_audit::identity_provider(
-        app,
-        &actor,
-        "Add identity provider",
-        None,
-        Some(&idp),
-    )
-    .await?;
+    let idp = app
+        .federation
+        .create(input, &actor)
+        .await
+        .map_err(refused)?;
     Ok(identity_provider_json(&idp, &app.federation.redirect_uri()))
 }
 

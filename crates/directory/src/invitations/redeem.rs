@@ -341,7 +341,7 @@ impl Invitations {
             )
             .before(inv.audit_view())
             .after(accepted.audit_view()),
-            AuditEntry::for_user(now, &actor, "Update user", &guest)
+            crate::audit::for_user(now, &actor, "Update user", &guest)
                 .before(user.audit_view())
                 .after(guest.audit_view()),
         ];

@@ -363,7 +363,7 @@ impl Invitations {
             .then(|| self.compose(&inv, req.display_name.as_deref()));
         let mut audit = vec![self.audit(actor, activity, &inv).after(inv.audit_view())];
         if let UserWrite::Create(u) = &user_write {
-            audit.push(AuditEntry::for_user(now, actor, "Add user", u).after(u.audit_view()));
+            audit.push(crate::audit::for_user(now, actor, "Add user", u).after(u.audit_view()));
         }
         let w = InvitationWrite {
             user: user_write,

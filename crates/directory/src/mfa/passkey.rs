@@ -13,7 +13,7 @@ use super::ceremony::CeremonyState;
 use super::model::*;
 use super::recovery::RECOVERY_CODE_COUNT;
 use super::service::Mfa;
-use crate::audit::{Actor, AuditEntry};
+use crate::audit::Actor;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -180,7 +180,7 @@ impl Mfa {
         if first {
             after["recoveryCodesLeft"] = json!(RECOVERY_CODE_COUNT);
         }
-        let audit = AuditEntry::for_user(now, actor, "Registered passkey", &user).after(after);
+        let audit = crate::audit::for_user(now, actor, "Registered passkey", &user).after(after);
         let new = NewPasskey {
             passkey,
             recovery_codes: stored,
@@ -293,7 +293,7 @@ impl Mfa {
         let old = self.own_passkey(user_id, id).await?;
         let name = clean_name(name);
         let user = self.user(user_id).await?;
-        let audit = AuditEntry::for_user(self.clock.now(), actor, "Renamed passkey", &user)
+        let audit = crate::audit::for_user(self.clock.now(), actor, "Renamed passkey", &user)
             .before(json!({ "passkey": old.name }))
             .after(json!({ "passkey": name }));
         if self.repo.rename_passkey(user_id, id, &name, &audit).await? {
@@ -316,7 +316,7 @@ impl Mfa {
         let last = before.totp.is_none() && before.passkeys.len() == 1;
         let user = self.user(user_id).await?;
         let left = if last { 0 } else { before.recovery_codes_left };
-        let audit = AuditEntry::for_user(self.clock.now(), actor, "Removed passkey", &user)
+        let audit = crate::audit::for_user(self.clock.now(), actor, "Removed passkey", &user)
             .before(json!({
                 "passkey": old.name,
                 "recoveryCodesLeft": before.recovery_codes_left,

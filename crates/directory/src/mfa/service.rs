@@ -5,7 +5,7 @@
 use super::model::*;
 use super::recovery::{self, RECOVERY_CODE_COUNT, RECOVERY_PURPOSE, normalize_recovery_code};
 use super::totp;
-use crate::audit::{Actor, ActorKind, AuditEntry};
+use crate::audit::{Actor, ActorKind};
 use crate::invitations::MailComposer;
 use crate::users::{User, UserRepo};
 use chrono::{DateTime, Utc};
@@ -201,7 +201,7 @@ impl Mfa {
         };
         let user = self.user(user_id).await?;
         let (codes, recovery_codes) = self.new_recovery_codes(user_id, now);
-        let audit = AuditEntry::for_user(now, actor, "Registered authenticator app", &user)
+        let audit = crate::audit::for_user(now, actor, "Registered authenticator app", &user)
             .after(json!({ "authenticatorApp": true, "recoveryCodesLeft": codes.len() }));
         let confirmation = TotpConfirmation {
             user_id,
@@ -282,7 +282,7 @@ impl Mfa {
         let now = self.clock.now();
         let user = self.user(user_id).await?;
         let (codes, stored) = self.new_recovery_codes(user_id, now);
-        let audit = AuditEntry::for_user(now, actor, "Regenerated recovery codes", &user)
+        let audit = crate::audit::for_user(now, actor, "Regenerated recovery codes", &user)
             .after(json!({ "recoveryCodesLeft": codes.len() }));
         self.repo
             .replace_recovery_codes(user_id, &stored, &audit)
@@ -305,7 +305,7 @@ impl Mfa {
             before.recovery_codes_left
         };
         let audit =
-            AuditEntry::for_user(self.clock.now(), actor, "Removed authenticator app", &user)
+            crate::audit::for_user(self.clock.now(), actor, "Removed authenticator app", &user)
                 .before(json!({
                     "authenticatorApp": before.totp.is_some(),
                     "recoveryCodesLeft": before.recovery_codes_left,
@@ -330,7 +330,7 @@ impl Mfa {
     ) -> Result<(), MfaError> {
         let before = self.methods(user_id).await?;
         let user = self.user(user_id).await?;
-        let audit = AuditEntry::for_user(self.clock.now(), actor, activity, &user)
+        let audit = crate::audit::for_user(self.clock.now(), actor, activity, &user)
             .before(json!({
                 "authenticatorApp": before.totp.is_some(),
                 "passkeys": before.passkeys.len(),
@@ -418,7 +418,7 @@ impl Mfa {
                 html: r.html,
                 created_at: now,
             },
-            audit: AuditEntry::for_user(now, &actor, "Used recovery code", user)
+            audit: crate::audit::for_user(now, &actor, "Used recovery code", user)
                 .after(json!({ "recoveryCodesLeft": left })),
         }
     }

@@ -1,6 +1,6 @@
 //! `/api/v1/applications`: OIDC clients (`Application.ReadWrite.All`).
 
-use super::{ApiError, Caller, Json, parse_id, trust_audit};
+use super::{ApiError, Caller, Json, parse_id};
 use crate::app::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -48,10 +48,9 @@ pub async fn applications_post(
     caller.require(PERMISSION)?;
     let (client, secret) = app
         .provider
-        .register_client(body, vec![])
+        .register_client(body, vec![], &caller.actor)
         .await
         .map_err(map_err)?;
-    trust_audit::application(&app, &caller.actor, "Add application", None, Some(&client)).await?;
     let mut v = to_json(&client);
     if let (Some(s), Value::Object(m)) = (secret, &mut v) {
         m.insert("clientSecret".into(), json!(s));
@@ -97,27 +96,11 @@ pub async fn application_patch(
     Json(body): Json<ClientPatch>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let id = parse_id(&id)?;
-    let before = app
-        .provider
-        .store
-        .find_client_by_id(id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(ApiError::not_found)?;
     let c = app
         .provider
-        .update_client(id, body)
+        .update_client(parse_id(&id)?, body, &caller.actor)
         .await
         .map_err(map_err)?;
-    trust_audit::application(
-        &app,
-        &caller.actor,
-        "Update application",
-        Some(&before),
-        Some(&c),
-    )
-    .await?;
     Ok(axum::Json(to_json(&c)).into_response())
 }
 
@@ -127,30 +110,9 @@ pub async fn application_delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let now = app.provider.clock.now();
-    let id = parse_id(&id)?;
-    let before = app
-        .provider
-        .store
-        .find_client_by_id(id)
+    app.provider
+        .delete_client(parse_id(&id)?, &caller.actor)
         .await
-        .map_err(ApiError::internal)?;
-    let existed = app
-        .provider
-        .store
-        .delete_client(id, now)
-        .await
-        .map_err(ApiError::internal)?;
-    if !existed {
-        return Err(ApiError::not_found());
-    }
-    trust_audit::application(
-        &app,
-        &caller.actor,
-        "Delete application",
-        before.as_ref(),
-        None,
-    )
-    .await?;
+        .map_err(map_err)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -7,7 +7,7 @@
 //! version in `ETag`; a `PATCH` with a stale `If-Match` answers 412. Create,
 //! update and delete are audited with their actor.
 
-use super::{ApiError, Caller, Json, parse_id, trust_audit};
+use super::{ApiError, Caller, Json, parse_id};
 use crate::app::App;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -73,15 +73,7 @@ pub async fn identity_providers_post(
     Json(body): Json<IdpInput>,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let idp = app.federation.create(body).await?;
-    trust_audit::identity_provider(
-        &app,
-        &caller.actor,
-        "Add identity provider",
-        None,
-        Some(&idp),
-    )
-    .await?;
+    let idp = app.federation.create(body, &caller.actor).await?;
     let mut resp = (StatusCode::CREATED, axum::Json(one(&app, &idp))).into_response();
     let location = format!("{}{PATH}/{}", app.settings.issuer, idp.id);
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -130,15 +122,7 @@ pub async fn identity_provider_patch(
             return Err(ApiError::stale());
         }
     }
-    let idp = app.federation.update(id, body).await?;
-    trust_audit::identity_provider(
-        &app,
-        &caller.actor,
-        "Update identity provider",
-        Some(&before),
-        Some(&idp),
-    )
-    .await?;
+    let idp = app.federation.update(id, body, &caller.actor).await?;
     let resp = axum::Json(one(&app, &idp)).into_response();
     Ok(with_etag(&app, &idp, resp))
 }
@@ -150,16 +134,7 @@ pub async fn identity_provider_delete(
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
     let id = parse_id(&id)?;
-    let before = app.federation.get(id).await?;
-    app.federation.delete(id).await?;
-    trust_audit::identity_provider(
-        &app,
-        &caller.actor,
-        "Delete identity provider",
-        Some(&before),
-        None,
-    )
-    .await?;
+    app.federation.delete(id, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

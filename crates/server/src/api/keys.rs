@@ -1,6 +1,6 @@
 //! `/api/v1/signingKeys`: list and rotate (`SigningKey.ReadWrite.All`).
 
-use super::{ApiError, Caller, trust_audit};
+use super::{ApiError, Caller};
 use crate::app::App;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,9 +32,8 @@ pub async fn keys_rotate_post(
     caller.require(PERMISSION)?;
     let k = app
         .provider
-        .rotate_keys()
+        .rotate_keys(&caller.actor)
         .await
         .map_err(ApiError::internal)?;
-    trust_audit::key_rotated(&app, &caller.actor, &k).await?;
     Ok((StatusCode::CREATED, axum::Json(to_json(&k))).into_response())
 }

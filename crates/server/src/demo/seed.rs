@@ -63,30 +63,25 @@ pub async fn seed(contoso: &App, fabrikam: &App, app_url: &str) -> anyhow::Resul
 
     let admin_password = password();
     let bootstrap = commands::bootstrap(contoso, ADMIN, &admin_password).await?;
-    let idp = contoso
+    contoso
         .federation
-        .create(IdpInput {
-            display_name: Some("Fabrikam".into()),
-            kind: None,
-            issuer: Some(fabrikam.settings.issuer.clone()),
-            client_id: Some(contoso_at_fabrikam.0),
-            client_secret: Some(contoso_at_fabrikam.1),
-            scopes: None,
-            domains: Some(vec!["fabrikam.example".into()]),
-            claims_mapping: None,
-            enabled: Some(true),
-            mfa_trust: None,
-        })
+        .create(
+            IdpInput {
+                display_name: Some("Fabrikam".into()),
+                kind: None,
+                issuer: Some(fabrikam.settings.issuer.clone()),
+                client_id: Some(contoso_at_fabrikam.0),
+                client_secret: Some(contoso_at_fabrikam.1),
+                scopes: None,
+                domains: Some(vec!["fabrikam.example".into()]),
+                claims_mapping: None,
+                enabled: Some(true),
+                mfa_trust: None,
+            },
+            &actor,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("cannot trust Fabrikam: {e}"))?;
-    crate::api::trust_audit::identity_provider(
-        contoso,
-        &actor,
-        "Add identity provider",
-        None,
-        Some(&idp),
-    )
-    .await?;
     let sample = register(
         contoso,
         "Contoso Trials",

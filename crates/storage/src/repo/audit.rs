@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use portico_directory::audit::{AuditQuery, AuditRepo};
 use portico_directory::{AuditEntry, DirectoryError};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 fn to_row(a: &AuditEntry) -> Result<directory_audits::ActiveModel, DirectoryError> {
     Ok(directory_audits::ActiveModel {
@@ -47,14 +49,26 @@ pub(crate) async fn insert_audits<C: ConnectionTrait>(
     db: &C,
     entries: &[AuditEntry],
 ) -> Result<(), DirectoryError> {
+    write_audits(db, entries).await.map_err(db_err)
+}
+
+/// [`insert_audits`] for the stores of other crates (applications, trusted
+/// IdPs, signing keys), whose errors are not the directory's.
+pub(crate) async fn write_audits<C: ConnectionTrait>(
+    db: &C,
+    entries: &[AuditEntry],
+) -> Result<(), DbErr> {
     if entries.is_empty() {
         return Ok(());
     }
-    let rows = entries.iter().map(to_row).collect::<Result<Vec<_>, _>>()?;
+    let rows = entries
+        .iter()
+        .map(to_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
     directory_audits::Entity::insert_many(rows)
         .exec_without_returning(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(())
 }
 
@@ -81,9 +95,5 @@ impl AuditRepo for Storage {
             .into_iter()
             .map(from_row)
             .collect()
-    }
-
-    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), DirectoryError> {
-        insert_audits(self.db(), std::slice::from_ref(entry)).await
     }
 }

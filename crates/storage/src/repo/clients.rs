@@ -1,11 +1,13 @@
 //! `ClientStore`: registered applications.
 
+use super::audit::write_audits;
 use super::revoke::{Grants, revoke_grants};
 use super::{internal, is_unique_violation, list_from_json, list_to_json};
 use crate::Storage;
 use crate::entity::{clients, consents};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portico_core::audit::AuditEntry;
 use portico_oidc::model::{AuthMethod, Client, ClientType};
 use portico_oidc::store::{ClientStore, StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
@@ -119,28 +121,41 @@ impl ClientStore for Storage {
             .collect()
     }
 
-    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+    async fn create_client(&self, client: &Client, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        let tx = self.write_tx().await.map_err(internal)?;
         clients::Entity::insert(to_row(client))
-            .exec_without_returning(self.db())
+            .exec_without_returning(&tx)
             .await
             .map_err(write_err)?;
-        Ok(())
+        write_audits(&tx, audit.map(std::slice::from_ref).unwrap_or_default())
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)
     }
 
-    async fn update_client(&self, client: &Client) -> StoreResult<()> {
+    async fn update_client(&self, client: &Client, audit: Option<&AuditEntry>) -> StoreResult<()> {
         let mut row = to_row(client);
         row.id = sea_orm::ActiveValue::Unchanged(client.id);
         row.created_at = sea_orm::ActiveValue::NotSet;
+        let tx = self.write_tx().await.map_err(internal)?;
         clients::Entity::update_many()
             .set(row)
             .filter(clients::Column::Id.eq(client.id))
-            .exec(self.db())
+            .exec(&tx)
             .await
             .map_err(write_err)?;
-        Ok(())
+        write_audits(&tx, audit.map(std::slice::from_ref).unwrap_or_default())
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)
     }
 
-    async fn delete_client(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn delete_client(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
         let tx = self.write_tx().await.map_err(internal)?;
         let Some(client) = clients::Entity::find_by_id(id)
             .one(&tx)
@@ -159,6 +174,9 @@ impl ClientStore for Storage {
             .map_err(internal)?;
         clients::Entity::delete_by_id(id)
             .exec(&tx)
+            .await
+            .map_err(internal)?;
+        write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;

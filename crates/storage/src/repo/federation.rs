@@ -10,6 +10,7 @@
 //! A flow's `state` is consumed and its result claimed by single conditional
 //! UPDATEs (`… RETURNING` for the state), so exactly one caller wins each.
 
+use super::audit::write_audits;
 use super::{is_unique_violation, list_from_json, list_to_json};
 use crate::Storage;
 use crate::entity::{federation_flows, identity_provider_domains as domains, identity_providers};
@@ -17,6 +18,7 @@ use crate::sealing::idp_secret_context;
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portico_core::audit::AuditEntry;
 use portico_federation::{
     FederationFlow, FlowRepo, FlowStatus, IdentityProvider, IdpRepo, StoreError, UpstreamIdentity,
 };
@@ -247,13 +249,16 @@ fn flow_from_row(m: federation_flows::Model) -> StoreResult<FederationFlow> {
 
 #[async_trait]
 impl IdpRepo for Storage {
-    async fn create_idp(&self, idp: &IdentityProvider) -> StoreResult<()> {
+    async fn create_idp(&self, idp: &IdentityProvider, audit: &AuditEntry) -> StoreResult<()> {
         let tx = self.write_tx().await.map_err(internal)?;
         identity_providers::Entity::insert(idp_to_row(self, idp)?)
             .exec_without_returning(&tx)
             .await
             .map_err(|e| idp_write_err(e, &idp.issuer))?;
         replace_domains(&tx, idp.id, &idp.domains).await?;
+        write_audits(&tx, std::slice::from_ref(audit))
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(internal)
     }
 
@@ -295,7 +300,7 @@ impl IdpRepo for Storage {
 
     /// Every column but `id` and `created_at` is replaced, and the domain set
     /// with it.
-    async fn update_idp(&self, idp: &IdentityProvider) -> StoreResult<bool> {
+    async fn update_idp(&self, idp: &IdentityProvider, audit: &AuditEntry) -> StoreResult<bool> {
         let tx = self.write_tx().await.map_err(internal)?;
         let exists = identity_providers::Entity::find_by_id(idp.id)
             .one(&tx)
@@ -315,13 +320,16 @@ impl IdpRepo for Storage {
             .await
             .map_err(|e| idp_write_err(e, &idp.issuer))?;
         replace_domains(&tx, idp.id, &idp.domains).await?;
+        write_audits(&tx, std::slice::from_ref(audit))
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         Ok(true)
     }
 
     /// The domains and flows go with it (the foreign keys cascade too, but
     /// the repository does not rely on them).
-    async fn delete_idp(&self, id: Uuid) -> StoreResult<bool> {
+    async fn delete_idp(&self, id: Uuid, audit: &AuditEntry) -> StoreResult<bool> {
         let tx = self.write_tx().await.map_err(internal)?;
         federation_flows::Entity::delete_many()
             .filter(federation_flows::Column::IdpId.eq(id))
@@ -340,6 +348,9 @@ impl IdpRepo for Storage {
         if res.rows_affected == 0 {
             return Ok(false);
         }
+        write_audits(&tx, std::slice::from_ref(audit))
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         Ok(true)
     }

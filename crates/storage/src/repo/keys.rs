@@ -1,11 +1,13 @@
 //! `KeyStore`: JWT signing keys, the private PEM sealed under the master key.
 
+use super::audit::write_audits;
 use super::{internal, is_serialization_failure};
 use crate::Storage;
 use crate::entity::signing_keys;
 use crate::sealing::signing_key_context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portico_core::audit::AuditEntry;
 use portico_oidc::model::SigningKey;
 use portico_oidc::store::{KeyStore, StoreResult};
 use sea_orm::ActiveValue::Set;
@@ -89,6 +91,7 @@ impl KeyStore for Storage {
         &self,
         new: &SigningKey,
         retire: &[(String, DateTime<Utc>)],
+        audit: &AuditEntry,
     ) -> StoreResult<()> {
         let row = self.key_to_row(new)?;
         let tx = self.write_tx().await.map_err(internal)?;
@@ -104,6 +107,9 @@ impl KeyStore for Storage {
                 .await
                 .map_err(internal)?;
         }
+        write_audits(&tx, std::slice::from_ref(audit))
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(internal)
     }
 

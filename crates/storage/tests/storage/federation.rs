@@ -111,16 +111,16 @@ async fn idps_round_trip(s: &Storage) {
         display_name: "given_name".into(),
     };
     a.enabled = false;
-    s.create_idp(&a).await.unwrap();
+    s.create_idp(&a, &trust_audit()).await.unwrap();
     assert_eq!(unwrap_idp(s.find_idp(a.id).await.unwrap()), a);
 
     // Listed oldest first, then by id.
     let mut older = idp("northwind", &[]);
     older.created_at = t0() - Duration::hours(1);
     older.updated_at = older.created_at;
-    s.create_idp(&older).await.unwrap();
+    s.create_idp(&older, &trust_audit()).await.unwrap();
     let same_time = idp("woodgrove", &["woodgrove.example"]);
-    s.create_idp(&same_time).await.unwrap();
+    s.create_idp(&same_time, &trust_audit()).await.unwrap();
     assert_eq!(
         s.list_idps().await.unwrap(),
         vec![older.clone(), a.clone(), same_time.clone()]
@@ -137,7 +137,7 @@ async fn idps_round_trip(s: &Storage) {
     changed.claims_mapping = ClaimsMapping::default();
     changed.enabled = true;
     changed.updated_at = t0() + Duration::minutes(5);
-    assert!(s.update_idp(&changed).await.unwrap());
+    assert!(s.update_idp(&changed, &trust_audit()).await.unwrap());
     assert_eq!(unwrap_idp(s.find_idp(a.id).await.unwrap()), changed);
     assert_eq!(
         s.list_idps().await.unwrap(),
@@ -145,7 +145,7 @@ async fn idps_round_trip(s: &Storage) {
     );
     let mut moved_in_time = changed.clone();
     moved_in_time.created_at = t0() + Duration::days(1);
-    assert!(s.update_idp(&moved_in_time).await.unwrap());
+    assert!(s.update_idp(&moved_in_time, &trust_audit()).await.unwrap());
     assert_eq!(
         unwrap_idp(s.find_idp(a.id).await.unwrap()).created_at,
         t0(),
@@ -153,7 +153,10 @@ async fn idps_round_trip(s: &Storage) {
     );
 
     let ghost = idp("ghost", &["ghost.example"]);
-    assert!(!s.update_idp(&ghost).await.unwrap(), "no such IdP");
+    assert!(
+        !s.update_idp(&ghost, &trust_audit()).await.unwrap(),
+        "no such IdP"
+    );
     assert!(s.find_idp(ghost.id).await.unwrap().is_none());
     assert!(
         s.find_idp_by_domain("ghost.example")
@@ -162,8 +165,11 @@ async fn idps_round_trip(s: &Storage) {
             .is_none()
     );
 
-    assert!(s.delete_idp(a.id).await.unwrap());
-    assert!(!s.delete_idp(a.id).await.unwrap(), "already gone");
+    assert!(s.delete_idp(a.id, &trust_audit()).await.unwrap());
+    assert!(
+        !s.delete_idp(a.id, &trust_audit()).await.unwrap(),
+        "already gone"
+    );
     assert!(s.find_idp(a.id).await.unwrap().is_none());
     assert_eq!(s.list_idps().await.unwrap(), vec![older, same_time]);
 }
@@ -177,7 +183,7 @@ async fn domains_are_returned_in_order_once(s: &Storage) {
             "z.fabrikam.example",
         ],
     );
-    s.create_idp(&i).await.unwrap();
+    s.create_idp(&i, &trust_audit()).await.unwrap();
     let back = unwrap_idp(s.find_idp(i.id).await.unwrap());
     assert_eq!(back.domains, ["fabrikam.example", "z.fabrikam.example"]);
 }
@@ -185,8 +191,8 @@ async fn domains_are_returned_in_order_once(s: &Storage) {
 async fn lookups_by_domain_and_issuer(s: &Storage) {
     let f = idp("fabrikam", &["fabrikam.example", "fabrikam.test"]);
     let n = idp("northwind", &["northwind.example"]);
-    s.create_idp(&f).await.unwrap();
-    s.create_idp(&n).await.unwrap();
+    s.create_idp(&f, &trust_audit()).await.unwrap();
+    s.create_idp(&n, &trust_audit()).await.unwrap();
 
     for (domain, want) in [
         ("fabrikam.example", Some(&f)),
@@ -222,19 +228,19 @@ async fn lookups_by_domain_and_issuer(s: &Storage) {
     // Disabled IdPs are found too.
     let mut off = f.clone();
     off.enabled = false;
-    assert!(s.update_idp(&off).await.unwrap());
+    assert!(s.update_idp(&off, &trust_audit()).await.unwrap());
     let got = s.find_idp_by_domain("fabrikam.example").await.unwrap();
     assert_eq!(got.map(|i| i.enabled), Some(false));
 }
 
 async fn taken_domain_is_refused_and_writes_nothing(s: &Storage) {
     let a = idp("fabrikam", &["fabrikam.example"]);
-    s.create_idp(&a).await.unwrap();
+    s.create_idp(&a, &trust_audit()).await.unwrap();
 
     // The IdP row and its free domain are written before the taken one is
     // found: the transaction takes them back.
     let b = idp("northwind", &["northwind.example", "fabrikam.example"]);
-    expect_taken(s.create_idp(&b).await, "fabrikam.example");
+    expect_taken(s.create_idp(&b, &trust_audit()).await, "fabrikam.example");
     assert!(s.find_idp(b.id).await.unwrap().is_none(), "no IdP row");
     assert!(s.find_idp_by_issuer(&b.issuer).await.unwrap().is_none());
     assert!(
@@ -247,11 +253,14 @@ async fn taken_domain_is_refused_and_writes_nothing(s: &Storage) {
 
     // Update: neither the row (written first) nor the domains change.
     let c = idp("contoso", &["contoso.example"]);
-    s.create_idp(&c).await.unwrap();
+    s.create_idp(&c, &trust_audit()).await.unwrap();
     let mut grab = c.clone();
     grab.display_name = "Grabbed".into();
     grab.domains = vec!["contoso.test".into(), "fabrikam.example".into()];
-    expect_taken(s.update_idp(&grab).await, "fabrikam.example");
+    expect_taken(
+        s.update_idp(&grab, &trust_audit()).await,
+        "fabrikam.example",
+    );
     assert_eq!(unwrap_idp(s.find_idp(c.id).await.unwrap()), c);
     assert!(
         s.find_idp_by_domain("contoso.test")
@@ -270,7 +279,7 @@ async fn taken_domain_is_refused_and_writes_nothing(s: &Storage) {
     // A taken issuer is refused too, naming it, and writes nothing.
     let mut twin = idp("twin", &["twin.example"]);
     twin.issuer = a.issuer.clone();
-    match s.create_idp(&twin).await {
+    match s.create_idp(&twin, &trust_audit()).await {
         Err(StoreError::Other(e)) => assert!(e.to_string().contains(&a.issuer), "{e:#}"),
         other => panic!("expected an issuer conflict, got {other:?}"),
     }
@@ -284,7 +293,7 @@ async fn taken_domain_is_refused_and_writes_nothing(s: &Storage) {
     let mut rename = c.clone();
     rename.issuer = a.issuer.clone();
     assert!(matches!(
-        s.update_idp(&rename).await,
+        s.update_idp(&rename, &trust_audit()).await,
         Err(StoreError::Other(_))
     ));
     assert_eq!(unwrap_idp(s.find_idp(c.id).await.unwrap()), c);
@@ -299,7 +308,7 @@ async fn concurrent_creates_share_no_domain(s: &Storage) {
             &format!("tenant{n}"),
             &[&format!("tenant{n}.example"), "shared.example"],
         );
-        (s.create_idp(&i).await, i)
+        (s.create_idp(&i, &trust_audit()).await, i)
     })
     .await;
     let mut winners = vec![];
@@ -327,16 +336,16 @@ async fn concurrent_creates_share_no_domain(s: &Storage) {
 async fn update_replaces_and_moves_domains(s: &Storage) {
     let mut a = idp("fabrikam", &["fabrikam.example", "shared.example"]);
     let mut b = idp("northwind", &["northwind.example"]);
-    s.create_idp(&a).await.unwrap();
-    s.create_idp(&b).await.unwrap();
+    s.create_idp(&a, &trust_audit()).await.unwrap();
+    s.create_idp(&b, &trust_audit()).await.unwrap();
 
     b.domains.push("shared.example".into());
-    expect_taken(s.update_idp(&b).await, "shared.example");
+    expect_taken(s.update_idp(&b, &trust_audit()).await, "shared.example");
 
     // A lets go of it; then B can take it.
     a.domains = vec!["fabrikam.example".into()];
-    assert!(s.update_idp(&a).await.unwrap());
-    assert!(s.update_idp(&b).await.unwrap());
+    assert!(s.update_idp(&a, &trust_audit()).await.unwrap());
+    assert!(s.update_idp(&b, &trust_audit()).await.unwrap());
     let owner = s.find_idp_by_domain("shared.example").await.unwrap();
     assert_eq!(owner.map(|i| i.id), Some(b.id));
     assert_eq!(
@@ -346,7 +355,7 @@ async fn update_replaces_and_moves_domains(s: &Storage) {
 
     // The domain set is replaced, not merged; an empty set clears it.
     a.domains = vec!["fabrikam.test".into()];
-    assert!(s.update_idp(&a).await.unwrap());
+    assert!(s.update_idp(&a, &trust_audit()).await.unwrap());
     assert!(
         s.find_idp_by_domain("fabrikam.example")
             .await
@@ -358,7 +367,7 @@ async fn update_replaces_and_moves_domains(s: &Storage) {
         ["fabrikam.test"]
     );
     a.domains.clear();
-    assert!(s.update_idp(&a).await.unwrap());
+    assert!(s.update_idp(&a, &trust_audit()).await.unwrap());
     assert!(
         unwrap_idp(s.find_idp(a.id).await.unwrap())
             .domains
@@ -375,8 +384,8 @@ async fn update_replaces_and_moves_domains(s: &Storage) {
 async fn delete_takes_domains_and_flows(s: &Storage) {
     let a = idp("fabrikam", &["fabrikam.example"]);
     let b = idp("northwind", &["northwind.example"]);
-    s.create_idp(&a).await.unwrap();
-    s.create_idp(&b).await.unwrap();
+    s.create_idp(&a, &trust_audit()).await.unwrap();
+    s.create_idp(&b, &trust_audit()).await.unwrap();
     let until = t0() + Duration::minutes(10);
     let (fa1, fa2, fb) = (
         flow(a.id, "sa1", until),
@@ -387,7 +396,7 @@ async fn delete_takes_domains_and_flows(s: &Storage) {
         s.create_flow(f).await.unwrap();
     }
 
-    assert!(s.delete_idp(a.id).await.unwrap());
+    assert!(s.delete_idp(a.id, &trust_audit()).await.unwrap());
     assert!(
         s.find_idp_by_domain("fabrikam.example")
             .await
@@ -402,12 +411,12 @@ async fn delete_takes_domains_and_flows(s: &Storage) {
 
     // The domain is free again.
     let again = idp("fabrikam2", &["fabrikam.example"]);
-    s.create_idp(&again).await.unwrap();
+    s.create_idp(&again, &trust_audit()).await.unwrap();
 }
 
 async fn flow_lifecycle(s: &Storage) {
     let i = idp("fabrikam", &["fabrikam.example"]);
-    s.create_idp(&i).await.unwrap();
+    s.create_idp(&i, &trust_audit()).await.unwrap();
     let mut f = flow(i.id, "state-hash", t0() + Duration::minutes(10));
     f.purpose = FlowPurpose::SignIn {
         interaction_id: "int-42".into(),
@@ -482,7 +491,7 @@ async fn flow_lifecycle(s: &Storage) {
 
 async fn expired_flows_cannot_be_consumed_or_claimed(s: &Storage) {
     let i = idp("fabrikam", &[]);
-    s.create_idp(&i).await.unwrap();
+    s.create_idp(&i, &trust_audit()).await.unwrap();
     let expiry = t0() + Duration::minutes(10);
 
     let late = flow(i.id, "late", expiry);
@@ -518,7 +527,7 @@ async fn expired_flows_cannot_be_consumed_or_claimed(s: &Storage) {
 
 async fn state_is_consumed_exactly_once(s: &Storage) {
     let i = idp("fabrikam", &[]);
-    s.create_idp(&i).await.unwrap();
+    s.create_idp(&i, &trust_audit()).await.unwrap();
     let f = flow(i.id, "contended", t0() + Duration::minutes(10));
     s.create_flow(&f).await.unwrap();
     let now = t0() + Duration::minutes(1);
@@ -553,7 +562,7 @@ async fn state_is_consumed_exactly_once(s: &Storage) {
 
 async fn expired_flows_are_deleted(s: &Storage) {
     let i = idp("fabrikam", &[]);
-    s.create_idp(&i).await.unwrap();
+    s.create_idp(&i, &trust_audit()).await.unwrap();
     let at = |m: i64| t0() + Duration::minutes(m);
     let flows = [
         flow(i.id, "s1", at(1)),
@@ -619,7 +628,7 @@ async fn mfa_trust_round_trips_and_the_policy_reads_it(s: &Storage) {
         acr_values: vec!["https://refeds.org/profile/mfa".into()],
         max_age_minutes: 15,
     });
-    s.create_idp(&a).await.unwrap();
+    s.create_idp(&a, &trust_audit()).await.unwrap();
     assert_eq!(unwrap_idp(s.find_idp(a.id).await.unwrap()), a);
     let read = PolicyStore::mfa_trust(s, &a.issuer).await.unwrap();
     let read = read.expect("the policy sees the trust");
@@ -628,7 +637,7 @@ async fn mfa_trust_round_trips_and_the_policy_reads_it(s: &Storage) {
     assert_eq!(read.max_age_minutes, 15);
 
     a.display_name = "renamed".into();
-    assert!(s.update_idp(&a).await.unwrap());
+    assert!(s.update_idp(&a, &trust_audit()).await.unwrap());
     assert_eq!(
         unwrap_idp(s.find_idp(a.id).await.unwrap()),
         a,
@@ -636,7 +645,7 @@ async fn mfa_trust_round_trips_and_the_policy_reads_it(s: &Storage) {
     );
 
     a.mfa_trust = None;
-    assert!(s.update_idp(&a).await.unwrap());
+    assert!(s.update_idp(&a, &trust_audit()).await.unwrap());
     assert_eq!(unwrap_idp(s.find_idp(a.id).await.unwrap()).mfa_trust, None);
     assert!(
         PolicyStore::mfa_trust(s, &a.issuer)
@@ -646,7 +655,37 @@ async fn mfa_trust_round_trips_and_the_policy_reads_it(s: &Storage) {
     );
 }
 
+/// A trusted IdP's change and its audit entry are one transaction: when the
+/// entry cannot be written (here its id is taken), the change is not made.
+async fn idp_changes_are_not_made_without_their_audit(s: &Storage) {
+    let logged = trust_audit();
+    let first = idp("First", &["first.example"]);
+    s.create_idp(&first, &logged).await.unwrap();
+
+    let second = idp("Second", &["second.example"]);
+    assert!(s.create_idp(&second, &logged).await.is_err());
+    assert!(s.find_idp(second.id).await.unwrap().is_none());
+    assert!(
+        s.find_idp_by_domain("second.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let mut renamed = first.clone();
+    renamed.display_name = "Renamed".into();
+    renamed.domains = vec!["moved.example".into()];
+    assert!(s.update_idp(&renamed, &logged).await.is_err());
+    let kept = unwrap_idp(s.find_idp(first.id).await.unwrap());
+    assert_eq!(kept.display_name, first.display_name);
+    assert_eq!(kept.domains, vec!["first.example".to_string()]);
+
+    assert!(s.delete_idp(first.id, &logged).await.is_err());
+    assert!(s.find_idp(first.id).await.unwrap().is_some());
+}
+
 both_backends!(
+    idp_changes_are_not_made_without_their_audit,
     mfa_trust_round_trips_and_the_policy_reads_it,
     idps_round_trip,
     domains_are_returned_in_order_once,

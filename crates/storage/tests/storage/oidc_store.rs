@@ -19,8 +19,8 @@ async fn clients_round_trip(s: &Storage) {
     let mut b = client("app-b");
     b.created_at = t0() - Duration::days(1);
     (b.client_type, b.auth_method, b.secret_hash) = (ClientType::Public, AuthMethod::None, None);
-    s.create_client(&a).await.unwrap();
-    s.create_client(&b).await.unwrap();
+    s.create_client(&a, None).await.unwrap();
+    s.create_client(&b, None).await.unwrap();
 
     let found = s.find_client("app-a").await.unwrap().expect("by client_id");
     assert_eq!(found.id, a.id);
@@ -54,7 +54,7 @@ async fn clients_round_trip(s: &Storage) {
     let mut dup = client("app-a");
     dup.id = Uuid::now_v7();
     assert!(matches!(
-        s.create_client(&dup).await,
+        s.create_client(&dup, None).await,
         Err(StoreError::Conflict(_))
     ));
 
@@ -63,7 +63,7 @@ async fn clients_round_trip(s: &Storage) {
         "https://b.example/cb".into(),
         "https://b.example/cb2".into(),
     ];
-    s.update_client(&b).await.unwrap();
+    s.update_client(&b, None).await.unwrap();
     let nb = s.find_client_by_id(b.id).await.unwrap().expect("b");
     assert_eq!(
         (
@@ -75,14 +75,14 @@ async fn clients_round_trip(s: &Storage) {
     );
     b.client_id = "app-a".into();
     assert!(matches!(
-        s.update_client(&b).await,
+        s.update_client(&b, None).await,
         Err(StoreError::Conflict(_))
     ));
 }
 
 async fn delete_client_revokes_its_grants(s: &Storage) {
     let c = client("doomed");
-    s.create_client(&c).await.unwrap();
+    s.create_client(&c, None).await.unwrap();
     let uid = Uuid::new_v4();
     let g = grant("doomed", Some(uid));
     s.create_grant(&g).await.unwrap();
@@ -102,7 +102,7 @@ async fn delete_client_revokes_its_grants(s: &Storage) {
     let other = grant("other", Some(uid));
     s.create_grant(&other).await.unwrap();
 
-    assert!(s.delete_client(c.id, t0()).await.unwrap());
+    assert!(s.delete_client(c.id, t0(), &trust_audit()).await.unwrap());
     assert!(s.find_client("doomed").await.unwrap().is_none());
     assert_eq!(
         s.find_grant(g.id).await.unwrap().expect("grant").revoked_at,
@@ -142,7 +142,7 @@ async fn delete_client_revokes_its_grants(s: &Storage) {
             .revoked_at
             .is_none()
     );
-    assert!(!s.delete_client(c.id, t0()).await.unwrap());
+    assert!(!s.delete_client(c.id, t0(), &trust_audit()).await.unwrap());
 }
 
 fn key(kid: &str, created_min: i64) -> SigningKey {
@@ -165,7 +165,7 @@ async fn keys_insert_and_rotate(s: &Storage) {
         "a key exists"
     );
     let retire = t0() + Duration::hours(2);
-    s.rotate_keys(&key("k3", 10), &[("k1".into(), retire)])
+    s.rotate_keys(&key("k3", 10), &[("k1".into(), retire)], &trust_audit())
         .await
         .unwrap();
     let keys = s.list_keys().await.unwrap();
@@ -375,7 +375,54 @@ async fn sign_in_strings_are_bounded_when_stored(s: &Storage) {
     assert_eq!(got.steps.len(), 32);
 }
 
+/// An application or key change and its audit entry are one transaction: when
+/// the entry cannot be written (here its id is taken), the change is not made.
+async fn trust_changes_are_not_made_without_their_audit(s: &Storage) {
+    let logged = trust_audit();
+    s.create_client(&client("first"), Some(&logged))
+        .await
+        .unwrap();
+    let listed = portico_directory::audit::AuditRepo::list_audits(
+        s,
+        &portico_directory::audit::AuditQuery {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1, "the audit was written with the client");
+
+    assert!(
+        s.create_client(&client("second"), Some(&logged))
+            .await
+            .is_err()
+    );
+    assert!(s.find_client("second").await.unwrap().is_none());
+
+    let mut renamed = client("first");
+    renamed.id = s.find_client("first").await.unwrap().unwrap().id;
+    renamed.display_name = "Renamed".into();
+    assert!(s.update_client(&renamed, Some(&logged)).await.is_err());
+    let kept = s.find_client("first").await.unwrap().unwrap();
+    assert_ne!(kept.display_name, "Renamed");
+
+    assert!(s.delete_client(kept.id, t0(), &logged).await.is_err());
+    assert!(s.find_client("first").await.unwrap().is_some());
+
+    assert!(s.insert_first_key(&key("k1", 0)).await.unwrap());
+    assert!(
+        s.rotate_keys(&key("k2", 10), &[("k1".into(), t0())], &logged)
+            .await
+            .is_err()
+    );
+    let keys = s.list_keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].expires_at, None, "k1 is not retired");
+}
+
 both_backends!(
+    trust_changes_are_not_made_without_their_audit,
     clients_round_trip,
     delete_client_revokes_its_grants,
     keys_insert_and_rotate,

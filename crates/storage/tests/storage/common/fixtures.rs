@@ -21,6 +21,12 @@ pub fn admin() -> Actor {
 }
 
 /// An audit entry about `target`, by [`admin`], at `t0`.
+/// An audit entry for the stores outside the directory (applications,
+/// trusted IdPs, signing keys), which write it with their change.
+pub fn trust_audit() -> AuditEntry {
+    audit("Trust change", "target")
+}
+
 pub fn audit(activity: &str, target: impl ToString) -> AuditEntry {
     AuditEntry::new(
         t0(),

@@ -150,36 +150,15 @@ pub async fn authentication_post(
     }
 }
 
-/// Applies an application patch from the page and audits it.
+/// Applies an application patch from the page, audited with the admin as actor.
 async fn update_app(
     s: &UiState,
     admin: &Admin,
     id: uuid::Uuid,
     patch: ClientPatch,
 ) -> Result<(), ClientError> {
-    let before = s
-        .provider
-        .store
-        .find_client_by_id(id)
-        .await?
-        .ok_or(ClientError::NotFound)?;
-    let after = s.provider.update_client(id, patch).await?;
-    let mut e = portico_directory::AuditEntry::new(
-        s.provider.clock.now(),
-        &admin.actor(),
-        "Update application",
-        portico_directory::audit::CATEGORY_APPLICATIONS,
-        "Application",
-        &after.client_id,
-        &after.display_name,
-    );
-    e.before = Some(before.audit_view());
-    e.after = Some(after.audit_view());
-    s.directory.record(e).await.map_err(|e| {
-        ClientError::Store(portico_oidc::store::StoreError::Internal(anyhow::anyhow!(
-            "{e}"
-        )))
-    })
+    s.provider.update_client(id, patch, &admin.actor()).await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -131,32 +131,6 @@ pub async fn idps_get(
     render_list(&s, &admin, IdpForm::blank(), notice, None).await
 }
 
-/// Audits an IdP change with the admin as its actor.
-async fn audit(
-    s: &UiState,
-    admin: &Admin,
-    activity: &str,
-    before: Option<&portico_federation::IdentityProvider>,
-    after: Option<&portico_federation::IdentityProvider>,
-) -> Result<(), PortalError> {
-    let Some(i) = after.or(before) else {
-        return Ok(());
-    };
-    let mut e = portico_directory::AuditEntry::new(
-        s.provider.clock.now(),
-        &admin.actor(),
-        activity,
-        portico_directory::audit::CATEGORY_IDENTITY_PROVIDERS,
-        "IdentityProvider",
-        i.id,
-        &i.display_name,
-    );
-    e.before = before.map(|x| x.audit_view());
-    e.after = after.map(|x| x.audit_view());
-    s.directory.record(e).await?;
-    Ok(())
-}
-
 /// Adds an IdP; a refusal re-renders the list with the form as typed.
 pub async fn idps_post(
     admin: Admin,
@@ -164,11 +138,8 @@ pub async fn idps_post(
     Form(form): Form<IdpForm>,
 ) -> Result<Response, PortalError> {
     admin.check_csrf(&s, &form.csrf)?;
-    match s.federation.create(form.to_input()).await {
-        Ok(idp) => {
-            audit(&s, &admin, "Add identity provider", None, Some(&idp)).await?;
-            Ok(Redirect::to(&format!("{LIST}/{}?notice=added", idp.id)).into_response())
-        }
+    match s.federation.create(form.to_input(), &admin.actor()).await {
+        Ok(idp) => Ok(Redirect::to(&format!("{LIST}/{}?notice=added", idp.id)).into_response()),
         Err(e) => match refusal(&e) {
             Some(r) => render_list(&s, &admin, form.without_secret(), None, Some(r)).await,
             None => Err(e.into()),
@@ -245,18 +216,8 @@ pub async fn idp_post(
         Some(false) if form.set_enabled.is_some() => "disabled",
         _ => "updated",
     };
-    match s.federation.update(id, patch).await {
-        Ok(after) => {
-            audit(
-                &s,
-                &admin,
-                "Update identity provider",
-                Some(&idp),
-                Some(&after),
-            )
-            .await?;
-            Ok(Redirect::to(&format!("{LIST}/{id}?notice={notice}")).into_response())
-        }
+    match s.federation.update(id, patch, &admin.actor()).await {
+        Ok(_) => Ok(Redirect::to(&format!("{LIST}/{id}?notice={notice}")).into_response()),
         Err(e) => match refusal(&e) {
             Some(r) => {
                 let extra = Extra {
@@ -316,8 +277,7 @@ pub async fn delete_post(
         };
         return render_idp(&s, &admin, idp, extra).await;
     }
-    s.federation.delete(id).await?;
-    audit(&s, &admin, "Delete identity provider", Some(&idp), None).await?;
+    s.federation.delete(id, &admin.actor()).await?;
     Ok(Redirect::to(&format!("{LIST}?notice=deleted")).into_response())
 }
 
