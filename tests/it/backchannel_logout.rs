@@ -235,6 +235,45 @@ both_backends!(
     super::disabling_a_user_sends_the_logout_token
 );
 
+/// A session that merely expires ends like a signed-out one: the clean-up
+/// that deletes it queues the logout token for the apps it signed in to.
+async fn an_expired_session_sends_the_logout_token_when_it_is_cleaned_up(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.alice().await;
+    let rp = LogoutReceiver::start().await;
+    let client = app.web_app_with_backchannel(&rp.uri("/bc")).await;
+    let browser = Browser::new(&app.issuer);
+    let t = sign_in(&app, &browser, &client, "openid").await;
+    let sid = jwt_claims(t["id_token"].as_str().unwrap())["sid"].clone();
+
+    let storage = &app.server.app.storage;
+    let report = storage.purge_expired(app.clock.now()).await.unwrap();
+    assert_eq!(report.of("sessions"), 0, "the session is still valid");
+    assert_eq!(deliver(&app).await.delivered, 0);
+
+    app.clock
+        .advance(Duration::hours(12) + Duration::minutes(1));
+    let report = storage.purge_expired(app.clock.now()).await.unwrap();
+    assert_eq!(report.of("sessions"), 1);
+    assert_eq!(deliver(&app).await.delivered, 1);
+    let (_, claims) = verify(&app, &rp.received()[0].1).await;
+    assert_eq!(claims["sid"], sid);
+    assert_eq!(claims["sub"], alice.as_str());
+    // The browser's session is gone: the next request asks for a sign-in.
+    assert_eq!(
+        storage
+            .purge_expired(app.clock.now())
+            .await
+            .unwrap()
+            .of("sessions"),
+        0
+    );
+}
+both_backends!(
+    an_expired_session_sends_the_logout_token_when_it_is_cleaned_up,
+    super::an_expired_session_sends_the_logout_token_when_it_is_cleaned_up
+);
+
 #[tokio::test]
 async fn discovery_advertises_back_channel_logout_with_sessions() {
     let app = spawn_app(Backend::Sqlite).await;

@@ -26,12 +26,12 @@ const GIVEN_UP: i16 = 2;
 const ERROR_MAX: usize = 500;
 
 /// Ends the sessions matching `which`, queueing their back-channel logouts
-/// first. Run it inside a write transaction.
+/// first; how many ended. Run it inside a write transaction.
 pub(crate) async fn end_sessions<C: ConnectionTrait>(
     db: &C,
     which: Condition,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<u64, DbErr> {
     let ended: Vec<(String, Uuid)> = sessions::Entity::find()
         .select_only()
         .columns([sessions::Column::Sid, sessions::Column::UserId])
@@ -46,7 +46,7 @@ pub(crate) async fn end_sessions<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
-    Ok(())
+    Ok(ended.len() as u64)
 }
 
 /// One delivery per (application with a back-channel URI, ended session)

@@ -6,7 +6,7 @@
 //! | table | deleted when |
 //! |---|---|
 //! | `interactions` | `expires_at` passed (each holds a whole authorization request) |
-//! | `sessions` | `expires_at` passed |
+//! | `sessions` | `expires_at` passed; ended like a sign-out, so the apps they signed in to get a back-channel logout token |
 //! | `auth_codes` | `expires_at` more than [`CODE_GRACE`] ago (a replay inside it is still recognized) |
 //! | `access_tokens` | `expires_at` passed (the JWT is dead too) |
 //! | `refresh_tokens` | `expires_at` passed, or consumed (rotated, revoked) more than [`REFRESH_GRACE`] ago |
@@ -26,6 +26,7 @@ use crate::entity::{
     access_tokens, auth_codes, backchannel_logouts, federation_flows, interactions, leases,
     mfa_failures, one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, sessions,
 };
+use crate::repo::backchannel::end_sessions;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -92,6 +93,38 @@ impl Storage {
         }
     }
 
+    /// An expired session ends as a signed-out one does (OpenID Back-Channel
+    /// Logout 1.0 §2.7: the OP tells the RPs when a session ends), through
+    /// [`end_sessions`], [`BATCH`] sessions per transaction.
+    async fn end_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, DbErr> {
+        let mut total = 0;
+        loop {
+            let batch: Vec<String> = sessions::Entity::find()
+                .select_only()
+                .column(sessions::Column::IdHash)
+                .filter(sessions::Column::ExpiresAt.lt(now))
+                .limit(BATCH)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            let selected = batch.len() as u64;
+            if selected == 0 {
+                return Ok(total);
+            }
+            let tx = self.write_tx().await?;
+            // Checked again inside the transaction: another node may have
+            // ended some of them, or a sign-in extended one.
+            let which = Condition::all()
+                .add(sessions::Column::IdHash.is_in(batch))
+                .add(sessions::Column::ExpiresAt.lt(now));
+            total += end_sessions(&tx, which, now).await?;
+            tx.commit().await?;
+            if selected < BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Deletes everything expired at `now` (see the module's table).
     pub async fn purge_expired(&self, now: DateTime<Utc>) -> anyhow::Result<PurgeReport> {
         let mut r = PurgeReport::default();
@@ -102,12 +135,7 @@ impl Storage {
             )
             .await?;
         r.deleted.push(("interactions", n));
-        let n = self
-            .purge::<sessions::Entity>(
-                sessions::Column::IdHash,
-                Condition::all().add(sessions::Column::ExpiresAt.lt(now)),
-            )
-            .await?;
+        let n = self.end_expired_sessions(now).await?;
         r.deleted.push(("sessions", n));
         let n = self
             .purge::<auth_codes::Entity>(
