@@ -1203,6 +1203,58 @@ both_backends!(
     super::the_apps_requirements_reach_the_home_idp
 );
 
+/// The SSRF guard holds through a whole guest sign-in, not only when an IdP
+/// is saved: a node that does not allow private networks, sharing the
+/// database of one that trusted an IdP on a loopback address, refuses to
+/// call it at sign-in (no discovery, no authorization request reaches it),
+/// shows the "not responding" page and records the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guarded_node_never_calls_a_private_idp_during_a_sign_in() {
+    let f = fixture(Backend::Sqlite).await;
+    let guarded = f
+        .app
+        .second_node_with(|s| s.federation_allow_private_networks = false)
+        .await;
+    let (discoveries, authorizations) = (f.idp.discovery_fetches(), f.idp.authorizations().len());
+    catch_up(&f.app);
+    let b = Browser::new(&guarded.issuer);
+    let (_, challenge) = pkce_pair();
+    let url = authorize_url(&f.app, &f.client, &challenge, &[("domain_hint", DOMAIN)]).replacen(
+        &f.app.issuer,
+        &guarded.issuer,
+        1,
+    );
+    let start = b.get(&url).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let (page, _) = guard(
+        "a hinted sign-in on the guarded node",
+        follow_all(&b, start, guarded.issuer.clone()),
+    )
+    .await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains("idp_unavailable"), "{}", page.body);
+    assert_eq!(f.idp.discovery_fetches(), discoveries, "no discovery fetch");
+    assert_eq!(f.idp.authorizations().len(), authorizations);
+    assert!(f.idp.token_requests().is_empty());
+
+    let (status, log) = f
+        .app
+        .api(
+            "GET",
+            "/api/v1/auditLogs/signIns?$filter=result%20eq%20'failed'",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let reasons: Vec<&Value> = log["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|r| &r["status"]["additionalDetails"])
+        .collect();
+    assert_eq!(reasons, vec!["idp_unavailable"], "{log:#}");
+}
+
 /// Every way a home-IdP sign-in fails ends in a failure record of the
 /// sign-in log naming the reason the page showed; an account the IdP vouched
 /// for that is no guest here is recorded with the address it claimed.

@@ -428,6 +428,11 @@ pub struct Node {
 
 impl TestApp {
     pub async fn second_node(&self) -> Node {
+        self.second_node_with(|_| {}).await
+    }
+
+    /// [`Self::second_node`] with settings of its own (e.g. a guarded egress).
+    pub async fn second_node_with(&self, configure: impl FnOnce(&mut Settings)) -> Node {
         let data_dir =
             std::env::temp_dir().join(format!("portico-node-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&data_dir).expect("temp dir");
@@ -441,6 +446,8 @@ impl TestApp {
             federation_allow_private_networks: true,
             ..Settings::default()
         };
+        let mut settings = settings;
+        configure(&mut settings);
         let server = RunningServer::start(settings, Arc::new(self.clock.clone()))
             .await
             .expect("second node starts");

@@ -257,6 +257,36 @@ pub async fn start(
     }
 }
 
+/// [`start`] for a sign-in interaction: a problem reaching the IdP is also
+/// recorded in the interaction's sign-in log, as one at the callback is.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_sign_in(
+    s: &UiState,
+    idp: &IdentityProvider,
+    purpose: FlowPurpose,
+    secret: &str,
+    login_hint: Option<&str>,
+    exits: Exits,
+    request_id: &str,
+    ctx: &RequestContext,
+) -> Response {
+    let interaction_id = match &purpose {
+        FlowPurpose::SignIn { interaction_id, .. } => Some(interaction_id.clone()),
+        FlowPurpose::Redeem { .. } => None,
+    };
+    match s.federation.begin(idp, purpose, secret, login_hint).await {
+        Ok(b) => Redirect::to(&b.authorization_url).into_response(),
+        Err(e) => {
+            if let Some(id) = interaction_id {
+                UpstreamFailure::of(&e, Some(idp))
+                    .record(s, &id, Some(secret), ctx)
+                    .await;
+            }
+            problem_response(&e, Some(&idp.display_name), exits, request_id)
+        }
+    }
+}
+
 /// Where a purpose continues after the callback, and its way out.
 async fn exits_for(s: &UiState, purpose: &FlowPurpose) -> Exits {
     match purpose {

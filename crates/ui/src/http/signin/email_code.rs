@@ -106,6 +106,7 @@ pub async fn email_code_post(
     State(s): State<UiState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     Path(id): Path<String>,
     Form(f): Form<EmailCodeForm>,
 ) -> Response {
@@ -129,7 +130,10 @@ pub async fn email_code_post(
             };
             let rid = request_id(&headers);
             let hint = Some(f.email.trim());
-            return Ok(federation::start(&s, &idp, purpose, secret, hint, exits, &rid).await);
+            return Ok(federation::start_sign_in(
+                &s, &idp, purpose, secret, hint, exits, &rid, &ctx,
+            )
+            .await);
         }
         let code_id = match s.invitations.send_signin_code(&f.email, &id, secret).await {
             Ok(code_id) => code_id,

@@ -110,7 +110,7 @@ pub async fn login_post(
                 email: Some(f.email.clone()),
                 other: true,
             };
-            return render_step(&s, &id, secret.as_deref(), r, &rid).await;
+            return render_step(&s, &id, secret.as_deref(), r, &rid, &ctx).await;
         }
         let user = match s.directory.authenticate(&f.email, &f.password).await {
             Ok(user) => user,
@@ -140,7 +140,7 @@ pub async fn login_post(
                     email: Some(f.email.clone()),
                     other: true,
                 };
-                render_step(&s, &id, secret.as_deref(), r, &rid).await
+                render_step(&s, &id, secret.as_deref(), r, &rid, &ctx).await
             }
             Some(u) => {
                 s.limiter.clear(&key).await.map_err(internal)?;

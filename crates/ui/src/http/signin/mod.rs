@@ -41,6 +41,7 @@ use portico_oidc::Provider;
 use portico_oidc::error::PageError;
 use portico_oidc::http::request_id;
 use portico_oidc::interaction::INTERACTION_COOKIE;
+use portico_oidc::signin_log::RequestContext;
 use portico_policy::Step;
 use serde::Deserialize;
 
@@ -121,6 +122,7 @@ pub(super) async fn render_step(
     secret: Option<&str>,
     r: Render,
     rid: &str,
+    ctx: &RequestContext,
 ) -> Result<Response, PageError> {
     let view = s.provider.interaction_details(id, secret).await?;
     let csrf = secret.map(|x| csrf_for(s, x)).unwrap_or_default();
@@ -129,7 +131,7 @@ pub(super) async fn render_step(
         // The policy's home-realm discovery named the IdP: go there, unless
         // the guest asked for another way.
         Some(Step::UpstreamIdp { idp }) if !r.other && r.error.is_none() => {
-            upstream::go(s, &view, &idp, secret.unwrap_or_default(), rid).await
+            upstream::go(s, &view, &idp, secret.unwrap_or_default(), rid, ctx).await
         }
         Some(Step::Identify { .. } | Step::UpstreamIdp { .. }) => Ok(identify::page(view, csrf, r)),
         Some(Step::MfaEnroll | Step::MfaChallenge { .. }) => {
@@ -150,6 +152,7 @@ pub async fn interaction_get(
     State(s): State<UiState>,
     jar: CookieJar,
     headers: HeaderMap,
+    ctx: RequestContext,
     Path(id): Path<String>,
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -160,7 +163,7 @@ pub async fn interaction_get(
         other: q.other.is_some(),
         ..Render::default()
     };
-    render_step(&s, &id, secret.as_deref(), r, &rid)
+    render_step(&s, &id, secret.as_deref(), r, &rid, &ctx)
         .await
         .unwrap_or_else(|e| error_response(&e, &rid))
 }

@@ -154,7 +154,7 @@ async fn refused_with(
         other: true,
         ..Render::default()
     };
-    let page = render_step(s, id, secret, r, rid).await?;
+    let page = render_step(s, id, secret, r, rid, ctx).await?;
     Ok((refusal_status(false), page).into_response())
 }
 

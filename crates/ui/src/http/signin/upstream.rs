@@ -27,6 +27,7 @@ pub(super) async fn go(
     idp: &str,
     secret: &str,
     rid: &str,
+    ctx: &RequestContext,
 ) -> Result<Response, PageError> {
     let idp = match uuid::Uuid::parse_str(idp) {
         Ok(idp_id) => s.federation.get(idp_id).await.ok(),
@@ -42,7 +43,7 @@ pub(super) async fn go(
         other_way: Some(format!("/interaction/{id}?other=1")),
     };
     let hint = view.login_hint.as_deref();
-    Ok(federation::start(s, &idp, purpose, secret, hint, exits, rid).await)
+    Ok(federation::start_sign_in(s, &idp, purpose, secret, hint, exits, rid, ctx).await)
 }
 
 /// `GET /interaction/{id}/federated?flow=F`: the home IdP vouched for
