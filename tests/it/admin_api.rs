@@ -157,6 +157,112 @@ async fn applications_and_users_can_be_managed_through_the_api(backend: Backend)
         .unwrap();
     assert_eq!(r.status(), 204);
 }
+/// `client_credentials` at /token with HTTP Basic; the status.
+async fn client_credentials_status(app: &portico_tests::TestApp, id: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .post(app.url("/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// An admin resets a confidential app's secret: the new one is shown once,
+/// the old one stops working at once, and the reset is audited without the
+/// secret. A public app has no secret to reset.
+async fn an_application_secret_reset_replaces_the_secret_and_is_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (status, created) = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(json!({
+                "displayName": "Nightly export",
+                "redirectUris": [],
+                "clientType": "confidential",
+                "grantTypes": ["client_credentials"],
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (id, client_id) = (
+        created["id"].as_str().unwrap().to_string(),
+        created["clientId"].as_str().unwrap().to_string(),
+    );
+    let old = created["clientSecret"].as_str().unwrap().to_string();
+    assert_eq!(client_credentials_status(&app, &client_id, &old).await, 200);
+
+    let (status, reset) = app
+        .api(
+            "POST",
+            &format!("/api/v1/applications/{id}/resetSecret"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{reset}");
+    let new = reset["clientSecret"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(client_credentials_status(&app, &client_id, &old).await, 401);
+    assert_eq!(client_credentials_status(&app, &client_id, &new).await, 200);
+
+    let (status, audits) = app
+        .api(
+            "GET",
+            "/api/v1/auditLogs/directoryAudits?$filter=activityDisplayName%20eq%20'Reset%20application%20secret'",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{audits}");
+    let entries = audits["value"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audits:#}");
+    let text = entries[0].to_string();
+    assert!(text.contains(&client_id), "{text}");
+    assert!(
+        !text.contains(&new) && !text.contains(&old),
+        "no secret in the audit"
+    );
+
+    let (status, public) = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(json!({
+                "displayName": "SPA",
+                "redirectUris": ["https://spa.contoso.example/cb"],
+                "clientType": "public",
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{public}");
+    let (status, refused) = app
+        .api(
+            "POST",
+            &format!(
+                "/api/v1/applications/{}/resetSecret",
+                public["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/applications/{}/resetSecret", uuid::Uuid::new_v4()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+both_backends!(
+    an_application_secret_reset_replaces_the_secret_and_is_audited,
+    super::an_application_secret_reset_replaces_the_secret_and_is_audited
+);
+
 both_backends!(
     applications_and_users_can_be_managed_through_the_api,
     super::applications_and_users_can_be_managed_through_the_api

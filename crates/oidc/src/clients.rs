@@ -233,6 +233,40 @@ impl Provider {
         Ok(c)
     }
 
+    /// Replaces a confidential client's secret with a new random one, shown
+    /// once and stored hashed; the old secret stops working at once (tokens
+    /// already issued stay valid). Audited in the same transaction; the audit
+    /// names the change, never the secret.
+    pub async fn reset_client_secret(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<(Client, String), ClientError> {
+        let before = self
+            .store
+            .find_client_by_id(id)
+            .await?
+            .ok_or(ClientError::NotFound)?;
+        if before.client_type != ClientType::Confidential || before.first_party {
+            return Err(ClientError::Invalid(
+                "clientSecret: only a confidential application has a secret to reset".into(),
+            ));
+        }
+        let secret = random_token(32);
+        let mut c = before.clone();
+        c.secret_hash = Some(self.hasher.hash("client_secret", &secret));
+        let mut audit =
+            self.application_audit(actor, "Reset application secret", Some(&before), Some(&c));
+        if let Some(serde_json::Value::Object(after)) = audit.after.as_mut() {
+            after.insert(
+                "secretResetDateTime".into(),
+                serde_json::json!(self.clock.now()),
+            );
+        }
+        self.store.update_client(&c, Some(&audit)).await?;
+        Ok((c, secret))
+    }
+
     /// Deletes the client; its grants are revoked and the deletion audited in
     /// the same transaction.
     pub async fn delete_client(&self, id: Uuid, actor: &Actor) -> Result<(), ClientError> {

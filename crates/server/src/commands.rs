@@ -120,6 +120,18 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
     Ok(v)
 }
 
+pub async fn app_reset_secret(app: &App, client_id: &str) -> anyhow::Result<serde_json::Value> {
+    let Some(client) = app.provider.store.find_client(client_id).await? else {
+        bail!("no application with clientId {client_id}");
+    };
+    let (client, secret) = app
+        .provider
+        .reset_client_secret(client.id, &Actor::system("portico app reset-secret"))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(json!({"clientId": client.client_id, "clientSecret": secret}))
+}
+
 pub async fn app_list(app: &App) -> anyhow::Result<serde_json::Value> {
     let list = app.provider.store.list_clients().await?;
     Ok(serde_json::Value::Array(

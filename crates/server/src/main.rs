@@ -180,6 +180,12 @@ enum AppCommand {
     },
     /// List applications as JSON.
     List,
+    /// Replace a confidential application's client secret; prints the new
+    /// one once. The old secret stops working at once.
+    ResetSecret {
+        /// The application's clientId.
+        client_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +261,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App {
             command: AppCommand::List,
         } => commands::app_list(&app).await?,
+        Command::App {
+            command: AppCommand::ResetSecret { client_id },
+        } => commands::app_reset_secret(&app, &client_id).await?,
         Command::App {
             command:
                 AppCommand::Add {

@@ -104,6 +104,28 @@ pub async fn application_patch(
     Ok(axum::Json(to_json(&c)).into_response())
 }
 
+/// `POST /api/v1/applications/{id}/resetSecret`: a new client secret for a
+/// confidential application, returned once (`clientSecret`); the old one stops
+/// working at once. Portico keeps one secret per application, so a rotation
+/// without downtime means updating the app right after the reset.
+pub async fn application_reset_secret_post(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(PERMISSION)?;
+    let (client, secret) = app
+        .provider
+        .reset_client_secret(parse_id(&id)?, &caller.actor)
+        .await
+        .map_err(map_err)?;
+    let mut v = to_json(&client);
+    if let Value::Object(m) = &mut v {
+        m.insert("clientSecret".into(), json!(secret));
+    }
+    Ok(axum::Json(v).into_response())
+}
+
 pub async fn application_delete(
     State(app): State<App>,
     caller: Caller,

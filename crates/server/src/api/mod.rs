@@ -293,6 +293,10 @@ pub fn router(app: App) -> Router {
                 .delete(applications::application_delete),
         )
         .route(
+            "/api/v1/applications/{id}/resetSecret",
+            post(applications::application_reset_secret_post),
+        )
+        .route(
             "/api/v1/users",
             post(users::users_post).get(users::users_get),
         )

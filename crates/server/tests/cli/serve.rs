@@ -87,6 +87,25 @@ fn app_add_and_keys_rotate_print_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["clientSecret"].is_string() && v["clientId"].is_string());
     assert_eq!(v["requirePkce"], true, "PKCE is required by default");
+    let client_id = v["clientId"].as_str().unwrap().to_string();
+    let out = portico(&dir)
+        .args(["app", "reset-secret", &client_id])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reset: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reset["clientId"], client_id.as_str());
+    assert!(reset["clientSecret"].is_string() && reset["clientSecret"] != v["clientSecret"]);
+    let out = portico(&dir)
+        .args(["app", "reset-secret", "no-such-app"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no application"));
     // A confidential app may opt out of PKCE; a public one may not.
     let legacy = |extra: &[&str]| {
         let mut args = vec![
