@@ -35,9 +35,10 @@ async fn traffic(app: &TestApp, client: &portico_tests::TestClient, round: usize
     tokens["refresh_token"].as_str().unwrap().to_string()
 }
 
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "interactions",
     "sessions",
+    "grants",
     "auth_codes",
     "access_tokens",
     "refresh_tokens",
@@ -80,6 +81,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
     for t in [
         "interactions",
         "sessions",
+        "grants",
         "access_tokens",
         "refresh_tokens",
         "one_time_codes",
@@ -98,6 +100,22 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
         200,
         "a live refresh token survives the clean-up"
     );
+    let rotated = json(resp).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two days on, the session, codes and access tokens are gone and the grant
+    // is past its keep time, but its refresh token still lives: the grant stays.
+    app.clock.advance(Duration::days(2));
+    let report = cleanup.run_once().await.unwrap().unwrap();
+    assert!(report.of("sessions") >= 1 && report.of("access_tokens") >= 1);
+    let resp = token_request(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rotated)],
+    )
+    .await;
+    assert_eq!(resp.status(), 200, "the grant of a live refresh token stays");
 }
 both_backends!(
     expired_rows_go_and_the_tables_plateau,

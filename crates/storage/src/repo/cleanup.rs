@@ -15,6 +15,7 @@
 //! | `mfa_failures` | older than [`MFA_FAILURE_KEEP`] (the lockout window is minutes) |
 //! | `rate_limits` | the window ended |
 //! | `passkey_ceremonies` | `expires_at` passed (single-use WebAuthn challenges) |
+//! | `grants` | older than [`GRANT_KEEP`], with no code, access-token record or refresh token left and no live session of its `sid` (the link back-channel logout follows) |
 //! | `backchannel_logouts` | delivered or given up more than [`BACKCHANNEL_KEEP`] ago (a due one always finishes after its last try) |
 //!
 //! Each statement deletes at most [`BATCH`] rows (`DELETE … WHERE pk IN
@@ -23,12 +24,12 @@
 
 use crate::Storage;
 use crate::entity::{
-    access_tokens, auth_codes, backchannel_logouts, federation_flows, interactions, leases,
+    access_tokens, auth_codes, backchannel_logouts, federation_flows, grants, interactions, leases,
     mfa_failures, one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, sessions,
 };
 use crate::repo::backchannel::end_sessions;
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait,
@@ -45,8 +46,62 @@ pub const REFRESH_GRACE: TimeDelta = TimeDelta::days(7);
 pub const ONE_TIME_CODE_KEEP: TimeDelta = TimeDelta::hours(1);
 /// How long a finished back-channel logout delivery is kept (to look into).
 pub const BACKCHANNEL_KEEP: TimeDelta = TimeDelta::days(1);
+/// A grant is never deleted younger than this, whatever is left of it: longer
+/// than any access token or code lives (so a self-contained token is never
+/// checked against a grant that is gone), and longer than the moment between
+/// creating a grant and saving its first tokens.
+pub const GRANT_KEEP: TimeDelta = TimeDelta::days(1);
 /// How long a wrong second-factor code is remembered.
 pub const MFA_FAILURE_KEEP: TimeDelta = TimeDelta::days(1);
+
+/// Grants older than [`GRANT_KEEP`] that nothing refers to any more: no code,
+/// access-token record or refresh token (correlated `NOT EXISTS`, portable),
+/// and no live session with their `sid`.
+fn spent_grants(now: DateTime<Utc>) -> Condition {
+    let grant_id = || Expr::col((grants::Entity, grants::Column::Id));
+    let none_in = |q: SelectStatement| Expr::exists(q).not();
+    Condition::all()
+        .add(grants::Column::CreatedAt.lt(now - GRANT_KEEP))
+        .add(none_in(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(auth_codes::Entity)
+                .and_where(
+                    Expr::col((auth_codes::Entity, auth_codes::Column::GrantId)).eq(grant_id()),
+                )
+                .to_owned(),
+        ))
+        .add(none_in(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(access_tokens::Entity)
+                .and_where(
+                    Expr::col((access_tokens::Entity, access_tokens::Column::GrantId))
+                        .eq(grant_id()),
+                )
+                .to_owned(),
+        ))
+        .add(none_in(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(refresh_tokens::Entity)
+                .and_where(
+                    Expr::col((refresh_tokens::Entity, refresh_tokens::Column::GrantId))
+                        .eq(grant_id()),
+                )
+                .to_owned(),
+        ))
+        .add(none_in(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(sessions::Entity)
+                .and_where(
+                    Expr::col((sessions::Entity, sessions::Column::Sid))
+                        .eq(Expr::col((grants::Entity, grants::Column::Sid))),
+                )
+                .to_owned(),
+        ))
+}
 
 /// How many rows one clean-up deleted, per table, in the order visited.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -204,6 +259,11 @@ impl Storage {
             )
             .await?;
         r.deleted.push(("backchannel_logouts", n));
+        // Last: the tables above may have just let go of a grant's last row.
+        let n = self
+            .purge::<grants::Entity>(grants::Column::Id, spent_grants(now))
+            .await?;
+        r.deleted.push(("grants", n));
         Ok(r)
     }
 
@@ -263,6 +323,7 @@ impl Storage {
                 interactions::Entity::find().count(db).await?,
             ),
             ("sessions", sessions::Entity::find().count(db).await?),
+            ("grants", grants::Entity::find().count(db).await?),
             ("auth_codes", auth_codes::Entity::find().count(db).await?),
             (
                 "access_tokens",
