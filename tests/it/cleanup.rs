@@ -115,7 +115,11 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
         &[("grant_type", "refresh_token"), ("refresh_token", &rotated)],
     )
     .await;
-    assert_eq!(resp.status(), 200, "the grant of a live refresh token stays");
+    assert_eq!(
+        resp.status(),
+        200,
+        "the grant of a live refresh token stays"
+    );
 }
 both_backends!(
     expired_rows_go_and_the_tables_plateau,

@@ -74,6 +74,72 @@ async fn assert_cut_off(app: &TestApp, b: &Browser, client: &TestClient, tokens:
     );
 }
 
+/// The invitation domains policy is checked at redemption and at every
+/// sign-in, not only at invitation: a domain blocked after the fact cuts off
+/// its guests (the app gets `access_denied`, the sign-in log says why) and
+/// its pending invitations (a clear page); allowing it again lets them back.
+async fn a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let (id, b, client, _) = redeemed_guest(&app, "dina@fabrikam.example").await;
+    let (_, pending) = invite(&app, "erin@fabrikam.example").await;
+    let domains = "/api/v1/policies/invitationDomainsPolicy";
+    let (status, v) = app
+        .api(
+            "PATCH",
+            domains,
+            Some(json!({"blockedDomains": ["fabrikam.example"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+
+    let (_, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
+    let back = b.follow(start).await;
+    let loc = back
+        .location
+        .clone()
+        .unwrap_or_else(|| panic!("{}", back.body));
+    let q = query_of(&loc);
+    assert_eq!(
+        param(&q, "error").as_deref(),
+        Some("access_denied"),
+        "{loc}"
+    );
+    assert!(
+        param(&q, "error_description").is_some_and(|d| d.contains("email domain")),
+        "{loc}"
+    );
+    let (status, log) = app
+        .api(
+            "GET",
+            &format!("/api/v1/auditLogs/signIns?$filter=userId eq '{id}'"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let newest = &log["value"][0];
+    assert_eq!(
+        newest["status"]["additionalDetails"], "guest_domain_blocked",
+        "{log:#}"
+    );
+
+    let erin = Browser::new(&app.issuer);
+    let page = get(&erin, &pending).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(page.body.contains("guest_domain_blocked"), "{}", page.body);
+
+    let (status, _) = app
+        .api("PATCH", domains, Some(json!({"blockedDomains": []})))
+        .await;
+    assert_eq!(status, 200);
+    assert!(sign_in(&app, &b, &client).await.is_some(), "let back in");
+    assert_eq!(get(&erin, &pending).await.status, 200);
+}
+both_backends!(
+    a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations,
+    super::a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations
+);
+
 async fn disabling_a_guest_cuts_it_off_at_once(backend: Backend) {
     let app = spawn_app_with_mail(backend).await;
     let (id, b, client, tokens) = redeemed_guest(&app, "dina@fabrikam.example").await;

@@ -159,6 +159,7 @@ fn user_facts(a: &Account) -> UserFacts {
         enabled: a.enabled,
         has_totp: a.has_totp,
         has_passkey: a.has_passkey,
+        domain_blocked: false,
     }
 }
 
@@ -212,6 +213,14 @@ impl Provider {
         }
     }
 
+    /// A guest's address against the invitation domains policy, now.
+    async fn guest_domain_blocked(&self, account: &Account) -> Result<bool, PageError> {
+        match (&account.email, account.user_type == "Guest") {
+            (Some(email), true) => Ok(self.store.guest_domain_blocked(email).await?),
+            _ => Ok(false),
+        }
+    }
+
     pub(crate) async fn facts_for(
         &self,
         i: &Interaction,
@@ -225,7 +234,10 @@ impl Provider {
                 // A session whose user is gone signs in no one.
                 None => None,
                 Some(account) => Some(Authn {
-                    user: user_facts(&account),
+                    user: UserFacts {
+                        domain_blocked: self.guest_domain_blocked(&account).await?,
+                        ..user_facts(&account)
+                    },
                     auth_time: auth.auth_time,
                     steps: auth.detail.steps.clone(),
                     fresh: i.signed_in_here,

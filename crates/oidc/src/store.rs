@@ -148,6 +148,9 @@ pub trait PolicyStore: Send + Sync {
     async fn idp_for_domain(&self, domain: &str) -> StoreResult<Option<String>>;
     /// `mfaTrust` of the enabled trusted IdP with this issuer.
     async fn mfa_trust(&self, issuer: &str) -> StoreResult<Option<portico_policy::MfaTrust>>;
+    /// Whether the invitation domains policy refuses this guest's address now
+    /// (`blockedDomains`, or missing from a non-empty `allowedDomains`).
+    async fn guest_domain_blocked(&self, email: &str) -> StoreResult<bool>;
 }
 
 /// Everything the authorization server persists.

@@ -125,6 +125,16 @@ fn outcome(f: &Facts, reasons: &mut Vec<Reason>) -> Outcome {
 
 /// The authenticated user, if they may go on; otherwise the first factor to ask for.
 fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn, Outcome> {
+    // Signing in again would not help: the organization no longer lets this
+    // guest's domain in, whether the session is new or old.
+    if f.authn.as_ref().is_some_and(|a| a.user.domain_blocked) {
+        reasons.push(Reason::GuestDomainBlocked);
+        return Err(Outcome::Deny(Denial {
+            error: "access_denied",
+            code: "guest_domain_blocked",
+            message: "This organization no longer accepts guests from your email domain. Ask the person who invited you.",
+        }));
+    }
     let stale = match &f.authn {
         None => Some(Reason::NoSession),
         Some(a) if a.fresh => {

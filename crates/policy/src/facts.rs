@@ -87,6 +87,10 @@ pub struct UserFacts {
     /// A confirmed authenticator app (its recovery codes come with it).
     pub has_totp: bool,
     pub has_passkey: bool,
+    /// A guest whose email domain the invitation domains policy refuses now
+    /// (`blockedDomains`, or not on `allowedDomains`): a newly refused domain
+    /// cuts off the guests it already has.
+    pub domain_blocked: bool,
 }
 
 /// What a trusted home IdP asserted about its own authentication.

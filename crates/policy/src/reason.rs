@@ -49,6 +49,8 @@ pub enum Reason {
     /// A passkey alone was used to sign in where that is not allowed (a
     /// guest, or the tenant does not allow `passkeyOnlySignIn`).
     PasskeyOnlyNotAllowed,
+    /// A guest of a domain the invitation domains policy refuses.
+    GuestDomainBlocked,
 }
 
 impl Reason {
@@ -77,6 +79,7 @@ impl Reason {
             Reason::FirstParty => "first_party",
             Reason::PromptNone => "prompt_none",
             Reason::PasskeyOnlyNotAllowed => "passkey_only_not_allowed",
+            Reason::GuestDomainBlocked => "guest_domain_blocked",
         }
     }
 }

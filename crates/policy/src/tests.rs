@@ -13,6 +13,7 @@ fn member() -> UserFacts {
         enabled: true,
         has_totp: false,
         has_passkey: false,
+        domain_blocked: false,
     }
 }
 
@@ -596,6 +597,32 @@ fn passkey_only_sign_in() {
         go(Step::MfaEnroll),
         &["mfa_required_by_tenant", "mfa_not_enrolled"],
     );
+}
+
+#[test]
+fn a_guest_of_a_refused_domain_is_denied_with_a_session_or_without() {
+    let blocked = UserFacts {
+        domain_blocked: true,
+        ..guest()
+    };
+    for (fresh, age) in [(true, 0), (false, 600)] {
+        let d = decide(&facts(Some(authn(blocked, Method::Upstream, age, fresh))));
+        assert!(
+            matches!(
+                d.outcome,
+                Outcome::Deny(Denial {
+                    code: "guest_domain_blocked",
+                    error: "access_denied",
+                    ..
+                })
+            ),
+            "{d:?}"
+        );
+        assert_eq!(d.reasons, [Reason::GuestDomainBlocked]);
+    }
+    // The same guest, domain allowed, goes on as before.
+    let d = decide(&facts(Some(authn(guest(), Method::Upstream, 0, true))));
+    assert!(!matches!(d.outcome, Outcome::Deny(_)), "{d:?}");
 }
 
 #[test]

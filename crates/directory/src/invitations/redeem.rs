@@ -37,6 +37,9 @@ pub enum RedeemProblem {
     Revoked,
     /// The guest's account is disabled or its access expired.
     AccountDisabled,
+    /// The invitation domains policy refuses the invited address now (it was
+    /// blocked, or left off the allow-list, after the invitation was sent).
+    DomainBlocked,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +120,10 @@ impl Invitations {
             .ok_or(RedeemError::Link(RedeemProblem::InvalidLink))?;
         if !user.can_sign_in(now) {
             return Err(RedeemError::Link(RedeemProblem::AccountDisabled));
+        }
+        let policy = self.repo.collaboration_policy().await?;
+        if policy.domain_refusal(&inv.email).is_some() {
+            return Err(RedeemError::Link(RedeemProblem::DomainBlocked));
         }
         Ok(user)
     }

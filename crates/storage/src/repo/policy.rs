@@ -22,6 +22,15 @@ const CATEGORY_POLICY: &str = "Policy";
 
 #[async_trait]
 impl PolicyStore for Storage {
+    async fn guest_domain_blocked(&self, email: &str) -> StoreResult<bool> {
+        use portico_directory::collaboration::CollaborationRepo;
+        let policy = self
+            .collaboration_policy()
+            .await
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("{e}")))?;
+        Ok(policy.domain_refusal(email).is_some())
+    }
+
     async fn authentication_policy(&self) -> StoreResult<TenantSettings> {
         let value = self
             .load_setting(AUTHENTICATION_POLICY)

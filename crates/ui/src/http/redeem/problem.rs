@@ -71,6 +71,13 @@ pub async fn link_problem(s: &UiState, i: &str, p: RedeemProblem) -> Response {
                 format!("Your guest access to {org} is disabled or has ended. Contact {org} if you think this is a mistake."),
             ),
         ),
+        RedeemProblem::DomainBlocked => respond(
+            StatusCode::FORBIDDEN,
+            page("guest_domain_blocked",
+                "Your email domain is not accepted",
+                format!("{org} no longer accepts guests from your email domain, so this invitation cannot be accepted. Ask the person who invited you."),
+            ),
+        ),
     }
 }
 
