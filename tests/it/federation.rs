@@ -290,6 +290,10 @@ async fn with_second_portico(backend: Backend) {
                 backchannel_logout_uri: None,
                 require_mfa: false,
                 require_pkce: None,
+                app_role_assignment_required: false,
+                group_membership_claims: None,
+                initiate_login_uri: None,
+                logo_uri: None,
             },
             vec![],
         )

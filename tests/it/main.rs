@@ -18,6 +18,7 @@ mod faults;
 mod federation;
 mod federation_attacks;
 mod flow;
+mod groups;
 mod guest_lifecycle;
 mod guest_signin;
 mod hostile_harness;

@@ -261,6 +261,10 @@ impl TestApp {
                     backchannel_logout_uri,
                     require_mfa: false,
                     require_pkce: None,
+                    app_role_assignment_required: false,
+                    group_membership_claims: None,
+                    initiate_login_uri: None,
+                    logo_uri: None,
                 },
                 vec![],
             )

@@ -138,6 +138,19 @@ pub trait PolicyStore: Send + Sync {
     async fn mfa_trust(&self, issuer: &str) -> StoreResult<Option<portico_policy::MfaTrust>>;
 }
 
+/// What the provider reads of groups and app role assignments (the
+/// directory owns them; storage answers from the same tables).
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// The ids of the groups `user_id` is a direct member of, ascending;
+    /// with `security_only`, security groups only. For the `groups` claim
+    /// and conditional access (`Storage::user_group_ids` is the one query).
+    async fn user_group_ids(&self, user_id: Uuid, security_only: bool) -> StoreResult<Vec<Uuid>>;
+    /// Whether `user_id` is assigned to the application `resource_id`
+    /// (its `Client::id`), directly or through a group it is a direct member of.
+    async fn is_assigned(&self, resource_id: Uuid, user_id: Uuid) -> StoreResult<bool>;
+}
+
 /// Everything the authorization server persists.
 pub trait OidcStore:
     ClientStore
@@ -150,6 +163,7 @@ pub trait OidcStore:
     + PolicyStore
     + crate::backchannel::BackchannelStore
     + crate::signin_log::SignInLog
+    + GroupStore
 {
 }
 
@@ -164,5 +178,6 @@ impl<T> OidcStore for T where
         + PolicyStore
         + crate::backchannel::BackchannelStore
         + crate::signin_log::SignInLog
+        + GroupStore
 {
 }

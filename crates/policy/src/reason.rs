@@ -49,6 +49,9 @@ pub enum Reason {
     /// A passkey alone was used to sign in where that is not allowed (a
     /// guest, or the tenant does not allow `passkeyOnlySignIn`).
     PasskeyOnlyNotAllowed,
+    /// The application requires assignment and the user is not assigned,
+    /// directly or through a group (Entra's AADSTS50105).
+    NotAssigned,
 }
 
 impl Reason {
@@ -77,6 +80,7 @@ impl Reason {
             Reason::FirstParty => "first_party",
             Reason::PromptNone => "prompt_none",
             Reason::PasskeyOnlyNotAllowed => "passkey_only_not_allowed",
+            Reason::NotAssigned => "not_assigned",
         }
     }
 }
