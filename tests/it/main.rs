@@ -30,6 +30,7 @@ mod keys;
 mod least_privilege;
 mod limits;
 mod mfa;
+mod myapps;
 mod nodes;
 mod operations;
 mod packaging;

@@ -282,7 +282,10 @@ impl Provider {
             (
                 FIRST_PARTY_CLIENT,
                 "Portico",
-                vec![self.config.endpoint("/account/callback")],
+                vec![
+                    self.config.endpoint("/account/callback"),
+                    self.config.endpoint("/myapps/callback"),
+                ],
             ),
             (
                 PORTAL_CLIENT,

@@ -64,6 +64,17 @@ pub trait SessionStore: Send + Sync {
 pub trait ConsentStore: Send + Sync {
     async fn find_consent(&self, user_id: Uuid, client_id: &str) -> StoreResult<Option<Consent>>;
     async fn save_consent(&self, c: &Consent) -> StoreResult<()>;
+    /// The user's consents, by application.
+    async fn list_consents(&self, user_id: Uuid) -> StoreResult<Vec<Consent>>;
+    /// Deletes the consent and, in the same transaction, revokes the user's
+    /// grants at that application with their access and refresh tokens.
+    /// `false` when there was no consent.
+    async fn revoke_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
