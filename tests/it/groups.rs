@@ -504,9 +504,35 @@ both_backends!(
     super::assignment_required_is_enforced
 );
 
-/// Portico's own clients are never gated by assignment.
-async fn first_party_clients_cannot_require_assignment(backend: Backend) {
+/// The portal turns `appRoleAssignmentRequired` on and off (audited like
+/// any application change); Portico's own clients are never gated.
+async fn the_portal_toggles_assignment_required_never_on_first_party(backend: Backend) {
     let app = spawn_app(backend).await;
+    let client = app.web_app().await;
+    let web_id = app_id_of(&app, &client).await;
+    let admin = app.portal_admin().await;
+    let page = admin.get("/admin/authentication").await;
+    assert!(page.body.contains("Assignment required"), "{}", page.body);
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+    let on = admin
+        .post_form(
+            &format!("/admin/applications/{web_id}/assignment-required"),
+            &[("csrf", &csrf), ("assignment_required", "on")],
+        )
+        .await;
+    assert_eq!(on.status, 303, "{}", on.body);
+    let (_, shown) = app
+        .api("GET", &format!("/api/v1/applications/{web_id}"), None)
+        .await;
+    assert_eq!(shown["appRoleAssignmentRequired"], true, "{shown}");
+    let forged = admin
+        .post_form(
+            &format!("/admin/applications/{web_id}/assignment-required"),
+            &[("csrf", "forged"), ("assignment_required", "off")],
+        )
+        .await;
+    assert_ne!(forged.status, 303);
+
     let (_, list) = app.api("GET", "/api/v1/applications", None).await;
     let portal = list["value"]
         .as_array()
@@ -527,8 +553,8 @@ async fn first_party_clients_cannot_require_assignment(backend: Backend) {
     assert_eq!(s, 400);
 }
 both_backends!(
-    first_party_clients_cannot_require_assignment,
-    super::first_party_clients_cannot_require_assignment
+    the_portal_toggles_assignment_required_never_on_first_party,
+    super::the_portal_toggles_assignment_required_never_on_first_party
 );
 
 /// `groupMembershipClaims`: `None` (the default) sends no `groups`;
