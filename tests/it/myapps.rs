@@ -302,3 +302,252 @@ both_backends!(
     guests_land_on_my_apps_and_can_leave,
     super::guests_land_on_my_apps_and_can_leave
 );
+
+/// Adds `user` to group `gid` as `which` (members/owners) through the API.
+async fn add_ref(app: &TestApp, gid: &str, which: &str, user: &str) {
+    let body = json!({"@odata.id": app.url(&format!("/api/v1/users/{user}"))});
+    let (s, v) = app
+        .api(
+            "POST",
+            &format!("/api/v1/groups/{gid}/{which}/$ref"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+}
+
+async fn group(app: &TestApp, name: &str) -> String {
+    let (s, g) = app
+        .api(
+            "POST",
+            "/api/v1/groups",
+            Some(json!({"displayName": name, "mailEnabled": false})),
+        )
+        .await;
+    assert_eq!(s, 201, "{g}");
+    g["id"].as_str().unwrap().to_string()
+}
+
+async fn members(app: &TestApp, gid: &str) -> Vec<String> {
+    let (_, v) = app
+        .api("GET", &format!("/api/v1/groups/{gid}/members"), None)
+        .await;
+    v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["mail"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// An application owner (a member, not an admin) manages from My Apps the
+/// groups it owns that are assigned to its app: adds and removes people,
+/// invites a guest, who redeems and sees that app only (through the group);
+/// it cannot touch another group; its invitations obey the organization's
+/// `allowInvitesFrom`. Owners come and go with `owners/$ref` (audited).
+async fn an_app_owner_manages_its_group_and_invites_a_guest(backend: Backend) {
+    let app = spawn_app_with_mail(backend).await;
+    let olivia = app
+        .create_user("olivia@contoso.example", "olivia password 1")
+        .await;
+    app.alice().await;
+    let (s, trials) = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(
+                json!({"displayName": "Trials", "clientType": "confidential",
+                "redirectUris": ["https://trials.contoso.example/callback"],
+                "appRoleAssignmentRequired": true}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{trials}");
+    let trials_id = trials["id"].as_str().unwrap().to_string();
+    let (s, _) = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(
+                json!({"displayName": "Payroll", "clientType": "confidential",
+                "redirectUris": ["https://payroll.contoso.example/callback"],
+                "appRoleAssignmentRequired": true}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let own = group(&app, "Trials users").await;
+    let not_owned = group(&app, "Trials admins").await;
+    let unassigned = group(&app, "Olivia's book club").await;
+    add_ref(&app, &own, "owners", &olivia).await;
+    add_ref(&app, &unassigned, "owners", &olivia).await;
+    assign(&app, &trials_id, &own).await;
+    assign(&app, &trials_id, &not_owned).await;
+
+    // Owners of the application, Graph style.
+    let owner_ref = json!({"@odata.id": app.url(&format!("/api/v1/users/{olivia}"))});
+    let (s, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/applications/{trials_id}/owners/$ref"),
+            Some(owner_ref),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, owners) = app
+        .api(
+            "GET",
+            &format!("/api/v1/applications/{trials_id}/owners"),
+            None,
+        )
+        .await;
+    assert_eq!(owners["value"][0]["id"], olivia.as_str());
+
+    let b = Browser::new(&app.issuer);
+    let page = open_myapps(&b, "olivia@contoso.example", "olivia password 1").await;
+    assert!(page.body.contains("Applications you own"), "{}", page.body);
+    assert!(page.body.contains(&format!("/myapps/groups/{own}/invite")));
+    assert!(!page.body.contains(&format!("/myapps/groups/{not_owned}/")));
+    assert!(!page.body.contains(&format!("/myapps/groups/{unassigned}/")));
+    let csrf = find_hidden(&page.body, "csrf").unwrap();
+
+    // Add and remove a colleague.
+    let added = b
+        .post_form(
+            &format!("/myapps/groups/{own}/members/add"),
+            &[("csrf", &csrf), ("email", ALICE)],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(added.body.contains("was added"), "{}", added.body);
+    assert_eq!(members(&app, &own).await, vec![ALICE.to_string()]);
+    let (_, audits) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits?$top=999", None)
+        .await;
+    let entry = audits["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["activityDisplayName"] == "Add member to group"
+                && e["initiatedBy"]["user"]["id"] == olivia.as_str()
+        })
+        .expect("the owner's change is audited with the owner as actor");
+    assert_eq!(entry["targetResources"][0]["id"], own.as_str());
+    let alice_id = {
+        let (_, v) = app
+            .api("GET", &format!("/api/v1/groups/{own}/members"), None)
+            .await;
+        v["value"][0]["id"].as_str().unwrap().to_string()
+    };
+    let removed = b
+        .post_form(
+            &format!("/myapps/groups/{own}/members/remove"),
+            &[("csrf", &csrf), ("user", &alice_id)],
+        )
+        .await;
+    assert!(
+        removed.body.contains("Removed from the group"),
+        "{}",
+        removed.body
+    );
+    assert!(members(&app, &own).await.is_empty());
+
+    // Other groups are out of reach, assigned to the app or not.
+    for g in [&not_owned, &unassigned] {
+        let refused = b
+            .post_form(
+                &format!("/myapps/groups/{g}/members/add"),
+                &[("csrf", &csrf), ("email", ALICE)],
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(members(&app, g).await.is_empty());
+    }
+
+    // Invite a guest into the group; the guest redeems and sees Trials only.
+    let guest = "gus@fabrikam.example";
+    let invited = b
+        .post_form(
+            &format!("/myapps/groups/{own}/invite"),
+            &[
+                ("csrf", &csrf),
+                ("email", guest),
+                ("display_name", "Gus Guest"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    assert!(
+        invited.body.contains("was invited and added"),
+        "{}",
+        invited.body
+    );
+    assert_eq!(members(&app, &own).await, vec![guest.to_string()]);
+    let smtp = app.smtp.as_ref().unwrap();
+    let mail = smtp
+        .wait_for(
+            |m| m.to == [guest] && m.subject.contains("invited"),
+            crate::redeem_steps::WAIT,
+        )
+        .await;
+    let start = mail.text.find("/redeem?i=").expect("a redeem link");
+    let end = mail.text[start..]
+        .find(char::is_whitespace)
+        .map_or(mail.text.len(), |e| e + start);
+    let link = app.url(&mail.text[start..end]);
+    let gb = Browser::new(&app.issuer);
+    let landing = get(&gb, &link).await;
+    let code_page = step(&gb, "/redeem/code", &landing, &[]).await;
+    let code = nth_code(&app, guest, 1).await;
+    let consent = step(&gb, "/redeem/verify", &code_page, &[("code", &code)]).await;
+    let mine = gb
+        .follow(step(&gb, "/redeem/consent", &consent, &[("decision", "accept")]).await)
+        .await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    assert!(mine.body.contains("<h1>My Apps</h1>"), "{}", mine.body);
+    let t = tile(&mine.body, "Trials").expect("the app shared through the group");
+    assert!(t.contains("Through the group Trials users"), "{t}");
+    assert!(tile(&mine.body, "Payroll").is_none());
+    assert_eq!(
+        mine.body.matches("<li class=\"tile\">").count(),
+        1,
+        "{}",
+        mine.body
+    );
+
+    // Owners invite only as members may: allowInvitesFrom obeys.
+    let (s, _) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authorizationPolicy",
+            Some(json!({"allowInvitesFrom": "adminsAndGuestInviters"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let refused = b
+        .post_form(
+            &format!("/myapps/groups/{own}/invite"),
+            &[("csrf", &csrf), ("email", "hana@fabrikam.example")],
+        )
+        .await;
+    assert_eq!(refused.status, 200);
+    assert!(!refused.body.contains("was invited"), "{}", refused.body);
+    assert_eq!(members(&app, &own).await, vec![guest.to_string()]);
+
+    // No longer an owner: the section goes.
+    let (s, _) = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/applications/{trials_id}/owners/{olivia}/$ref"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let page = b.get("/myapps").await;
+    assert!(!page.body.contains("Applications you own"), "{}", page.body);
+}
+both_backends!(
+    an_app_owner_manages_its_group_and_invites_a_guest,
+    super::an_app_owner_manages_its_group_and_invites_a_guest
+);

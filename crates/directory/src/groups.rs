@@ -204,6 +204,23 @@ pub trait AssignmentRepo: Send + Sync {
     /// Every assignment that reaches `user_id`: to the user, or to a group
     /// it is a direct member of.
     async fn user_app_access(&self, user_id: Uuid) -> Result<Vec<UserAppAccess>, DirectoryError>;
+    /// `false` when the user already owned the application (nothing written).
+    async fn add_app_owner(
+        &self,
+        resource_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError>;
+    /// `false` when the user did not own it (nothing written).
+    async fn remove_app_owner(
+        &self,
+        resource_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError>;
+    async fn app_owners(&self, resource_id: Uuid) -> Result<Vec<User>, DirectoryError>;
+    /// The applications (their ids) `user_id` owns.
+    async fn owned_apps(&self, user_id: Uuid) -> Result<Vec<Uuid>, DirectoryError>;
 }
 
 /// Graph's group body for create (POST). `mailEnabled` must be false (no
@@ -535,6 +552,113 @@ impl Groups {
         } else {
             Err(DirectoryError::NotFound)
         }
+    }
+
+    /// Makes `user_id` an owner of the application `resource_id` (Graph's
+    /// `owners/$ref`): it manages, from My Apps, the groups assigned to the
+    /// application that it also owns.
+    pub async fn add_app_owner(
+        &self,
+        resource_id: Uuid,
+        user_id: Uuid,
+        actor: &Actor,
+    ) -> Result<(), DirectoryError> {
+        let name = self.application_name(resource_id).await?;
+        let u = self.users.find_user(user_id).await?.ok_or_else(|| {
+            DirectoryError::Invalid(format!("@odata.id: no user has the id {user_id}."))
+        })?;
+        let audit = AuditEntry::new(
+            self.clock.now(),
+            actor,
+            "Add owner to application",
+            CATEGORY_ASSIGNMENTS,
+            "Application",
+            resource_id,
+            &name,
+        )
+        .after(serde_json::json!({"userId": u.id, "displayName": u.display_name}));
+        if self
+            .assignments
+            .add_app_owner(resource_id, user_id, &audit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(DirectoryError::Invalid(
+                "One or more added object references already exist for the following modified properties: 'owners'.".into(),
+            ))
+        }
+    }
+
+    pub async fn remove_app_owner(
+        &self,
+        resource_id: Uuid,
+        user_id: Uuid,
+        actor: &Actor,
+    ) -> Result<(), DirectoryError> {
+        let name = self.application_name(resource_id).await?;
+        let audit = AuditEntry::new(
+            self.clock.now(),
+            actor,
+            "Remove owner from application",
+            CATEGORY_ASSIGNMENTS,
+            "Application",
+            resource_id,
+            &name,
+        )
+        .before(serde_json::json!({"userId": user_id}));
+        if self
+            .assignments
+            .remove_app_owner(resource_id, user_id, &audit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(DirectoryError::NotFound)
+        }
+    }
+
+    pub async fn app_owners(&self, resource_id: Uuid) -> Result<Vec<User>, DirectoryError> {
+        self.application_name(resource_id).await?;
+        self.assignments.app_owners(resource_id).await
+    }
+
+    /// What an application owner may manage from My Apps: for each
+    /// application `user_id` owns, the groups assigned to it that `user_id`
+    /// owns too (an owner acts only on groups it owns).
+    pub async fn managed_groups(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(Uuid, Vec<Group>)>, DirectoryError> {
+        let owned_groups = self.repo.groups_of_user(user_id, Relation::Owner).await?;
+        let mut out = Vec::new();
+        for app in self.assignments.owned_apps(user_id).await? {
+            let assigned: Vec<Uuid> = self
+                .assignments
+                .list_assignments(app)
+                .await?
+                .into_iter()
+                .filter(|a| a.principal_type == PrincipalType::Group)
+                .map(|a| a.principal_id)
+                .collect();
+            let groups = owned_groups
+                .iter()
+                .filter(|g| assigned.contains(&g.id))
+                .cloned()
+                .collect();
+            out.push((app, groups));
+        }
+        Ok(out)
+    }
+
+    /// Whether `user_id` may manage `group_id`'s members from My Apps: it
+    /// owns the group and an application the group is assigned to.
+    pub async fn may_manage(&self, user_id: Uuid, group_id: Uuid) -> Result<bool, DirectoryError> {
+        Ok(self
+            .managed_groups(user_id)
+            .await?
+            .iter()
+            .any(|(_, gs)| gs.iter().any(|g| g.id == group_id)))
     }
 
     /// How `user_id` reaches each application assigned to it (My Apps).

@@ -1,8 +1,9 @@
 //! `/api/v1/groups` in Graph's shapes: groups (`Group.Read.All`,
 //! `Group.ReadWrite.All`), their `members` and `owners` (`$ref` to add and
 //! remove: `GroupMember.ReadWrite.All` or `Group.ReadWrite.All`), a user's
-//! `memberOf`, and an application's `appRoleAssignedTo`
-//! (`AppRoleAssignment.ReadWrite.All` or `Application.ReadWrite.All`).
+//! `memberOf`, an application's `appRoleAssignedTo`
+//! (`AppRoleAssignment.ReadWrite.All` or `Application.ReadWrite.All`) and its
+//! `owners` (`Application.ReadWrite.All`).
 
 use super::{ApiError, Caller, Json, Paging, parse_id};
 use crate::app::App;
@@ -301,6 +302,45 @@ pub async fn assigned_to_delete(
     require_any(&caller, &[ASSIGNMENTS_WRITE, APPLICATIONS])?;
     service(&app)
         .unassign(parse_id(&id)?, parse_id(&assignment)?, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /api/v1/applications/{id}/owners`.
+pub async fn app_owners_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(APPLICATIONS)?;
+    let owners = service(&app).app_owners(parse_id(&id)?).await?;
+    let value: Vec<Value> = owners.iter().map(user_ref_json).collect();
+    Ok(axum::Json(json!({ "value": value })).into_response())
+}
+
+/// `POST /api/v1/applications/{id}/owners/$ref` with a user's `@odata.id`.
+pub async fn app_owners_ref_post(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Reference>,
+) -> Result<Response, ApiError> {
+    caller.require(APPLICATIONS)?;
+    service(&app)
+        .add_app_owner(parse_id(&id)?, body.user_id()?, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /api/v1/applications/{id}/owners/{userId}/$ref`.
+pub async fn app_owners_ref_delete(
+    State(app): State<App>,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require(APPLICATIONS)?;
+    service(&app)
+        .remove_app_owner(parse_id(&id)?, parse_id(&user)?, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -489,6 +489,18 @@ pub fn router(app: App) -> Router {
             "/api/v1/applications/{id}/appRoleAssignedTo/{assignment}",
             axum::routing::delete(groups::assigned_to_delete),
         )
+        .route(
+            "/api/v1/applications/{id}/owners",
+            get(groups::app_owners_get),
+        )
+        .route(
+            "/api/v1/applications/{id}/owners/$ref",
+            post(groups::app_owners_ref_post),
+        )
+        .route(
+            "/api/v1/applications/{id}/owners/{user}/$ref",
+            axum::routing::delete(groups::app_owners_ref_delete),
+        )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))
         .layer(middleware::from_fn(no_store))

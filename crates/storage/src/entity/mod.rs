@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. The schema itself is in [`crate::migration`].
 
 pub mod access_tokens;
+pub mod app_owners;
 pub mod app_role_assignments;
 pub mod auth_codes;
 pub mod backchannel_logouts;

@@ -2,7 +2,8 @@
 //! display name, description, `securityEnabled`), `group_memberships` (a
 //! user is a `member` or an `owner` of a group; one row each), and
 //! `app_role_assignments` (a user or a group may use an application; the
-//! default app role, the all-zero GUID). Applications get
+//! default app role, the all-zero GUID), and `app_owners` (users who manage
+//! who may use an application, from My Apps). Applications get
 //! `app_role_assignment_required`, `group_membership_claims` (which groups
 //! the `groups` claim carries), `initiate_login_uri` (OIDC third-party
 //! initiated login, My Apps' launch link) and `logo_uri`.
@@ -43,6 +44,14 @@ enum AppRoleAssignments {
     PrincipalId,
     PrincipalType,
     AppRoleId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum AppOwners {
+    Table,
+    ResourceId,
+    UserId,
     CreatedAt,
 }
 
@@ -139,6 +148,26 @@ impl MigrationTrait for Migration {
             "idx_app_role_assignments_principal",
             A::Table,
             [A::PrincipalId],
+        ))
+        .await?;
+        m.create_table(
+            table(AppOwners::Table)
+                .col(uuid(AppOwners::ResourceId))
+                .col(uuid(AppOwners::UserId))
+                .col(timestamp_with_time_zone(AppOwners::CreatedAt))
+                .primary_key(
+                    Index::create()
+                        .col(AppOwners::ResourceId)
+                        .col(AppOwners::UserId),
+                )
+                .to_owned(),
+        )
+        .await?;
+        // The applications a user owns (My Apps).
+        m.create_index(index_on(
+            "idx_app_owners_user",
+            AppOwners::Table,
+            [AppOwners::UserId],
         ))
         .await?;
         for a in columns() {

@@ -7,7 +7,7 @@ use super::audit::insert_audits;
 use super::user_rows::with_identities;
 use super::{db_err, internal, is_unique_violation, page_limit};
 use crate::Storage;
-use crate::entity::{app_role_assignments, clients, group_memberships, groups, users};
+use crate::entity::{app_owners, app_role_assignments, clients, group_memberships, groups, users};
 use async_trait::async_trait;
 use portico_directory::groups::{
     AccessVia, AppRoleAssignment, AssignmentRepo, Group, GroupRepo, PrincipalType, Relation,
@@ -58,6 +58,10 @@ pub(crate) async fn forget_principal<C: ConnectionTrait>(
         .filter(app_role_assignments::Column::PrincipalId.eq(principal_id))
         .exec(db)
         .await?;
+    app_owners::Entity::delete_many()
+        .filter(app_owners::Column::UserId.eq(principal_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -68,6 +72,10 @@ pub(crate) async fn forget_resource<C: ConnectionTrait>(
 ) -> Result<(), sea_orm::DbErr> {
     app_role_assignments::Entity::delete_many()
         .filter(app_role_assignments::Column::ResourceId.eq(resource_id))
+        .exec(db)
+        .await?;
+    app_owners::Entity::delete_many()
+        .filter(app_owners::Column::ResourceId.eq(resource_id))
         .exec(db)
         .await?;
     Ok(())
@@ -495,6 +503,100 @@ impl AssignmentRepo for Storage {
                 since: r.created_at,
             })
             .collect())
+    }
+
+    async fn add_app_owner(
+        &self,
+        resource_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        let user_there = users::Entity::find_by_id(user_id)
+            .count(&tx)
+            .await
+            .map_err(db_err)?
+            > 0;
+        if !user_there {
+            return Err(DirectoryError::NotFound);
+        }
+        let row = app_owners::ActiveModel {
+            resource_id: Set(resource_id),
+            user_id: Set(user_id),
+            created_at: Set(audit.at),
+        };
+        match app_owners::Entity::insert(row)
+            .exec_without_returning(&tx)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(db_err(e)),
+        }
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn remove_app_owner(
+        &self,
+        resource_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<bool, DirectoryError> {
+        let tx = self.write_tx().await.map_err(db_err)?;
+        let res = app_owners::Entity::delete_many()
+            .filter(app_owners::Column::ResourceId.eq(resource_id))
+            .filter(app_owners::Column::UserId.eq(user_id))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        insert_audits(&tx, std::slice::from_ref(audit)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn app_owners(&self, resource_id: Uuid) -> Result<Vec<User>, DirectoryError> {
+        let ids: Vec<Uuid> = app_owners::Entity::find()
+            .select_only()
+            .column(app_owners::Column::UserId)
+            .filter(app_owners::Column::ResourceId.eq(resource_id))
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        self.users_by_ids(ids).await
+    }
+
+    async fn owned_apps(&self, user_id: Uuid) -> Result<Vec<Uuid>, DirectoryError> {
+        let mut ids: Vec<Uuid> = app_owners::Entity::find()
+            .select_only()
+            .column(app_owners::Column::ResourceId)
+            .filter(app_owners::Column::UserId.eq(user_id))
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+impl Storage {
+    async fn users_by_ids(&self, ids: Vec<Uuid>) -> Result<Vec<User>, DirectoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .order_by_asc(users::Column::Id)
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        with_identities(self.db(), rows).await
     }
 }
 

@@ -134,6 +134,15 @@ pub fn router(state: UiState) -> Router {
         .route("/myapps/callback", get(myapps::callback_get))
         .route("/myapps/consents/revoke", post(myapps::revoke_consent_post))
         .route("/myapps/leave", post(myapps::leave_post))
+        .route(
+            "/myapps/groups/{id}/members/add",
+            post(myapps::add_member_post),
+        )
+        .route(
+            "/myapps/groups/{id}/members/remove",
+            post(myapps::remove_member_post),
+        )
+        .route("/myapps/groups/{id}/invite", post(myapps::invite_post))
         .route("/federation/callback", get(federation::callback_get))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))

@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
-use portico_directory::groups::AccessVia;
+use portico_directory::groups::{AccessVia, Relation};
 use portico_directory::{User, UserType};
 use portico_oidc::PageError;
 use portico_oidc::http::{SESSION_COOKIE, request_id};
@@ -45,6 +45,19 @@ pub struct Tile {
     pub until: String,
 }
 
+/// An application the user owns, with the groups it may manage there.
+pub struct OwnedApp {
+    pub name: String,
+    pub groups: Vec<ManagedGroup>,
+}
+
+pub struct ManagedGroup {
+    pub id: String,
+    pub name: String,
+    /// (user id, display name, address)
+    pub members: Vec<(String, String, String)>,
+}
+
 pub struct ConsentRow {
     pub client_id: String,
     pub name: String,
@@ -61,6 +74,7 @@ struct MyAppsPage {
     csrf: String,
     tiles: Vec<Tile>,
     consents: Vec<ConsentRow>,
+    owned: Vec<OwnedApp>,
     guest: bool,
     notice: Option<String>,
 }
@@ -214,6 +228,38 @@ async fn consents(s: &UiState, user: &User) -> Result<Vec<ConsentRow>, PageError
     Ok(rows)
 }
 
+/// The applications the user owns and, for each, the groups assigned to it
+/// that the user owns too (the only ones it may manage).
+async fn owned_apps(s: &UiState, user: &User) -> Result<Vec<OwnedApp>, PageError> {
+    let mut out = Vec::new();
+    for (app_id, groups) in s.groups.managed_groups(user.id).await.map_err(internal)? {
+        let Some(c) = s.provider.store.find_client_by_id(app_id).await? else {
+            continue;
+        };
+        let mut managed = Vec::new();
+        for g in groups {
+            let members = s
+                .groups
+                .list_users(g.id, Relation::Member)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|u| (u.id.to_string(), u.display_name, u.mail))
+                .collect();
+            managed.push(ManagedGroup {
+                id: g.id.to_string(),
+                name: g.display_name,
+                members,
+            });
+        }
+        out.push(OwnedApp {
+            name: c.display_name,
+            groups: managed,
+        });
+    }
+    Ok(out)
+}
+
 async fn show(s: &UiState, me: &Me, notice: Option<String>) -> Result<Response, PageError> {
     let page = MyAppsPage {
         name: me.user.display_name.clone(),
@@ -222,6 +268,7 @@ async fn show(s: &UiState, me: &Me, notice: Option<String>) -> Result<Response, 
         csrf: me.csrf.clone(),
         tiles: tiles(s, &me.user).await?,
         consents: consents(s, &me.user).await?,
+        owned: owned_apps(s, &me.user).await?,
         guest: me.user.user_type == UserType::Guest,
         notice,
     };
@@ -359,6 +406,190 @@ pub async fn leave_post(
             organization: s.invitations.config().organization.clone(),
         };
         Ok::<_, PageError>((jar, page).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| fail(e, &headers))
+}
+
+/// The signed-in owner of a group it may manage here (it owns the group and
+/// an application the group is assigned to), after the CSRF check.
+async fn owner_of(
+    s: &UiState,
+    jar: &CookieJar,
+    csrf: &str,
+    group: &str,
+) -> Result<Option<(Me, uuid::Uuid)>, PageError> {
+    let Some(me) = me(s, jar).await? else {
+        return Ok(None);
+    };
+    check_csrf(s, jar, csrf)?;
+    let forbidden = || {
+        PageError::new(
+            "not_group_owner",
+            "You can manage only the groups you own of the applications you own.",
+        )
+        .with_status(403)
+    };
+    let gid = uuid::Uuid::parse_str(group).map_err(|_| forbidden())?;
+    if !s
+        .groups
+        .may_manage(me.user.id, gid)
+        .await
+        .map_err(internal)?
+    {
+        return Err(forbidden());
+    }
+    Ok(Some((me, gid)))
+}
+
+fn actor_of(u: &User) -> portico_directory::Actor {
+    portico_directory::Actor {
+        kind: portico_directory::ActorKind::User,
+        id: u.id.to_string(),
+        display_name: u.display_name.clone(),
+    }
+}
+
+/// A refusal the owner can act on, shown on the page.
+fn said(e: portico_directory::DirectoryError) -> Result<String, PageError> {
+    use portico_directory::DirectoryError as E;
+    match e {
+        E::Invalid(m) | E::Conflict(m) | E::Forbidden(m) => Ok(m),
+        E::NotFound => Ok("Not found.".into()),
+        other => Err(internal(other)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// `POST /myapps/groups/{id}/members/add`: an owner adds someone who is
+/// already in the directory (by address) to a group it manages.
+pub async fn add_member_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(group): axum::extract::Path<String>,
+    Form(f): Form<MemberForm>,
+) -> Response {
+    let result = async {
+        let Some((me, gid)) = owner_of(&s, &jar, &f.csrf, &group).await? else {
+            return Ok(Redirect::to("/myapps/signin").into_response());
+        };
+        let email = f.email.trim().to_lowercase();
+        let target = s
+            .directory
+            .repo()
+            .find_user_by_mail(&email)
+            .await
+            .map_err(internal)?;
+        let notice = match target {
+            None => {
+                format!("Nobody in the directory has the address {email}: invite them as a guest.")
+            }
+            Some(u) => match s
+                .groups
+                .add(gid, Relation::Member, u.id, &actor_of(&me.user))
+                .await
+            {
+                Ok(()) => format!("{} was added.", u.display_name),
+                Err(e) => said(e)?,
+            },
+        };
+        show(&s, &me, Some(notice)).await
+    }
+    .await;
+    result.unwrap_or_else(|e| fail(e, &headers))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveMemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    user: String,
+}
+
+/// `POST /myapps/groups/{id}/members/remove`.
+pub async fn remove_member_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(group): axum::extract::Path<String>,
+    Form(f): Form<RemoveMemberForm>,
+) -> Response {
+    let result = async {
+        let Some((me, gid)) = owner_of(&s, &jar, &f.csrf, &group).await? else {
+            return Ok(Redirect::to("/myapps/signin").into_response());
+        };
+        let Ok(uid) = uuid::Uuid::parse_str(&f.user) else {
+            return show(&s, &me, Some("Not found.".into())).await;
+        };
+        let notice = match s
+            .groups
+            .remove(gid, Relation::Member, uid, &actor_of(&me.user))
+            .await
+        {
+            Ok(()) => "Removed from the group.".to_string(),
+            Err(e) => said(e)?,
+        };
+        show(&s, &me, Some(notice)).await
+    }
+    .await;
+    result.unwrap_or_else(|e| fail(e, &headers))
+}
+
+/// `POST /myapps/groups/{id}/invite`: an owner invites a guest into a group
+/// it manages. The invitation obeys the organization's external
+/// collaboration settings for this owner (`allowInvitesFrom`, the domain
+/// lists) like any other; the guest lands on My Apps after redemption.
+pub async fn invite_post(
+    State(s): State<UiState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(group): axum::extract::Path<String>,
+    Form(f): Form<MemberForm>,
+) -> Response {
+    let result = async {
+        let Some((me, gid)) = owner_of(&s, &jar, &f.csrf, &group).await? else {
+            return Ok(Redirect::to("/myapps/signin").into_response());
+        };
+        let actor = actor_of(&me.user);
+        let graph = portico_directory::invitations::GraphInvitation {
+            invited_user_email_address: Some(f.email.clone()),
+            invite_redirect_url: Some(s.provider.config.issuer.clone()),
+            invited_user_display_name: Some(f.display_name.clone())
+                .filter(|n| !n.trim().is_empty()),
+            send_invitation_message: Some(true),
+            ..Default::default()
+        };
+        let invited = match graph.validate() {
+            Ok(req) => s.invitations.invite(&req, &actor, None).await,
+            Err(e) => Err(e),
+        };
+        let notice = match invited {
+            Ok(out) => match s
+                .groups
+                .add(gid, Relation::Member, out.user.id, &actor)
+                .await
+            {
+                Ok(()) => format!("{} was invited and added to the group.", out.user.mail),
+                // Invited again: already a member.
+                Err(portico_directory::DirectoryError::Invalid(_)) => {
+                    format!("{} is already in the group.", out.user.mail)
+                }
+                Err(e) => said(e)?,
+            },
+            Err(e) => said(e)?,
+        };
+        show(&s, &me, Some(notice)).await
     }
     .await;
     result.unwrap_or_else(|e| fail(e, &headers))
