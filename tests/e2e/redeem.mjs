@@ -6,7 +6,9 @@
 // (the invitation's inviteRedirectUrl), EXPECT_MFA (optional: the authenticator
 // enrolment comes after consent), GUEST_EMAIL, INVITER (the inviter's display
 // name), ORGANIZATION, PRIVACY_URL, CHROMIUM_PATH (optional), SCREENSHOT_DIR (optional:
-// where a failure screenshot goes; the temp folder otherwise).
+// where a failure screenshot goes; the temp folder otherwise). With MYAPPS_APP, the
+// redirect URL is My Apps: its tile for that app must say MYAPPS_REASON, and its
+// launch link must open LAUNCH_URL.
 //
 // The one-time code is only emailed once the browser asks for it, so the script
 // and its driver hand it over on stdio: once the code page is shown, the script
@@ -159,6 +161,20 @@ async function main() {
     await page.waitForLoadState('load');
     check(page.url() === env.REDIRECT_URL, `landed on ${page.url()}, not ${env.REDIRECT_URL}`);
     await leave('redirect target');
+
+    // 5. My Apps: the app shared with the guest, why, and its launch link.
+    if (env.MYAPPS_APP) {
+      const panel = await text();
+      check(panel.includes('My Apps'), `not My Apps:\n${panel}`);
+      const tile = page.locator('li.tile', { hasText: env.MYAPPS_APP });
+      check(await tile.count() === 1, `no tile for ${env.MYAPPS_APP}:\n${panel}`);
+      const why = (await tile.textContent()) || '';
+      check(why.includes(env.MYAPPS_REASON), `the tile does not say "${env.MYAPPS_REASON}":\n${why}`);
+      await tile.getByRole('link', { name: env.MYAPPS_APP }).click();
+      await page.waitForURL(env.LAUNCH_URL);
+      await page.waitForLoadState('load');
+      pages.push({ name: 'launch', url: page.url() });
+    }
 
     // The witness works: an inline script (which our CSP forbids) added to a
     // Portico page in a fresh tab is reported. Without this, a broken

@@ -94,7 +94,7 @@ async fn form_post_auto_submits_in_chromium() {
 /// writes the code to its stdin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium() {
-    redeem_in_chromium(false).await;
+    redeem_in_chromium(false, false).await;
 }
 
 /// The same journey with MFA required for guests (issue 9): after consent the
@@ -104,10 +104,18 @@ async fn a_guest_without_an_idp_redeems_the_emailed_link_with_a_code_in_chromium
 /// server's clock), saves the recovery codes, and only then lands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_redeems_and_enrols_an_authenticator_in_chromium_when_guests_need_mfa() {
-    redeem_in_chromium(true).await;
+    redeem_in_chromium(true, false).await;
 }
 
-async fn redeem_in_chromium(mfa: bool) {
+/// Issue 12's journey: invited to Portico itself, the guest redeems, consents,
+/// enrols an authenticator (MFA for guests), lands on My Apps, reads that the
+/// app is shared through a group, and launches it (its `initiateLoginUri`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_lands_on_my_apps_and_launches_the_shared_app_in_chromium() {
+    redeem_in_chromium(true, true).await;
+}
+
+async fn redeem_in_chromium(mfa: bool, myapps: bool) {
     let (dir, chromium) = browser_prerequisites();
     let app = spawn_app_with_mail(Backend::Sqlite).await;
     if mfa {
@@ -121,19 +129,60 @@ async fn redeem_in_chromium(mfa: bool) {
         assert_eq!(status, 200, "{body}");
     }
     let email = "bob@gmail.example";
-    // Any Portico URL answering 200 will do: the browser must be able to land there.
-    let redirect_url = app.url("/.well-known/openid-configuration");
+    // Any Portico URL answering 200 will do: the browser must be able to land
+    // there. Invited to Portico's bare origin, the guest lands on My Apps.
+    let (invite_redirect, redirect_url) = if myapps {
+        (app.issuer.clone(), app.url("/myapps"))
+    } else {
+        let u = app.url("/.well-known/openid-configuration");
+        (u.clone(), u)
+    };
+    let launch_url = app.url("/.well-known/openid-configuration?launched=1");
     let (status, inv) = app
         .invite(json!({
             "invitedUserEmailAddress": email,
             "invitedUserDisplayName": "Bob Guest",
-            "inviteRedirectUrl": redirect_url,
+            "inviteRedirectUrl": invite_redirect,
             "sendInvitationMessage": true,
         }))
         .await;
     assert_eq!(status, 201, "{inv}");
     let invitation = inv["id"].as_str().unwrap();
     let user = inv["invitedUser"]["id"].as_str().unwrap();
+    if myapps {
+        // An app only assigned users may use, shared with Bob through a group.
+        let (s, trials) = app
+            .api(
+                "POST",
+                "/api/v1/applications",
+                Some(
+                    json!({"displayName": "Trials", "clientType": "confidential",
+                    "redirectUris": ["https://trials.contoso.example/callback"],
+                    "initiateLoginUri": launch_url, "appRoleAssignmentRequired": true}),
+                ),
+            )
+            .await;
+        assert_eq!(s, 201, "{trials}");
+        let (_, g) = app
+            .api(
+                "POST",
+                "/api/v1/groups",
+                Some(json!({"displayName": "Trials guests", "mailEnabled": false})),
+            )
+            .await;
+        let gid = g["id"].as_str().unwrap();
+        let member = json!({"@odata.id": app.url(&format!("/api/v1/users/{user}"))});
+        let path = format!("/api/v1/groups/{gid}/members/$ref");
+        assert_eq!(app.api("POST", &path, Some(member)).await.0, 204);
+        let assign = format!(
+            "/api/v1/applications/{}/appRoleAssignedTo",
+            trials["id"].as_str().unwrap()
+        );
+        let (s, _) = app
+            .api("POST", &assign, Some(json!({"principalId": gid})))
+            .await;
+        assert_eq!(s, 201);
+    }
 
     // The link as Bob gets it: from the invitation email's text.
     let smtp = app.smtp.as_ref().unwrap();
@@ -159,6 +208,9 @@ async fn redeem_in_chromium(mfa: bool) {
         .env("ORGANIZATION", "Contoso")
         .env("PRIVACY_URL", "https://contoso.example/privacy")
         .env("EXPECT_MFA", if mfa { "1" } else { "" })
+        .env("MYAPPS_APP", if myapps { "Trials" } else { "" })
+        .env("MYAPPS_REASON", "Through the group Trials guests")
+        .env("LAUNCH_URL", &launch_url)
         .env("CHROMIUM_PATH", &chromium)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -227,13 +279,17 @@ async fn redeem_in_chromium(mfa: bool) {
         json!([]),
         "our own pages must not trip our CSP"
     );
-    assert_eq!(v["url"], redirect_url.as_str(), "{v}");
-    let pages: Vec<&str> = v["pages"]
+    let landed = if myapps { &launch_url } else { &redirect_url };
+    assert_eq!(v["url"], landed.as_str(), "{v}");
+    let mut pages: Vec<&str> = v["pages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
+    if myapps {
+        assert_eq!(pages.pop(), Some("launch"), "{v}");
+    }
     if mfa {
         assert_eq!(
             pages,

@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod collaboration;
 pub mod filter;
+pub mod groups;
 pub mod import;
 pub mod invitations;
 pub mod mfa;

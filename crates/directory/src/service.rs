@@ -302,6 +302,31 @@ impl Directory {
         }
     }
 
+    /// A guest leaves the organization (My Apps): the account is deleted
+    /// with its sessions, tokens, consents, invitations, group memberships
+    /// and assignments, in one transaction with the audit entry, which names
+    /// the guest as the actor. Members cannot leave this way.
+    pub async fn leave_organization(&self, id: Uuid) -> Result<(), DirectoryError> {
+        let u = self.find_user(id).await?;
+        if u.user_type != UserType::Guest {
+            return Err(DirectoryError::Forbidden(
+                "Only guests can leave the organization; members ask an administrator.".into(),
+            ));
+        }
+        let actor = Actor {
+            kind: crate::ActorKind::User,
+            id: u.id.to_string(),
+            display_name: u.display_name.clone(),
+        };
+        let audit = crate::audit::for_user(self.clock.now(), &actor, "Leave organization", &u)
+            .before(u.audit_view());
+        if self.repo.delete_user(id, &audit).await? {
+            Ok(())
+        } else {
+            Err(DirectoryError::NotFound)
+        }
+    }
+
     pub async fn list_audits(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError> {
         self.audits.list_audits(q).await
     }

@@ -27,6 +27,7 @@ pub const SUPPORTED_CLAIMS: &[&str] = &[
     "email",
     "email_verified",
     "user_type",
+    "groups",
 ];
 
 fn scope_claims(scope: &str) -> &'static [&'static str] {

@@ -45,6 +45,15 @@ pub struct NewClient {
     /// `/authorize` requires PKCE; absent means yes.
     #[serde(default)]
     pub require_pkce: Option<bool>,
+    /// Only assigned users (directly or through a group) may sign in.
+    #[serde(default)]
+    pub app_role_assignment_required: bool,
+    #[serde(default)]
+    pub group_membership_claims: Option<GroupMembershipClaims>,
+    #[serde(default)]
+    pub initiate_login_uri: Option<String>,
+    #[serde(default)]
+    pub logo_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -58,6 +67,12 @@ pub struct ClientPatch {
     pub backchannel_logout_uri: Option<String>,
     pub require_mfa: Option<bool>,
     pub require_pkce: Option<bool>,
+    pub app_role_assignment_required: Option<bool>,
+    pub group_membership_claims: Option<GroupMembershipClaims>,
+    /// An empty string clears it.
+    pub initiate_login_uri: Option<String>,
+    /// An empty string clears it.
+    pub logo_uri: Option<String>,
 }
 
 fn invalid(msg: impl Into<String>) -> ClientError {
@@ -142,6 +157,24 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
     if let Some(u) = &c.backchannel_logout_uri {
         check_registered_uri("backchannelLogoutUri", u)?;
     }
+    // A browser opens these from My Apps: web addresses only (OIDC Core
+    // §4 asks https of `initiate_login_uri`; http stays for loopback tests).
+    for (field, u) in [
+        ("initiateLoginUri", &c.initiate_login_uri),
+        ("logoUri", &c.logo_uri),
+    ] {
+        if let Some(u) = u {
+            check_registered_uri(field, u)?;
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(invalid(format!("{field}: '{u}' must be an https URL.")));
+            }
+        }
+    }
+    if c.first_party && c.app_role_assignment_required {
+        return Err(invalid(
+            "Portico's own clients are never gated by assignment.",
+        ));
+    }
     Ok(())
 }
 
@@ -181,6 +214,10 @@ impl Provider {
             first_party: false,
             require_pkce: n.require_pkce.unwrap_or(true),
             permissions,
+            app_role_assignment_required: n.app_role_assignment_required,
+            group_membership_claims: n.group_membership_claims.unwrap_or_default(),
+            initiate_login_uri: n.initiate_login_uri.filter(|u| !u.is_empty()),
+            logo_uri: n.logo_uri.filter(|u| !u.is_empty()),
             created_at: self.clock.now(),
         };
         check_shape(&client)?;
@@ -226,6 +263,18 @@ impl Provider {
         }
         if let Some(v) = p.require_pkce {
             c.require_pkce = v;
+        }
+        if let Some(v) = p.app_role_assignment_required {
+            c.app_role_assignment_required = v;
+        }
+        if let Some(v) = p.group_membership_claims {
+            c.group_membership_claims = v;
+        }
+        if let Some(v) = p.initiate_login_uri {
+            c.initiate_login_uri = Some(v).filter(|u| !u.is_empty());
+        }
+        if let Some(v) = p.logo_uri {
+            c.logo_uri = Some(v).filter(|u| !u.is_empty());
         }
         check_shape(&c)?;
         let audit = self.application_audit(actor, "Update application", Some(&before), Some(&c));
@@ -322,7 +371,10 @@ impl Provider {
             (
                 FIRST_PARTY_CLIENT,
                 "Portico",
-                vec![self.config.endpoint("/account/callback")],
+                vec![
+                    self.config.endpoint("/account/callback"),
+                    self.config.endpoint("/myapps/callback"),
+                ],
             ),
             (
                 PORTAL_CLIENT,
@@ -354,6 +406,10 @@ impl Provider {
                         first_party: true,
                         require_pkce: true,
                         permissions: vec![],
+                        app_role_assignment_required: false,
+                        group_membership_claims: GroupMembershipClaims::None,
+                        initiate_login_uri: None,
+                        logo_uri: None,
                         created_at: self.clock.now(),
                     };
                     match self.store.create_client(&c, None).await {

@@ -80,6 +80,9 @@ pub struct PageError {
     pub code: &'static str,
     pub message: String,
     pub status: u16,
+    /// A link back to the application that carries the refusal to it
+    /// (`error=access_denied`), when the user should see the page first.
+    pub back_to_app: Option<String>,
 }
 
 impl PageError {
@@ -88,6 +91,7 @@ impl PageError {
             code,
             message: message.into(),
             status: 400,
+            back_to_app: None,
         }
     }
     pub fn with_status(mut self, status: u16) -> Self {

@@ -23,7 +23,7 @@
 //!     [*] --> Decide: GET/POST /authorize
 //!     [*] --> Decide: redemption accepted (first factor = email code or home IdP)
 //!     Decide --> Answered: Complete (SSO), code or landing
-//!     Decide --> Denied: Deny (disabled; prompt=none → login/interaction/consent_required)
+//!     Decide --> Denied: Deny (disabled; not assigned; prompt=none → login/interaction/consent_required)
 //!     Decide --> Identify: no session, prompt=login, max_age, hint mismatch
 //!     Decide --> UpstreamIdp: no session and domain_hint/login_hint name a trusted IdP
 //!     Identify --> Decide: password, email code, home IdP, or a member's passkey alone (finish_step)
@@ -258,6 +258,12 @@ impl Provider {
                     .await?
                     .is_some_and(|c| req.scopes.iter().all(|s| c.scopes.contains(s))),
             };
+        // Asked only when it matters: the app requires assignment and someone is signed in.
+        let assignment_required = client.app_role_assignment_required && !client.first_party;
+        let assigned = match (assignment_required, &authn, i.user()) {
+            (true, Some(_), Some(auth)) => self.store.is_assigned(client.id, auth.user_id).await?,
+            _ => false,
+        };
         let hinted_idp = if authn.is_none() || !i.signed_in_here {
             self.hinted_idp(req).await?
         } else {
@@ -269,6 +275,8 @@ impl Provider {
             app: AppFacts {
                 require_mfa: client.require_mfa,
                 first_party: client.first_party,
+                assignment_required,
+                assigned,
             },
             request: RequestFacts {
                 prompt_none: req.prompt.none,

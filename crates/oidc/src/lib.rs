@@ -17,6 +17,7 @@ pub mod clients;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod groups_claim;
 pub mod http;
 pub mod interaction;
 pub mod introspect;

@@ -58,7 +58,46 @@ pub struct Client {
     pub require_pkce: bool,
     /// Admin API permissions granted to this client through `client_credentials`.
     pub permissions: Vec<String>,
+    /// Only users assigned to the app, directly or through a group, may sign
+    /// in to it (Graph's `appRoleAssignmentRequired`). Never on first-party clients.
+    #[serde(default)]
+    pub app_role_assignment_required: bool,
+    /// Which of the user's groups the `groups` claim carries.
+    #[serde(default)]
+    pub group_membership_claims: GroupMembershipClaims,
+    /// OIDC third-party initiated login (`initiate_login_uri`): where My Apps
+    /// launches the app.
+    #[serde(default)]
+    pub initiate_login_uri: Option<String>,
+    /// The app's logo (an https URL), shown on My Apps.
+    #[serde(default)]
+    pub logo_uri: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Which groups an app's tokens name in the `groups` claim (Entra's
+/// `groupMembershipClaims`): none, security groups only, or all groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum GroupMembershipClaims {
+    #[default]
+    None,
+    SecurityGroup,
+    All,
+}
+
+impl GroupMembershipClaims {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "None",
+            Self::SecurityGroup => "SecurityGroup",
+            Self::All => "All",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::None, Self::SecurityGroup, Self::All]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
 }
 
 impl Client {
@@ -75,6 +114,10 @@ impl Client {
             "requireMfa": self.require_mfa,
             "requirePkce": self.require_pkce,
             "permissions": self.permissions,
+            "appRoleAssignmentRequired": self.app_role_assignment_required,
+            "groupMembershipClaims": self.group_membership_claims.as_str(),
+            "initiateLoginUri": self.initiate_login_uri,
+            "logoUri": self.logo_uri,
         })
     }
 

@@ -76,6 +76,17 @@ pub trait SessionStore: Send + Sync {
 pub trait ConsentStore: Send + Sync {
     async fn find_consent(&self, user_id: Uuid, client_id: &str) -> StoreResult<Option<Consent>>;
     async fn save_consent(&self, c: &Consent) -> StoreResult<()>;
+    /// The user's consents, by application.
+    async fn list_consents(&self, user_id: Uuid) -> StoreResult<Vec<Consent>>;
+    /// Deletes the consent and, in the same transaction, revokes the user's
+    /// grants at that application with their access and refresh tokens.
+    /// `false` when there was no consent.
+    async fn revoke_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -153,6 +164,19 @@ pub trait PolicyStore: Send + Sync {
     async fn guest_domain_blocked(&self, email: &str) -> StoreResult<bool>;
 }
 
+/// What the provider reads of groups and app role assignments (the
+/// directory owns them; storage answers from the same tables).
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// The ids of the groups `user_id` is a direct member of, ascending;
+    /// with `security_only`, security groups only. For the `groups` claim
+    /// and conditional access (`Storage::user_group_ids` is the one query).
+    async fn user_group_ids(&self, user_id: Uuid, security_only: bool) -> StoreResult<Vec<Uuid>>;
+    /// Whether `user_id` is assigned to the application `resource_id`
+    /// (its `Client::id`), directly or through a group it is a direct member of.
+    async fn is_assigned(&self, resource_id: Uuid, user_id: Uuid) -> StoreResult<bool>;
+}
+
 /// Everything the authorization server persists.
 pub trait OidcStore:
     ClientStore
@@ -165,6 +189,7 @@ pub trait OidcStore:
     + PolicyStore
     + crate::backchannel::BackchannelStore
     + crate::signin_log::SignInLog
+    + GroupStore
 {
 }
 
@@ -179,5 +204,6 @@ impl<T> OidcStore for T where
         + PolicyStore
         + crate::backchannel::BackchannelStore
         + crate::signin_log::SignInLog
+        + GroupStore
 {
 }

@@ -26,6 +26,9 @@ impl Provider {
         let mut out = Map::new();
         out.insert("sub".into(), json!(account.id.to_string()));
         out.extend(user_claims(account, &scopes, claims_param, "userinfo"));
+        if let Some(client) = self.store.find_client(&valid.record.client_id).await? {
+            out.extend(self.groups_claim_for(&client, account.id).await?);
+        }
         Ok(out)
     }
 }

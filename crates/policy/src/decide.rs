@@ -108,6 +108,9 @@ fn outcome(f: &Facts, reasons: &mut Vec<Reason>) -> Outcome {
         Ok(a) => a,
         Err(o) => return o,
     };
+    if let Some(denial) = check_assignment(f, reasons) {
+        return Outcome::Deny(denial);
+    }
     if let Some(step) = check_mfa(f, authn, reasons) {
         return Outcome::Continue(step);
     }
@@ -185,6 +188,22 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
             }))
         }
     }
+}
+
+/// `appRoleAssignmentRequired`: once the user is known, an app that requires
+/// assignment admits only users assigned to it (directly or through a
+/// group). Decided before MFA, so nobody is asked for a second factor to be
+/// refused; Portico's own clients are never gated.
+fn check_assignment(f: &Facts, reasons: &mut Vec<Reason>) -> Option<Denial> {
+    if f.app.first_party || !f.app.assignment_required || f.app.assigned {
+        return None;
+    }
+    reasons.push(Reason::NotAssigned);
+    Some(Denial {
+        error: "access_denied",
+        code: "not_assigned",
+        message: "You are signed in, but you have not been given access to this application. Ask its owner or your administrator to assign it to you.",
+    })
 }
 
 /// `passkeyOnlySignIn`: a member's passkey (with user verification, so two

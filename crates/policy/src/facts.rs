@@ -182,8 +182,13 @@ pub struct AppFacts {
     /// `requireMfa` on the application.
     pub require_mfa: bool,
     /// Portico's own clients (the portal, the account pages, redemption):
-    /// nothing to consent to.
+    /// nothing to consent to, never gated by assignment.
     pub first_party: bool,
+    /// `appRoleAssignmentRequired` on the application.
+    pub assignment_required: bool,
+    /// The signed-in user is assigned to the application, directly or
+    /// through a group (only meaningful with a user).
+    pub assigned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

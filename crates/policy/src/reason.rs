@@ -51,6 +51,9 @@ pub enum Reason {
     PasskeyOnlyNotAllowed,
     /// A guest of a domain the invitation domains policy refuses.
     GuestDomainBlocked,
+    /// The application requires assignment and the user is not assigned,
+    /// directly or through a group (Entra's AADSTS50105).
+    NotAssigned,
 }
 
 impl Reason {
@@ -80,6 +83,7 @@ impl Reason {
             Reason::PromptNone => "prompt_none",
             Reason::PasskeyOnlyNotAllowed => "passkey_only_not_allowed",
             Reason::GuestDomainBlocked => "guest_domain_blocked",
+            Reason::NotAssigned => "not_assigned",
         }
     }
 }

@@ -642,3 +642,47 @@ fn a_passkey_alone_claims_two_factors() {
     let a = assurance(&[step(Method::Password, 5)], None, now());
     assert_eq!(a.amr, ["pwd"]);
 }
+
+fn not_assigned() -> Outcome {
+    Outcome::Deny(Denial {
+        error: "access_denied",
+        code: "not_assigned",
+        message: "You are signed in, but you have not been given access to this application. Ask its owner or your administrator to assign it to you.",
+    })
+}
+
+#[test]
+fn assignment_required() {
+    // An app that does not require assignment admits anyone.
+    check(sso(), Outcome::Complete, &[]);
+    // Assigned (directly or through a group: the caller counts both).
+    let mut f = sso();
+    f.app.assignment_required = true;
+    f.app.assigned = true;
+    check(f, Outcome::Complete, &[]);
+    // Not assigned: refused with access_denied, whatever else applies
+    // (no MFA asked first, no consent).
+    let mut f = sso();
+    f.app.assignment_required = true;
+    f.app.require_mfa = true;
+    f.consent_covers_request = false;
+    check(f, not_assigned(), &["not_assigned"]);
+    // prompt=none: the same access_denied, never login_required.
+    let mut f = sso();
+    f.app.assignment_required = true;
+    f.request.prompt_none = true;
+    check(f, not_assigned(), &["not_assigned"]);
+    // A fresh sign-in is refused too, once the user is known.
+    let mut f = facts(Some(authn(guest(), Method::EmailCode, 10, true)));
+    f.app.assignment_required = true;
+    check(f, not_assigned(), &["not_assigned"]);
+    // Nobody signed in yet: identify first (who it is decides).
+    let mut f = facts(None);
+    f.app.assignment_required = true;
+    check(f, go(identify()), &["no_session"]);
+    // Portico's own clients are never gated.
+    let mut f = sso();
+    f.app.first_party = true;
+    f.app.assignment_required = true;
+    check(f, Outcome::Complete, &["first_party"]);
+}

@@ -179,6 +179,7 @@ impl App {
             background: Arc::new(self.workers.clone()),
             upload_dir: self.settings.data_dir.join("uploads"),
             sign_in_log: self.sign_in_log.clone(),
+            groups: crate::api::groups::service(self),
         });
         let api = crate::api::router(self.clone());
         crate::ops::recorder();

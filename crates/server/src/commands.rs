@@ -45,6 +45,10 @@ pub async fn bootstrap(
         backchannel_logout_uri: None,
         require_mfa: false,
         require_pkce: None,
+        app_role_assignment_required: false,
+        group_membership_claims: None,
+        initiate_login_uri: None,
+        logo_uri: None,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
     let registered = app
@@ -103,6 +107,10 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         require_mfa: false,
         // Only an explicit opt-out; a public client refuses it.
         require_pkce: a.no_pkce.then_some(false),
+        app_role_assignment_required: false,
+        group_membership_claims: None,
+        initiate_login_uri: None,
+        logo_uri: None,
     };
     let (client, secret) = app
         .provider

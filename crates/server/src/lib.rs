@@ -36,4 +36,10 @@ pub const ALL_PERMISSIONS: &[&str] = &[
     // Role assignments, and resetting, disabling, expiring or deleting an
     // administrator (Graph guards privileged users with role-management rights).
     "RoleManagement.ReadWrite.Directory",
+    // Groups, their members and owners, and who may use which application.
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
 ];

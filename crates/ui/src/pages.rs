@@ -40,6 +40,8 @@ pub struct ErrorPage {
     pub code: String,
     pub message: String,
     pub request_id: String,
+    /// "Return to the application" (the refusal goes with it).
+    pub back_to_app: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -78,6 +80,7 @@ pub fn error_response(err: &PageError, request_id: &str) -> Response {
         code: err.code.to_string(),
         message: err.message.clone(),
         request_id: request_id.to_string(),
+        back_to_app: err.back_to_app.clone(),
     };
     (status, page).into_response()
 }

@@ -146,6 +146,10 @@ mod tests {
             first_party: false,
             require_pkce: true,
             permissions: vec![],
+            app_role_assignment_required: false,
+            group_membership_claims: Default::default(),
+            initiate_login_uri: None,
+            logo_uri: None,
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
         }
     }

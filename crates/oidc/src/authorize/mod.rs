@@ -276,6 +276,14 @@ impl Provider {
         }
         let e = OAuthError::new(error_code(d.error), d.message);
         let r = AuthorizationResponse::error(i.request.redirect.clone(), &e, &self.config.issuer);
+        // A signed-in user refused by the app's assignment rule reads why on
+        // a page first; its link takes `access_denied` to the app. With
+        // prompt=none (no page may show) or a form post, the app hears it at once.
+        if d.code == "not_assigned" && !i.request.prompt.none && r.mode() == ResponseMode::Query {
+            let mut page = PageError::new(d.code, d.message).with_status(403);
+            page.back_to_app = Some(r.query_url());
+            return Err(page);
+        }
         Ok(AuthorizeOutcome::Respond(r))
     }
 

@@ -102,6 +102,7 @@ impl Provider {
                     p.grant.claims.as_ref(),
                     "id_token",
                 ));
+                id.extend(self.groups_claim_for(p.client, account.id).await?);
                 Some(self.sign_jwt("JWT", id).await?)
             }
             _ => None,

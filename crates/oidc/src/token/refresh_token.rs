@@ -65,6 +65,17 @@ impl Provider {
             grant.scope = narrowed.join(" ");
         }
         let account = self.live_account(&grant).await?;
+        // Assignment is checked again here: a user unassigned since the
+        // sign-in gets no new tokens (a cheap query; the grant stays revocable).
+        if let Some(a) = &account
+            && client.app_role_assignment_required
+            && !client.first_party
+            && !self.store.is_assigned(client.id, a.id).await?
+        {
+            return Err(OAuthError::invalid_grant(
+                "The user is no longer assigned to this application.",
+            ));
+        }
         self.issue_tokens(IssueParams {
             client,
             grant: &grant,

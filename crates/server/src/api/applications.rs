@@ -25,6 +25,10 @@ pub fn to_json(c: &Client) -> Value {
         "requireMfa": c.require_mfa,
         "requirePkce": c.require_pkce,
         "firstParty": c.first_party,
+        "appRoleAssignmentRequired": c.app_role_assignment_required,
+        "groupMembershipClaims": c.group_membership_claims.as_str(),
+        "initiateLoginUri": c.initiate_login_uri,
+        "logoUri": c.logo_uri,
         "createdDateTime": c.created_at,
     })
 }

@@ -8,6 +8,7 @@ mod auth_policy;
 pub use applications::to_json as application_json;
 mod audits;
 mod collaboration;
+pub mod groups;
 mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
@@ -362,6 +363,46 @@ pub fn router(app: App) -> Router {
             "/api/v1/policies/invitationDomainsPolicy",
             get(collaboration::invitation_domains_get)
                 .patch(collaboration::invitation_domains_patch),
+        )
+        .route(
+            "/api/v1/groups",
+            post(groups::groups_post).get(groups::groups_get),
+        )
+        .route(
+            "/api/v1/groups/{id}",
+            get(groups::group_get)
+                .patch(groups::group_patch)
+                .delete(groups::group_delete),
+        )
+        .route("/api/v1/groups/{id}/{which}", get(groups::related_get))
+        .route(
+            "/api/v1/groups/{id}/{which}/$ref",
+            post(groups::related_ref_post),
+        )
+        .route(
+            "/api/v1/groups/{id}/{which}/{user}/$ref",
+            axum::routing::delete(groups::related_ref_delete),
+        )
+        .route("/api/v1/users/{id}/memberOf", get(groups::member_of_get))
+        .route(
+            "/api/v1/applications/{id}/appRoleAssignedTo",
+            get(groups::assigned_to_get).post(groups::assigned_to_post),
+        )
+        .route(
+            "/api/v1/applications/{id}/appRoleAssignedTo/{assignment}",
+            axum::routing::delete(groups::assigned_to_delete),
+        )
+        .route(
+            "/api/v1/applications/{id}/owners",
+            get(groups::app_owners_get),
+        )
+        .route(
+            "/api/v1/applications/{id}/owners/$ref",
+            post(groups::app_owners_ref_post),
+        )
+        .route(
+            "/api/v1/applications/{id}/owners/{user}/$ref",
+            axum::routing::delete(groups::app_owners_ref_delete),
         )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))

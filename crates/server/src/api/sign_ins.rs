@@ -86,7 +86,7 @@ fn error_code(result: SignInResult, reason: Option<&str>) -> u32 {
         // AADSTS50058: a silent sign-in found no session.
         "login_required" => 50058,
         // AADSTS50105: the user may not use this application.
-        "access_denied" => 50105,
+        "access_denied" | "not_assigned" => 50105,
         // AADSTS90072: the home IdP's account is not a user of this tenant.
         "not_a_guest" => 90072,
         _ => 90000,

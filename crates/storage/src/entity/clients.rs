@@ -21,6 +21,11 @@ pub struct Model {
     pub require_mfa: bool,
     pub first_party: bool,
     pub require_pkce: bool,
+    pub app_role_assignment_required: bool,
+    /// `None`, `SecurityGroup` or `All`.
+    pub group_membership_claims: String,
+    pub initiate_login_uri: Option<String>,
+    pub logo_uri: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

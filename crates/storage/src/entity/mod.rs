@@ -1,6 +1,8 @@
 //! sea-orm entities, one per table. The schema itself is in [`crate::migration`].
 
 pub mod access_tokens;
+pub mod app_owners;
+pub mod app_role_assignments;
 pub mod auth_codes;
 pub mod backchannel_logouts;
 pub mod blocked_recipients;
@@ -9,6 +11,8 @@ pub mod consents;
 pub mod directory_audits;
 pub mod federation_flows;
 pub mod grants;
+pub mod group_memberships;
+pub mod groups;
 pub mod identity_provider_domains;
 pub mod identity_providers;
 pub mod import_jobs;

@@ -8,7 +8,7 @@ use crate::entity::{clients, consents};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_core::audit::AuditEntry;
-use portico_oidc::model::{AuthMethod, Client, ClientType};
+use portico_oidc::model::{AuthMethod, Client, ClientType, GroupMembershipClaims};
 use portico_oidc::store::{ClientStore, StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -58,6 +58,10 @@ fn to_row(c: &Client) -> clients::ActiveModel {
         require_mfa: Set(c.require_mfa),
         first_party: Set(c.first_party),
         require_pkce: Set(c.require_pkce),
+        app_role_assignment_required: Set(c.app_role_assignment_required),
+        group_membership_claims: Set(c.group_membership_claims.as_str().to_owned()),
+        initiate_login_uri: Set(c.initiate_login_uri.clone()),
+        logo_uri: Set(c.logo_uri.clone()),
         created_at: Set(c.created_at),
     }
 }
@@ -78,6 +82,16 @@ fn from_row(m: clients::Model) -> StoreResult<Client> {
         require_mfa: m.require_mfa,
         first_party: m.first_party,
         require_pkce: m.require_pkce,
+        app_role_assignment_required: m.app_role_assignment_required,
+        group_membership_claims: GroupMembershipClaims::parse(&m.group_membership_claims)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown group_membership_claims {:?}",
+                    m.group_membership_claims
+                )
+            })?,
+        initiate_login_uri: m.initiate_login_uri,
+        logo_uri: m.logo_uri,
         created_at: m.created_at,
     })
 }
@@ -165,6 +179,9 @@ impl ClientStore for Storage {
             return Ok(false);
         };
         revoke_grants(&tx, Grants::OfClient(&client.client_id), now)
+            .await
+            .map_err(internal)?;
+        super::groups::forget_resource(&tx, client.id)
             .await
             .map_err(internal)?;
         consents::Entity::delete_many()

@@ -6,6 +6,7 @@ pub(crate) mod cleanup;
 mod clients;
 mod federation;
 mod grants;
+pub(crate) mod groups;
 mod imports;
 mod interactions;
 mod invitations;

@@ -11,6 +11,8 @@ pub(crate) enum Grants<'a> {
     One(Uuid),
     OfUser(Uuid),
     OfClient(&'a str),
+    /// One user's grants at one application (a consent revoked).
+    OfUserAtClient(Uuid, &'a str),
 }
 
 impl Grants<'_> {
@@ -19,6 +21,9 @@ impl Grants<'_> {
             Grants::One(id) => Condition::all().add(grants::Column::Id.eq(*id)),
             Grants::OfUser(u) => Condition::all().add(grants::Column::UserId.eq(*u)),
             Grants::OfClient(c) => Condition::all().add(grants::Column::ClientId.eq(*c)),
+            Grants::OfUserAtClient(u, c) => Condition::all()
+                .add(grants::Column::UserId.eq(*u))
+                .add(grants::Column::ClientId.eq(*c)),
         }
     }
 

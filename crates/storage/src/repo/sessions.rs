@@ -1,6 +1,7 @@
 //! `SessionStore` and `ConsentStore`.
 
 use super::backchannel::end_sessions;
+use super::revoke::{Grants, revoke_grants};
 use super::{internal, list_from_json, list_to_json};
 use crate::Storage;
 use crate::entity::{consents, sessions};
@@ -10,7 +11,7 @@ use portico_oidc::model::{Authentication, Consent, Session};
 use portico_oidc::store::{ConsentStore, SessionStore, StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, Condition, EntityTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 fn session_from_row(m: sessions::Model) -> StoreResult<Session> {
@@ -111,5 +112,47 @@ impl ConsentStore for Storage {
             .await
             .map_err(internal)?;
         Ok(())
+    }
+
+    async fn list_consents(&self, user_id: Uuid) -> StoreResult<Vec<Consent>> {
+        consents::Entity::find()
+            .filter(consents::Column::UserId.eq(user_id))
+            .order_by_asc(consents::Column::GrantedAt)
+            .all(self.db())
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|m| {
+                Ok(Consent {
+                    user_id: m.user_id,
+                    client_id: m.client_id,
+                    scopes: list_from_json(m.scopes)?,
+                    granted_at: m.granted_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let tx = self.write_tx().await.map_err(internal)?;
+        let res = consents::Entity::delete_many()
+            .filter(consents::Column::UserId.eq(user_id))
+            .filter(consents::Column::ClientId.eq(client_id))
+            .exec(&tx)
+            .await
+            .map_err(internal)?;
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        revoke_grants(&tx, Grants::OfUserAtClient(user_id, client_id), now)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
     }
 }

@@ -138,6 +138,9 @@ impl UserRepo for Storage {
         self.check_delete(&tx, id, audit.at).await?;
         cut_off(&tx, id, audit.at).await.map_err(db_err)?;
         delete_invitations(&tx, id).await?;
+        super::groups::forget_principal(&tx, id)
+            .await
+            .map_err(db_err)?;
         user_identities::Entity::delete_many()
             .filter(user_identities::Column::UserId.eq(id))
             .exec(&tx)

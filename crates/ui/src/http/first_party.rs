@@ -55,6 +55,15 @@ pub const ACCOUNT: FirstParty = FirstParty {
     purpose: "account",
 };
 
+pub const MYAPPS: FirstParty = FirstParty {
+    client_id: FIRST_PARTY_CLIENT,
+    callback_path: "/myapps/callback",
+    cookie: "portico_myapps",
+    signin_cookie: "portico_myapps_signin",
+    path: "/myapps",
+    purpose: "myapps",
+};
+
 /// The authorization response at the callback.
 #[derive(Deserialize, Default)]
 pub struct CallbackQuery {

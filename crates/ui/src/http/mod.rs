@@ -5,6 +5,7 @@ mod account;
 mod body_limit;
 mod federation;
 mod first_party;
+mod myapps;
 mod passkey_errors;
 mod portal;
 mod redeem;
@@ -40,6 +41,8 @@ pub struct UiState {
     pub upload_dir: PathBuf,
     /// The sign-in log, read by the portal's sign-ins page.
     pub sign_in_log: Arc<dyn SignInLog>,
+    /// Groups and app role assignments (My Apps).
+    pub groups: portico_directory::groups::Groups,
 }
 
 /// The server's background workers, as the pages need them.
@@ -126,6 +129,20 @@ pub fn router(state: UiState) -> Router {
             post(account::passkey_remove_post),
         )
         .route("/account/signout", post(account::signout_post))
+        .route("/myapps", get(myapps::myapps_get))
+        .route("/myapps/signin", get(myapps::signin_get))
+        .route("/myapps/callback", get(myapps::callback_get))
+        .route("/myapps/consents/revoke", post(myapps::revoke_consent_post))
+        .route("/myapps/leave", post(myapps::leave_post))
+        .route(
+            "/myapps/groups/{id}/members/add",
+            post(myapps::add_member_post),
+        )
+        .route(
+            "/myapps/groups/{id}/members/remove",
+            post(myapps::remove_member_post),
+        )
+        .route("/myapps/groups/{id}/invite", post(myapps::invite_post))
         .route("/federation/callback", get(federation::callback_get))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))

@@ -24,7 +24,7 @@
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
 //! | GET `/admin/audit`                      | [`audit::audit_get`]            |
 //! | GET `/admin/signins`                    | [`sign_ins::sign_ins_get`]      |
-//! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce` | [`authentication`] |
+//! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce`, `…/assignment-required` | [`authentication`] |
 
 mod audit;
 mod auth;
@@ -123,6 +123,10 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/applications/{id}/require-pkce",
             post(authentication::require_pkce_post),
+        )
+        .route(
+            "/admin/applications/{id}/assignment-required",
+            post(authentication::assignment_required_post),
         )
         .layer(middleware::from_fn(error::render_failures))
 }

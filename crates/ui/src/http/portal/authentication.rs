@@ -1,7 +1,8 @@
 //! `/admin/authentication`: the tenant's authentication policy (when MFA
 //! applies, how long it is remembered, email as a second factor, passkey-only
-//! sign-in) and each application's `requireMfa` and `requirePkce` (confidential
-//! applications only may stop requiring PKCE). The same services as the
+//! sign-in) and each application's `requireMfa`, `requirePkce` (confidential
+//! applications only may stop requiring PKCE) and `appRoleAssignmentRequired`
+//! (never on Portico's own clients). The same services as the
 //! admin API (`/api/v1/policies/authenticationPolicy`,
 //! `PATCH /api/v1/applications/{id}`); policy changes are audited.
 
@@ -28,6 +29,9 @@ struct AppRow {
     require_pkce: bool,
     /// Public clients always require PKCE: no button.
     public: bool,
+    /// `appRoleAssignmentRequired`; Portico's own clients are never gated (no button).
+    assignment_required: bool,
+    first_party: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -78,6 +82,8 @@ async fn render(
             require_mfa: c.require_mfa,
             require_pkce: c.require_pkce,
             public: c.client_type == portico_oidc::model::ClientType::Public,
+            assignment_required: c.app_role_assignment_required,
+            first_party: c.first_party,
         })
         .collect();
     let (status, error) = match error {
@@ -209,6 +215,38 @@ pub async fn require_pkce_post(
     let id = parse_id(&id).ok_or(PortalError::NotFound)?;
     let patch = ClientPatch {
         require_pkce: Some(f.require_pkce == "on"),
+        ..Default::default()
+    };
+    match update_app(&s, &admin, id, patch).await {
+        Ok(_) => Ok(Redirect::to("/admin/authentication?notice=app").into_response()),
+        Err(ClientError::NotFound) => Err(PortalError::NotFound),
+        Err(ClientError::Invalid(m)) => {
+            render(&s, &admin, None, Some((StatusCode::BAD_REQUEST, m))).await
+        }
+        Err(ClientError::Store(e)) => Err(PortalError::internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignmentRequiredForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    assignment_required: String,
+}
+
+/// `POST /admin/applications/{id}/assignment-required`: only users assigned
+/// to the app (directly or through a group) may sign in to it.
+pub async fn assignment_required_post(
+    admin: Admin,
+    State(s): State<UiState>,
+    Path(id): Path<String>,
+    Form(f): Form<AssignmentRequiredForm>,
+) -> Result<Response, PortalError> {
+    admin.check_csrf(&s, &f.csrf)?;
+    let id = parse_id(&id).ok_or(PortalError::NotFound)?;
+    let patch = ClientPatch {
+        app_role_assignment_required: Some(f.assignment_required == "on"),
         ..Default::default()
     };
     match update_app(&s, &admin, id, patch).await {

@@ -302,6 +302,19 @@ pub async fn consent_post(
     signed_in(&s, jar, &step.inv, first, &rid).await
 }
 
+/// Where a redeemed guest lands: the invitation's redirect URL, unless it
+/// names no page of its own (Portico's bare origin), in which case My Apps,
+/// where the apps shared with the guest are.
+pub(super) fn landing(s: &UiState, redirect_url: &str) -> String {
+    let issuer = s.provider.config.issuer.trim_end_matches('/');
+    let bare = redirect_url.trim_end_matches('/');
+    if bare == issuer {
+        format!("{issuer}/myapps")
+    } else {
+        redirect_url.to_string()
+    }
+}
+
 /// The guest accepted: the proof of the mailbox (or the home IdP's word) is
 /// the first step of a sign-in interaction, which the policy continues (MFA
 /// when it applies) and which ends, with a session, at the invitation's
@@ -314,9 +327,10 @@ pub(super) async fn signed_in(
     rid: &str,
 ) -> Response {
     let previous = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let landing = landing(s, &inv.redirect_url);
     match s
         .provider
-        .begin_after_redemption(first, &inv.redirect_url, previous.as_deref())
+        .begin_after_redemption(first, &landing, previous.as_deref())
         .await
     {
         Ok((id, secret)) => {
