@@ -168,3 +168,78 @@ both_backends!(
     allow_invites_from_none_stops_even_administrators,
     super::allow_invites_from_none_stops_even_administrators
 );
+
+/// The portal's External collaboration page edits the same settings as the
+/// API: shown as stored, validated with the API's words (the typed values
+/// kept), saved together and audited with the admin as actor.
+async fn the_portal_edits_the_external_collaboration_settings(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.portal_admin().await;
+    let page = admin.get("/admin/collaboration").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(r#"value="adminsGuestInvitersAndAllMembers" checked"#),
+        "the stored default is selected: {}",
+        page.body
+    );
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+    let limited = "10dae51f-b6af-4016-8d66-8c2a99b929b3";
+    let bad = admin
+        .post_form(
+            "/admin/collaboration",
+            &[
+                ("csrf", &csrf),
+                ("allow_invites_from", "adminsAndGuestInviters"),
+                ("guest_user_role_id", limited),
+                ("blocked_domains", "evil.example\nnot a domain"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("blockedDomains"), "{}", bad.body);
+    assert!(bad.body.contains("not a domain"), "typed value kept");
+    let (_, unchanged) = app.api("GET", DOMAINS, None).await;
+    assert_eq!(unchanged["blockedDomains"], json!([]), "nothing saved");
+
+    let saved = admin
+        .post_form(
+            "/admin/collaboration",
+            &[
+                ("csrf", &csrf),
+                ("allow_invites_from", "adminsAndGuestInviters"),
+                ("guest_user_role_id", limited),
+                ("allowed_domains", ""),
+                ("blocked_domains", "evil.example\n*.spam.example"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, authz) = app.api("GET", AUTHZ, None).await;
+    assert_eq!(authz["allowInvitesFrom"], "adminsAndGuestInviters");
+    let (_, domains) = app.api("GET", DOMAINS, None).await;
+    assert_eq!(
+        domains["blockedDomains"],
+        json!(["evil.example", "*.spam.example"])
+    );
+    let (status, refused) = invite(&app, "eve@evil.example").await;
+    assert_eq!(status, 403, "{refused}");
+
+    let (_, audits) = app
+        .api(
+            "GET",
+            "/api/v1/auditLogs/directoryAudits?$filter=activityDisplayName%20eq%20'Update%20external%20collaboration%20settings'",
+            None,
+        )
+        .await;
+    let entries = audits["value"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audits:#}");
+    assert!(
+        entries[0]["initiatedBy"]["user"]["id"].is_string(),
+        "the admin, a user, is the actor: {audits:#}"
+    );
+}
+both_backends!(
+    the_portal_edits_the_external_collaboration_settings,
+    super::the_portal_edits_the_external_collaboration_settings
+);

@@ -24,11 +24,13 @@
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
 //! | GET `/admin/audit`                      | [`audit::audit_get`]            |
 //! | GET `/admin/signins`                    | [`sign_ins::sign_ins_get`]      |
+//! | GET/POST `/admin/collaboration` (external collaboration settings) | [`collaboration`] |
 //! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce`, `…/assignment-required` | [`authentication`] |
 
 mod audit;
 mod auth;
 mod authentication;
+mod collaboration;
 mod error;
 mod idp_form;
 mod idps;
@@ -115,6 +117,10 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/authentication",
             get(authentication::authentication_get).post(authentication::authentication_post),
+        )
+        .route(
+            "/admin/collaboration",
+            get(collaboration::collaboration_get).post(collaboration::collaboration_post),
         )
         .route(
             "/admin/applications/{id}/require-mfa",
