@@ -2,9 +2,18 @@
 
 use crate::Provider;
 use crate::claims::{SUPPORTED_CLAIMS, SUPPORTED_SCOPES};
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 impl Provider {
+    /// The discovery document as served: it depends only on the
+    /// configuration, so it is serialized once per process.
+    pub fn discovery_bytes(&self) -> Bytes {
+        self.discovery_document
+            .get_or_init(|| Bytes::from(self.discovery().to_string()))
+            .clone()
+    }
+
     pub fn discovery(&self) -> Value {
         let e = |p: &str| self.config.endpoint(p);
         json!({

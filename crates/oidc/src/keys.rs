@@ -4,11 +4,14 @@
 //! `key_publication_delay`; the key it supersedes stays published until every
 //! token it signed has expired. Keys are cached in memory and reloaded every
 //! few seconds, so several nodes on one database agree without coordination.
+//! The JWKS is serialized once per reload (and again when a published key
+//! expires), so serving it copies no JSON.
 //! Signing uses josekit (OpenSSL), never the `rsa` crate (RUSTSEC-2023-0071).
 
 use crate::config::OidcConfig;
 use crate::model::SigningKey;
 use crate::store::{OidcStore, StoreError};
+use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use josekit::jwk::Jwk;
 use josekit::jws::RS256;
@@ -27,6 +30,31 @@ pub struct LoadedKey {
 struct Cache {
     loaded_at: DateTime<Utc>,
     keys: Vec<Arc<LoadedKey>>,
+    /// The JWKS document as served, built from `keys` at `loaded_at`.
+    jwks: Bytes,
+    /// The next expiry of a published key: the document changes by itself then.
+    jwks_until: Option<DateTime<Utc>>,
+}
+
+impl Cache {
+    fn fresh(&self, now: DateTime<Utc>) -> bool {
+        let age = now - self.loaded_at;
+        age < Duration::seconds(RELOAD_EVERY) && age >= Duration::zero()
+    }
+}
+
+fn is_published(k: &LoadedKey, now: DateTime<Utc>) -> bool {
+    k.meta.expires_at.is_none_or(|e| e > now)
+}
+
+/// The JWKS document (RFC 7517 §5) of the keys published at `now`.
+fn jwks_value(keys: &[Arc<LoadedKey>], now: DateTime<Utc>) -> serde_json::Value {
+    let keys: Vec<serde_json::Value> = keys
+        .iter()
+        .filter(|k| is_published(k, now))
+        .map(|k| serde_json::Value::Object(k.public_jwk.as_ref().clone()))
+        .collect();
+    serde_json::json!({ "keys": keys })
 }
 
 pub struct KeyManager {
@@ -109,10 +137,18 @@ impl KeyManager {
         for k in store.list_keys().await? {
             keys.push(Arc::new(load(k)?));
         }
+        let jwks = Bytes::from(jwks_value(&keys, now).to_string());
+        let jwks_until = keys
+            .iter()
+            .filter_map(|k| k.meta.expires_at)
+            .filter(|e| *e > now)
+            .min();
         let mut guard = self.cache.write().unwrap_or_else(|p| p.into_inner());
         *guard = Some(Cache {
             loaded_at: now,
             keys,
+            jwks,
+            jwks_until,
         });
         Ok(())
     }
@@ -124,11 +160,10 @@ impl KeyManager {
     ) -> Result<Vec<Arc<LoadedKey>>, StoreError> {
         {
             let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = guard.as_ref() {
-                let age = now - c.loaded_at;
-                if age < Duration::seconds(RELOAD_EVERY) && age >= Duration::zero() {
-                    return Ok(c.keys.clone());
-                }
+            if let Some(c) = guard.as_ref()
+                && c.fresh(now)
+            {
+                return Ok(c.keys.clone());
             }
         }
         self.reload(store, now).await?;
@@ -160,7 +195,7 @@ impl KeyManager {
             .current(store, now)
             .await?
             .into_iter()
-            .filter(|k| k.meta.expires_at.is_none_or(|e| e > now))
+            .filter(|k| is_published(k, now))
             .collect())
     }
 
@@ -170,13 +205,28 @@ impl KeyManager {
         store: &dyn OidcStore,
         now: DateTime<Utc>,
     ) -> Result<serde_json::Value, StoreError> {
-        let keys: Vec<serde_json::Value> = self
-            .published(store, now)
-            .await?
-            .iter()
-            .map(|k| serde_json::Value::Object(k.public_jwk.as_ref().clone()))
-            .collect();
-        Ok(serde_json::json!({ "keys": keys }))
+        Ok(jwks_value(&self.current(store, now).await?, now))
+    }
+
+    /// The JWKS document as served: bytes built once per key change, shared
+    /// by every request until the next reload or key expiry.
+    pub async fn jwks_bytes(
+        &self,
+        store: &dyn OidcStore,
+        now: DateTime<Utc>,
+    ) -> Result<Bytes, StoreError> {
+        if let Some(b) = self.cached_jwks(now) {
+            return Ok(b);
+        }
+        self.reload(store, now).await?;
+        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        Ok(guard.as_ref().map(|c| c.jwks.clone()).unwrap_or_default())
+    }
+
+    fn cached_jwks(&self, now: DateTime<Utc>) -> Option<Bytes> {
+        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let c = guard.as_ref()?;
+        (c.fresh(now) && c.jwks_until.is_none_or(|u| now < u)).then(|| c.jwks.clone())
     }
 
     /// Rotation: publish a new key now, sign with it after the publication delay,

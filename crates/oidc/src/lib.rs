@@ -43,6 +43,8 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     pub hasher: SecretHasher,
     pub keys: keys::KeyManager,
+    /// `discovery_bytes`, built on first use.
+    discovery_document: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Provider {
@@ -58,6 +60,7 @@ impl Provider {
             clock,
             hasher,
             keys: keys::KeyManager::new(),
+            discovery_document: std::sync::OnceLock::new(),
         }
     }
 
