@@ -290,6 +290,7 @@ async fn with_second_portico(backend: Backend) {
                 backchannel_logout_uri: None,
                 require_mfa: false,
                 require_pkce: None,
+                id_token_signed_response_alg: None,
             },
             vec![],
         )

@@ -261,6 +261,7 @@ impl TestApp {
                     backchannel_logout_uri,
                     require_mfa: false,
                     require_pkce: None,
+                    id_token_signed_response_alg: None,
                 },
                 vec![],
             )

@@ -9,6 +9,7 @@
 //!   client may opt out with `requirePkce: false`, a public one never.
 
 use crate::Provider;
+use crate::keys::SigningAlg;
 use crate::model::*;
 use crate::store::StoreError;
 use portico_core::random_token;
@@ -44,6 +45,10 @@ pub struct NewClient {
     /// `/authorize` requires PKCE; absent means yes.
     #[serde(default)]
     pub require_pkce: Option<bool>,
+    /// `id_token_signed_response_alg`: RS256 (absent), or ES256 / EdDSA
+    /// when the deployment signs with it.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,6 +62,7 @@ pub struct ClientPatch {
     pub backchannel_logout_uri: Option<String>,
     pub require_mfa: Option<bool>,
     pub require_pkce: Option<bool>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 fn invalid(msg: impl Into<String>) -> ClientError {
@@ -145,6 +151,28 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
 }
 
 impl Provider {
+    /// `idTokenSignedResponseAlg` as registered: an algorithm Portico knows
+    /// and this deployment signs with, else a clear refusal.
+    fn id_token_alg(&self, alg: Option<&str>) -> Result<Option<SigningAlg>, ClientError> {
+        let Some(alg) = alg else { return Ok(None) };
+        let alg: SigningAlg = alg
+            .parse()
+            .map_err(|e| invalid(format!("idTokenSignedResponseAlg: {e}.")))?;
+        if !self.config.signing_algs.contains(&alg) {
+            let enabled: Vec<&str> = self
+                .config
+                .signing_algs
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            return Err(invalid(format!(
+                "idTokenSignedResponseAlg: {alg} is not enabled on this deployment (it signs with {}; see PORTICO_SIGNING_ALGS).",
+                enabled.join(", ")
+            )));
+        }
+        Ok(Some(alg))
+    }
+
     /// Registers a client; returns it and its secret (shown once) for confidential clients.
     pub async fn register_client(
         &self,
@@ -161,6 +189,8 @@ impl Provider {
                 GRANT_REFRESH_TOKEN.to_string(),
             ]
         });
+        let id_token_signed_response_alg =
+            self.id_token_alg(n.id_token_signed_response_alg.as_deref())?;
         let secret = (n.client_type == ClientType::Confidential).then(|| random_token(32));
         let client = Client {
             id: Uuid::now_v7(),
@@ -179,6 +209,7 @@ impl Provider {
             first_party: false,
             require_pkce: n.require_pkce.unwrap_or(true),
             permissions,
+            id_token_signed_response_alg,
             created_at: self.clock.now(),
         };
         check_shape(&client)?;
@@ -215,6 +246,9 @@ impl Provider {
         }
         if let Some(v) = p.require_pkce {
             c.require_pkce = v;
+        }
+        if let Some(v) = p.id_token_signed_response_alg.as_deref() {
+            c.id_token_signed_response_alg = self.id_token_alg(Some(v))?;
         }
         check_shape(&c)?;
         self.store.update_client(&c).await?;
@@ -265,6 +299,7 @@ impl Provider {
                         first_party: true,
                         require_pkce: true,
                         permissions: vec![],
+                        id_token_signed_response_alg: None,
                         created_at: self.clock.now(),
                     };
                     match self.store.create_client(&c).await {

@@ -67,13 +67,14 @@ impl Provider {
     /// Makes sure a signing key exists (first start) and loads the keys.
     pub async fn start(&self) -> Result<(), store::StoreError> {
         self.keys
-            .ensure_key(self.store.as_ref(), self.clock.now())
+            .ensure_key(self.store.as_ref(), &self.config, self.clock.now())
             .await?;
         self.ensure_first_party_clients().await
     }
 
-    /// `portico keys rotate` and the admin API.
-    pub async fn rotate_keys(&self) -> Result<model::SigningKey, store::StoreError> {
+    /// `portico keys rotate` and the admin API: a new key per configured
+    /// algorithm, RS256's first.
+    pub async fn rotate_keys(&self) -> Result<Vec<model::SigningKey>, store::StoreError> {
         self.keys
             .rotate(self.store.as_ref(), &self.config, self.clock.now())
             .await

@@ -58,6 +58,9 @@ pub struct Client {
     pub require_pkce: bool,
     /// Admin API permissions granted to this client through `client_credentials`.
     pub permissions: Vec<String>,
+    /// `id_token_signed_response_alg` (OIDC Dynamic Registration §2);
+    /// `None` is the default, RS256.
+    pub id_token_signed_response_alg: Option<crate::keys::SigningAlg>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -75,7 +78,14 @@ impl Client {
             "requireMfa": self.require_mfa,
             "requirePkce": self.require_pkce,
             "permissions": self.permissions,
+            "idTokenSignedResponseAlg": self.id_token_signed_response_alg.map(|a| a.as_str()),
         })
+    }
+
+    /// The algorithm this client's ID tokens (and logout tokens) are signed with.
+    pub fn id_token_alg(&self) -> crate::keys::SigningAlg {
+        self.id_token_signed_response_alg
+            .unwrap_or(crate::keys::SigningAlg::Rs256)
     }
 
     pub fn allows_grant(&self, grant: &str) -> bool {

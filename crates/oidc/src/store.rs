@@ -38,7 +38,8 @@ pub trait KeyStore: Send + Sync {
         new: &SigningKey,
         retire: &[(String, DateTime<Utc>)],
     ) -> StoreResult<()>;
-    /// Inserts the first key unless one exists; returns false when another node won the race.
+    /// Inserts the first key of its algorithm unless one exists; returns false
+    /// when another node won the race.
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool>;
 }
 

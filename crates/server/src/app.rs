@@ -77,6 +77,8 @@ impl App {
         let sealer = Sealer::new(pepper.as_bytes());
         let mut cfg = OidcConfig::new(settings.issuer.clone());
         cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);
+        cfg.signing_algs = settings.signing_alg_list()?;
+        cfg.access_token_alg = settings.access_token_alg()?;
         let store = Arc::new(storage.clone());
         let provider = Arc::new(Provider::new(cfg, store.clone(), clock.clone(), hasher));
         provider

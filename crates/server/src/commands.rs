@@ -45,6 +45,7 @@ pub async fn bootstrap(
         backchannel_logout_uri: None,
         require_mfa: false,
         require_pkce: None,
+        id_token_signed_response_alg: None,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
     let registered = app.provider.register_client(client, permissions).await;
@@ -100,6 +101,7 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         require_mfa: false,
         // Only an explicit opt-out; a public client refuses it.
         require_pkce: a.no_pkce.then_some(false),
+        id_token_signed_response_alg: None,
     };
     let (client, secret) = app
         .provider
@@ -138,7 +140,16 @@ pub async fn secrets_reseal(app: &App) -> anyhow::Result<serde_json::Value> {
 }
 
 pub async fn keys_rotate(app: &App) -> anyhow::Result<serde_json::Value> {
-    let k = app.provider.rotate_keys().await?;
-    crate::api::trust_audit::key_rotated(app, &Actor::system("portico keys rotate"), &k).await?;
-    Ok(json!({"kid": k.kid, "activatesDateTime": k.activates_at}))
+    let rotated = app.provider.rotate_keys().await?;
+    for k in &rotated {
+        crate::api::trust_audit::key_rotated(app, &Actor::system("portico keys rotate"), k).await?;
+    }
+    let k = rotated
+        .first()
+        .context("no signing algorithm is configured")?;
+    Ok(json!({
+        "kid": k.kid,
+        "activatesDateTime": k.activates_at,
+        "keys": rotated.iter().map(|k| json!({"kid": k.kid, "alg": k.alg})).collect::<Vec<_>>(),
+    }))
 }

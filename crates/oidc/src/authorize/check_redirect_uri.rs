@@ -146,6 +146,7 @@ mod tests {
             first_party: false,
             require_pkce: true,
             permissions: vec![],
+            id_token_signed_response_alg: None,
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
         }
     }

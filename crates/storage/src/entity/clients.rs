@@ -21,6 +21,8 @@ pub struct Model {
     pub require_mfa: bool,
     pub first_party: bool,
     pub require_pkce: bool,
+    /// `RS256`, `ES256` or `EdDSA`; NULL means RS256.
+    pub id_token_signed_response_alg: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

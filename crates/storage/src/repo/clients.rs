@@ -56,6 +56,9 @@ fn to_row(c: &Client) -> clients::ActiveModel {
         require_mfa: Set(c.require_mfa),
         first_party: Set(c.first_party),
         require_pkce: Set(c.require_pkce),
+        id_token_signed_response_alg: Set(c
+            .id_token_signed_response_alg
+            .map(|a| a.as_str().to_owned())),
         created_at: Set(c.created_at),
     }
 }
@@ -76,6 +79,11 @@ fn from_row(m: clients::Model) -> StoreResult<Client> {
         require_mfa: m.require_mfa,
         first_party: m.first_party,
         require_pkce: m.require_pkce,
+        id_token_signed_response_alg: m
+            .id_token_signed_response_alg
+            .map(|a| a.parse())
+            .transpose()
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("client: {e}")))?,
         created_at: m.created_at,
     })
 }

@@ -231,6 +231,7 @@ pub fn client(client_id: &str) -> Client {
         first_party: false,
         require_pkce: true,
         permissions: vec![],
+        id_token_signed_response_alg: None,
         created_at: t0(),
     }
 }
