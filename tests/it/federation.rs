@@ -294,6 +294,7 @@ async fn with_second_portico(backend: Backend) {
                 group_membership_claims: None,
                 initiate_login_uri: None,
                 logo_uri: None,
+                id_token_signed_response_alg: None,
             },
             vec![],
             &portico_directory::Actor::system("test"),

@@ -47,6 +47,8 @@ mod secrets_at_rest;
 mod sign_ins;
 mod signin_limits;
 mod signin_pipeline;
+mod signing_algs;
+mod static_documents;
 mod support;
 mod token;
 mod upstream_harness;

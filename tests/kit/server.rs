@@ -265,6 +265,7 @@ impl TestApp {
                     group_membership_claims: None,
                     initiate_login_uri: None,
                     logo_uri: None,
+                    id_token_signed_response_alg: None,
                 },
                 vec![],
                 &portico_directory::Actor::system("test kit"),

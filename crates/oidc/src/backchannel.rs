@@ -112,9 +112,13 @@ fn after_failure(attempts: i32, now: DateTime<Utc>, error: String) -> DeliveryOu
 }
 
 impl Provider {
-    /// The logout token for `d` (§2.4), signed with the active key.
+    /// The logout token for `d` (§2.4), signed like the client's ID tokens.
     pub async fn logout_token(&self, d: &LogoutDelivery) -> Result<String, OAuthError> {
         let now = self.clock.now();
+        let alg = match self.store.find_client(&d.client_id).await? {
+            Some(c) => c.id_token_alg(),
+            None => crate::keys::SigningAlg::Rs256,
+        };
         let mut c = Map::new();
         c.insert("iss".into(), json!(self.config.issuer));
         c.insert("aud".into(), json!(d.client_id));
@@ -124,7 +128,7 @@ impl Provider {
         c.insert("sub".into(), json!(d.sub));
         c.insert("sid".into(), json!(d.sid));
         c.insert("events".into(), json!({ BACKCHANNEL_LOGOUT_EVENT: {} }));
-        self.sign_jwt(LOGOUT_TOKEN_TYP, c).await
+        self.sign_jwt(alg, LOGOUT_TOKEN_TYP, c).await
     }
 }
 

@@ -9,6 +9,7 @@
 //!   client may opt out with `requirePkce: false`, a public one never.
 
 use crate::Provider;
+use crate::keys::SigningAlg;
 use crate::model::*;
 use crate::store::StoreError;
 use portico_core::audit::{Actor, AuditEntry, CATEGORY_APPLICATIONS};
@@ -54,6 +55,10 @@ pub struct NewClient {
     pub initiate_login_uri: Option<String>,
     #[serde(default)]
     pub logo_uri: Option<String>,
+    /// `id_token_signed_response_alg`: RS256 (absent), or ES256 / EdDSA
+    /// when the deployment signs with it.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -73,6 +78,7 @@ pub struct ClientPatch {
     pub initiate_login_uri: Option<String>,
     /// An empty string clears it.
     pub logo_uri: Option<String>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 fn invalid(msg: impl Into<String>) -> ClientError {
@@ -179,6 +185,28 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
 }
 
 impl Provider {
+    /// `idTokenSignedResponseAlg` as registered: an algorithm Portico knows
+    /// and this deployment signs with, else a clear refusal.
+    fn id_token_alg(&self, alg: Option<&str>) -> Result<Option<SigningAlg>, ClientError> {
+        let Some(alg) = alg else { return Ok(None) };
+        let alg: SigningAlg = alg
+            .parse()
+            .map_err(|e| invalid(format!("idTokenSignedResponseAlg: {e}.")))?;
+        if !self.config.signing_algs.contains(&alg) {
+            let enabled: Vec<&str> = self
+                .config
+                .signing_algs
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            return Err(invalid(format!(
+                "idTokenSignedResponseAlg: {alg} is not enabled on this deployment (it signs with {}; see PORTICO_SIGNING_ALGS).",
+                enabled.join(", ")
+            )));
+        }
+        Ok(Some(alg))
+    }
+
     /// Registers a client; returns it and its secret (shown once) for confidential clients.
     pub async fn register_client(
         &self,
@@ -196,6 +224,8 @@ impl Provider {
                 GRANT_REFRESH_TOKEN.to_string(),
             ]
         });
+        let id_token_signed_response_alg =
+            self.id_token_alg(n.id_token_signed_response_alg.as_deref())?;
         let secret = (n.client_type == ClientType::Confidential).then(|| random_token(32));
         let client = Client {
             id: Uuid::now_v7(),
@@ -218,6 +248,7 @@ impl Provider {
             group_membership_claims: n.group_membership_claims.unwrap_or_default(),
             initiate_login_uri: n.initiate_login_uri.filter(|u| !u.is_empty()),
             logo_uri: n.logo_uri.filter(|u| !u.is_empty()),
+            id_token_signed_response_alg,
             created_at: self.clock.now(),
         };
         check_shape(&client)?;
@@ -275,6 +306,9 @@ impl Provider {
         }
         if let Some(v) = p.logo_uri {
             c.logo_uri = Some(v).filter(|u| !u.is_empty());
+        }
+        if let Some(v) = p.id_token_signed_response_alg.as_deref() {
+            c.id_token_signed_response_alg = self.id_token_alg(Some(v))?;
         }
         check_shape(&c)?;
         let audit = self.application_audit(actor, "Update application", Some(&before), Some(&c));
@@ -410,6 +444,7 @@ impl Provider {
                         group_membership_claims: GroupMembershipClaims::None,
                         initiate_login_uri: None,
                         logo_uri: None,
+                        id_token_signed_response_alg: None,
                         created_at: self.clock.now(),
                     };
                     match self.store.create_client(&c, None).await {

@@ -1,5 +1,6 @@
 //! The authorization server's typed configuration (a sub-config of the server's `Settings`).
 
+use crate::keys::SigningAlg;
 use chrono::Duration;
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,12 @@ pub struct OidcConfig {
     /// host, and browsers refuse an IP address as one. Off for an issuer
     /// like `http://127.0.0.1:8080`; the policy then offers no passkey.
     pub passkeys: bool,
+    /// The algorithms this deployment keeps keys for and publishes: RS256
+    /// first and always, then ES256 and/or EdDSA when chosen
+    /// (`PORTICO_SIGNING_ALGS`).
+    pub signing_algs: Vec<SigningAlg>,
+    /// The algorithm JWT access tokens are signed with (one of `signing_algs`).
+    pub access_token_alg: SigningAlg,
 }
 
 impl OidcConfig {
@@ -34,6 +41,8 @@ impl OidcConfig {
             interaction_ttl: Duration::minutes(30),
             key_publication_delay: Duration::minutes(5),
             passkeys: issuer_host_is_a_domain(&issuer),
+            signing_algs: vec![SigningAlg::Rs256],
+            access_token_alg: SigningAlg::Rs256,
         }
     }
 

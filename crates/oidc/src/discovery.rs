@@ -2,11 +2,26 @@
 
 use crate::Provider;
 use crate::claims::{SUPPORTED_CLAIMS, SUPPORTED_SCOPES};
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 impl Provider {
+    /// The discovery document as served: it depends only on the
+    /// configuration, so it is serialized once per process.
+    pub fn discovery_bytes(&self) -> Bytes {
+        self.discovery_document
+            .get_or_init(|| Bytes::from(self.discovery().to_string()))
+            .clone()
+    }
+
     pub fn discovery(&self) -> Value {
         let e = |p: &str| self.config.endpoint(p);
+        let algs: Vec<&str> = self
+            .config
+            .signing_algs
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
         json!({
             "issuer": self.config.issuer,
             "authorization_endpoint": e("/authorize"),
@@ -22,7 +37,7 @@ impl Provider {
             "response_modes_supported": ["query", "form_post"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": algs,
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

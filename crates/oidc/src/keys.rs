@@ -4,30 +4,139 @@
 //! `key_publication_delay`; the key it supersedes stays published until every
 //! token it signed has expired. Keys are cached in memory and reloaded every
 //! few seconds, so several nodes on one database agree without coordination.
+//! The JWKS is serialized once per reload (and again when a published key
+//! expires), so serving it copies no JSON.
+//!
+//! A deployment keeps one key line per algorithm it signs with
+//! (`OidcConfig::signing_algs`): RS256 always (the OpenID Connect default,
+//! which every RP verifies), and ES256 (P-256) and EdDSA (Ed25519) when
+//! chosen. Each line is rotated alike. The first key of a line added to a
+//! running deployment waits for the publication delay like a rotated one;
+//! until then that line signs with RS256 ([`KeyManager::signing_key`]).
 //! Signing uses josekit (OpenSSL), never the `rsa` crate (RUSTSEC-2023-0071).
 
 use crate::config::OidcConfig;
 use crate::model::SigningKey;
 use crate::store::{OidcStore, StoreError};
+use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use josekit::jwk::Jwk;
-use josekit::jws::RS256;
-use josekit::jws::alg::rsassa::{RsassaJwsSigner, RsassaJwsVerifier};
+use josekit::jwk::alg::ed::EdCurve;
+use josekit::jwk::{Jwk, KeyPair};
+use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, RS256};
 use portico_core::audit::{Actor, AuditEntry, CATEGORY_KEYS};
+use sha2::{Digest, Sha256, Sha512};
+use std::fmt;
+use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 
 const RELOAD_EVERY: i64 = 10;
 
+/// A JWS algorithm Portico signs with (RFC 7518 §3.1, RFC 8037 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SigningAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, RSA-2048: the default, always published.
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// ECDSA on P-256 with SHA-256.
+    #[serde(rename = "ES256")]
+    Es256,
+    /// EdDSA on Ed25519.
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+impl SigningAlg {
+    pub const ALL: [SigningAlg; 3] = [SigningAlg::Rs256, SigningAlg::Es256, SigningAlg::EdDsa];
+
+    /// The `alg` header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::Es256 => "ES256",
+            SigningAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// The left half of the hash `alg` implies, for `at_hash` (OIDC Core
+    /// §3.1.3.6): SHA-256 for RS256 and ES256, SHA-512 for Ed25519 (the
+    /// hash of the curve's signature scheme, as RPs compute it).
+    pub fn left_half_hash(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            SigningAlg::Rs256 | SigningAlg::Es256 => Sha256::digest(data)[..16].to_vec(),
+            SigningAlg::EdDsa => Sha512::digest(data)[..32].to_vec(),
+        }
+    }
+}
+
+impl fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An `alg` Portico does not sign with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAlg(pub String);
+
+impl fmt::Display for UnknownAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "'{}' is not a signing algorithm Portico supports (RS256, ES256, EdDSA)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownAlg {}
+
+impl FromStr for SigningAlg {
+    type Err = UnknownAlg;
+    /// The exact `alg` names (they are case-sensitive, RFC 7515 §4.1.1).
+    fn from_str(s: &str) -> Result<Self, UnknownAlg> {
+        SigningAlg::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| UnknownAlg(s.to_string()))
+    }
+}
+
 pub struct LoadedKey {
     pub meta: SigningKey,
-    pub signer: RsassaJwsSigner,
-    pub verifier: RsassaJwsVerifier,
+    pub alg: SigningAlg,
+    pub signer: Box<dyn JwsSigner>,
+    pub verifier: Box<dyn JwsVerifier>,
     pub public_jwk: Jwk,
 }
 
 struct Cache {
     loaded_at: DateTime<Utc>,
     keys: Vec<Arc<LoadedKey>>,
+    /// The JWKS document as served, built from `keys` at `loaded_at`.
+    jwks: Bytes,
+    /// The next expiry of a published key: the document changes by itself then.
+    jwks_until: Option<DateTime<Utc>>,
+}
+
+impl Cache {
+    fn fresh(&self, now: DateTime<Utc>) -> bool {
+        let age = now - self.loaded_at;
+        age < Duration::seconds(RELOAD_EVERY) && age >= Duration::zero()
+    }
+}
+
+fn is_published(k: &LoadedKey, now: DateTime<Utc>) -> bool {
+    k.meta.expires_at.is_none_or(|e| e > now)
+}
+
+/// The JWKS document (RFC 7517 §5) of the keys published at `now`.
+fn jwks_value(keys: &[Arc<LoadedKey>], now: DateTime<Utc>) -> serde_json::Value {
+    let keys: Vec<serde_json::Value> = keys
+        .iter()
+        .filter(|k| is_published(k, now))
+        .map(|k| serde_json::Value::Object(k.public_jwk.as_ref().clone()))
+        .collect();
+    serde_json::json!({ "keys": keys })
 }
 
 pub struct KeyManager {
@@ -40,20 +149,35 @@ impl Default for KeyManager {
     }
 }
 
-/// A fresh RSA-2048 key, generated by OpenSSL.
+fn internal(e: impl Into<anyhow::Error>) -> StoreError {
+    StoreError::Internal(e.into())
+}
+
+/// A fresh key of `alg` (RSA-2048, P-256 or Ed25519), generated by OpenSSL,
+/// as a PKCS#8 PEM.
 pub fn generate_key(
+    alg: SigningAlg,
     now: DateTime<Utc>,
     activates_at: DateTime<Utc>,
 ) -> Result<SigningKey, StoreError> {
-    let pair = RS256
-        .generate_key_pair(2048)
-        .map_err(|e| StoreError::Internal(e.into()))?;
-    let pem =
-        String::from_utf8(pair.to_pem_private_key()).map_err(|e| StoreError::Internal(e.into()))?;
+    let pem = match alg {
+        SigningAlg::Rs256 => RS256
+            .generate_key_pair(2048)
+            .map_err(internal)?
+            .to_pem_private_key(),
+        SigningAlg::Es256 => ES256
+            .generate_key_pair()
+            .map_err(internal)?
+            .to_pem_private_key(),
+        SigningAlg::EdDsa => EdDSA
+            .generate_key_pair(EdCurve::Ed25519)
+            .map_err(internal)?
+            .to_pem_private_key(),
+    };
     Ok(SigningKey {
         kid: portico_core::random_token(16),
-        alg: "RS256".into(),
-        private_pem: pem,
+        alg: alg.as_str().into(),
+        private_pem: String::from_utf8(pem).map_err(internal)?,
         created_at: now,
         activates_at,
         expires_at: None,
@@ -63,20 +187,46 @@ pub fn generate_key(
 fn load(meta: SigningKey) -> Result<LoadedKey, StoreError> {
     let err =
         |e: josekit::JoseError| StoreError::Internal(anyhow::anyhow!("key {}: {e}", meta.kid));
-    let pair = RS256
-        .key_pair_from_pem(meta.private_pem.as_bytes())
-        .map_err(err)?;
-    let mut jwk = pair.to_jwk_public_key();
+    let alg: SigningAlg = meta
+        .alg
+        .parse()
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("key {}: {e}", meta.kid)))?;
+    let pem = meta.private_pem.as_bytes();
+    // The header's `kid` is set when signing (`Provider::sign_jwt`).
+    let (mut jwk, signer): (Jwk, Box<dyn JwsSigner>) = match alg {
+        SigningAlg::Rs256 => (
+            RS256
+                .key_pair_from_pem(pem)
+                .map_err(err)?
+                .to_jwk_public_key(),
+            Box::new(RS256.signer_from_pem(pem).map_err(err)?),
+        ),
+        SigningAlg::Es256 => (
+            ES256
+                .key_pair_from_pem(pem)
+                .map_err(err)?
+                .to_jwk_public_key(),
+            Box::new(ES256.signer_from_pem(pem).map_err(err)?),
+        ),
+        SigningAlg::EdDsa => (
+            EdDSA
+                .key_pair_from_pem(pem)
+                .map_err(err)?
+                .to_jwk_public_key(),
+            Box::new(EdDSA.signer_from_pem(pem).map_err(err)?),
+        ),
+    };
     jwk.set_key_id(meta.kid.clone());
     jwk.set_key_use("sig");
-    jwk.set_algorithm("RS256");
-    let mut signer = RS256
-        .signer_from_pem(meta.private_pem.as_bytes())
-        .map_err(err)?;
-    signer.set_key_id(meta.kid.clone());
-    let verifier = RS256.verifier_from_jwk(&jwk).map_err(err)?;
+    jwk.set_algorithm(alg.as_str());
+    let verifier: Box<dyn JwsVerifier> = match alg {
+        SigningAlg::Rs256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(err)?),
+        SigningAlg::Es256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(err)?),
+        SigningAlg::EdDsa => Box::new(EdDSA.verifier_from_jwk(&jwk).map_err(err)?),
+    };
     Ok(LoadedKey {
         meta,
+        alg,
         signer,
         verifier,
         public_jwk: jwk,
@@ -90,30 +240,49 @@ impl KeyManager {
         }
     }
 
-    /// Creates the first key when the store has none (first start).
+    /// Creates the first key of every configured algorithm that has none:
+    /// active at once on a fresh store, after the publication delay when the
+    /// deployment already has keys (other nodes publish it first).
     pub async fn ensure_key(
         &self,
         store: &dyn OidcStore,
+        config: &OidcConfig,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if store.list_keys().await?.is_empty() {
-            let key = generate_key(now, now)?;
+        let existing = store.list_keys().await?;
+        let activates_at = if existing.is_empty() {
+            now
+        } else {
+            now + config.key_publication_delay
+        };
+        for alg in &config.signing_algs {
+            if existing.iter().any(|k| k.alg == alg.as_str()) {
+                continue;
+            }
+            let key = generate_key(*alg, now, activates_at)?;
             if store.insert_first_key(&key).await? {
-                tracing::info!(kid = %key.kid, "generated the first signing key");
+                tracing::info!(kid = %key.kid, %alg, "generated the first signing key");
             }
         }
         self.reload(store, now).await
     }
-
     async fn reload(&self, store: &dyn OidcStore, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut keys = Vec::new();
         for k in store.list_keys().await? {
             keys.push(Arc::new(load(k)?));
         }
+        let jwks = Bytes::from(jwks_value(&keys, now).to_string());
+        let jwks_until = keys
+            .iter()
+            .filter_map(|k| k.meta.expires_at)
+            .filter(|e| *e > now)
+            .min();
         let mut guard = self.cache.write().unwrap_or_else(|p| p.into_inner());
         *guard = Some(Cache {
             loaded_at: now,
             keys,
+            jwks,
+            jwks_until,
         });
         Ok(())
     }
@@ -125,11 +294,10 @@ impl KeyManager {
     ) -> Result<Vec<Arc<LoadedKey>>, StoreError> {
         {
             let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = guard.as_ref() {
-                let age = now - c.loaded_at;
-                if age < Duration::seconds(RELOAD_EVERY) && age >= Duration::zero() {
-                    return Ok(c.keys.clone());
-                }
+            if let Some(c) = guard.as_ref()
+                && c.fresh(now)
+            {
+                return Ok(c.keys.clone());
             }
         }
         self.reload(store, now).await?;
@@ -137,17 +305,23 @@ impl KeyManager {
         Ok(guard.as_ref().map(|c| c.keys.clone()).unwrap_or_default())
     }
 
-    /// The key that signs now: the most recently activated one.
+    /// The key that signs `alg` tokens now: the most recently activated key
+    /// of that algorithm, or RS256's while the line has no active key yet.
     pub async fn signing_key(
         &self,
         store: &dyn OidcStore,
         now: DateTime<Utc>,
+        alg: SigningAlg,
     ) -> Result<Arc<LoadedKey>, StoreError> {
-        self.current(store, now)
-            .await?
-            .into_iter()
-            .filter(|k| k.meta.activates_at <= now)
-            .max_by_key(|k| k.meta.activates_at)
+        let keys = self.current(store, now).await?;
+        let active = |alg: SigningAlg| {
+            keys.iter()
+                .filter(|k| k.alg == alg && k.meta.activates_at <= now)
+                .max_by_key(|k| k.meta.activates_at)
+                .cloned()
+        };
+        active(alg)
+            .or_else(|| active(SigningAlg::Rs256))
             .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("no active signing key")))
     }
 
@@ -161,7 +335,7 @@ impl KeyManager {
             .current(store, now)
             .await?
             .into_iter()
-            .filter(|k| k.meta.expires_at.is_none_or(|e| e > now))
+            .filter(|k| is_published(k, now))
             .collect())
     }
 
@@ -171,52 +345,71 @@ impl KeyManager {
         store: &dyn OidcStore,
         now: DateTime<Utc>,
     ) -> Result<serde_json::Value, StoreError> {
-        let keys: Vec<serde_json::Value> = self
-            .published(store, now)
-            .await?
-            .iter()
-            .map(|k| serde_json::Value::Object(k.public_jwk.as_ref().clone()))
-            .collect();
-        Ok(serde_json::json!({ "keys": keys }))
+        Ok(jwks_value(&self.current(store, now).await?, now))
     }
 
-    /// Rotation: publish a new key now, sign with it after the publication delay,
-    /// and schedule the removal of the keys it supersedes.
+    /// The JWKS document as served: bytes built once per key change, shared
+    /// by every request until the next reload or key expiry.
+    pub async fn jwks_bytes(
+        &self,
+        store: &dyn OidcStore,
+        now: DateTime<Utc>,
+    ) -> Result<Bytes, StoreError> {
+        if let Some(b) = self.cached_jwks(now) {
+            return Ok(b);
+        }
+        self.reload(store, now).await?;
+        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        Ok(guard.as_ref().map(|c| c.jwks.clone()).unwrap_or_default())
+    }
+
+    fn cached_jwks(&self, now: DateTime<Utc>) -> Option<Bytes> {
+        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let c = guard.as_ref()?;
+        (c.fresh(now) && c.jwks_until.is_none_or(|u| now < u)).then(|| c.jwks.clone())
+    }
+
+    /// Rotation: for every configured algorithm, publish a new key now, sign
+    /// with it after the publication delay, and schedule the removal of the
+    /// keys of that algorithm it supersedes. Returns the new keys, RS256's first.
     pub async fn rotate(
         &self,
         store: &dyn OidcStore,
         config: &OidcConfig,
         now: DateTime<Utc>,
         actor: &Actor,
-    ) -> Result<SigningKey, StoreError> {
+    ) -> Result<Vec<SigningKey>, StoreError> {
         let activates_at = now + config.key_publication_delay;
-        let key = generate_key(now, activates_at)?;
         let retire_at = activates_at + config.max_signed_token_ttl();
-        let retire: Vec<(String, DateTime<Utc>)> = store
-            .list_keys()
-            .await?
-            .into_iter()
-            .filter(|k| k.expires_at.is_none())
-            .map(|k| (k.kid, retire_at))
-            .collect();
-        let audit = AuditEntry::new(
-            now,
-            actor,
-            "Rotate signing key",
-            CATEGORY_KEYS,
-            "SigningKey",
-            &key.kid,
-            &key.kid,
-        )
-        .after(serde_json::json!({
-            "kid": key.kid,
-            "alg": key.alg,
-            "activatesDateTime": key.activates_at,
-            "retired": retire.iter().map(|(kid, _)| kid).collect::<Vec<_>>(),
-        }));
-        store.rotate_keys(&key, &retire, &audit).await?;
+        let existing = store.list_keys().await?;
+        let mut rotated = Vec::new();
+        for alg in &config.signing_algs {
+            let key = generate_key(*alg, now, activates_at)?;
+            let retire: Vec<(String, DateTime<Utc>)> = existing
+                .iter()
+                .filter(|k| k.expires_at.is_none() && k.alg == alg.as_str())
+                .map(|k| (k.kid.clone(), retire_at))
+                .collect();
+            let audit = AuditEntry::new(
+                now,
+                actor,
+                "Rotate signing key",
+                CATEGORY_KEYS,
+                "SigningKey",
+                &key.kid,
+                &key.kid,
+            )
+            .after(serde_json::json!({
+                "kid": key.kid,
+                "alg": key.alg,
+                "activatesDateTime": key.activates_at,
+                "retired": retire.iter().map(|(kid, _)| kid).collect::<Vec<_>>(),
+            }));
+            store.rotate_keys(&key, &retire, &audit).await?;
+            tracing::info!(kid = %key.kid, %alg, %activates_at, "rotated signing keys");
+            rotated.push(key);
+        }
         self.reload(store, now).await?;
-        tracing::info!(kid = %key.kid, %activates_at, "rotated signing keys");
-        Ok(key)
+        Ok(rotated)
     }
 }

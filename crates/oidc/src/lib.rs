@@ -44,6 +44,8 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     pub hasher: SecretHasher,
     pub keys: keys::KeyManager,
+    /// `discovery_bytes`, built on first use.
+    discovery_document: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Provider {
@@ -59,23 +61,25 @@ impl Provider {
             clock,
             hasher,
             keys: keys::KeyManager::new(),
+            discovery_document: std::sync::OnceLock::new(),
         }
     }
 
     /// Makes sure a signing key exists (first start) and loads the keys.
     pub async fn start(&self) -> Result<(), store::StoreError> {
         self.keys
-            .ensure_key(self.store.as_ref(), self.clock.now())
+            .ensure_key(self.store.as_ref(), &self.config, self.clock.now())
             .await?;
         self.ensure_first_party_clients().await
     }
 
-    /// `portico keys rotate` and the admin API.
-    /// The rotation is audited with `actor` in the same transaction.
+    /// `portico keys rotate` and the admin API: a new key per configured
+    /// algorithm, RS256's first, each audited with `actor` in the same
+    /// transaction.
     pub async fn rotate_keys(
         &self,
         actor: &portico_core::audit::Actor,
-    ) -> Result<model::SigningKey, store::StoreError> {
+    ) -> Result<Vec<model::SigningKey>, store::StoreError> {
         self.keys
             .rotate(self.store.as_ref(), &self.config, self.clock.now(), actor)
             .await

@@ -72,6 +72,9 @@ pub struct Client {
     /// The app's logo (an https URL), shown on My Apps.
     #[serde(default)]
     pub logo_uri: Option<String>,
+    /// `id_token_signed_response_alg` (OIDC Dynamic Registration §2);
+    /// `None` is the default, RS256.
+    pub id_token_signed_response_alg: Option<crate::keys::SigningAlg>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -118,7 +121,14 @@ impl Client {
             "groupMembershipClaims": self.group_membership_claims.as_str(),
             "initiateLoginUri": self.initiate_login_uri,
             "logoUri": self.logo_uri,
+            "idTokenSignedResponseAlg": self.id_token_signed_response_alg.map(|a| a.as_str()),
         })
+    }
+
+    /// The algorithm this client's ID tokens (and logout tokens) are signed with.
+    pub fn id_token_alg(&self) -> crate::keys::SigningAlg {
+        self.id_token_signed_response_alg
+            .unwrap_or(crate::keys::SigningAlg::Rs256)
     }
 
     pub fn allows_grant(&self, grant: &str) -> bool {

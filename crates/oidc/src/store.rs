@@ -50,7 +50,8 @@ pub trait KeyStore: Send + Sync {
         retire: &[(String, DateTime<Utc>)],
         audit: &AuditEntry,
     ) -> StoreResult<()>;
-    /// Inserts the first key unless one exists; returns false when another node won the race.
+    /// Inserts the first key of its algorithm unless one exists; returns false
+    /// when another node won the race.
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool>;
 }
 

@@ -3,20 +3,21 @@
 
 use crate::Provider;
 use crate::error::OAuthError;
+use crate::keys::{LoadedKey, SigningAlg};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jws::JwsHeader;
 use josekit::jwt::{self, JwtPayload};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// The `typ` of a JWT access token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
-/// `at_hash`: left half of SHA-256 of the access token, base64url (OIDC Core §3.1.3.6).
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+/// `at_hash`: the left half of the hash the ID token's `alg` implies (SHA-256
+/// for RS256 and ES256, SHA-512 for EdDSA on Ed25519) of the access token,
+/// base64url (OIDC Core §3.1.3.6).
+pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
+    URL_SAFE_NO_PAD.encode(alg.left_half_hash(access_token.as_bytes()))
 }
 
 fn to_payload(claims: Map<String, Value>) -> Result<JwtPayload, OAuthError> {
@@ -24,20 +25,27 @@ fn to_payload(claims: Map<String, Value>) -> Result<JwtPayload, OAuthError> {
 }
 
 impl Provider {
-    /// Signs `claims` with the active key; `typ` is `JWT` or `at+jwt`.
+    /// Signs `claims` with the active key of `alg`; `typ` is `JWT`, `at+jwt`
+    /// or `logout+jwt`.
     pub async fn sign_jwt(
         &self,
+        alg: SigningAlg,
         typ: &str,
         claims: Map<String, Value>,
     ) -> Result<String, OAuthError> {
-        let now = self.clock.now();
-        let key = self.keys.signing_key(self.store.as_ref(), now).await?;
-        let mut header = JwsHeader::new();
-        header.set_token_type(typ);
-        header.set_key_id(key.meta.kid.clone());
-        let payload = to_payload(claims)?;
-        jwt::encode_with_signer(&payload, &header, &key.signer)
-            .map_err(|e| OAuthError::server_error().with_debug(e.to_string()))
+        let key = self.signing_key(alg).await?;
+        sign_with(&key, typ, claims)
+    }
+
+    /// The key that signs `alg` tokens now (RS256's while that line has none).
+    pub(crate) async fn signing_key(
+        &self,
+        alg: SigningAlg,
+    ) -> Result<std::sync::Arc<LoadedKey>, OAuthError> {
+        Ok(self
+            .keys
+            .signing_key(self.store.as_ref(), self.clock.now(), alg)
+            .await?)
     }
 
     /// Verifies a JWT this provider signed: a published key, our issuer, and
@@ -66,7 +74,7 @@ impl Provider {
             .iter()
             .find(|k| k.meta.kid == kid)
             .ok_or_else(|| bad().with_debug("unknown kid"))?;
-        let (payload, _) = jwt::decode_with_verifier(token, &key.verifier)
+        let (payload, _) = jwt::decode_with_verifier(token, key.verifier.as_ref())
             .map_err(|e| bad().with_debug(e.to_string()))?;
         let claims = payload.claims_set().clone();
         if claims.get("iss").and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
@@ -80,6 +88,20 @@ impl Provider {
     }
 }
 
+/// Signs `claims` with `key`, naming it in the header's `kid`.
+pub(crate) fn sign_with(
+    key: &LoadedKey,
+    typ: &str,
+    claims: Map<String, Value>,
+) -> Result<String, OAuthError> {
+    let mut header = JwsHeader::new();
+    header.set_token_type(typ);
+    header.set_key_id(key.meta.kid.clone());
+    let payload = to_payload(claims)?;
+    jwt::encode_with_signer(&payload, &header, key.signer.as_ref())
+        .map_err(|e| OAuthError::server_error().with_debug(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,7 +110,10 @@ mod tests {
     fn at_hash_matches_the_spec_example() {
         // OIDC Core appendix A.3 example values.
         assert_eq!(
-            at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            at_hash(
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y",
+                SigningAlg::Rs256
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
     }

@@ -60,7 +60,10 @@ fn benches(c: &mut Criterion) {
                 m.insert("iss".into(), json!("http://localhost:8080"));
                 m.insert("sub".into(), json!("user"));
                 m.insert("exp".into(), json!(4_000_000_000u64));
-                provider.sign_jwt("JWT", m).await.unwrap()
+                provider
+                    .sign_jwt(portico_oidc::keys::SigningAlg::Rs256, "JWT", m)
+                    .await
+                    .unwrap()
             })
         })
     });

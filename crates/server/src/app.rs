@@ -77,6 +77,8 @@ impl App {
         let sealer = Sealer::new(pepper.as_bytes());
         let mut cfg = OidcConfig::new(settings.issuer.clone());
         cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);
+        cfg.signing_algs = settings.signing_alg_list()?;
+        cfg.access_token_alg = settings.access_token_alg()?;
         let store = Arc::new(storage.clone());
         let provider = Arc::new(Provider::new(cfg, store.clone(), clock.clone(), hasher));
         provider
@@ -228,10 +230,20 @@ impl App {
         } else {
             router
         };
+        // Outermost: discovery and JWKS answered before the per-request
+        // layers (static_docs.rs adds what they would).
+        let static_docs = crate::static_docs::StaticDocs::new(
+            self.provider.clone(),
+            self.settings.issuer.starts_with("https://"),
+        );
         router
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+            .layer(axum::middleware::from_fn_with_state(
+                static_docs,
+                crate::static_docs::serve,
+            ))
     }
 
     /// Serves on `listener` until the process ends.

@@ -49,6 +49,7 @@ pub async fn bootstrap(
         group_membership_claims: None,
         initiate_login_uri: None,
         logo_uri: None,
+        id_token_signed_response_alg: None,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
     let registered = app
@@ -111,6 +112,7 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         group_membership_claims: None,
         initiate_login_uri: None,
         logo_uri: None,
+        id_token_signed_response_alg: None,
     };
     let (client, secret) = app
         .provider
@@ -158,9 +160,16 @@ pub async fn secrets_reseal(app: &App) -> anyhow::Result<serde_json::Value> {
 }
 
 pub async fn keys_rotate(app: &App) -> anyhow::Result<serde_json::Value> {
-    let k = app
+    let rotated = app
         .provider
         .rotate_keys(&Actor::system("portico keys rotate"))
         .await?;
-    Ok(json!({"kid": k.kid, "activatesDateTime": k.activates_at}))
+    let k = rotated
+        .first()
+        .context("no signing algorithm is configured")?;
+    Ok(json!({
+        "kid": k.kid,
+        "activatesDateTime": k.activates_at,
+        "keys": rotated.iter().map(|k| json!({"kid": k.kid, "alg": k.alg})).collect::<Vec<_>>(),
+    }))
 }

@@ -14,6 +14,7 @@ pub mod master_key;
 pub mod ops;
 mod redact;
 pub mod settings;
+pub mod static_docs;
 pub mod workers;
 
 pub use app::{App, RunningServer};

@@ -4,6 +4,7 @@
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use portico_oidc::keys::SigningAlg;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,14 @@ pub struct Settings {
     /// `PORTICO_PASSWORD_HASH_CONCURRENCY`: password checks (argon2) running
     /// at once; more sign-ins are answered 503 + `Retry-After`. 0: one per core.
     pub password_hash_concurrency: usize,
+    /// `PORTICO_SIGNING_ALGS`: comma-separated JWS algorithms to keep signing
+    /// keys for and publish: `RS256` (always, added when absent), `ES256`,
+    /// `EdDSA`. Applications choose among them for their ID tokens
+    /// (`idTokenSignedResponseAlg`, RS256 by default).
+    pub signing_algs: String,
+    /// `PORTICO_ACCESS_TOKEN_SIGNING_ALG`: the algorithm of JWT access tokens
+    /// (default `RS256`; one of the signing algorithms).
+    pub access_token_signing_alg: String,
     /// `PORTICO_MASTER_KEY`: 32 bytes (base64 or 64 hex digits) that seal the
     /// secrets at rest; see `master_key.rs` for where it comes from otherwise.
     pub master_key: Option<SecretSetting>,
@@ -106,6 +115,8 @@ impl Default for Settings {
             cleanup_interval_secs: 60,
             backchannel_interval_secs: 5,
             password_hash_concurrency: 0,
+            signing_algs: "RS256".into(),
+            access_token_signing_alg: "RS256".into(),
             master_key: None,
             master_key_file: None,
             master_key_previous: None,
@@ -164,6 +175,8 @@ impl Settings {
         if !(1..=86_400).contains(&self.backchannel_interval_secs) {
             bail!("PORTICO_BACKCHANNEL_INTERVAL_SECS must be between 1 and 86400");
         }
+        self.signing_alg_list()?;
+        self.access_token_alg()?;
         if self.organization_name.trim().is_empty() {
             bail!("PORTICO_ORGANIZATION_NAME must not be empty");
         }
@@ -197,6 +210,41 @@ impl Settings {
             .split(',')
             .map(str::trim)
             .filter(|o| !o.is_empty())
+    }
+
+    /// The signing algorithms: RS256 first and always, then the others named
+    /// in `PORTICO_SIGNING_ALGS`, each once.
+    pub fn signing_alg_list(&self) -> anyhow::Result<Vec<SigningAlg>> {
+        let mut algs = vec![SigningAlg::Rs256];
+        for name in self
+            .signing_algs
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            let alg: SigningAlg = name
+                .parse()
+                .map_err(|e| anyhow::anyhow!("PORTICO_SIGNING_ALGS: {e}"))?;
+            if !algs.contains(&alg) {
+                algs.push(alg);
+            }
+        }
+        Ok(algs)
+    }
+
+    /// The access tokens' algorithm, one of [`Settings::signing_alg_list`].
+    pub fn access_token_alg(&self) -> anyhow::Result<SigningAlg> {
+        let alg: SigningAlg = self
+            .access_token_signing_alg
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("PORTICO_ACCESS_TOKEN_SIGNING_ALG: {e}"))?;
+        if !self.signing_alg_list()?.contains(&alg) {
+            bail!(
+                "PORTICO_ACCESS_TOKEN_SIGNING_ALG is {alg}, which PORTICO_SIGNING_ALGS does not list"
+            );
+        }
+        Ok(alg)
     }
 
     /// The allow-listed invitation landing origins, normalised.
@@ -251,5 +299,39 @@ mod tests {
             ..Settings::default()
         };
         assert!(bad_db.validate().is_err());
+    }
+
+    #[test]
+    fn signing_algorithms_always_include_rs256_and_refuse_unknown_names() {
+        let s = |algs: &str, at: &str| Settings {
+            signing_algs: algs.into(),
+            access_token_signing_alg: at.into(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            Settings::default().signing_alg_list().unwrap(),
+            [SigningAlg::Rs256]
+        );
+        assert_eq!(
+            s("EdDSA, ES256,EdDSA", "ES256").signing_alg_list().unwrap(),
+            [SigningAlg::Rs256, SigningAlg::EdDsa, SigningAlg::Es256]
+        );
+        assert_eq!(
+            s("ES256", "ES256").access_token_alg().unwrap(),
+            SigningAlg::Es256
+        );
+        let unknown = s("RS256,HS256", "RS256")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("PORTICO_SIGNING_ALGS") && unknown.contains("HS256"),
+            "{unknown}"
+        );
+        let not_enabled = s("RS256", "EdDSA").validate().unwrap_err().to_string();
+        assert!(
+            not_enabled.contains("PORTICO_ACCESS_TOKEN_SIGNING_ALG"),
+            "{not_enabled}"
+        );
     }
 }

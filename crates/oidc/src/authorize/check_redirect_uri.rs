@@ -150,6 +150,7 @@ mod tests {
             group_membership_claims: Default::default(),
             initiate_login_uri: None,
             logo_uri: None,
+            id_token_signed_response_alg: None,
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
         }
     }

@@ -8,6 +8,7 @@ mod logout;
 mod token;
 mod userinfo;
 
+pub use discovery::static_document;
 pub use errors::{bearer_token, parse_form, request_id};
 
 use crate::Provider;

@@ -6,7 +6,7 @@ use crate::Provider;
 use crate::claims::user_claims;
 use crate::error::OAuthError;
 use crate::model::{AccessTokenRecord, Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken};
-use crate::tokens::{ACCESS_TOKEN_TYP, at_hash};
+use crate::tokens::{ACCESS_TOKEN_TYP, at_hash, sign_with};
 use portico_core::random_token;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -67,10 +67,14 @@ impl Provider {
             at.insert("auth_time".into(), json!(t.timestamp()));
         }
         at.extend(p.extra);
-        let access_token = self.sign_jwt(ACCESS_TOKEN_TYP, at).await?;
+        let access_token = self
+            .sign_jwt(cfg.access_token_alg, ACCESS_TOKEN_TYP, at)
+            .await?;
 
         let id_token = match p.account {
             Some(account) if scopes.iter().any(|s| s == "openid") => {
+                // The client's registered algorithm; `at_hash` follows the key that signs.
+                let key = self.signing_key(p.client.id_token_alg()).await?;
                 let mut id = Map::new();
                 id.insert("iss".into(), json!(cfg.issuer));
                 id.insert("sub".into(), json!(account.id.to_string()));
@@ -95,7 +99,7 @@ impl Provider {
                 if let Some(idp) = &p.grant.idp {
                     id.insert("idp".into(), json!(idp));
                 }
-                id.insert("at_hash".into(), json!(at_hash(&access_token)));
+                id.insert("at_hash".into(), json!(at_hash(&access_token, key.alg)));
                 id.extend(user_claims(
                     account,
                     &scopes,
@@ -103,7 +107,7 @@ impl Provider {
                     "id_token",
                 ));
                 id.extend(self.groups_claim_for(p.client, account.id).await?);
-                Some(self.sign_jwt("JWT", id).await?)
+                Some(sign_with(&key, "JWT", id)?)
             }
             _ => None,
         };

@@ -24,6 +24,7 @@ pub fn to_json(c: &Client) -> Value {
         "backchannelLogoutUri": c.backchannel_logout_uri,
         "requireMfa": c.require_mfa,
         "requirePkce": c.require_pkce,
+        "idTokenSignedResponseAlg": c.id_token_alg().as_str(),
         "firstParty": c.first_party,
         "appRoleAssignmentRequired": c.app_role_assignment_required,
         "groupMembershipClaims": c.group_membership_claims.as_str(),

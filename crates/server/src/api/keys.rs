@@ -30,10 +30,15 @@ pub async fn keys_rotate_post(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.require(PERMISSION)?;
-    let k = app
+    let rotated = app
         .provider
         .rotate_keys(&caller.actor)
         .await
         .map_err(ApiError::internal)?;
-    Ok((StatusCode::CREATED, axum::Json(to_json(&k))).into_response())
+    // The RS256 key as before, and every algorithm's new key in `keys`.
+    let mut body = rotated.first().map(to_json).unwrap_or_default();
+    if let Some(o) = body.as_object_mut() {
+        o.insert("keys".into(), rotated.iter().map(to_json).collect());
+    }
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }

@@ -26,6 +26,8 @@ pub struct Model {
     pub group_membership_claims: String,
     pub initiate_login_uri: Option<String>,
     pub logo_uri: Option<String>,
+    /// `RS256`, `ES256` or `EdDSA`; NULL means RS256.
+    pub id_token_signed_response_alg: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

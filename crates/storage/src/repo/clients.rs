@@ -62,6 +62,9 @@ fn to_row(c: &Client) -> clients::ActiveModel {
         group_membership_claims: Set(c.group_membership_claims.as_str().to_owned()),
         initiate_login_uri: Set(c.initiate_login_uri.clone()),
         logo_uri: Set(c.logo_uri.clone()),
+        id_token_signed_response_alg: Set(c
+            .id_token_signed_response_alg
+            .map(|a| a.as_str().to_owned())),
         created_at: Set(c.created_at),
     }
 }
@@ -92,6 +95,11 @@ fn from_row(m: clients::Model) -> StoreResult<Client> {
             })?,
         initiate_login_uri: m.initiate_login_uri,
         logo_uri: m.logo_uri,
+        id_token_signed_response_alg: m
+            .id_token_signed_response_alg
+            .map(|a| a.parse())
+            .transpose()
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("client: {e}")))?,
         created_at: m.created_at,
     })
 }

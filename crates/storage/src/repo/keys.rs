@@ -61,9 +61,16 @@ impl Storage {
         }
     }
 
-    async fn try_insert_first_key(&self, row: signing_keys::ActiveModel) -> Result<bool, DbErr> {
+    /// Inserts `row` unless a key of its algorithm exists (one first key per
+    /// algorithm, whichever node gets there first).
+    async fn try_insert_first_key(
+        &self,
+        row: signing_keys::ActiveModel,
+        alg: &str,
+    ) -> Result<bool, DbErr> {
         let tx = self.first_key_tx().await?;
-        if signing_keys::Entity::find().count(&tx).await? > 0 {
+        let same_alg = signing_keys::Entity::find().filter(signing_keys::Column::Alg.eq(alg));
+        if same_alg.count(&tx).await? > 0 {
             return Ok(false);
         }
         signing_keys::Entity::insert(row)
@@ -117,7 +124,7 @@ impl KeyStore for Storage {
         let row = self.key_to_row(key)?;
         let mut attempt = 1;
         loop {
-            match self.try_insert_first_key(row.clone()).await {
+            match self.try_insert_first_key(row.clone(), &key.alg).await {
                 Ok(inserted) => return Ok(inserted),
                 Err(e) if is_serialization_failure(&e) && attempt < FIRST_KEY_ATTEMPTS => {
                     // Back off a little more each time, so racing nodes on a

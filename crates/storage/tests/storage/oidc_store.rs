@@ -164,11 +164,22 @@ async fn keys_insert_and_rotate(s: &Storage) {
         !s.insert_first_key(&key("k2", 0)).await.unwrap(),
         "a key exists"
     );
+    // One first key per algorithm: an ES256 line starts next to RS256.
+    let es = SigningKey {
+        alg: "ES256".into(),
+        ..key("e1", 0)
+    };
+    assert!(s.insert_first_key(&es).await.unwrap(), "no ES256 key yet");
+    assert!(
+        !s.insert_first_key(&es).await.unwrap(),
+        "an ES256 key exists"
+    );
     let retire = t0() + Duration::hours(2);
     s.rotate_keys(&key("k3", 10), &[("k1".into(), retire)], &trust_audit())
         .await
         .unwrap();
     let keys = s.list_keys().await.unwrap();
+    let keys: Vec<_> = keys.into_iter().filter(|k| k.alg == "RS256").collect();
     let kids: Vec<&str> = keys.iter().map(|k| k.kid.as_str()).collect();
     assert_eq!(kids, vec!["k1", "k3"]);
     assert_eq!(

@@ -234,6 +234,7 @@ pub fn client(client_id: &str) -> Client {
         group_membership_claims: Default::default(),
         initiate_login_uri: None,
         logo_uri: None,
+        id_token_signed_response_alg: None,
         created_at: t0(),
     }
 }
