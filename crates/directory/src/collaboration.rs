@@ -74,6 +74,15 @@ pub struct CollaborationPolicy {
     pub guest_user_role_id: String,
     pub allowed_domains: Vec<String>,
     pub blocked_domains: Vec<String>,
+    /// Owners of an application manage, from My Apps, the members of the
+    /// groups they own that are assigned to it (on by default, as group
+    /// owners may in Entra). A Portico setting, shown on `authorizationPolicy`.
+    #[serde(default = "yes")]
+    pub owners_may_manage_membership: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for CollaborationPolicy {
@@ -83,6 +92,7 @@ impl Default for CollaborationPolicy {
             guest_user_role_id: GUEST_ROLE_LIMITED.into(),
             allowed_domains: Vec::new(),
             blocked_domains: Vec::new(),
+            owners_may_manage_membership: true,
         }
     }
 }
@@ -164,6 +174,7 @@ fn parse_domain(field: &str, raw: &str) -> Result<String, String> {
 pub struct AuthorizationPolicyPatch {
     pub allow_invites_from: Option<String>,
     pub guest_user_role_id: Option<String>,
+    pub owners_may_manage_membership: Option<bool>,
 }
 
 /// A PATCH of `invitationDomainsPolicy`; absent lists keep their value.
@@ -195,6 +206,9 @@ impl AuthorizationPolicyPatch {
                 ));
             }
             p.guest_user_role_id = v;
+        }
+        if let Some(v) = self.owners_may_manage_membership {
+            p.owners_may_manage_membership = v;
         }
         Ok(p)
     }

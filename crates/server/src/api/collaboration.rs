@@ -25,6 +25,7 @@ fn authorization_json(p: &CollaborationPolicy) -> Value {
         "id": "authorizationPolicy",
         "allowInvitesFrom": p.allow_invites_from.as_str(),
         "guestUserRoleId": p.guest_user_role_id,
+        "ownersMayManageMembership": p.owners_may_manage_membership,
     })
 }
 
