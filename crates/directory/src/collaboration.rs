@@ -174,7 +174,6 @@ fn parse_domain(field: &str, raw: &str) -> Result<String, String> {
 pub struct AuthorizationPolicyPatch {
     pub allow_invites_from: Option<String>,
     pub guest_user_role_id: Option<String>,
-    pub owners_may_manage_membership: Option<bool>,
 }
 
 /// A PATCH of `invitationDomainsPolicy`; absent lists keep their value.
@@ -206,9 +205,6 @@ impl AuthorizationPolicyPatch {
                 ));
             }
             p.guest_user_role_id = v;
-        }
-        if let Some(v) = self.owners_may_manage_membership {
-            p.owners_may_manage_membership = v;
         }
         Ok(p)
     }
