@@ -488,6 +488,7 @@ async fn assignment_required_is_enforced(backend: Backend) {
         .filter_map(|e| e["activityDisplayName"].as_str())
         .collect();
     assert!(activities.contains(&"Add app role assignment grant to user"));
+    assert!(activities.contains(&"Add app role assignment grant to group"));
     assert!(activities.contains(&"Remove app role assignment from user"));
 
     // Deleting the group takes its assignment with it.

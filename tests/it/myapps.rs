@@ -535,6 +535,37 @@ async fn an_app_owner_manages_its_group_and_invites_a_guest(backend: Backend) {
     assert!(!refused.body.contains("was invited"), "{}", refused.body);
     assert_eq!(members(&app, &own).await, vec![guest.to_string()]);
 
+    // The organization turns owners' self-service off: the section goes and
+    // the forms are refused.
+    let (s, v) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authorizationPolicy",
+            Some(json!({"ownersMayManageMembership": false})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ownersMayManageMembership"], false);
+    let page = b.get("/myapps").await;
+    assert!(!page.body.contains("Applications you own"), "{}", page.body);
+    let refused = b
+        .post_form(
+            &format!("/myapps/groups/{own}/members/add"),
+            &[("csrf", &csrf), ("email", ALICE)],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let (s, _) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authorizationPolicy",
+            Some(json!({"ownersMayManageMembership": true})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let page = b.get("/myapps").await;
+    assert!(page.body.contains("Applications you own"), "{}", page.body);
+
     // No longer an owner: the section goes.
     let (s, _) = app
         .api(

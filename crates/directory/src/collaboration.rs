@@ -74,6 +74,15 @@ pub struct CollaborationPolicy {
     pub guest_user_role_id: String,
     pub allowed_domains: Vec<String>,
     pub blocked_domains: Vec<String>,
+    /// Owners of an application manage, from My Apps, the members of the
+    /// groups they own that are assigned to it (on by default, as group
+    /// owners may in Entra). A Portico setting, shown on `authorizationPolicy`.
+    #[serde(default = "yes")]
+    pub owners_may_manage_membership: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for CollaborationPolicy {
@@ -83,6 +92,7 @@ impl Default for CollaborationPolicy {
             guest_user_role_id: GUEST_ROLE_LIMITED.into(),
             allowed_domains: Vec::new(),
             blocked_domains: Vec::new(),
+            owners_may_manage_membership: true,
         }
     }
 }

@@ -500,10 +500,15 @@ impl Groups {
             app_role_id: DEFAULT_APP_ROLE,
             created_at: self.clock.now(),
         };
+        // Entra's activity names, by principal.
+        let activity = match principal_type {
+            PrincipalType::User => "Add app role assignment grant to user",
+            PrincipalType::Group => "Add app role assignment grant to group",
+        };
         let audit = AuditEntry::new(
             a.created_at,
             actor,
-            "Add app role assignment grant to user",
+            activity,
             CATEGORY_ASSIGNMENTS,
             "Application",
             resource_id,
@@ -533,10 +538,14 @@ impl Groups {
             .find_assignment(resource_id, id)
             .await?
             .ok_or(DirectoryError::NotFound)?;
+        let activity = match a.principal_type {
+            PrincipalType::User => "Remove app role assignment from user",
+            PrincipalType::Group => "Remove app role assignment from group",
+        };
         let audit = AuditEntry::new(
             self.clock.now(),
             actor,
-            "Remove app role assignment from user",
+            activity,
             CATEGORY_ASSIGNMENTS,
             "Application",
             resource_id,

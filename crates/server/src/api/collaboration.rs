@@ -25,6 +25,7 @@ fn authorization_json(p: &CollaborationPolicy) -> Value {
         "id": "authorizationPolicy",
         "allowInvitesFrom": p.allow_invites_from.as_str(),
         "guestUserRoleId": p.guest_user_role_id,
+        "ownersMayManageMembership": p.owners_may_manage_membership,
     })
 }
 
@@ -45,16 +46,37 @@ pub async fn authorization_policy_get(
     Ok(axum::Json(authorization_json(&p)).into_response())
 }
 
+/// The PATCH body: Graph's fields plus Portico's `ownersMayManageMembership`
+/// (whether application owners manage their groups from My Apps).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthorizationPolicyBody {
+    allow_invites_from: Option<String>,
+    guest_user_role_id: Option<String>,
+    owners_may_manage_membership: Option<bool>,
+}
+
 pub async fn authorization_policy_patch(
     State(app): State<App>,
     caller: Caller,
-    Json(patch): Json<AuthorizationPolicyPatch>,
+    Json(body): Json<AuthorizationPolicyBody>,
 ) -> Result<Response, ApiError> {
     caller.require(WRITE)?;
+    let patch = AuthorizationPolicyPatch {
+        allow_invites_from: body.allow_invites_from,
+        guest_user_role_id: body.guest_user_role_id,
+    };
+    let owners = body.owners_may_manage_membership;
     let p = app
         .invitations
         .update_collaboration_policy(
-            |p| patch.apply(p),
+            |p| {
+                let mut p = patch.apply(p)?;
+                if let Some(v) = owners {
+                    p.owners_may_manage_membership = v;
+                }
+                Ok(p)
+            },
             &caller.actor,
             "Update authorization policy",
             "authorizationPolicy",

@@ -232,6 +232,9 @@ async fn consents(s: &UiState, user: &User) -> Result<Vec<ConsentRow>, PageError
 /// that the user owns too (the only ones it may manage).
 async fn owned_apps(s: &UiState, user: &User) -> Result<Vec<OwnedApp>, PageError> {
     let mut out = Vec::new();
+    if !owners_may_manage(s).await? {
+        return Ok(out);
+    }
     for (app_id, groups) in s.groups.managed_groups(user.id).await.map_err(internal)? {
         let Some(c) = s.provider.store.find_client_by_id(app_id).await? else {
             continue;
@@ -411,6 +414,15 @@ pub async fn leave_post(
     result.unwrap_or_else(|e| fail(e, &headers))
 }
 
+/// The tenant setting `ownersMayManageMembership`.
+async fn owners_may_manage(s: &UiState) -> Result<bool, PageError> {
+    Ok(s.invitations
+        .collaboration_policy()
+        .await
+        .map_err(internal)?
+        .owners_may_manage_membership)
+}
+
 /// The signed-in owner of a group it may manage here (it owns the group and
 /// an application the group is assigned to), after the CSRF check.
 async fn owner_of(
@@ -431,11 +443,12 @@ async fn owner_of(
         .with_status(403)
     };
     let gid = uuid::Uuid::parse_str(group).map_err(|_| forbidden())?;
-    if !s
-        .groups
-        .may_manage(me.user.id, gid)
-        .await
-        .map_err(internal)?
+    if !owners_may_manage(s).await?
+        || !s
+            .groups
+            .may_manage(me.user.id, gid)
+            .await
+            .map_err(internal)?
     {
         return Err(forbidden());
     }
