@@ -150,6 +150,7 @@ pub trait OidcStore:
     + PolicyStore
     + crate::backchannel::BackchannelStore
     + crate::signin_log::SignInLog
+    + crate::conditional_access::ConditionalAccessStore
 {
 }
 
@@ -164,5 +165,6 @@ impl<T> OidcStore for T where
         + PolicyStore
         + crate::backchannel::BackchannelStore
         + crate::signin_log::SignInLog
+        + crate::conditional_access::ConditionalAccessStore
 {
 }

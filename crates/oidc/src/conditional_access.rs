@@ -1,0 +1,283 @@
+//! Conditional access (issue 13): the policies and named locations the
+//! admin API edits (`/api/v1/identity/conditionalAccess/*`, Graph's shapes)
+//! and that every authorization request and refresh evaluates
+//! (`portico_policy::conditional_access::evaluate`). The store trait is
+//! here; storage keeps each policy and location as its Graph JSON and writes
+//! the audit entry of a change in the change's transaction.
+
+use crate::Provider;
+use crate::store::{SettingsChange, StoreError, StoreResult};
+use async_trait::async_trait;
+use portico_policy::conditional_access::{ImportError, NamedLocation, Policy};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The audit target of a change: `ConditionalAccessPolicy` or `NamedLocation`.
+#[derive(Debug, Clone)]
+pub struct CaChange {
+    pub change: SettingsChange,
+    pub target_kind: &'static str,
+    pub target_id: String,
+    pub target_name: String,
+}
+
+#[async_trait]
+pub trait ConditionalAccessStore: Send + Sync {
+    /// Every policy, oldest first (ids are UUIDv7): the order What-If and the log show.
+    async fn list_ca_policies(&self) -> StoreResult<Vec<Policy>>;
+    async fn list_named_locations(&self) -> StoreResult<Vec<NamedLocation>>;
+    /// Inserts or replaces the policy (by id), with the audit entry, in one transaction.
+    async fn save_ca_policy(&self, p: &Policy, change: &CaChange) -> StoreResult<()>;
+    /// Deletes it with the audit entry; false when it was not there.
+    async fn delete_ca_policy(&self, id: &str, change: &CaChange) -> StoreResult<bool>;
+    async fn save_named_location(&self, l: &NamedLocation, change: &CaChange) -> StoreResult<()>;
+    async fn delete_named_location(&self, id: &str, change: &CaChange) -> StoreResult<bool>;
+}
+
+/// Why an edit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    /// The Graph JSON is refused; each problem names its field.
+    #[error("{0}")]
+    Invalid(ImportError),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who makes a change: (`User`|`Application`, id, display name).
+pub type ActorRef = (&'static str, String, String);
+
+impl Provider {
+    pub async fn ca_policies(&self) -> StoreResult<Vec<Policy>> {
+        self.store.list_ca_policies().await
+    }
+
+    pub async fn named_locations(&self) -> StoreResult<Vec<NamedLocation>> {
+        self.store.list_named_locations().await
+    }
+
+    pub async fn ca_policy(&self, id: &str) -> Result<Policy, CaError> {
+        self.ca_policies()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(CaError::NotFound)
+    }
+
+    pub async fn named_location(&self, id: &str) -> Result<NamedLocation, CaError> {
+        self.named_locations()
+            .await?
+            .into_iter()
+            .find(|l| l.id == id)
+            .ok_or(CaError::NotFound)
+    }
+
+    fn ca_change(
+        &self,
+        actor: ActorRef,
+        activity: &'static str,
+        (kind, id, name): (&'static str, &str, &str),
+        before: Value,
+        after: Value,
+    ) -> CaChange {
+        CaChange {
+            change: SettingsChange {
+                at: self.clock.now(),
+                actor_kind: actor.0,
+                actor_id: actor.1,
+                actor_name: actor.2,
+                activity,
+                before,
+                after,
+            },
+            target_kind: kind,
+            target_id: id.to_string(),
+            target_name: name.to_string(),
+        }
+    }
+
+    /// Creates a policy from Graph JSON (an Entra export as-is).
+    pub async fn create_ca_policy(&self, body: &Value, actor: ActorRef) -> Result<Policy, CaError> {
+        let mut p = Policy::from_graph_json(body).map_err(CaError::Invalid)?;
+        p.check_references(&self.named_locations().await?)
+            .map_err(CaError::Invalid)?;
+        let now = self.clock.now();
+        p.id = Uuid::now_v7().to_string();
+        p.created_date_time = Some(now);
+        let change = self.ca_change(
+            actor,
+            "Add conditional access policy",
+            ("ConditionalAccessPolicy", &p.id, &p.display_name),
+            Value::Null,
+            to_json(&p),
+        );
+        self.store.save_ca_policy(&p, &change).await?;
+        Ok(p)
+    }
+
+    /// Graph's PATCH: the fields given replace the stored ones (objects merge
+    /// key by key, lists are replaced), then the whole is checked again.
+    pub async fn update_ca_policy(
+        &self,
+        id: &str,
+        patch: &Value,
+        actor: ActorRef,
+    ) -> Result<Policy, CaError> {
+        let before = self.ca_policy(id).await?;
+        let mut merged = to_json(&before);
+        merge_patch(&mut merged, patch);
+        let mut p = Policy::from_graph_json(&merged).map_err(CaError::Invalid)?;
+        p.check_references(&self.named_locations().await?)
+            .map_err(CaError::Invalid)?;
+        p.id = before.id.clone();
+        p.created_date_time = before.created_date_time;
+        p.modified_date_time = Some(self.clock.now());
+        let change = self.ca_change(
+            actor,
+            "Update conditional access policy",
+            ("ConditionalAccessPolicy", &p.id, &p.display_name),
+            to_json(&before),
+            to_json(&p),
+        );
+        self.store.save_ca_policy(&p, &change).await?;
+        Ok(p)
+    }
+
+    pub async fn delete_ca_policy(&self, id: &str, actor: ActorRef) -> Result<(), CaError> {
+        let before = self.ca_policy(id).await?;
+        let change = self.ca_change(
+            actor,
+            "Delete conditional access policy",
+            ("ConditionalAccessPolicy", id, &before.display_name),
+            to_json(&before),
+            Value::Null,
+        );
+        match self.store.delete_ca_policy(id, &change).await? {
+            true => Ok(()),
+            false => Err(CaError::NotFound),
+        }
+    }
+
+    pub async fn create_named_location(
+        &self,
+        body: &Value,
+        actor: ActorRef,
+    ) -> Result<NamedLocation, CaError> {
+        let mut l = NamedLocation::from_graph_json(body).map_err(CaError::Invalid)?;
+        l.id = Uuid::now_v7().to_string();
+        let now = self.clock.now();
+        l.created_date_time = Some(now);
+        l.modified_date_time = Some(now);
+        let change = self.ca_change(
+            actor,
+            "Add named location",
+            ("NamedLocation", &l.id, &l.display_name),
+            Value::Null,
+            to_json(&l),
+        );
+        self.store.save_named_location(&l, &change).await?;
+        Ok(l)
+    }
+
+    pub async fn update_named_location(
+        &self,
+        id: &str,
+        patch: &Value,
+        actor: ActorRef,
+    ) -> Result<NamedLocation, CaError> {
+        let before = self.named_location(id).await?;
+        let mut merged = to_json(&before);
+        merge_patch(&mut merged, patch);
+        let mut l = NamedLocation::from_graph_json(&merged).map_err(CaError::Invalid)?;
+        if std::mem::discriminant(&l.kind) != std::mem::discriminant(&before.kind) {
+            return Err(CaError::Conflict(
+                "A named location's @odata.type cannot change; create a new one.".into(),
+            ));
+        }
+        l.id = before.id.clone();
+        l.created_date_time = before.created_date_time;
+        l.modified_date_time = Some(self.clock.now());
+        let change = self.ca_change(
+            actor,
+            "Update named location",
+            ("NamedLocation", &l.id, &l.display_name),
+            to_json(&before),
+            to_json(&l),
+        );
+        self.store.save_named_location(&l, &change).await?;
+        Ok(l)
+    }
+
+    /// Refused (409) while a policy names the location, as in Graph.
+    pub async fn delete_named_location(&self, id: &str, actor: ActorRef) -> Result<(), CaError> {
+        let before = self.named_location(id).await?;
+        let users: Vec<String> = self
+            .ca_policies()
+            .await?
+            .into_iter()
+            .filter(|p| {
+                p.conditions.locations.as_ref().is_some_and(|l| {
+                    l.include_locations
+                        .iter()
+                        .chain(&l.exclude_locations)
+                        .any(|x| x == id)
+                })
+            })
+            .map(|p| p.display_name)
+            .collect();
+        if !users.is_empty() {
+            return Err(CaError::Conflict(format!(
+                "The named location is used by these policies: {}. Remove it from them first.",
+                users.join(", ")
+            )));
+        }
+        let change = self.ca_change(
+            actor,
+            "Delete named location",
+            ("NamedLocation", id, &before.display_name),
+            to_json(&before),
+            Value::Null,
+        );
+        match self.store.delete_named_location(id, &change).await? {
+            true => Ok(()),
+            false => Err(CaError::NotFound),
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// RFC 7396 JSON merge patch, as Graph's PATCH behaves: `null` removes.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn patches_merge_objects_and_replace_lists() {
+        let mut v = json!({"a": {"b": [1, 2], "c": 1}, "d": 1});
+        merge_patch(&mut v, &json!({"a": {"b": [3]}, "d": null}));
+        assert_eq!(v, json!({"a": {"b": [3], "c": 1}}));
+    }
+}
