@@ -145,13 +145,28 @@ pub trait SignInLog: Send + Sync {
     async fn find_sign_in(&self, id: Uuid) -> StoreResult<Option<SignInRecord>>;
 }
 
-/// Where a request came from, for the sign-in record.
+/// Where a request came from, for the sign-in record and conditional access.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
+    /// The client's address: the socket's peer, or what a trusted proxy
+    /// forwarded ([`ClientOrigin`]).
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The device platform the client claims (User-Agent, `Sec-CH-UA-Platform`).
+    pub platform: Option<portico_policy::conditional_access::Platform>,
+    /// ISO 3166-1 alpha-2 of `ip`, when a GeoIP database is configured and knows it.
+    pub country: Option<String>,
     /// The request id, shown on pages as the correlation id.
     pub correlation_id: String,
+}
+
+/// The client's address and country as the server resolved them (trusted
+/// proxies' `Forwarded`/`X-Forwarded-For`, the GeoIP database): a request
+/// extension the server's middleware sets; without it, the socket's peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOrigin {
+    pub ip: std::net::IpAddr,
+    pub country: Option<String>,
 }
 
 impl crate::Provider {

@@ -25,17 +25,19 @@ mod evaluate;
 mod import;
 mod location;
 mod model;
+mod platform;
 
 pub use evaluate::{
     AccessContext, Applicability, AppliedResult, Enforcement, Input, NotApplied, PolicyResult,
     Requirement, evaluate,
 };
 pub use import::ImportError;
-pub use location::{CidrRange, LocationKind, NamedLocation};
+pub use location::{CidrRange, LocationKind, NamedLocation, canonical as canonical_ip};
 pub use model::{
     ApplicationsCondition, BuiltInControl, Conditions, GrantControls, GrantOperator,
     LocationsCondition, Platform, PlatformsCondition, Policy, PolicyState, UsersCondition,
 };
+pub use platform::platform_from_headers;
 
 #[cfg(test)]
 mod tests;
