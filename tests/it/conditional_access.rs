@@ -2,7 +2,12 @@
 //! (Entra exports import as-is; what Portico cannot enforce is refused by
 //! name), enforced at sign-in and refresh, recorded in the sign-in log.
 
-use portico_tests::{Backend, TestApp, both_backends, spawn_app};
+use crate::support::{
+    ALICE, ALICE_PW, authorize_url, json, param, query_of, token_request, tokens_for_alice,
+};
+use portico_tests::{
+    Backend, Browser, Hop, TestApp, TestClient, both_backends, pkce_pair, spawn, spawn_app,
+};
 use serde_json::{Value, json};
 
 const POLICIES: &str = "/api/v1/identity/conditionalAccess/policies";
@@ -209,4 +214,332 @@ async fn entra_exports_import_as_is_and_edits_are_checked_and_audited(backend: B
 both_backends!(
     entra_exports_import_as_is_and_edits_are_checked_and_audited,
     super::entra_exports_import_as_is_and_edits_are_checked_and_audited
+);
+
+const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+const GUEST: &str = "grace@fabrikam.example";
+
+/// A policy over all users and apps with these conditions and one control.
+fn policy(name: &str, state: &str, conditions: Value, control: &str) -> Value {
+    let mut c = json!({
+        "users": {"includeUsers": ["All"]},
+        "applications": {"includeApplications": ["All"]},
+    });
+    for (k, v) in conditions.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    json!({
+        "displayName": name,
+        "state": state,
+        "conditions": c,
+        "grantControls": {"operator": "OR", "builtInControls": [control]},
+    })
+}
+
+/// A guest (in the directory with a password, so the test signs in without
+/// a mailbox; conditional access only looks at `userType`).
+async fn create_guest(app: &TestApp) {
+    app.server
+        .app
+        .directory
+        .create_user(
+            portico_directory::NewUser {
+                display_name: "Grace Guest".into(),
+                mail: GUEST.into(),
+                password: Some(ALICE_PW.into()),
+                user_type: portico_directory::UserType::Guest,
+                is_admin: false,
+                email_verified: true,
+            },
+            &portico_directory::Actor::system("test"),
+        )
+        .await
+        .unwrap();
+}
+
+/// Starts a sign-in in `b` and signs in as `email`: the first page or
+/// redirect after the password (consent accepted when asked).
+async fn sign_in(app: &TestApp, b: &Browser, client: &TestClient, email: &str) -> Hop {
+    let (_, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(app, client, &challenge, &[])).await;
+    let after = b.follow(b.sign_in(start, email, ALICE_PW).await).await;
+    if after.body.contains("name=\"decision\"") {
+        b.follow(b.consent(after, "accept").await).await
+    } else {
+        after
+    }
+}
+
+fn redirect_query(hop: &Hop, client: &TestClient) -> Vec<(String, String)> {
+    let loc = hop
+        .location
+        .clone()
+        .unwrap_or_else(|| panic!("a redirect, got {} {}", hop.status, hop.body));
+    assert!(loc.starts_with(&client.redirect_uri), "{loc}");
+    query_of(&loc)
+}
+
+/// The newest sign-in records (Graph shape), newest first.
+async fn sign_ins(app: &TestApp) -> Vec<Value> {
+    let (s, v) = app.api("GET", "/api/v1/auditLogs/signIns", None).await;
+    assert_eq!(s, 200);
+    v["value"].as_array().unwrap().clone()
+}
+
+fn applied<'a>(record: &'a Value, name: &str) -> &'a Value {
+    record["appliedConditionalAccessPolicies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["displayName"] == name)
+        .unwrap_or_else(|| panic!("{name} in {record}"))
+}
+
+/// An Android User-Agent meets "Block Android": the app gets `access_denied`
+/// naming the policy, and the log says which policy failed and why; the
+/// same user on Windows signs in, the policy `notApplied`. A report-only
+/// policy that would block everyone changes nothing but is recorded.
+async fn android_is_blocked_and_report_only_is_recorded_not_enforced(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    add_policy(
+        &app,
+        policy(
+            "Block Android",
+            "enabled",
+            json!({"platforms": {"includePlatforms": ["android"]}}),
+            "block",
+        ),
+    )
+    .await;
+    add_policy(
+        &app,
+        policy(
+            "Block everyone (trial)",
+            "enabledForReportingButNotEnforced",
+            json!({}),
+            "block",
+        ),
+    )
+    .await;
+
+    let phone = Browser::with_headers(&app.issuer, &[("user-agent", ANDROID)]);
+    let done = sign_in(&app, &phone, &client, ALICE).await;
+    let q = redirect_query(&done, &client);
+    assert_eq!(param(&q, "error").as_deref(), Some("access_denied"));
+    let description = param(&q, "error_description").unwrap();
+    assert!(description.contains("Block Android"), "{description}");
+    assert!(param(&q, "code").is_none());
+
+    let laptop = Browser::with_headers(&app.issuer, &[("user-agent", WINDOWS)]);
+    let done = sign_in(&app, &laptop, &client, ALICE).await;
+    assert!(param(&redirect_query(&done, &client), "code").is_some());
+
+    let log = sign_ins(&app).await;
+    let (ok, denied) = (&log[0], &log[1]);
+    assert_eq!(denied["result"], "denied");
+    assert_eq!(
+        denied["status"]["additionalDetails"],
+        "conditional_access_blocked"
+    );
+    assert_eq!(denied["status"]["errorCode"], 53003);
+    assert_eq!(denied["deviceDetail"]["operatingSystem"], "android");
+    assert_eq!(denied["conditionalAccessStatus"], "failure");
+    let p = applied(denied, "Block Android");
+    assert_eq!(p["result"], "failure");
+    assert_eq!(p["enforcedGrantControls"], json!(["Block"]));
+    assert_eq!(
+        applied(denied, "Block everyone (trial)")["result"],
+        "reportOnlyFailure"
+    );
+
+    assert_eq!(ok["result"], "success");
+    assert_eq!(ok["deviceDetail"]["operatingSystem"], "windows");
+    assert_eq!(ok["ipAddress"], "127.0.0.1");
+    assert_eq!(
+        ok["location"]["countryOrRegion"],
+        Value::Null,
+        "no GeoIP database: unknown"
+    );
+    assert_eq!(applied(ok, "Block Android")["result"], "notApplied");
+    assert_eq!(
+        applied(ok, "Block Android")["enforcedGrantControls"],
+        json!([])
+    );
+    assert_eq!(
+        applied(ok, "Block everyone (trial)")["result"],
+        "reportOnlyFailure"
+    );
+    assert_eq!(ok["conditionalAccessStatus"], "notApplied");
+}
+both_backends!(
+    android_is_blocked_and_report_only_is_recorded_not_enforced,
+    super::android_is_blocked_and_report_only_is_recorded_not_enforced
+);
+
+/// "MFA outside trusted locations" with the office trusted: from an
+/// untrusted address the user is sent to MFA; through the trusted proxy
+/// (127.0.0.1 here) whose `X-Forwarded-For` names an office address, no MFA,
+/// and the log shows the forwarded address.
+async fn untrusted_ip_gets_mfa_and_a_trusted_proxys_forwarded_address_counts(backend: Backend) {
+    let app = spawn(backend, None, |s| s.trusted_proxies = "127.0.0.1/32".into()).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    add_location(&app, fixture(FIXTURE_OFFICE)).await;
+    add_policy(&app, fixture(FIXTURE_MFA)).await;
+
+    let outside = Browser::with_headers(&app.issuer, &[("user-agent", WINDOWS)]);
+    let page = sign_in(&app, &outside, &client, ALICE).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Set up an authenticator app"),
+        "{}",
+        page.body
+    );
+
+    let office = Browser::with_headers(
+        &app.issuer,
+        &[("user-agent", WINDOWS), ("x-forwarded-for", "203.0.113.9")],
+    );
+    let done = sign_in(&app, &office, &client, ALICE).await;
+    assert!(param(&redirect_query(&done, &client), "code").is_some());
+
+    let log = sign_ins(&app).await;
+    let ok = &log[0];
+    assert_eq!(ok["result"], "success");
+    assert_eq!(ok["ipAddress"], "203.0.113.9");
+    assert_eq!(
+        applied(ok, "Require MFA outside trusted locations")["result"],
+        "notApplied"
+    );
+}
+both_backends!(
+    untrusted_ip_gets_mfa_and_a_trusted_proxys_forwarded_address_counts,
+    super::untrusted_ip_gets_mfa_and_a_trusted_proxys_forwarded_address_counts
+);
+
+/// The same `X-Forwarded-For` from a peer that is not a trusted proxy is
+/// ignored: the socket's address decides, so MFA is asked.
+async fn forwarded_addresses_from_untrusted_peers_are_ignored(backend: Backend) {
+    let app = spawn(backend, None, |s| s.trusted_proxies = "10.0.0.0/8".into()).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    add_location(&app, fixture(FIXTURE_OFFICE)).await;
+    add_policy(&app, fixture(FIXTURE_MFA)).await;
+    let forged = Browser::with_headers(
+        &app.issuer,
+        &[("user-agent", WINDOWS), ("x-forwarded-for", "203.0.113.9")],
+    );
+    let page = sign_in(&app, &forged, &client, ALICE).await;
+    assert!(
+        page.body.contains("Set up an authenticator app"),
+        "{}",
+        page.body
+    );
+}
+both_backends!(
+    forwarded_addresses_from_untrusted_peers_are_ignored,
+    super::forwarded_addresses_from_untrusted_peers_are_ignored
+);
+
+/// A GuestsOrExternalUsers block stops the guest and no member.
+async fn guests_are_blocked_by_a_guests_policy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    create_guest(&app).await;
+    let client = app.web_app().await;
+    add_policy(
+        &app,
+        json!({
+            "displayName": "No guests in the CRM",
+            "state": "enabled",
+            "conditions": {
+                "users": {"includeUsers": ["GuestsOrExternalUsers"]},
+                "applications": {"includeApplications": [client.client_id.as_str()]},
+            },
+            "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+        }),
+    )
+    .await;
+    let b = Browser::with_headers(&app.issuer, &[("user-agent", WINDOWS)]);
+    let done = sign_in(&app, &b, &client, GUEST).await;
+    assert_eq!(
+        param(&redirect_query(&done, &client), "error").as_deref(),
+        Some("access_denied")
+    );
+    let b = Browser::with_headers(&app.issuer, &[("user-agent", WINDOWS)]);
+    let done = sign_in(&app, &b, &client, ALICE).await;
+    assert!(param(&redirect_query(&done, &client), "code").is_some());
+    let log = sign_ins(&app).await;
+    assert_eq!(
+        applied(&log[1], "No guests in the CRM")["result"],
+        "failure"
+    );
+    assert_eq!(
+        applied(&log[0], "No guests in the CRM")["result"],
+        "notApplied"
+    );
+}
+both_backends!(
+    guests_are_blocked_by_a_guests_policy,
+    super::guests_are_blocked_by_a_guests_policy
+);
+
+/// A refresh token obtained before a block policy existed stops working
+/// once it does (evaluated at every refresh); report-only would not.
+async fn refresh_is_refused_once_a_block_policy_applies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let tokens = tokens_for_alice(&app, &client).await;
+    let refresh = |rt: String| {
+        let app = &app;
+        let client = &client;
+        async move {
+            token_request(
+                app,
+                client,
+                &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+            )
+            .await
+        }
+    };
+    let id = add_policy(
+        &app,
+        policy(
+            "Block the app (trial)",
+            "enabledForReportingButNotEnforced",
+            json!({}),
+            "block",
+        ),
+    )
+    .await;
+    let resp = refresh(tokens["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(resp.status(), 200);
+    let tokens = json(resp).await;
+    let (s, _) = app
+        .api(
+            "PATCH",
+            &format!("{POLICIES}/{id}"),
+            Some(json!({"state": "enabled"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let resp = refresh(tokens["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(resp.status(), 400);
+    let v = json(resp).await;
+    assert_eq!(v["error"], "invalid_grant");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Block the app (trial)"),
+        "{v}"
+    );
+}
+both_backends!(
+    refresh_is_refused_once_a_block_policy_applies,
+    super::refresh_is_refused_once_a_block_policy_applies
 );

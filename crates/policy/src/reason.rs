@@ -49,6 +49,8 @@ pub enum Reason {
     /// A passkey alone was used to sign in where that is not allowed (a
     /// guest, or the tenant does not allow `passkeyOnlySignIn`).
     PasskeyOnlyNotAllowed,
+    /// A conditional access policy blocks the sign-in (its name).
+    BlockedByPolicy(String),
 }
 
 impl Reason {
@@ -77,6 +79,7 @@ impl Reason {
             Reason::FirstParty => "first_party",
             Reason::PromptNone => "prompt_none",
             Reason::PasskeyOnlyNotAllowed => "passkey_only_not_allowed",
+            Reason::BlockedByPolicy(_) => "blocked_by_policy",
         }
     }
 }
@@ -84,7 +87,9 @@ impl Reason {
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Reason::MfaRequiredByPolicy(name) => write!(f, "{}: {name}", self.code()),
+            Reason::MfaRequiredByPolicy(name) | Reason::BlockedByPolicy(name) => {
+                write!(f, "{}: {name}", self.code())
+            }
             other => f.write_str(other.code()),
         }
     }
