@@ -543,3 +543,107 @@ both_backends!(
     refresh_is_refused_once_a_block_policy_applies,
     super::refresh_is_refused_once_a_block_policy_applies
 );
+
+/// What-If answers for the sign-ins just made: Android → the block applies;
+/// Windows → it does not, failing at `includePlatforms`; no platform given →
+/// open (`null`), with the platform reported unknown. Replay of drafts over
+/// the same two recorded sign-ins counts one block, then two challenges;
+/// sign-ins older than the window are not counted.
+async fn what_if_and_replay_match_the_recorded_sign_ins(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.alice().await;
+    let client = app.web_app().await;
+    for ua in [ANDROID, WINDOWS] {
+        let b = Browser::with_headers(&app.issuer, &[("user-agent", ua)]);
+        let done = sign_in(&app, &b, &client, ALICE).await;
+        assert!(param(&redirect_query(&done, &client), "code").is_some());
+    }
+    let block_android = policy(
+        "Block Android",
+        "enabled",
+        json!({"platforms": {"includePlatforms": ["android"]}}),
+        "block",
+    );
+    add_policy(&app, block_android.clone()).await;
+
+    let what_if = |platform: Option<&str>| {
+        let mut conditions = json!({"ipAddress": "192.0.2.1"});
+        if let Some(p) = platform {
+            conditions["devicePlatform"] = json!(p);
+        }
+        json!({
+            "signInIdentity": {"@odata.type": "#microsoft.graph.userSignIn", "userId": alice},
+            "signInContext": {"@odata.type": "#microsoft.graph.applicationContext",
+                              "includeApplications": [client.client_id]},
+            "signInConditions": conditions,
+        })
+    };
+    let path = "/api/v1/identity/conditionalAccess/evaluate";
+    let (s, v) = app.api("POST", path, Some(what_if(Some("android")))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["value"][0]["policyApplies"], true);
+    assert_eq!(v["value"][0]["grantControls"], json!(["Block"]));
+    assert_eq!(v["unknownInputs"], json!(["country"]));
+    let (_, v) = app.api("POST", path, Some(what_if(Some("windows")))).await;
+    assert_eq!(v["value"][0]["policyApplies"], false);
+    assert_eq!(
+        v["value"][0]["notAppliedBecause"]["field"],
+        "conditions.platforms.includePlatforms"
+    );
+    let (_, v) = app.api("POST", path, Some(what_if(None))).await;
+    assert_eq!(v["value"][0]["policyApplies"], Value::Null);
+    assert_eq!(v["value"][0]["unknownInputs"], json!(["platform"]));
+    assert_eq!(v["unknownInputs"], json!(["platform", "country"]));
+    let (s, v) = app.api("POST", path, Some(json!({}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["unknownInputs"],
+        json!(["user", "application", "ipAddress", "platform", "country"])
+    );
+    let (s, _) = app
+        .api(
+            "POST",
+            path,
+            Some(json!({"signInConditions": {"devicePlatform": "blackberry"}})),
+        )
+        .await;
+    assert_eq!(s, 400);
+
+    let replay = "/api/v1/identity/conditionalAccess/replay";
+    let (s, v) = app
+        .api(
+            "POST",
+            replay,
+            Some(json!({"policy": block_android, "days": 7})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["evaluated"], 2);
+    assert_eq!(v["blocked"], 1);
+    assert_eq!(v["notApplied"], 1);
+    assert_eq!(v["challenged"], 0);
+    let mfa_all = policy("MFA for everyone", "disabled", json!({}), "mfa");
+    let (_, v) = app
+        .api("POST", replay, Some(json!({"policy": mfa_all, "days": 7})))
+        .await;
+    assert_eq!(v["challenged"], 2);
+    assert_eq!(v["blocked"], 0);
+    let (s, _) = app
+        .api(
+            "POST",
+            replay,
+            Some(json!({"policy": fixture(FIXTURE_BLOCK), "days": 0})),
+        )
+        .await;
+    assert_eq!(s, 400);
+
+    app.clock.advance(chrono::Duration::days(8));
+    let (_, v) = app
+        .api("POST", replay, Some(json!({"policy": mfa_all, "days": 7})))
+        .await;
+    assert_eq!(v["evaluated"], 0);
+}
+both_backends!(
+    what_if_and_replay_match_the_recorded_sign_ins,
+    super::what_if_and_replay_match_the_recorded_sign_ins
+);

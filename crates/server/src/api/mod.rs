@@ -483,6 +483,14 @@ pub fn router(app: App) -> Router {
                 .patch(conditional_access::location_patch)
                 .delete(conditional_access::location_delete),
         )
+        .route(
+            "/api/v1/identity/conditionalAccess/evaluate",
+            post(conditional_access::evaluate_post),
+        )
+        .route(
+            "/api/v1/identity/conditionalAccess/replay",
+            post(conditional_access::replay_post),
+        )
         .layer(middleware::from_fn(no_store))
         .with_state(app)
 }
