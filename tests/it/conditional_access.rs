@@ -647,3 +647,106 @@ both_backends!(
     what_if_and_replay_match_the_recorded_sign_ins,
     super::what_if_and_replay_match_the_recorded_sign_ins
 );
+
+/// The portal's page: a pasted Entra export is added; one with controls
+/// Portico cannot enforce is refused with a message per field and the text
+/// kept; the state is switched from report-only to on; every change audited.
+async fn the_portal_adds_policies_from_graph_json_with_validation_messages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let b = app.portal_admin().await;
+    let page = b.get("/admin/conditional-access").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("No policies yet"));
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+
+    let mut bad = fixture(FIXTURE_BLOCK);
+    bad["grantControls"]["builtInControls"] = json!(["block", "domainJoinedDevice"]);
+    bad["conditions"]["signInRiskLevels"] = json!(["high"]);
+    let text = serde_json::to_string_pretty(&bad).unwrap();
+    let refused = b
+        .post_form(
+            "/admin/conditional-access",
+            &[("csrf", &csrf), ("kind", "policy"), ("json", &text)],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .body
+            .contains("grantControls.builtInControls: `domainJoinedDevice` is not supported"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("conditions.signInRiskLevels: sign-in risk is not supported")
+    );
+    assert!(refused.body.contains("aria-invalid=\"true\""));
+    assert!(
+        refused.body.contains("domainJoinedDevice"),
+        "the text is kept"
+    );
+
+    let added = b
+        .post_form(
+            "/admin/conditional-access",
+            &[("csrf", &csrf), ("kind", "policy"), ("json", FIXTURE_BLOCK)],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = b.follow(added).await;
+    assert!(page.body.contains("The policy was added."));
+    assert!(page.body.contains("Block guests on Android"));
+    assert!(page.body.contains("<td>Report-only</td>"));
+
+    let (_, v) = app.api("GET", POLICIES, None).await;
+    let id = v["value"][0]["id"].as_str().unwrap().to_string();
+    let set = b
+        .post_form(
+            &format!("/admin/conditional-access/{id}/state"),
+            &[("csrf", &csrf), ("state", "enabled")],
+        )
+        .await;
+    assert_eq!(set.status, 303);
+    let page = b.follow(set).await;
+    assert!(page.body.contains("<td>On</td>"), "{}", page.body);
+    let (_, v) = app.api("GET", &format!("{POLICIES}/{id}"), None).await;
+    assert_eq!(v["state"], "enabled");
+
+    let located = b
+        .post_form(
+            "/admin/conditional-access",
+            &[
+                ("csrf", &csrf),
+                ("kind", "location"),
+                ("json", FIXTURE_OFFICE),
+            ],
+        )
+        .await;
+    assert_eq!(located.status, 303);
+    let page = b.follow(located).await;
+    assert!(
+        page.body.contains("Head office — 2 IP range(s), trusted"),
+        "{}",
+        page.body
+    );
+
+    let (_, v) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits", None)
+        .await;
+    let by_admin = v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["activityDisplayName"] == "Update conditional access policy")
+        .unwrap();
+    assert!(
+        by_admin["initiatedBy"]["user"]["id"].is_string(),
+        "{by_admin}"
+    );
+}
+both_backends!(
+    the_portal_adds_policies_from_graph_json_with_validation_messages,
+    super::the_portal_adds_policies_from_graph_json_with_validation_messages
+);

@@ -502,7 +502,13 @@ fn locations(
     )
 }
 
-/// The grant controls reduced to what the sign-in must do.
+impl Policy {
+    /// The grant controls reduced to what the sign-in must do.
+    pub fn requirement(&self) -> Requirement {
+        requirement(self)
+    }
+}
+
 fn requirement(p: &Policy) -> Requirement {
     let g = &p.grant_controls;
     let has = |c| g.built_in_controls.contains(&c);

@@ -17,6 +17,7 @@ pub enum Section {
     Audit,
     SignIns,
     Authentication,
+    ConditionalAccess,
 }
 
 /// The frame around every signed-in page (`admin_layout.html`).
@@ -45,6 +46,7 @@ impl Chrome {
             "idps" => Section::Idps,
             "signins" => Section::SignIns,
             "authentication" => Section::Authentication,
+            "conditional-access" => Section::ConditionalAccess,
             _ => Section::Audit,
         };
         if this == self.section {
