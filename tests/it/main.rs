@@ -10,6 +10,7 @@ mod cleanup;
 mod code_sending;
 mod collaboration;
 mod concurrency;
+mod conditional_access;
 mod demo;
 mod e2e;
 mod e2e_passkey;

@@ -54,6 +54,25 @@ impl Browser {
         }
     }
 
+    /// A browser that sends these headers with every request (a User-Agent,
+    /// client hints, `X-Forwarded-For` as a proxy in front would add).
+    pub fn with_headers(base: &str, headers: &[(&'static str, &str)]) -> Self {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().expect("header value"));
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .default_headers(map)
+            .build()
+            .expect("client");
+        Self {
+            http,
+            base: base.to_string(),
+        }
+    }
+
     fn abs(&self, url: &str) -> String {
         if url.starts_with('/') {
             format!("{}{}", self.base, url)

@@ -39,6 +39,9 @@ pub fn sign_in_record(
         failure_reason: (!ok).then(|| "invalid_credentials".into()),
         failure_message: (!ok).then(|| "The email or password is incorrect.".into()),
         correlation_id: Uuid::new_v4().to_string(),
+        platform: None,
+        country: None,
+        applied_policies: vec![],
     }
 }
 

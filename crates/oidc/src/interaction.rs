@@ -48,7 +48,7 @@ use crate::model::{Account, AuthDetail, Authentication, Client, Consent, Upstrea
 use crate::signin_log::{RequestContext, SignInResult};
 use chrono::{DateTime, Utc};
 use portico_policy::{
-    AppFacts, Authn, Decision, DoneStep, Facts, Method, RequestFacts, Step, UpstreamFacts,
+    AppFacts, Authn, Decision, DoneStep, Facts, Method, Outcome, RequestFacts, Step, UpstreamFacts,
     UserFacts, UserType, assurance, decide,
 };
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,9 @@ pub struct Interaction {
     /// A redemption's destination: the sign-in ends there, with a session and no code.
     #[serde(default)]
     pub landing: Option<String>,
+    /// Where the browser's requests come from (conditional access).
+    #[serde(default)]
+    pub origin: crate::conditional_access::Origin,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -302,8 +305,44 @@ impl Provider {
     /// The policy's decision for this interaction now.
     pub(crate) async fn decision(&self, i: &Interaction) -> Result<Decision, PageError> {
         let client = self.client_of(i).await?;
-        let facts = self.facts_for(i, &client, self.clock.now()).await?;
-        Ok(decide(&facts))
+        self.decide_for(i, &client).await
+    }
+
+    /// [`decide`] with conditional access: once the user is known, the
+    /// enforced policies' MFA joins the facts (`mfa_required_by`), and a
+    /// block ends the sign-in whatever step would come next (but not one
+    /// that identifies the user again: the policy may not concern who signs
+    /// in then). Report-only policies never change the decision.
+    async fn decide_for(&self, i: &Interaction, client: &Client) -> Result<Decision, PageError> {
+        let mut facts = self.facts_for(i, client, self.clock.now()).await?;
+        let mut blocked_by = None;
+        if let (Some(auth), Some(authn)) = (i.user(), &facts.authn) {
+            let results = self
+                .evaluate_access(
+                    auth.user_id,
+                    authn.user.user_type,
+                    &client.client_id,
+                    &i.origin,
+                )
+                .await?;
+            let e = portico_policy::conditional_access::Enforcement::of(&results);
+            facts.mfa_required_by = e.mfa_required_by;
+            blocked_by = e.blocked_by.into_iter().next().map(|(_, name)| name);
+        }
+        let mut d = decide(&facts);
+        let identifying = matches!(
+            d.outcome,
+            Outcome::Continue(Step::Identify { .. } | Step::UpstreamIdp { .. })
+        );
+        if let Some(name) = blocked_by
+            && !identifying
+            && !matches!(d.outcome, Outcome::Deny(_))
+        {
+            d.reasons
+                .push(portico_policy::Reason::BlockedByPolicy(name));
+            d.outcome = Outcome::Deny(crate::conditional_access::BLOCKED);
+        }
+        Ok(d)
     }
 
     /// Loads an interaction for its browser; unknown, expired or foreign ones are a page error.
@@ -341,8 +380,7 @@ impl Provider {
         let step = if i.error.is_some() {
             None
         } else {
-            let facts = self.facts_for(&i, &client, self.clock.now()).await?;
-            decide(&facts).step().cloned()
+            self.decide_for(&i, &client).await?.step().cloned()
         };
         let req = &i.request;
         Ok(InteractionView {

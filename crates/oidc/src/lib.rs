@@ -14,6 +14,7 @@ pub mod authorize;
 pub mod backchannel;
 pub mod claims;
 pub mod clients;
+pub mod conditional_access;
 pub mod config;
 pub mod discovery;
 pub mod error;

@@ -105,6 +105,28 @@ pub struct SignInRecord {
     pub failure_message: Option<String>,
     /// The request id shown on the page that ended the sign-in.
     pub correlation_id: String,
+    /// The device platform the client claimed (`android`, `iOS`, …, `unknown`).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// ISO 3166-1 alpha-2 of the IP address; `None`: unknown (no GeoIP database).
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Each conditional access policy's result (Graph's `appliedConditionalAccessPolicies`).
+    #[serde(default)]
+    pub applied_policies: Vec<AppliedPolicy>,
+}
+
+/// Graph's `appliedConditionalAccessPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedPolicy {
+    pub id: String,
+    pub display_name: String,
+    /// `success`, `failure`, `notApplied`, `notEnabled`, `reportOnlySuccess`,
+    /// `reportOnlyFailure`, `reportOnlyNotApplied`.
+    pub result: String,
+    /// `Block`, `Mfa` (what the policy asked, when it applied).
+    pub enforced_grant_controls: Vec<String>,
 }
 
 impl SignInRecord {
@@ -145,13 +167,28 @@ pub trait SignInLog: Send + Sync {
     async fn find_sign_in(&self, id: Uuid) -> StoreResult<Option<SignInRecord>>;
 }
 
-/// Where a request came from, for the sign-in record.
+/// Where a request came from, for the sign-in record and conditional access.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
+    /// The client's address: the socket's peer, or what a trusted proxy
+    /// forwarded ([`ClientOrigin`]).
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The device platform the client claims (User-Agent, `Sec-CH-UA-Platform`).
+    pub platform: Option<portico_policy::conditional_access::Platform>,
+    /// ISO 3166-1 alpha-2 of `ip`, when a GeoIP database is configured and knows it.
+    pub country: Option<String>,
     /// The request id, shown on pages as the correlation id.
     pub correlation_id: String,
+}
+
+/// The client's address and country as the server resolved them (trusted
+/// proxies' `Forwarded`/`X-Forwarded-For`, the GeoIP database): a request
+/// extension the server's middleware sets; without it, the socket's peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOrigin {
+    pub ip: std::net::IpAddr,
+    pub country: Option<String>,
 }
 
 impl crate::Provider {
@@ -184,8 +221,23 @@ impl crate::Provider {
             failure_reason: None,
             failure_message: None,
             correlation_id: ctx.correlation_id.chars().take(128).collect(),
+            platform: i.origin.platform.map(|p| p.as_str().to_string()),
+            country: i.origin.country.clone(),
+            applied_policies: vec![],
         };
         if let Some(auth) = i.user() {
+            if let Some(account) = self.store.find_account(auth.user_id).await? {
+                let user_type = if account.user_type == "Guest" {
+                    portico_policy::UserType::Guest
+                } else {
+                    portico_policy::UserType::Member
+                };
+                let results = self
+                    .evaluate_access(auth.user_id, user_type, &i.request.client_id, &i.origin)
+                    .await?;
+                let mfa = auth.detail.acr.as_deref() == Some(ACR_MFA);
+                r.applied_policies = crate::conditional_access::applied_policies(&results, mfa);
+            }
             self.describe_user(&mut r, auth.user_id).await?;
             r.home_idp = auth.idp.clone();
             r.steps = auth
@@ -302,6 +354,9 @@ mod tests {
             failure_reason: None,
             failure_message: None,
             correlation_id: "c".into(),
+            platform: None,
+            country: None,
+            applied_policies: vec![],
         };
         assert_eq!(
             r.methods_used(),

@@ -191,6 +191,7 @@ pub trait OidcStore:
     + crate::backchannel::BackchannelStore
     + crate::signin_log::SignInLog
     + GroupStore
+    + crate::conditional_access::ConditionalAccessStore
 {
 }
 
@@ -206,5 +207,6 @@ impl<T> OidcStore for T where
         + crate::backchannel::BackchannelStore
         + crate::signin_log::SignInLog
         + GroupStore
+        + crate::conditional_access::ConditionalAccessStore
 {
 }

@@ -10,6 +10,7 @@
 //! Conditional access adds facts and MFA requirements here.
 
 mod assurance;
+pub mod conditional_access;
 mod decide;
 mod facts;
 mod reason;

@@ -54,6 +54,8 @@ pub enum Reason {
     /// The application requires assignment and the user is not assigned,
     /// directly or through a group (Entra's AADSTS50105).
     NotAssigned,
+    /// A conditional access policy blocks the sign-in (its name).
+    BlockedByPolicy(String),
 }
 
 impl Reason {
@@ -84,6 +86,7 @@ impl Reason {
             Reason::PasskeyOnlyNotAllowed => "passkey_only_not_allowed",
             Reason::GuestDomainBlocked => "guest_domain_blocked",
             Reason::NotAssigned => "not_assigned",
+            Reason::BlockedByPolicy(_) => "blocked_by_policy",
         }
     }
 }
@@ -91,7 +94,9 @@ impl Reason {
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Reason::MfaRequiredByPolicy(name) => write!(f, "{}: {name}", self.code()),
+            Reason::MfaRequiredByPolicy(name) | Reason::BlockedByPolicy(name) => {
+                write!(f, "{}: {name}", self.code())
+            }
             other => f.write_str(other.code()),
         }
     }

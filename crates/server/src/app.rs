@@ -42,6 +42,8 @@ pub struct App {
     pub workers: Workers,
     /// The sign-in log, read by the admin API and the portal.
     pub sign_in_log: Arc<dyn SignInLog>,
+    /// Client address through trusted proxies, and its country (conditional access).
+    pub origin: Arc<crate::client_origin::OriginResolver>,
 }
 
 impl App {
@@ -135,6 +137,15 @@ impl App {
         )
         .context("cannot set up federation")?;
         let sign_in_log: Arc<dyn SignInLog> = store.clone();
+        let origin = Arc::new(crate::client_origin::OriginResolver::new(
+            crate::client_origin::parse_trusted(&settings.trusted_proxies)?,
+            match &settings.geoip_database {
+                Some(path) => Some(maxminddb::Reader::open_readfile(path).with_context(|| {
+                    format!("cannot open the GeoIP database {}", path.display())
+                })?),
+                None => None,
+            },
+        ));
         let importer = Importer::new(store, invitations.clone());
         let workers = Workers {
             mail,
@@ -162,6 +173,7 @@ impl App {
             mfa,
             workers,
             sign_in_log,
+            origin,
         })
     }
 
@@ -237,6 +249,10 @@ impl App {
             self.settings.issuer.starts_with("https://"),
         );
         router
+            .layer(axum::middleware::from_fn_with_state(
+                self.origin.clone(),
+                crate::client_origin::resolve,
+            ))
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod client_origin;
 pub mod commands;
 mod cookie_prefix;
 pub mod db_guard;

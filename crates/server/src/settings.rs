@@ -78,6 +78,13 @@ pub struct Settings {
     /// `PORTICO_MASTER_KEY_PREVIOUS`: comma-separated keys replaced by a
     /// rotation; they only open values until `portico secrets reseal` ran.
     pub master_key_previous: Option<SecretSetting>,
+    /// `PORTICO_TRUSTED_PROXIES`: comma-separated CIDRs of the reverse proxies
+    /// whose `Forwarded`/`X-Forwarded-For` name the client's address
+    /// (conditional access, the sign-in log, rate limits by address).
+    pub trusted_proxies: String,
+    /// `PORTICO_GEOIP_DATABASE`: a MaxMind GeoLite2/GeoIP2 Country or City
+    /// `.mmdb` file; without it, sign-ins' countries are unknown.
+    pub geoip_database: Option<PathBuf>,
 }
 
 /// A configured secret: `Debug` prints `[redacted]`.
@@ -120,6 +127,8 @@ impl Default for Settings {
             master_key: None,
             master_key_file: None,
             master_key_previous: None,
+            trusted_proxies: String::new(),
+            geoip_database: None,
         }
     }
 }
@@ -141,6 +150,7 @@ impl Settings {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        crate::client_origin::parse_trusted(&self.trusted_proxies)?;
         let u = url::Url::parse(&self.issuer)
             .with_context(|| format!("PORTICO_ISSUER '{}' is not a URL", self.issuer))?;
         if !matches!(u.scheme(), "http" | "https") || u.query().is_some() || u.fragment().is_some()

@@ -218,6 +218,7 @@ impl Provider {
             consented: false,
             error: None,
             landing,
+            origin: Default::default(),
             created_at: now,
             expires_at: now + self.config.interaction_ttl,
         };
@@ -228,12 +229,19 @@ impl Provider {
     /// (saving the interaction when `is_new`) hand off to the UI.
     async fn decide_and_go(
         &self,
-        i: Interaction,
+        mut i: Interaction,
         browser_secret: String,
         ctx: &RequestContext,
         is_new: bool,
     ) -> Result<AuthorizeOutcome, PageError> {
+        // Conditional access sees where this request comes from. A redemption
+        // has none of its own (`begin_after_redemption`): it keeps what it has.
+        if ctx.ip.is_some() || ctx.platform.is_some() {
+            i.origin = crate::conditional_access::Origin::of(ctx);
+        }
         let decision = self.decision(&i).await?;
+        let blocked = crate::conditional_access::blocking_policy(&decision.reasons)
+            .map(crate::conditional_access::blocked_message);
         match decision.outcome {
             Outcome::Complete => {
                 if !is_new && !self.store.delete_interaction(&i.id).await? {
@@ -248,14 +256,10 @@ impl Provider {
                 if !is_new {
                     self.store.delete_interaction(&i.id).await?;
                 }
-                self.record_end(
-                    &i,
-                    SignInResult::Denied,
-                    ctx,
-                    Some((denial.code, denial.message)),
-                )
-                .await;
-                self.deny(&i, denial)
+                let message = blocked.as_deref().unwrap_or(denial.message);
+                self.record_end(&i, SignInResult::Denied, ctx, Some((denial.code, message)))
+                    .await;
+                self.deny(&i, denial, message)
             }
             Outcome::Continue(_) => {
                 if is_new {
@@ -270,11 +274,16 @@ impl Provider {
     }
 
     /// The app hears the denial (OIDC Core §3.1.2.6); a redemption shows it as a page.
-    fn deny(&self, i: &Interaction, d: Denial) -> Result<AuthorizeOutcome, PageError> {
+    fn deny(
+        &self,
+        i: &Interaction,
+        d: Denial,
+        message: &str,
+    ) -> Result<AuthorizeOutcome, PageError> {
         if i.landing.is_some() {
-            return Err(PageError::new(d.code, d.message).with_status(403));
+            return Err(PageError::new(d.code, message.to_string()).with_status(403));
         }
-        let e = OAuthError::new(error_code(d.error), d.message);
+        let e = OAuthError::new(error_code(d.error), message.to_string());
         let r = AuthorizationResponse::error(i.request.redirect.clone(), &e, &self.config.issuer);
         // A signed-in user refused by the app's assignment rule reads why on
         // a page first; its link takes `access_denied` to the app. With

@@ -34,12 +34,13 @@ fn form(
 
 pub async fn token_post(
     State(s): State<OidcState>,
+    ctx: crate::signin_log::RequestContext,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
         let (form, basic) = form(&headers, body)?;
-        s.provider.token(form, basic).await
+        s.provider.token(form, basic, &ctx).await
     }
     .await;
     match result {

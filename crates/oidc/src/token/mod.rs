@@ -66,13 +66,14 @@ impl Provider {
         &self,
         form: TokenForm,
         basic: Option<(String, String)>,
+        ctx: &crate::signin_log::RequestContext,
     ) -> Result<TokenResponse, OAuthError> {
         form.reject_repeated()?;
         let grant_type = form.require("grant_type")?.to_string();
         let client = self.authenticate_client(&form.credentials(basic)).await?;
         match grant_type.as_str() {
             "authorization_code" => self.grant_authorization_code(&client, &form).await,
-            "refresh_token" => self.grant_refresh_token(&client, &form).await,
+            "refresh_token" => self.grant_refresh_token(&client, &form, ctx).await,
             "client_credentials" => self.grant_client_credentials(&client, &form).await,
             _ => Err(OAuthError::new(
                 "unsupported_grant_type",

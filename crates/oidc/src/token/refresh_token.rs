@@ -4,7 +4,10 @@
 //!   revoked, the new token included (RFC 9700 §4.14.2);
 //! - the token belongs to the authenticated client, is unexpired, its grant is
 //!   not revoked and its user may still sign in;
-//! - `scope` may only narrow the original grant (§6).
+//! - `scope` may only narrow the original grant (§6);
+//! - conditional access is evaluated again, from where this request comes:
+//!   a policy that blocks refuses it, and one that asks MFA refuses a grant
+//!   signed in without it (the user signs in again).
 
 use super::TokenForm;
 use super::issue::{IssueParams, TokenResponse};
@@ -17,6 +20,7 @@ impl Provider {
         &self,
         client: &Client,
         form: &TokenForm,
+        ctx: &crate::signin_log::RequestContext,
     ) -> Result<TokenResponse, OAuthError> {
         if !client.allows_grant(GRANT_REFRESH_TOKEN) {
             return Err(OAuthError::unauthorized_client(
@@ -76,6 +80,9 @@ impl Provider {
                 "The user is no longer assigned to this application.",
             ));
         }
+        if let (Some(user_id), Some(a)) = (grant.user_id, &account) {
+            self.refresh_access_check(user_id, a, &grant, ctx).await?;
+        }
         self.issue_tokens(IssueParams {
             client,
             grant: &grant,
@@ -85,5 +92,39 @@ impl Provider {
             extra: Default::default(),
         })
         .await
+    }
+}
+
+impl Provider {
+    /// Conditional access on refresh: enforced policies only.
+    async fn refresh_access_check(
+        &self,
+        user_id: uuid::Uuid,
+        account: &crate::model::Account,
+        grant: &crate::model::Grant,
+        ctx: &crate::signin_log::RequestContext,
+    ) -> Result<(), OAuthError> {
+        let user_type = if account.user_type == "Guest" {
+            portico_policy::UserType::Guest
+        } else {
+            portico_policy::UserType::Member
+        };
+        let origin = crate::conditional_access::Origin::of(ctx);
+        let results = self
+            .evaluate_access(user_id, user_type, &grant.client_id, &origin)
+            .await?;
+        let e = portico_policy::conditional_access::Enforcement::of(&results);
+        if let Some((_, name)) = e.blocked_by.first() {
+            return Err(OAuthError::invalid_grant(
+                crate::conditional_access::blocked_message(name),
+            ));
+        }
+        if !e.mfa_required_by.is_empty() && grant.acr.as_deref() != Some(portico_policy::ACR_MFA) {
+            return Err(OAuthError::invalid_grant(format!(
+                "The organization's access policy \"{}\" requires multi-factor authentication: sign in again.",
+                e.mfa_required_by[0]
+            )));
+        }
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@ mod auth_policy;
 pub use applications::to_json as application_json;
 mod audits;
 mod collaboration;
+mod conditional_access;
 pub mod groups;
 mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
@@ -406,6 +407,34 @@ pub fn router(app: App) -> Router {
         )
         .route("/api/v1/signingKeys", get(keys::keys_get))
         .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))
+        .route(
+            "/api/v1/identity/conditionalAccess/policies",
+            get(conditional_access::policies_get).post(conditional_access::policies_post),
+        )
+        .route(
+            "/api/v1/identity/conditionalAccess/policies/{id}",
+            get(conditional_access::policy_get)
+                .patch(conditional_access::policy_patch)
+                .delete(conditional_access::policy_delete),
+        )
+        .route(
+            "/api/v1/identity/conditionalAccess/namedLocations",
+            get(conditional_access::locations_get).post(conditional_access::locations_post),
+        )
+        .route(
+            "/api/v1/identity/conditionalAccess/namedLocations/{id}",
+            get(conditional_access::location_get)
+                .patch(conditional_access::location_patch)
+                .delete(conditional_access::location_delete),
+        )
+        .route(
+            "/api/v1/identity/conditionalAccess/evaluate",
+            post(conditional_access::evaluate_post),
+        )
+        .route(
+            "/api/v1/identity/conditionalAccess/replay",
+            post(conditional_access::replay_post),
+        )
         .layer(middleware::from_fn(no_store))
         .with_state(app)
 }

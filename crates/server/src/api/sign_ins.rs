@@ -14,7 +14,9 @@ use crate::app::App;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use portico_oidc::signin_log::{SignInQuery, SignInRecord, SignInResult, StepRecord};
+use portico_oidc::signin_log::{
+    AppliedPolicy, SignInQuery, SignInRecord, SignInResult, StepRecord,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -46,6 +48,38 @@ struct SignInView<'a> {
     acr: Option<&'a str>,
     result: SignInResult,
     authentication_steps: &'a [StepRecord],
+    /// Graph's `deviceDetail`: the platform the client claimed.
+    device_detail: DeviceDetail<'a>,
+    /// Graph's `signInLocation`: the country of the IP address (`null`: unknown).
+    location: Location<'a>,
+    applied_conditional_access_policies: &'a [AppliedPolicy],
+    /// Graph's `conditionalAccessStatus`: `success`, `failure` or `notApplied`.
+    conditional_access_status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceDetail<'a> {
+    operating_system: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    country_or_region: Option<&'a str>,
+}
+
+/// Graph's rule: a failure if an enforced policy failed, a success if one
+/// applied, else not applied (report-only results do not count).
+fn ca_status(r: &SignInRecord) -> &'static str {
+    let results = || r.applied_policies.iter().map(|p| p.result.as_str());
+    if results().any(|x| x == "failure") {
+        "failure"
+    } else if results().any(|x| x == "success") {
+        "success"
+    } else {
+        "notApplied"
+    }
 }
 
 /// Graph's `signInStatus`.
@@ -87,6 +121,8 @@ fn error_code(result: SignInResult, reason: Option<&str>) -> u32 {
         "login_required" => 50058,
         // AADSTS50105: the user may not use this application.
         "access_denied" | "not_assigned" => 50105,
+        // AADSTS53003: blocked by conditional access.
+        "conditional_access_blocked" => 53003,
         // AADSTS90072: the home IdP's account is not a user of this tenant.
         "not_a_guest" => 90072,
         _ => 90000,
@@ -122,6 +158,14 @@ fn view(r: &SignInRecord) -> SignInView<'_> {
         acr: r.acr.as_deref(),
         result: r.result,
         authentication_steps: &r.steps,
+        device_detail: DeviceDetail {
+            operating_system: r.platform.as_deref(),
+        },
+        location: Location {
+            country_or_region: r.country.as_deref(),
+        },
+        applied_conditional_access_policies: &r.applied_policies,
+        conditional_access_status: ca_status(r),
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Model {
     pub failure_reason: Option<String>,
     pub failure_message: Option<String>,
     pub correlation_id: String,
+    pub platform: Option<String>,
+    pub country: Option<String>,
+    /// Graph's `appliedConditionalAccessPolicies` as JSON.
+    pub applied_ca_policies: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

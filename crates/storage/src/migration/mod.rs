@@ -21,6 +21,7 @@ mod m20261205_000007_passkeys;
 mod m20261205_000008_bounded_growth;
 mod m20261205_000009_least_privilege;
 mod m20261206_000011_backchannel_logout;
+mod m20261206_000013_conditional_access;
 mod m20261206_000014_groups_assignments;
 mod m20261206_000015_perf;
 mod sign_in_idens;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_bounded_growth::Migration),
             Box::new(m20261205_000009_least_privilege::Migration),
             Box::new(m20261206_000011_backchannel_logout::Migration),
+            Box::new(m20261206_000013_conditional_access::Migration),
             Box::new(m20261206_000014_groups_assignments::Migration),
             Box::new(m20261206_000015_perf::Migration),
         ]

@@ -4,6 +4,7 @@ mod audit;
 pub(crate) mod backchannel;
 pub(crate) mod cleanup;
 mod clients;
+mod conditional_access;
 mod federation;
 mod grants;
 pub(crate) mod groups;

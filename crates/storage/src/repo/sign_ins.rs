@@ -11,7 +11,9 @@ use super::{internal, page_limit};
 use crate::Storage;
 use crate::entity::sign_ins;
 use async_trait::async_trait;
-use portico_oidc::signin_log::{SignInLog, SignInQuery, SignInRecord, SignInResult, StepRecord};
+use portico_oidc::signin_log::{
+    AppliedPolicy, SignInLog, SignInQuery, SignInRecord, SignInResult, StepRecord,
+};
 use portico_oidc::store::{StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -31,6 +33,8 @@ const MESSAGE_MAX: usize = 1024;
 /// A sign-in has a handful of steps; more means a loop upstream of the log.
 const STEPS_MAX: usize = 32;
 const AMR_MAX: usize = 16;
+/// Conditional access policies recorded per sign-in (the evaluation's cap).
+const POLICIES_MAX: usize = 1_000;
 
 /// `s` without control characters, cut to `max` characters (never inside one).
 fn bounded(s: &str, max: usize) -> String {
@@ -66,6 +70,22 @@ fn to_row(r: &SignInRecord) -> StoreResult<sign_ins::ActiveModel> {
         .take(AMR_MAX)
         .map(|a| bounded(a, CODE_MAX))
         .collect();
+    let applied: Vec<AppliedPolicy> = r
+        .applied_policies
+        .iter()
+        .take(POLICIES_MAX)
+        .map(|p| AppliedPolicy {
+            id: bounded(&p.id, CODE_MAX),
+            display_name: bounded(&p.display_name, NAME_MAX),
+            result: bounded(&p.result, CODE_MAX),
+            enforced_grant_controls: p
+                .enforced_grant_controls
+                .iter()
+                .take(AMR_MAX)
+                .map(|c| bounded(c, CODE_MAX))
+                .collect(),
+        })
+        .collect();
     Ok(sign_ins::ActiveModel {
         id: Set(r.id),
         created_at: Set(r.created_at),
@@ -84,6 +104,13 @@ fn to_row(r: &SignInRecord) -> StoreResult<sign_ins::ActiveModel> {
         failure_reason: Set(bounded_opt(&r.failure_reason, CODE_MAX)),
         failure_message: Set(bounded_opt(&r.failure_message, MESSAGE_MAX)),
         correlation_id: Set(bounded(&r.correlation_id, CODE_MAX)),
+        platform: Set(bounded_opt(&r.platform, CODE_MAX)),
+        country: Set(bounded_opt(&r.country, CODE_MAX)),
+        applied_ca_policies: Set(if applied.is_empty() {
+            None
+        } else {
+            Some(to_json(&applied)?)
+        }),
     })
 }
 
@@ -112,6 +139,12 @@ fn from_row(m: sign_ins::Model) -> StoreResult<SignInRecord> {
         failure_reason: m.failure_reason,
         failure_message: m.failure_message,
         correlation_id: m.correlation_id,
+        platform: m.platform,
+        country: m.country,
+        applied_policies: match m.applied_ca_policies {
+            Some(v) if !v.is_null() => from_json(v)?,
+            _ => vec![],
+        },
     })
 }
 

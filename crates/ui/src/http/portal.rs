@@ -26,11 +26,13 @@
 //! | GET `/admin/signins`                    | [`sign_ins::sign_ins_get`]      |
 //! | GET/POST `/admin/collaboration` (external collaboration settings) | [`collaboration`] |
 //! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce`, `…/assignment-required` | [`authentication`] |
+//! | GET/POST `/admin/conditional-access`, POST `…/{id}/state`, `…/{id}/delete` | [`conditional_access`] |
 
 mod audit;
 mod auth;
 mod authentication;
 mod collaboration;
+mod conditional_access;
 mod error;
 mod idp_form;
 mod idps;
@@ -133,6 +135,18 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/applications/{id}/assignment-required",
             post(authentication::assignment_required_post),
+        )
+        .route(
+            "/admin/conditional-access",
+            get(conditional_access::page_get).post(conditional_access::import_post),
+        )
+        .route(
+            "/admin/conditional-access/{id}/state",
+            post(conditional_access::state_post),
+        )
+        .route(
+            "/admin/conditional-access/{id}/delete",
+            post(conditional_access::delete_post),
         )
         .layer(middleware::from_fn(error::render_failures))
 }

@@ -319,5 +319,8 @@ pub fn sign_in(client_id: &str, user_id: Option<Uuid>, result: SignInResult) -> 
         failure_reason: (!ok).then(|| "invalid_credentials".into()),
         failure_message: (!ok).then(|| "The email or password is incorrect.".into()),
         correlation_id: Uuid::new_v4().to_string(),
+        platform: None,
+        country: None,
+        applied_policies: vec![],
     }
 }

@@ -18,6 +18,7 @@ pub enum Section {
     SignIns,
     Authentication,
     Collaboration,
+    ConditionalAccess,
 }
 
 /// The frame around every signed-in page (`admin_layout.html`).
@@ -47,6 +48,7 @@ impl Chrome {
             "signins" => Section::SignIns,
             "authentication" => Section::Authentication,
             "collaboration" => Section::Collaboration,
+            "conditional-access" => Section::ConditionalAccess,
             _ => Section::Audit,
         };
         if this == self.section {
