@@ -183,6 +183,11 @@ async fn the_portal_edits_the_external_collaboration_settings(backend: Backend) 
         "the stored default is selected: {}",
         page.body
     );
+    assert!(
+        page.body
+            .contains(r#"name="owners_may_manage_membership" value="on" checked"#),
+        "owners may manage membership by default"
+    );
     let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
     let limited = "10dae51f-b6af-4016-8d66-8c2a99b929b3";
     let bad = admin
@@ -217,6 +222,10 @@ async fn the_portal_edits_the_external_collaboration_settings(backend: Backend) 
     assert_eq!(saved.status, 303, "{}", saved.body);
     let (_, authz) = app.api("GET", AUTHZ, None).await;
     assert_eq!(authz["allowInvitesFrom"], "adminsAndGuestInviters");
+    assert_eq!(
+        authz["ownersMayManageMembership"], false,
+        "an unticked box turns it off"
+    );
     let (_, domains) = app.api("GET", DOMAINS, None).await;
     assert_eq!(
         domains["blockedDomains"],

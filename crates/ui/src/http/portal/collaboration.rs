@@ -30,6 +30,7 @@ struct CollaborationPage {
     guest_user_role_id: String,
     allowed_domains: String,
     blocked_domains: String,
+    owners_manage: bool,
     same_as_members: &'static str,
     limited: &'static str,
     restricted: &'static str,
@@ -45,6 +46,7 @@ impl CollaborationPage {
             guest_user_role_id: f.guest_user_role_id,
             allowed_domains: f.allowed_domains,
             blocked_domains: f.blocked_domains,
+            owners_manage: f.owners_may_manage_membership.is_some(),
             same_as_members: GUEST_ROLE_SAME_AS_MEMBERS,
             limited: GUEST_ROLE_LIMITED,
             restricted: GUEST_ROLE_RESTRICTED,
@@ -73,6 +75,9 @@ pub struct SettingsForm {
     allowed_domains: String,
     #[serde(default)]
     blocked_domains: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    owners_may_manage_membership: Option<String>,
 }
 
 impl SettingsForm {
@@ -83,6 +88,7 @@ impl SettingsForm {
             guest_user_role_id: p.guest_user_role_id.clone(),
             allowed_domains: p.allowed_domains.join("\n"),
             blocked_domains: p.blocked_domains.join("\n"),
+            owners_may_manage_membership: p.owners_may_manage_membership.then(|| "on".into()),
         }
     }
 }
@@ -122,10 +128,15 @@ pub async fn collaboration_post(
         allowed_domains: Some(domains(&f.allowed_domains)),
         blocked_domains: Some(domains(&f.blocked_domains)),
     };
+    let owners = f.owners_may_manage_membership.is_some();
     let saved = s
         .invitations
         .update_collaboration_policy(
-            |p| lists.apply(who.apply(p)?),
+            |p| {
+                let mut p = lists.apply(who.apply(p)?)?;
+                p.owners_may_manage_membership = owners;
+                Ok(p)
+            },
             &admin.actor(),
             "Update external collaboration settings",
             "authorizationPolicy",
