@@ -25,6 +25,11 @@ use std::time::{Duration, Instant};
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often, while down, one request tries the database again.
 pub const PROBE_EVERY: Duration = Duration::from_millis(500);
+/// For this long after the database answers again, a 500 is still answered
+/// as 503: a request that took a connection the outage broke fails even
+/// though the next ping succeeds, and the client should retry it, not see
+/// an internal error.
+pub const RECOVERY_GRACE: Duration = Duration::from_secs(2);
 /// What clients are told to wait.
 const RETRY_AFTER_SECS: &str = "2";
 
@@ -38,6 +43,8 @@ struct Inner {
     down: AtomicBool,
     /// Milliseconds after `started` of the last ping taken while down.
     last_probe_ms: AtomicU64,
+    /// Milliseconds after `started` when the database answered again (0: never down).
+    recovered_ms: AtomicU64,
     started: Instant,
 }
 
@@ -48,6 +55,7 @@ impl DbGuard {
                 storage,
                 down: AtomicBool::new(false),
                 last_probe_ms: AtomicU64::new(0),
+                recovered_ms: AtomicU64::new(0),
                 started: Instant::now(),
             }),
         }
@@ -76,12 +84,21 @@ impl DbGuard {
             return false;
         }
         if self.reachable().await {
+            let now = self.inner.started.elapsed().as_millis() as u64;
+            self.inner.recovered_ms.store(now.max(1), Ordering::Relaxed);
             self.inner.down.store(false, Ordering::Relaxed);
             tracing::info!("the database answers again");
             true
         } else {
             false
         }
+    }
+
+    /// The database came back less than [`RECOVERY_GRACE`] ago.
+    fn just_recovered(&self) -> bool {
+        let at = self.inner.recovered_ms.load(Ordering::Relaxed);
+        let now = self.inner.started.elapsed().as_millis() as u64;
+        at != 0 && now.saturating_sub(at) < RECOVERY_GRACE.as_millis() as u64
     }
 
     fn mark_down(&self) {
@@ -100,9 +117,14 @@ pub async fn guard(State(g): State<DbGuard>, req: Request, next: Next) -> Respon
         return unavailable(json);
     }
     let response = next.run(req).await;
-    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && !g.reachable().await {
-        g.mark_down();
-        return unavailable(json);
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        if !g.reachable().await {
+            g.mark_down();
+            return unavailable(json);
+        }
+        if g.just_recovered() {
+            return unavailable(json);
+        }
     }
     response
 }
