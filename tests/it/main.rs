@@ -7,6 +7,7 @@ mod admin_idps;
 mod authorize;
 mod backchannel_logout;
 mod cleanup;
+mod client_cache;
 mod code_sending;
 mod collaboration;
 mod concurrency;

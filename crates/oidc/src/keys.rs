@@ -2,8 +2,10 @@
 //!
 //! A rotated-in key is published in the JWKS at once and signs only after
 //! `key_publication_delay`; the key it supersedes stays published until every
-//! token it signed has expired. Keys are cached in memory and reloaded every
-//! few seconds, so several nodes on one database agree without coordination.
+//! token it signed has expired. Keys are cached in memory; a node reads the
+//! store's key change counter when its last read is [`CHANGE_BOUND`] old and
+//! reloads the keys when it moved, so every node sees a rotation within 1 s
+//! (and publishes it long before it signs).
 //! The JWKS is serialized once per reload (and again when a published key
 //! expires), so serving it copies no JSON.
 //!
@@ -29,7 +31,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 
-const RELOAD_EVERY: i64 = 10;
+/// How long a node may go without checking the keys' change counter.
+pub const CHANGE_BOUND: Duration = Duration::seconds(1);
 
 /// A JWS algorithm Portico signs with (RFC 7518 §3.1, RFC 8037 §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -110,7 +113,10 @@ pub struct LoadedKey {
 }
 
 struct Cache {
+    /// When the change counter was last read (the keys loaded then or before).
     loaded_at: DateTime<Utc>,
+    /// The change counter the keys were loaded at.
+    version: i64,
     keys: Vec<Arc<LoadedKey>>,
     /// The JWKS document as served, built from `keys` at `loaded_at`.
     jwks: Bytes,
@@ -121,7 +127,7 @@ struct Cache {
 impl Cache {
     fn fresh(&self, now: DateTime<Utc>) -> bool {
         let age = now - self.loaded_at;
-        age < Duration::seconds(RELOAD_EVERY) && age >= Duration::zero()
+        age < CHANGE_BOUND && age >= Duration::zero()
     }
 }
 
@@ -267,6 +273,8 @@ impl KeyManager {
         self.reload(store, now).await
     }
     async fn reload(&self, store: &dyn OidcStore, now: DateTime<Utc>) -> Result<(), StoreError> {
+        // Read before the keys: a change in between is seen at the next check.
+        let version = store.keys_version().await?;
         let mut keys = Vec::new();
         for k in store.list_keys().await? {
             keys.push(Arc::new(load(k)?));
@@ -280,11 +288,30 @@ impl KeyManager {
         let mut guard = self.cache.write().unwrap_or_else(|p| p.into_inner());
         *guard = Some(Cache {
             loaded_at: now,
+            version,
             keys,
             jwks,
             jwks_until,
         });
         Ok(())
+    }
+
+    /// After `CHANGE_BOUND`: one counter read, and a reload only when the
+    /// keys changed or a published key expired since they were loaded.
+    async fn refresh(&self, store: &dyn OidcStore, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let version = store.keys_version().await?;
+        {
+            let mut guard = self.cache.write().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = guard.as_mut()
+                && c.version == version
+                && c.jwks_until.is_none_or(|u| now < u)
+                && now >= c.loaded_at
+            {
+                c.loaded_at = now;
+                return Ok(());
+            }
+        }
+        self.reload(store, now).await
     }
 
     async fn current(
@@ -300,7 +327,7 @@ impl KeyManager {
                 return Ok(c.keys.clone());
             }
         }
-        self.reload(store, now).await?;
+        self.refresh(store, now).await?;
         let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
         Ok(guard.as_ref().map(|c| c.keys.clone()).unwrap_or_default())
     }
@@ -358,7 +385,7 @@ impl KeyManager {
         if let Some(b) = self.cached_jwks(now) {
             return Ok(b);
         }
-        self.reload(store, now).await?;
+        self.refresh(store, now).await?;
         let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
         Ok(guard.as_ref().map(|c| c.jwks.clone()).unwrap_or_default())
     }

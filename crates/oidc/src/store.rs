@@ -53,6 +53,9 @@ pub trait KeyStore: Send + Sync {
     /// Inserts the first key of its algorithm unless one exists; returns false
     /// when another node won the race.
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool>;
+    /// A counter every change of the keys above moves (rotation, first key):
+    /// a node reloads its keys when it has moved.
+    async fn keys_version(&self) -> StoreResult<i64>;
 }
 
 #[async_trait]

@@ -5,7 +5,9 @@
 //! cost: the security headers (the same values as `app.rs`, checked by
 //! `tests/it/static_documents.rs`), and the request counter and latency
 //! histogram of `ops::track_http`, through handles registered once. These
-//! answers carry no `x-request-id` (nothing is logged for them).
+//! answers carry no `x-request-id` and are not logged, unless request logging
+//! is on (`PORTICO_LOG` enables `tower_http` at debug): then they take the
+//! full stack like any other request.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -84,7 +86,9 @@ pub async fn serve(State(s): State<StaticDocs>, req: Request, next: Next) -> Res
         JWKS => &s.jwks,
         _ => return next.run(req).await,
     };
-    if req.method() != Method::GET {
+    if req.method() != Method::GET
+        || tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG)
+    {
         return next.run(req).await;
     }
     let started = Instant::now();

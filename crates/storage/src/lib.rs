@@ -28,6 +28,7 @@
 //!   causes are written in one transaction (the outbox pattern): a message is
 //!   queued exactly when its change is committed.
 
+pub mod cache;
 mod portability;
 pub use portability::SchemaFeatures;
 mod entity;
@@ -74,6 +75,8 @@ pub struct Storage {
     /// Seals the secrets Portico reads back (`sealing`); without one, writing
     /// or reading such a secret fails.
     keyring: Option<Arc<Keyring>>,
+    /// Clients by `client_id`, shared by this node's clones (`cache.rs`).
+    client_cache: Arc<cache::ClientCache>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -130,6 +133,7 @@ impl Storage {
             backend,
             clock: Arc::new(SystemClock),
             keyring: None,
+            client_cache: Arc::default(),
         })
     }
 

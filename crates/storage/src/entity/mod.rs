@@ -6,6 +6,7 @@ pub mod app_role_assignments;
 pub mod auth_codes;
 pub mod backchannel_logouts;
 pub mod blocked_recipients;
+pub mod cache_versions;
 pub mod clients;
 pub mod conditional_access_policies;
 pub mod consents;

@@ -3,8 +3,8 @@
 use super::audit::write_audits;
 use super::revoke::{Grants, revoke_grants};
 use super::{internal, is_unique_violation, list_from_json, list_to_json};
-use crate::Storage;
 use crate::entity::{clients, consents};
+use crate::{Storage, cache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_core::audit::AuditEntry;
@@ -114,13 +114,29 @@ fn write_err(e: DbErr) -> StoreError {
 
 #[async_trait]
 impl ClientStore for Storage {
+    /// Through this node's cache, never staler than `cache::CHANGE_BOUND`.
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let now = self.now();
+        if self.client_cache.needs_check(now) {
+            let v = cache::version(self.db(), cache::CLIENTS)
+                .await
+                .map_err(internal)?;
+            self.client_cache.observe(v, now);
+        }
+        let (hit, version) = self.client_cache.get(client_id);
+        if hit.is_some() {
+            return Ok(hit);
+        }
         let row = clients::Entity::find()
             .filter(clients::Column::ClientId.eq(client_id))
             .one(self.db())
             .await
             .map_err(internal)?;
-        row.map(from_row).transpose()
+        let client = row.map(from_row).transpose()?;
+        if let Some(c) = &client {
+            self.client_cache.put(version, c);
+        }
+        Ok(client)
     }
 
     async fn find_client_by_id(&self, id: Uuid) -> StoreResult<Option<Client>> {
@@ -169,7 +185,10 @@ impl ClientStore for Storage {
         write_audits(&tx, audit.map(std::slice::from_ref).unwrap_or_default())
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        self.client_cache.clear();
+        Ok(())
     }
 
     async fn delete_client(
@@ -204,7 +223,9 @@ impl ClientStore for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
+        cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        self.client_cache.clear();
         Ok(true)
     }
 }

@@ -2,9 +2,9 @@
 
 use super::audit::write_audits;
 use super::{internal, is_serialization_failure};
-use crate::Storage;
 use crate::entity::signing_keys;
 use crate::sealing::signing_key_context;
+use crate::{Storage, cache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_core::audit::AuditEntry;
@@ -76,6 +76,7 @@ impl Storage {
         signing_keys::Entity::insert(row)
             .exec_without_returning(&tx)
             .await?;
+        cache::bump(&tx, cache::KEYS).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -117,7 +118,14 @@ impl KeyStore for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
+        cache::bump(&tx, cache::KEYS).await.map_err(internal)?;
         tx.commit().await.map_err(internal)
+    }
+
+    async fn keys_version(&self) -> StoreResult<i64> {
+        cache::version(self.db(), cache::KEYS)
+            .await
+            .map_err(internal)
     }
 
     async fn insert_first_key(&self, key: &SigningKey) -> StoreResult<bool> {
