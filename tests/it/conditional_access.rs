@@ -271,11 +271,17 @@ async fn sign_in(app: &TestApp, b: &Browser, client: &TestClient, email: &str) -
     }
 }
 
+/// Where the browser goes back to the app: the redirect, or, for a block,
+/// the denial page's (403) "Return to the application" link.
 fn redirect_query(hop: &Hop, client: &TestClient) -> Vec<(String, String)> {
-    let loc = hop
-        .location
-        .clone()
-        .unwrap_or_else(|| panic!("a redirect, got {} {}", hop.status, hop.body));
+    let loc = match &hop.location {
+        Some(l) => l.clone(),
+        None => {
+            assert_eq!(hop.status, 403, "a redirect or a denial page: {}", hop.body);
+            crate::support::back_to_app(hop)
+                .unwrap_or_else(|| panic!("the way back to the app: {}", hop.body))
+        }
+    };
     assert!(loc.starts_with(&client.redirect_uri), "{loc}");
     query_of(&loc)
 }
@@ -465,6 +471,14 @@ async fn guests_are_blocked_by_a_guests_policy(backend: Backend) {
     .await;
     let b = Browser::with_headers(&app.issuer, &[("user-agent", WINDOWS)]);
     let done = sign_in(&app, &b, &client, GUEST).await;
+    // The guest reads which policy blocked them on a page first.
+    assert_eq!(done.status, 403, "{}", done.body);
+    assert!(done.body.contains("No guests in the CRM"), "{}", done.body);
+    assert!(
+        done.body.contains("conditional_access_blocked"),
+        "{}",
+        done.body
+    );
     assert_eq!(
         param(&redirect_query(&done, &client), "error").as_deref(),
         Some("access_denied")

@@ -358,15 +358,7 @@ async fn assignment_required_is_enforced(backend: Backend) {
         "{}",
         hop.body
     );
-    let anchor = hop
-        .body
-        .find("class=\"button\" href=\"")
-        .expect("the way back");
-    let start = anchor + "class=\"button\" href=\"".len();
-    let href = &hop.body[start..];
-    let href = href[..href.find('"').unwrap()]
-        .replace("&amp;", "&")
-        .replace("&#38;", "&");
+    let href = crate::support::back_to_app(&hop).expect("the way back");
     let back = query_of(&href);
     assert!(href.starts_with(&client.redirect_uri), "{href}");
     assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));

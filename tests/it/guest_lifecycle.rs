@@ -94,11 +94,11 @@ async fn a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations(backen
 
     let (_, challenge) = pkce_pair();
     let start = b.get(&authorize_url(&app, &client, &challenge, &[])).await;
-    let back = b.follow(start).await;
-    let loc = back
-        .location
-        .clone()
-        .unwrap_or_else(|| panic!("{}", back.body));
+    let page = b.follow(start).await;
+    assert_eq!(page.status, 403, "a page says why first: {}", page.body);
+    assert!(page.body.contains("guest_domain_blocked"), "{}", page.body);
+    let loc = crate::support::back_to_app(&page).unwrap_or_else(|| panic!("{}", page.body));
+    assert!(loc.starts_with(&client.redirect_uri), "{loc}");
     let q = query_of(&loc);
     assert_eq!(
         param(&q, "error").as_deref(),

@@ -215,3 +215,16 @@ pub async fn jwks_kids(base: &str) -> Vec<String> {
         .map(|k| k["kid"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The "Return to the application" link of a denial page (403), unescaped:
+/// where the browser takes `access_denied` to the app.
+pub fn back_to_app(hop: &portico_tests::Hop) -> Option<String> {
+    let marker = "class=\"button\" href=\"";
+    let start = hop.body.find(marker)? + marker.len();
+    let href = &hop.body[start..];
+    Some(
+        href[..href.find('"')?]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&"),
+    )
+}

@@ -94,6 +94,13 @@ pub enum AuthorizeOutcome {
     },
 }
 
+/// Denials a person is shown before the app hears `access_denied`.
+const EXPLAINED_DENIALS: [&str; 3] = [
+    "not_assigned",
+    "conditional_access_blocked",
+    "guest_domain_blocked",
+];
+
 impl Provider {
     async fn validate(
         &self,
@@ -285,11 +292,16 @@ impl Provider {
         }
         let e = OAuthError::new(error_code(d.error), message.to_string());
         let r = AuthorizationResponse::error(i.request.redirect.clone(), &e, &self.config.issuer);
-        // A signed-in user refused by the app's assignment rule reads why on
-        // a page first; its link takes `access_denied` to the app. With
-        // prompt=none (no page may show) or a form post, the app hears it at once.
-        if d.code == "not_assigned" && !i.request.prompt.none && r.mode() == ResponseMode::Query {
-            let mut page = PageError::new(d.code, d.message).with_status(403);
+        // A signed-in user refused by a rule of the organization (the app's
+        // assignment, a conditional access block naming its policy, a domain
+        // no longer accepted) reads why and what to do on a page first; its
+        // link takes `access_denied` to the app. With prompt=none (no page
+        // may show) or a form post, the app hears it at once.
+        if EXPLAINED_DENIALS.contains(&d.code)
+            && !i.request.prompt.none
+            && r.mode() == ResponseMode::Query
+        {
+            let mut page = PageError::new(d.code, message.to_string()).with_status(403);
             page.back_to_app = Some(r.query_url());
             return Err(page);
         }
