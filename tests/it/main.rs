@@ -12,6 +12,7 @@ mod code_sending;
 mod collaboration;
 mod concurrency;
 mod conditional_access;
+mod consent;
 mod demo;
 mod e2e;
 mod e2e_passkey;

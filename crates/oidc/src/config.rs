@@ -26,6 +26,10 @@ pub struct OidcConfig {
     pub signing_algs: Vec<SigningAlg>,
     /// The algorithm JWT access tokens are signed with (one of `signing_algs`).
     pub access_token_alg: SigningAlg,
+    /// The version of the organization's privacy statement
+    /// (`PORTICO_PRIVACY_VERSION`): a consent given under another version is
+    /// asked again.
+    pub privacy_version: Option<String>,
 }
 
 impl OidcConfig {
@@ -43,6 +47,7 @@ impl OidcConfig {
             passkeys: issuer_host_is_a_domain(&issuer),
             signing_algs: vec![SigningAlg::Rs256],
             access_token_alg: SigningAlg::Rs256,
+            privacy_version: None,
         }
     }
 

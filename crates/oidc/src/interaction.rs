@@ -259,7 +259,12 @@ impl Provider {
                     .store
                     .find_consent(auth.user_id, &req.client_id)
                     .await?
-                    .is_some_and(|c| req.scopes.iter().all(|s| c.scopes.contains(s))),
+                    .is_some_and(|c| {
+                        // More scopes, or a new privacy statement, ask again.
+                        req.scopes.iter().all(|s| c.scopes.contains(s))
+                            && (self.config.privacy_version.is_none()
+                                || c.privacy_version == self.config.privacy_version)
+                    }),
             };
         // Asked only when it matters: the app requires assignment and someone is signed in.
         let assignment_required = client.app_role_assignment_required && !client.first_party;
@@ -560,6 +565,7 @@ impl Provider {
             client_id: i.request.client_id.clone(),
             scopes,
             granted_at: self.clock.now(),
+            privacy_version: self.config.privacy_version.clone(),
         };
         self.store.save_consent(&consent).await?;
         i.consented = true;

@@ -195,6 +195,8 @@ pub struct Consent {
     pub client_id: String,
     pub scopes: Vec<String>,
     pub granted_at: DateTime<Utc>,
+    /// The privacy statement version the user agreed under (`None`: none set).
+    pub privacy_version: Option<String>,
 }
 
 /// One authorization: the family that a code, its access tokens and its refresh tokens belong to.

@@ -81,6 +81,7 @@ impl App {
         cfg.key_publication_delay = Duration::seconds(settings.key_publication_delay_secs);
         cfg.signing_algs = settings.signing_alg_list()?;
         cfg.access_token_alg = settings.access_token_alg()?;
+        cfg.privacy_version = settings.privacy_version.clone();
         let store = Arc::new(storage.clone());
         let provider = Arc::new(Provider::new(cfg, store.clone(), clock.clone(), hasher));
         provider

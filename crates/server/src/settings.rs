@@ -24,6 +24,9 @@ pub struct Settings {
     pub organization_name: String,
     /// `PORTICO_PRIVACY_URL`: the privacy statement shown on the consent page.
     pub privacy_url: Option<String>,
+    /// `PORTICO_PRIVACY_VERSION`: the privacy statement's version; consents
+    /// given under another version are asked again at the next sign-in.
+    pub privacy_version: Option<String>,
     /// `PORTICO_SMTP_URL`: `smtp://host:port` (or `smtps://user:pass@host`); when
     /// unset, mail is written as `.eml` files to `outbox` in the data folder.
     pub smtp_url: Option<String>,
@@ -108,6 +111,7 @@ impl Default for Settings {
             key_publication_delay_secs: 300,
             organization_name: "Portico".into(),
             privacy_url: None,
+            privacy_version: None,
             smtp_url: None,
             mail_from: "Portico <no-reply@localhost>".into(),
             mail_max_per_second: 20,
@@ -195,6 +199,11 @@ impl Settings {
             if !ok {
                 bail!("PORTICO_PRIVACY_URL must be an http(s) URL");
             }
+        }
+        if let Some(v) = &self.privacy_version
+            && (v.trim().is_empty() || v.len() > 64)
+        {
+            bail!("PORTICO_PRIVACY_VERSION must be 1 to 64 characters");
         }
         if let Some(s) = &self.smtp_url
             && !(s.starts_with("smtp://") || s.starts_with("smtps://"))

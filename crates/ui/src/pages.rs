@@ -32,6 +32,9 @@ pub struct ConsentPage {
     pub claims: Vec<String>,
     pub user_name: String,
     pub user_mail: String,
+    /// The organization the app belongs to, and its privacy statement.
+    pub organization: String,
+    pub privacy_url: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]

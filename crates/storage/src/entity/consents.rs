@@ -11,6 +11,8 @@ pub struct Model {
     pub client_id: String,
     pub scopes: Json,
     pub granted_at: DateTimeUtc,
+    /// The privacy statement version consented under (NULL: none was set).
+    pub privacy_version: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m20261206_000011_backchannel_logout;
 mod m20261206_000013_conditional_access;
 mod m20261206_000014_groups_assignments;
 mod m20261206_000015_perf;
+mod m20261206_000016_consent_privacy;
 mod sign_in_idens;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_conditional_access::Migration),
             Box::new(m20261206_000014_groups_assignments::Migration),
             Box::new(m20261206_000015_perf::Migration),
+            Box::new(m20261206_000016_consent_privacy::Migration),
         ]
     }
 }

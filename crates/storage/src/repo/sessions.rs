@@ -91,6 +91,7 @@ impl ConsentStore for Storage {
             client_id: m.client_id,
             scopes: list_from_json(m.scopes)?,
             granted_at: m.granted_at,
+            privacy_version: m.privacy_version,
         }))
     }
 
@@ -101,11 +102,16 @@ impl ConsentStore for Storage {
             client_id: Set(c.client_id.clone()),
             scopes: Set(list_to_json(&c.scopes)),
             granted_at: Set(c.granted_at),
+            privacy_version: Set(c.privacy_version.clone()),
         };
         consents::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([consents::Column::UserId, consents::Column::ClientId])
-                    .update_columns([consents::Column::Scopes, consents::Column::GrantedAt])
+                    .update_columns([
+                        consents::Column::Scopes,
+                        consents::Column::GrantedAt,
+                        consents::Column::PrivacyVersion,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(self.db())
@@ -128,6 +134,7 @@ impl ConsentStore for Storage {
                     client_id: m.client_id,
                     scopes: list_from_json(m.scopes)?,
                     granted_at: m.granted_at,
+                    privacy_version: m.privacy_version,
                 })
             })
             .collect()

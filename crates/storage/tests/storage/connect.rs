@@ -41,6 +41,7 @@ async fn in_memory_sqlite_works_with_one_connection() {
         client_id: "app".into(),
         scopes: vec![],
         granted_at: t0(),
+        privacy_version: None,
     };
     s.save_consent(&c).await.unwrap();
     let g = grant("app", Some(u.id));

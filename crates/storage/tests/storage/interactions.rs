@@ -67,6 +67,7 @@ async fn consents_are_replaced(s: &Storage) {
         client_id: "app".into(),
         scopes: vec!["openid".into()],
         granted_at: t0(),
+        privacy_version: None,
     };
     s.save_consent(&c).await.unwrap();
     c.scopes.push("email".into());

@@ -97,6 +97,7 @@ async fn delete_client_revokes_its_grants(s: &Storage) {
         client_id: "doomed".into(),
         scopes: vec!["openid".into()],
         granted_at: t0(),
+        privacy_version: None,
     };
     s.save_consent(&consent).await.unwrap();
     let other = grant("other", Some(uid));

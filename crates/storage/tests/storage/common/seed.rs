@@ -55,6 +55,7 @@ pub async fn seed_grant_for(s: &Storage, u: &User) -> Uuid {
         client_id: "app".into(),
         scopes: vec!["openid".into()],
         granted_at: t0(),
+        privacy_version: None,
     };
     s.save_consent(&consent).await.unwrap();
     let g = grant("app", Some(u.id));

@@ -36,6 +36,8 @@ pub(super) async fn page(
         claims: view.claims,
         user_name: user.display_name,
         user_mail: user.mail,
+        organization: s.invitations.config().organization.clone(),
+        privacy_url: s.invitations.config().privacy_url.clone(),
     }
     .into_response())
 }
