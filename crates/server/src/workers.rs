@@ -173,8 +173,12 @@ impl Workers {
             }
         });
         let cleanup = self.cleanup.clone();
+        // The first round waits one interval: a node that just started has
+        // nothing of its own to clean, and racing every starting node for the
+        // lease at once gains nothing.
         let sweep = tokio::spawn(async move {
             loop {
+                tokio::time::sleep(cleanup.interval).await;
                 match cleanup.run_once().await {
                     Ok(Some(r)) if r.total() > 0 => {
                         tracing::info!(deleted = ?r.deleted, "expired rows deleted")
@@ -182,7 +186,6 @@ impl Workers {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "clean-up round failed"),
                 }
-                tokio::time::sleep(cleanup.interval).await;
             }
         });
         let backchannel = self.backchannel.clone();
