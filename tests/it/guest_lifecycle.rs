@@ -80,7 +80,19 @@ async fn assert_cut_off(app: &TestApp, b: &Browser, client: &TestClient, tokens:
 /// its pending invitations (a clear page); allowing it again lets them back.
 async fn a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations(backend: Backend) {
     let app = spawn_app_with_mail(backend).await;
-    let (id, b, client, _) = redeemed_guest(&app, "dina@fabrikam.example").await;
+    let (id, b, client, tokens) = redeemed_guest(&app, "dina@fabrikam.example").await;
+    // A refresh works before the block (and rotates the refresh token).
+    let refreshed = token_request(
+        &app,
+        &client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed.status(), 200);
+    let tokens = json(refreshed).await;
     let (_, pending) = invite(&app, "erin@fabrikam.example").await;
     let domains = "/api/v1/policies/invitationDomainsPolicy";
     let (status, v) = app
@@ -121,6 +133,12 @@ async fn a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations(backen
     assert_eq!(
         newest["status"]["additionalDetails"], "guest_domain_blocked",
         "{log:#}"
+    );
+
+    assert_eq!(
+        refresh_status(&app, &client, &tokens).await,
+        400,
+        "no new tokens for a blocked domain's guest"
     );
 
     let erin = Browser::new(&app.issuer);

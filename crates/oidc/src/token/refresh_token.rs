@@ -80,6 +80,17 @@ impl Provider {
                 "The user is no longer assigned to this application.",
             ));
         }
+        // A guest whose domain the organization no longer accepts gets no new
+        // tokens either (the invitation domains policy, checked at sign-in too).
+        if let Some(a) = &account
+            && a.user_type == "Guest"
+            && let Some(email) = &a.email
+            && self.store.guest_domain_blocked(email).await?
+        {
+            return Err(OAuthError::invalid_grant(
+                "This organization no longer accepts guests from your email domain.",
+            ));
+        }
         if let (Some(user_id), Some(a)) = (grant.user_id, &account) {
             self.refresh_access_check(user_id, a, &grant, ctx).await?;
         }
