@@ -310,6 +310,7 @@ impl Origin {
 pub const BLOCKED: Denial = Denial {
     error: "access_denied",
     code: "conditional_access_blocked",
+    explained: true,
     message: "An access policy of this organization blocks this sign-in.",
 };
 

@@ -64,6 +64,10 @@ pub struct Denial {
     pub error: &'static str,
     /// The stable reason code (sign-in log, error page).
     pub code: &'static str,
+    /// A rule of the organization the person can act on (assignment, a
+    /// blocked domain, a conditional access block): they read it on a page
+    /// before the app hears the error (when a page may show).
+    pub explained: bool,
     /// What the user is told.
     pub message: &'static str,
 }
@@ -135,6 +139,7 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
         return Err(Outcome::Deny(Denial {
             error: "access_denied",
             code: "guest_domain_blocked",
+            explained: true,
             message: "This organization no longer accepts guests from your email domain. Ask the person who invited you.",
         }));
     }
@@ -146,6 +151,7 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
                 return Err(Outcome::Deny(Denial {
                     error: "access_denied",
                     code: "passkey_only_not_allowed",
+                    explained: false,
                     message: "A passkey alone cannot sign in this account. Sign in another way.",
                 }));
             }
@@ -154,6 +160,7 @@ fn check_authn<'a>(f: &'a Facts, reasons: &mut Vec<Reason>) -> Result<&'a Authn,
                 return Err(Outcome::Deny(Denial {
                     error: "access_denied",
                     code: "account_disabled",
+                    explained: false,
                     message: "This account is disabled or its access has ended. Ask the organization that invited you.",
                 }));
             }
@@ -202,6 +209,7 @@ fn check_assignment(f: &Facts, reasons: &mut Vec<Reason>) -> Option<Denial> {
     Some(Denial {
         error: "access_denied",
         code: "not_assigned",
+        explained: true,
         message: "You are signed in, but you have not been given access to this application. Ask its owner or your administrator to assign it to you.",
     })
 }
@@ -296,16 +304,19 @@ fn prompt_none_denial(step: &Step) -> Denial {
         Step::Identify { .. } | Step::UpstreamIdp { .. } => Denial {
             error: "login_required",
             code: "login_required",
+            explained: false,
             message: "The user must sign in.",
         },
         Step::MfaEnroll | Step::MfaChallenge { .. } => Denial {
             error: "interaction_required",
             code: "interaction_required",
+            explained: false,
             message: "The user must complete multi-factor authentication.",
         },
         Step::Consent => Denial {
             error: "consent_required",
             code: "consent_required",
+            explained: false,
             message: "The user must consent.",
         },
     }

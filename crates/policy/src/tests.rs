@@ -87,16 +87,19 @@ fn denied(error: &str) -> Outcome {
         "login_required" => Outcome::Deny(Denial {
             error: "login_required",
             code: "login_required",
+            explained: false,
             message: "The user must sign in.",
         }),
         "interaction_required" => Outcome::Deny(Denial {
             error: "interaction_required",
             code: "interaction_required",
+            explained: false,
             message: "The user must complete multi-factor authentication.",
         }),
         _ => Outcome::Deny(Denial {
             error: "consent_required",
             code: "consent_required",
+            explained: false,
             message: "The user must consent.",
         }),
     }
@@ -647,6 +650,7 @@ fn not_assigned() -> Outcome {
     Outcome::Deny(Denial {
         error: "access_denied",
         code: "not_assigned",
+        explained: true,
         message: "You are signed in, but you have not been given access to this application. Ask its owner or your administrator to assign it to you.",
     })
 }

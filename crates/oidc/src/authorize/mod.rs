@@ -94,13 +94,6 @@ pub enum AuthorizeOutcome {
     },
 }
 
-/// Denials a person is shown before the app hears `access_denied`.
-const EXPLAINED_DENIALS: [&str; 3] = [
-    "not_assigned",
-    "conditional_access_blocked",
-    "guest_domain_blocked",
-];
-
 impl Provider {
     async fn validate(
         &self,
@@ -297,10 +290,7 @@ impl Provider {
         // no longer accepted) reads why and what to do on a page first; its
         // link takes `access_denied` to the app. With prompt=none (no page
         // may show) or a form post, the app hears it at once.
-        if EXPLAINED_DENIALS.contains(&d.code)
-            && !i.request.prompt.none
-            && r.mode() == ResponseMode::Query
-        {
+        if d.explained && !i.request.prompt.none && r.mode() == ResponseMode::Query {
             let mut page = PageError::new(d.code, message.to_string()).with_status(403);
             page.back_to_app = Some(r.query_url());
             return Err(page);
