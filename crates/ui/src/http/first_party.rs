@@ -64,6 +64,13 @@ pub const MYAPPS: FirstParty = FirstParty {
     purpose: "myapps",
 };
 
+/// The user signed in to a first-party page ([`FirstParty::signed_in`]).
+pub struct SignedIn {
+    pub user: portico_directory::User,
+    pub grant: Grant,
+    pub csrf: String,
+}
+
 /// The authorization response at the callback.
 #[derive(Deserialize, Default)]
 pub struct CallbackQuery {
@@ -202,6 +209,33 @@ impl FirstParty {
         }
         let id = Uuid::parse_str(id).ok()?;
         Some((token, id))
+    }
+
+    /// Who is signed in to this first-party page: the live grant, its user
+    /// while they may still sign in, and the CSRF token of the page's forms
+    /// (keyed by `csrf_purpose`). `None`: sign in again.
+    pub async fn signed_in(
+        &self,
+        s: &UiState,
+        jar: &CookieJar,
+        csrf_purpose: &str,
+    ) -> Result<Option<SignedIn>, portico_oidc::error::PageError> {
+        let Some((token, grant)) = self.session(s, jar).await? else {
+            return Ok(None);
+        };
+        let Some(user_id) = grant.user_id else {
+            return Ok(None);
+        };
+        let now = s.provider.clock.now();
+        let user = match s.directory.find_user(user_id).await {
+            Ok(u) if u.can_sign_in(now) => u,
+            _ => return Ok(None),
+        };
+        Ok(Some(SignedIn {
+            user,
+            grant,
+            csrf: s.provider.hasher.hash(csrf_purpose, &token),
+        }))
     }
 
     /// The live grant behind the session cookie: not revoked, of this

@@ -26,7 +26,7 @@ use portico_directory::groups::{AccessVia, Relation};
 use portico_directory::{User, UserType};
 use portico_oidc::PageError;
 use portico_oidc::http::{SESSION_COOKIE, request_id};
-use portico_oidc::model::{Client, GRANT_AUTHORIZATION_CODE, Grant};
+use portico_oidc::model::{Client, GRANT_AUTHORIZATION_CODE};
 use serde::Deserialize;
 
 const CSRF_PURPOSE: &str = "myapps-csrf";
@@ -85,11 +85,7 @@ struct LeftPage {
     organization: String,
 }
 
-struct Me {
-    user: User,
-    grant: Grant,
-    csrf: String,
-}
+type Me = crate::http::first_party::SignedIn;
 
 fn fail(e: PageError, headers: &HeaderMap) -> Response {
     crate::pages::error_response(&e, &request_id(headers))
@@ -101,22 +97,7 @@ fn internal(e: impl std::fmt::Debug) -> PageError {
 }
 
 async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
-    let Some((token, grant)) = MYAPPS.session(s, jar).await? else {
-        return Ok(None);
-    };
-    let Some(user_id) = grant.user_id else {
-        return Ok(None);
-    };
-    let now = s.provider.clock.now();
-    let user = match s.directory.find_user(user_id).await {
-        Ok(u) if u.can_sign_in(now) => u,
-        _ => return Ok(None),
-    };
-    Ok(Some(Me {
-        user,
-        grant,
-        csrf: s.provider.hasher.hash(CSRF_PURPOSE, &token),
-    }))
+    MYAPPS.signed_in(s, jar, CSRF_PURPOSE).await
 }
 
 fn check_csrf(s: &UiState, jar: &CookieJar, presented: &str) -> Result<(), PageError> {

@@ -26,10 +26,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use chrono::Duration;
-use portico_directory::{Actor, ActorKind, User};
+use portico_directory::{Actor, ActorKind};
 use portico_oidc::PageError;
 use portico_oidc::http::{SESSION_COOKIE, request_id};
-use portico_oidc::model::Grant;
 use portico_policy::ACR_MFA;
 use serde::Deserialize;
 
@@ -71,11 +70,7 @@ struct NewCodesPage {
 }
 
 /// The signed-in user of the account pages.
-pub(super) struct Me {
-    user: User,
-    grant: Grant,
-    csrf: String,
-}
+pub(super) type Me = crate::http::first_party::SignedIn;
 
 impl Me {
     pub(super) fn actor(&self) -> Actor {
@@ -99,22 +94,7 @@ pub(super) fn page_error(e: impl std::fmt::Debug, headers: &HeaderMap) -> Respon
 }
 
 pub(super) async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
-    let Some((token, grant)) = ACCOUNT.session(s, jar).await? else {
-        return Ok(None);
-    };
-    let Some(user_id) = grant.user_id else {
-        return Ok(None);
-    };
-    let now = s.provider.clock.now();
-    let user = match s.directory.find_user(user_id).await {
-        Ok(u) if u.can_sign_in(now) => u,
-        _ => return Ok(None),
-    };
-    Ok(Some(Me {
-        user,
-        grant,
-        csrf: s.provider.hasher.hash(CSRF_PURPOSE, &token),
-    }))
+    ACCOUNT.signed_in(s, jar, CSRF_PURPOSE).await
 }
 
 pub(super) fn check_csrf(s: &UiState, jar: &CookieJar, presented: &str) -> Result<(), PageError> {
