@@ -845,3 +845,159 @@ both_backends!(
     the_portal_adds_policies_from_graph_json_with_validation_messages,
     super::the_portal_adds_policies_from_graph_json_with_validation_messages
 );
+
+/// The portal's field-by-field editor: users typed by email (an unknown one
+/// refused on its line, the form kept), an application, a platform and a
+/// grant chosen; the saved policy is the Graph JSON those fields mean and is
+/// enforced; editing it shows the fields again (users by email), turns the
+/// platform condition off and is audited; a reference to a named location
+/// that does not exist is refused next to the locations.
+async fn the_portal_editor_builds_and_edits_policies_field_by_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice_id = app.alice().await;
+    let client = app.web_app().await;
+    let b = app.portal_admin().await;
+    let page = b.get("/admin/conditional-access/new").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&client.client_id), "apps are listed");
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+
+    let users = format!("{ALICE}\nnobody@contoso.example");
+    let form = |users: &str, platforms_on: bool| {
+        let mut f: Vec<(&str, String)> = vec![
+            ("csrf", csrf.clone()),
+            ("displayName", "Block Alice on Android".into()),
+            ("usersScope", "selected".into()),
+            ("includeUsers", users.to_string()),
+            ("excludeGuests", "on".into()),
+            ("appsScope", "selected".into()),
+            ("includeApps", client.client_id.clone()),
+            ("includePlatforms", "android".into()),
+            ("grant", "block".into()),
+            ("state", "enabled".into()),
+        ];
+        if platforms_on {
+            f.push(("platformsOn", "on".into()));
+        }
+        f
+    };
+    let post = |path: String, f: Vec<(&'static str, String)>| {
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post_form(&path, &pairs).await
+        }
+    };
+
+    let refused = post("/admin/conditional-access/new".into(), form(&users, true)).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains(
+            "Users to include, line 2: no user has the email or id &#39;nobody@contoso.example&#39;."
+        ) || refused.body.contains(
+            "Users to include, line 2: no user has the email or id &#x27;nobody@contoso.example&#x27;."
+        ),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("id=\"users-problems\""));
+    assert!(
+        refused.body.contains("nobody@contoso.example</textarea>"),
+        "the typed users are kept"
+    );
+    let (_, v) = app.api("GET", POLICIES, None).await;
+    assert_eq!(v["value"], json!([]), "nothing saved");
+
+    let saved = post("/admin/conditional-access/new".into(), form(ALICE, true)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let listed = b.follow(saved).await;
+    assert!(listed.body.contains("The policy was added."));
+    let (_, v) = app.api("GET", POLICIES, None).await;
+    let p = &v["value"][0];
+    let id = p["id"].as_str().unwrap().to_string();
+    assert_eq!(p["displayName"], "Block Alice on Android");
+    assert_eq!(p["state"], "enabled");
+    assert_eq!(p["conditions"]["users"]["includeUsers"], json!([alice_id]));
+    assert_eq!(
+        p["conditions"]["users"]["excludeUsers"],
+        json!(["GuestsOrExternalUsers"])
+    );
+    assert_eq!(
+        p["conditions"]["applications"]["includeApplications"],
+        json!([client.client_id])
+    );
+    assert_eq!(
+        p["conditions"]["platforms"]["includePlatforms"],
+        json!(["android"])
+    );
+    assert_eq!(p["grantControls"]["builtInControls"], json!(["block"]));
+
+    let android = Browser::with_headers(&app.issuer, &[("user-agent", ANDROID)]);
+    let blocked = sign_in(&app, &android, &client, ALICE).await;
+    assert_eq!(
+        param(&redirect_query(&blocked, &client), "error").as_deref(),
+        Some("access_denied")
+    );
+
+    let edit = b.get(&format!("/admin/conditional-access/{id}/edit")).await;
+    assert_eq!(edit.status, 200, "{}", edit.body);
+    assert!(
+        edit.body.contains(&format!("{ALICE}</textarea>")),
+        "users are shown by email: {}",
+        edit.body
+    );
+    assert!(
+        edit.body
+            .contains("name=\"includePlatforms\" value=\"android\" checked"),
+        "{}",
+        edit.body
+    );
+
+    let mut off = form(ALICE, false);
+    off.retain(|(k, _)| *k != "state");
+    off.push(("state", "enabledForReportingButNotEnforced".into()));
+    let done = post(format!("/admin/conditional-access/{id}/edit"), off).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(b.follow(done).await.body.contains("The policy was saved."));
+    let (_, p) = app.api("GET", &format!("{POLICIES}/{id}"), None).await;
+    assert_eq!(p["state"], "enabledForReportingButNotEnforced");
+    assert!(p["conditions"].get("platforms").is_none(), "{p}");
+    let android = Browser::with_headers(&app.issuer, &[("user-agent", ANDROID)]);
+    let allowed = sign_in(&app, &android, &client, ALICE).await;
+    assert!(param(&redirect_query(&allowed, &client), "code").is_some());
+
+    let mut located = form(ALICE, false);
+    located.push(("locationsOn", "on".into()));
+    located.push(("includeLocations", "no-such-location".into()));
+    let refused = post(format!("/admin/conditional-access/{id}/edit"), located).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"locations-problems\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("no-such-location"));
+
+    let (_, v) = app
+        .api("GET", "/api/v1/auditLogs/directoryAudits", None)
+        .await;
+    let activities: Vec<&str> = v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["targetResources"][0]["id"] == id.as_str())
+        .filter_map(|e| e["activityDisplayName"].as_str())
+        .collect();
+    assert_eq!(
+        activities,
+        vec![
+            "Update conditional access policy",
+            "Add conditional access policy"
+        ],
+        "{v}"
+    );
+}
+both_backends!(
+    the_portal_editor_builds_and_edits_policies_field_by_field,
+    super::the_portal_editor_builds_and_edits_policies_field_by_field
+);

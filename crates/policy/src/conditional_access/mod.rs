@@ -34,8 +34,9 @@ pub use evaluate::{
 pub use import::ImportError;
 pub use location::{CidrRange, LocationKind, NamedLocation, canonical as canonical_ip};
 pub use model::{
-    ApplicationsCondition, BuiltInControl, Conditions, GrantControls, GrantOperator,
-    LocationsCondition, Platform, PlatformsCondition, Policy, PolicyState, UsersCondition,
+    ApplicationsCondition, BuiltInControl, Conditions, GrantControls, GrantOperator, LOCATIONS_ALL,
+    LOCATIONS_ALL_TRUSTED, LocationsCondition, Platform, PlatformsCondition, Policy, PolicyState,
+    USERS_ALL, USERS_GUESTS, UsersCondition,
 };
 pub use platform::platform_from_headers;
 

@@ -27,10 +27,12 @@
 //! | GET/POST `/admin/collaboration` (external collaboration settings) | [`collaboration`] |
 //! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce`, `…/assignment-required` | [`authentication`] |
 //! | GET/POST `/admin/conditional-access`, POST `…/{id}/state`, `…/{id}/delete` | [`conditional_access`] |
+//! | GET/POST `/admin/conditional-access/new`, `…/{id}/edit` | [`ca_editor`] |
 
 mod audit;
 mod auth;
 mod authentication;
+mod ca_editor;
 mod collaboration;
 mod conditional_access;
 mod error;
@@ -139,6 +141,14 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/conditional-access",
             get(conditional_access::page_get).post(conditional_access::import_post),
+        )
+        .route(
+            "/admin/conditional-access/new",
+            get(ca_editor::new_get).post(ca_editor::new_post),
+        )
+        .route(
+            "/admin/conditional-access/{id}/edit",
+            get(ca_editor::edit_get).post(ca_editor::edit_post),
         )
         .route(
             "/admin/conditional-access/{id}/state",

@@ -132,6 +132,7 @@ pub async fn page_get(
         Some("location") => Some("The named location was added."),
         Some("state") => Some("The policy's state was changed."),
         Some("deleted") => Some("The policy was deleted."),
+        Some("saved") => Some("The policy was saved."),
         _ => None,
     };
     render(&s, &admin, notice, None).await
