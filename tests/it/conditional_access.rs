@@ -1001,3 +1001,105 @@ both_backends!(
     the_portal_editor_builds_and_edits_policies_field_by_field,
     super::the_portal_editor_builds_and_edits_policies_field_by_field
 );
+
+/// Countries from a MaxMind database (a GeoIP2-Country file written by the
+/// test kit, read by the real `maxminddb` reader): "block sign-ins from
+/// France" blocks an address the database places in France (IPv4 and IPv6,
+/// forwarded by the trusted proxy), lets one from Great Britain in, and logs
+/// each sign-in's country; an address the database does not know is an
+/// unknown country, which the location matches only once it says
+/// `includeUnknownCountriesAndRegions`.
+async fn countries_come_from_the_geoip_database(backend: Backend) {
+    let path = std::env::temp_dir().join(format!("portico-geo-{}.mmdb", uuid::Uuid::new_v4()));
+    portico_tests::mmdb::write_country_database(
+        &path,
+        &[
+            ("81.2.69.0/24", "GB"),
+            ("90.0.0.0/8", "FR"),
+            ("2a01:e00::/26", "FR"),
+        ],
+    )
+    .unwrap();
+    let geo = path.clone();
+    let app = spawn(backend, None, move |s| {
+        s.trusted_proxies = "127.0.0.1/32".into();
+        s.geoip_database = Some(geo.clone());
+    })
+    .await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let location = add_location(
+        &app,
+        json!({
+            "@odata.type": "#microsoft.graph.countryNamedLocation",
+            "displayName": "France",
+            "countriesAndRegions": ["FR"],
+            "includeUnknownCountriesAndRegions": false,
+        }),
+    )
+    .await;
+    add_policy(
+        &app,
+        policy(
+            "Block France",
+            "enabled",
+            json!({"locations": {"includeLocations": [location]}}),
+            "block",
+        ),
+    )
+    .await;
+    let from = |ip: &'static str| {
+        Browser::with_headers(
+            &app.issuer,
+            &[("user-agent", WINDOWS), ("x-forwarded-for", ip)],
+        )
+    };
+
+    for ip in ["90.12.34.56", "2a01:e0a:1::1"] {
+        let blocked = sign_in(&app, &from(ip), &client, ALICE).await;
+        assert_eq!(
+            param(&redirect_query(&blocked, &client), "error").as_deref(),
+            Some("access_denied"),
+            "{ip}"
+        );
+        let log = sign_ins(&app).await;
+        assert_eq!(log[0]["ipAddress"], ip);
+        assert_eq!(log[0]["location"]["countryOrRegion"], "FR", "{ip}");
+        assert_eq!(applied(&log[0], "Block France")["result"], "failure");
+    }
+
+    let gb = sign_in(&app, &from("81.2.69.142"), &client, ALICE).await;
+    assert!(param(&redirect_query(&gb, &client), "code").is_some());
+    let log = sign_ins(&app).await;
+    assert_eq!(log[0]["location"]["countryOrRegion"], "GB");
+    assert_eq!(applied(&log[0], "Block France")["result"], "notApplied");
+
+    let unknown = sign_in(&app, &from("198.51.100.7"), &client, ALICE).await;
+    assert!(param(&redirect_query(&unknown, &client), "code").is_some());
+    assert_eq!(
+        sign_ins(&app).await[0]["location"]["countryOrRegion"],
+        Value::Null
+    );
+
+    let (s, _) = app
+        .api(
+            "PATCH",
+            &format!("{LOCATIONS}/{location}"),
+            Some(json!({
+                "@odata.type": "#microsoft.graph.countryNamedLocation",
+                "includeUnknownCountriesAndRegions": true,
+            })),
+        )
+        .await;
+    assert!(s == 200 || s == 204, "{s}");
+    let unknown = sign_in(&app, &from("198.51.100.7"), &client, ALICE).await;
+    assert_eq!(
+        param(&redirect_query(&unknown, &client), "error").as_deref(),
+        Some("access_denied")
+    );
+    let _ = std::fs::remove_file(&path);
+}
+both_backends!(
+    countries_come_from_the_geoip_database,
+    super::countries_come_from_the_geoip_database
+);

@@ -7,6 +7,7 @@ mod browser;
 pub mod hostile;
 mod logout_receiver;
 mod logs;
+pub mod mmdb;
 pub mod private_pg;
 mod server;
 mod sign_ins;
