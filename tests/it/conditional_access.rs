@@ -1103,3 +1103,86 @@ both_backends!(
     countries_come_from_the_geoip_database,
     super::countries_come_from_the_geoip_database
 );
+
+/// The portal's sign-in log filters by conditional access result: by any
+/// policy or by one, report-only results apart, paging links keeping the
+/// filter; each row names the policies that applied.
+async fn the_sign_in_log_filters_by_policy_result(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let block = add_policy(
+        &app,
+        policy(
+            "Block Android",
+            "enabled",
+            json!({"platforms": {"includePlatforms": ["android"]}}),
+            "block",
+        ),
+    )
+    .await;
+    let trial = add_policy(
+        &app,
+        policy(
+            "Trial block",
+            "enabledForReportingButNotEnforced",
+            json!({}),
+            "block",
+        ),
+    )
+    .await;
+    for ua in [ANDROID, WINDOWS, WINDOWS] {
+        let b = Browser::with_headers(&app.issuer, &[("user-agent", ua)]);
+        sign_in(&app, &b, &client, ALICE).await;
+    }
+    let admin = app.portal_admin().await;
+    let rows = |body: &str| body.matches("<td class=\"status-").count();
+
+    let all = admin.get("/admin/signins").await;
+    assert_eq!(all.status, 200);
+    assert!(rows(&all.body) >= 3, "{}", all.body);
+    assert!(
+        all.body
+            .contains("Block Android: Failure; Trial block: Report-only: failure")
+    );
+
+    let failed = admin.get("/admin/signins?caResult=failure").await;
+    assert_eq!(failed.status, 200, "{}", failed.body);
+    assert_eq!(rows(&failed.body), 1, "{}", failed.body);
+    assert!(failed.body.contains("Block Android: Failure"));
+
+    let blocked_by = admin
+        .get(&format!("/admin/signins?policy={block}&caResult=failure"))
+        .await;
+    assert_eq!(rows(&blocked_by.body), 1);
+    let would_block = admin
+        .get(&format!(
+            "/admin/signins?policy={trial}&caResult=reportOnlyFailure"
+        ))
+        .await;
+    // Alice's three and the admin's own sign-in to the portal (all apps).
+    assert_eq!(rows(&would_block.body), 4, "{}", would_block.body);
+    assert!(
+        would_block.body.contains(&format!(
+            "<option value=\"{trial}\" selected>Trial block</option>"
+        )),
+        "the filter is shown as chosen"
+    );
+    let none = admin
+        .get(&format!("/admin/signins?policy={trial}&caResult=success"))
+        .await;
+    assert_eq!(rows(&none.body), 0);
+    assert!(none.body.contains("No sign-ins match."));
+
+    let unclear = admin.get(&format!("/admin/signins?policy={trial}")).await;
+    assert_eq!(unclear.status, 400);
+    assert!(
+        unclear
+            .body
+            .contains("Choose the policy result to look for")
+    );
+}
+both_backends!(
+    the_sign_in_log_filters_by_policy_result,
+    super::the_sign_in_log_filters_by_policy_result
+);

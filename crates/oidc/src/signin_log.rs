@@ -154,10 +154,30 @@ pub struct SignInQuery {
     pub user_id: Option<Uuid>,
     pub client_id: Option<String>,
     pub result: Option<SignInResult>,
+    /// Only sign-ins a conditional access policy applied to with this result.
+    pub policy_result: Option<PolicyResultFilter>,
     /// Records older than this one (the page before ended here).
     pub before: Option<Uuid>,
     pub limit: u64,
 }
+
+/// Sign-ins to which a conditional access policy (this one, or any) applied
+/// with `result`: one of [`INDEXED_POLICY_RESULTS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyResultFilter {
+    pub policy_id: Option<String>,
+    pub result: String,
+}
+
+/// The results of Graph's `appliedConditionalAccessPolicies` that mean the
+/// policy applied; the log is indexed by these (a policy that did not apply,
+/// or was off, is only in the record).
+pub const INDEXED_POLICY_RESULTS: [&str; 4] = [
+    "success",
+    "failure",
+    "reportOnlySuccess",
+    "reportOnlyFailure",
+];
 
 #[async_trait]
 pub trait SignInLog: Send + Sync {

@@ -47,3 +47,22 @@ pub async fn drop_test_database(admin_url: &str, database_url: &str) -> anyhow::
     )
     .await
 }
+
+impl crate::Storage {
+    /// Empties the sign-in log's conditional access index and rebuilds it
+    /// from the records, with the statement the migration that introduced
+    /// the index runs over the sign-ins recorded before it: the upgrade test
+    /// runs it against records it wrote. Returns the rows indexed.
+    pub async fn rebuild_sign_in_policy_index(&self) -> anyhow::Result<u64> {
+        self.db()
+            .execute_unprepared("DELETE FROM sign_in_policy_results")
+            .await?;
+        let done = self
+            .db()
+            .execute_unprepared(&crate::migration::backfill_sign_in_policy_results(
+                self.backend,
+            ))
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -185,6 +185,7 @@ pub async fn sign_ins_get(
         user_id: filter.user_id,
         client_id: filter.client_id,
         result: filter.result,
+        policy_result: None,
         before: p.skiptoken()?,
         limit: p.top()?,
     };

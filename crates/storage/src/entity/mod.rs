@@ -34,6 +34,7 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod server_secrets;
 pub mod sessions;
+pub mod sign_in_policy_results;
 pub mod sign_ins;
 pub mod signing_keys;
 pub mod tenant_settings;

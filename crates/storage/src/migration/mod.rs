@@ -25,7 +25,10 @@ mod m20261206_000013_conditional_access;
 mod m20261206_000014_groups_assignments;
 mod m20261206_000015_perf;
 mod m20261206_000016_consent_privacy;
+mod m20261206_000019_sign_in_policy_results;
 mod sign_in_idens;
+
+pub(crate) use m20261206_000019_sign_in_policy_results::backfill as backfill_sign_in_policy_results;
 
 pub struct Migrator;
 
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_groups_assignments::Migration),
             Box::new(m20261206_000015_perf::Migration),
             Box::new(m20261206_000016_consent_privacy::Migration),
+            Box::new(m20261206_000019_sign_in_policy_results::Migration),
         ]
     }
 }

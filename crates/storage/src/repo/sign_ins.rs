@@ -9,14 +9,16 @@
 
 use super::{internal, page_limit};
 use crate::Storage;
-use crate::entity::sign_ins;
+use crate::entity::{sign_in_policy_results, sign_ins};
 use async_trait::async_trait;
 use portico_oidc::signin_log::{
-    AppliedPolicy, SignInLog, SignInQuery, SignInRecord, SignInResult, StepRecord,
+    AppliedPolicy, INDEXED_POLICY_RESULTS, SignInLog, SignInQuery, SignInRecord, SignInResult,
+    StepRecord,
 };
 use portico_oidc::store::{StoreError, StoreResult};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use uuid::Uuid;
 
 /// Longest stored user agent, in characters (Entra keeps about as much).
@@ -114,6 +116,23 @@ fn to_row(r: &SignInRecord) -> StoreResult<sign_ins::ActiveModel> {
     })
 }
 
+/// One index row per policy that applied (as stored: bounded, at most
+/// `POLICIES_MAX`, one per policy id).
+fn policy_rows(r: &SignInRecord) -> Vec<sign_in_policy_results::ActiveModel> {
+    let mut seen = std::collections::HashSet::new();
+    r.applied_policies
+        .iter()
+        .take(POLICIES_MAX)
+        .filter(|p| INDEXED_POLICY_RESULTS.contains(&p.result.as_str()))
+        .filter(|p| seen.insert(bounded(&p.id, CODE_MAX)))
+        .map(|p| sign_in_policy_results::ActiveModel {
+            sign_in_id: Set(r.id),
+            policy_id: Set(bounded(&p.id, CODE_MAX)),
+            result: Set(p.result.clone()),
+        })
+        .collect()
+}
+
 fn from_row(m: sign_ins::Model) -> StoreResult<SignInRecord> {
     let result = SignInResult::parse(&m.result).ok_or_else(|| {
         StoreError::Internal(anyhow::anyhow!(
@@ -150,12 +169,28 @@ fn from_row(m: sign_ins::Model) -> StoreResult<SignInRecord> {
 
 #[async_trait]
 impl SignInLog for Storage {
+    /// The record and, in the same transaction, the index of the policies
+    /// that applied to it.
     async fn record_sign_in(&self, record: &SignInRecord) -> StoreResult<()> {
-        sign_ins::Entity::insert(to_row(record)?)
-            .exec_without_returning(self.db())
+        let row = to_row(record)?;
+        let applied = policy_rows(record);
+        if applied.is_empty() {
+            sign_ins::Entity::insert(row)
+                .exec_without_returning(self.db())
+                .await
+                .map_err(internal)?;
+            return Ok(());
+        }
+        let tx = self.db().begin().await.map_err(internal)?;
+        sign_ins::Entity::insert(row)
+            .exec_without_returning(&tx)
             .await
             .map_err(internal)?;
-        Ok(())
+        sign_in_policy_results::Entity::insert_many(applied)
+            .exec_without_returning(&tx)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)
     }
 
     /// Each filter is an equality on the leading column of an index that ends
@@ -171,6 +206,20 @@ impl SignInLog for Storage {
         }
         if let Some(r) = q.result {
             find = find.filter(C::Result.eq(r.as_str()));
+        }
+        if let Some(f) = &q.policy_result {
+            use sign_in_policy_results::Column as P;
+            let mut ids = Query::select();
+            ids.column(P::SignInId)
+                .from(sign_in_policy_results::Entity)
+                .and_where(P::Result.eq(f.result.as_str()));
+            if let Some(p) = &f.policy_id {
+                ids.and_where(P::PolicyId.eq(p.as_str()));
+            }
+            if let Some(b) = q.before {
+                ids.and_where(P::SignInId.lt(b));
+            }
+            find = find.filter(C::Id.in_subquery(ids.to_owned()));
         }
         if let Some(b) = q.before {
             find = find.filter(C::Id.lt(b));

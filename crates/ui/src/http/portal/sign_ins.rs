@@ -1,6 +1,8 @@
 //! The sign-in log page: every sign-in, newest first, 50 a page, optionally
-//! only those with one result (`?result=failed`), paged by id
-//! (`?before=<id of the last sign-in shown>`, keeping the filter).
+//! only those with one result (`?result=failed`) and only those a conditional
+//! access policy (`?policy=<id>`, or any) applied to with one result
+//! (`?caResult=reportOnlyFailure`), paged by id (`?before=<id of the last
+//! sign-in shown>`, keeping the filters).
 
 use super::auth::Admin;
 use super::error::PortalError;
@@ -12,9 +14,18 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portico_oidc::signin_log::{SignInQuery, SignInRecord, SignInResult};
+use portico_oidc::signin_log::{PolicyResultFilter, SignInQuery, SignInRecord, SignInResult};
 use serde::Deserialize;
 use uuid::Uuid;
+
+/// The conditional access results the log is indexed by, as Entra's sign-in
+/// log names them.
+const POLICY_RESULTS: [(&str, &str); 4] = [
+    ("success", "Success"),
+    ("failure", "Failure"),
+    ("reportOnlySuccess", "Report-only: success"),
+    ("reportOnlyFailure", "Report-only: failure"),
+];
 
 const RESULTS: [(SignInResult, &str); 4] = [
     (SignInResult::Success, "Success"),
@@ -29,6 +40,12 @@ struct SignInsPage {
     chrome: Chrome,
     /// The result filter, as a `SignInResult` code ("" for all).
     filter_result: String,
+    /// The conditional access filter: a policy id ("" for any policy) and
+    /// a result ("" for no conditional access filter).
+    filter_policy: String,
+    filter_ca_result: String,
+    /// Every policy, for the filter: (id, name).
+    policies: Vec<(String, String)>,
     rows: Vec<SignInRow>,
     next: Option<String>,
     /// Set on later pages: the newest page, with the same filter.
@@ -44,6 +61,30 @@ impl SignInsPage {
             RESULTS
                 .iter()
                 .map(|(r, label)| (r.as_str(), *label, self.filter_result == r.as_str())),
+        );
+        out
+    }
+
+    fn policy_options(&self) -> Vec<(String, String, bool)> {
+        let mut out = vec![(
+            String::new(),
+            "Any policy".to_string(),
+            self.filter_policy.is_empty(),
+        )];
+        out.extend(
+            self.policies
+                .iter()
+                .map(|(id, name)| (id.clone(), name.clone(), *id == self.filter_policy)),
+        );
+        out
+    }
+
+    fn ca_result_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let mut out = vec![("", "Any", self.filter_ca_result.is_empty())];
+        out.extend(
+            POLICY_RESULTS
+                .iter()
+                .map(|(v, label)| (*v, *label, self.filter_ca_result == *v)),
         );
         out
     }
@@ -64,6 +105,8 @@ struct SignInRow {
     ip: String,
     methods: String,
     correlation_id: String,
+    /// The policies that applied, with their results ("" when none did).
+    conditional_access: String,
 }
 
 impl SignInRow {
@@ -104,6 +147,17 @@ impl SignInRow {
                 methods
             },
             correlation_id: r.correlation_id.clone(),
+            conditional_access: r
+                .applied_policies
+                .iter()
+                .filter_map(|p| {
+                    POLICY_RESULTS
+                        .iter()
+                        .find(|(v, _)| *v == p.result)
+                        .map(|(_, label)| format!("{}: {label}", p.display_name))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 }
@@ -111,7 +165,34 @@ impl SignInRow {
 #[derive(Deserialize)]
 pub struct SignInsParams {
     result: Option<String>,
+    policy: Option<String>,
+    #[serde(rename = "caResult")]
+    ca_result: Option<String>,
     before: Option<String>,
+}
+
+/// `?policy=` and `?caResult=` into a filter: a policy alone means "applied
+/// to", which the index does not hold apart from its results, so a result is
+/// required with it.
+fn parse_policy_result(
+    policy: Option<&str>,
+    result: Option<&str>,
+) -> Result<Option<PolicyResultFilter>, String> {
+    let policy = field(policy);
+    match field(result) {
+        None if policy.is_some() => {
+            Err("Choose the policy result to look for (success, failure, or report-only).".into())
+        }
+        None => Ok(None),
+        Some(r) if POLICY_RESULTS.iter().any(|(v, _)| *v == r) => Ok(Some(PolicyResultFilter {
+            policy_id: policy.map(str::to_string),
+            result: r.to_string(),
+        })),
+        Some(_) => Err(
+            "The policy result must be success, failure, reportOnlySuccess or reportOnlyFailure."
+                .into(),
+        ),
+    }
 }
 
 /// `?result=` into a result; empty means all.
@@ -125,11 +206,21 @@ fn parse_result(s: Option<&str>) -> Result<Option<SignInResult>, String> {
 }
 
 /// The link to the page before `before` (the newest page when `None`),
-/// keeping the result filter.
-fn sign_ins_link(result: Option<SignInResult>, before: Option<Uuid>) -> String {
+/// keeping the filters.
+fn sign_ins_link(
+    result: Option<SignInResult>,
+    policy: Option<&PolicyResultFilter>,
+    before: Option<Uuid>,
+) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
     if let Some(r) = result {
         ser.append_pair("result", r.as_str());
+    }
+    if let Some(f) = policy {
+        if let Some(p) = &f.policy_id {
+            ser.append_pair("policy", p);
+        }
+        ser.append_pair("caResult", &f.result);
     }
     if let Some(b) = before {
         ser.append_pair("before", &b.to_string());
@@ -150,14 +241,31 @@ pub async fn sign_ins_get(
     let mut page = SignInsPage {
         chrome: Chrome::new(&admin, Section::SignIns),
         filter_result: field(p.result.as_deref()).unwrap_or_default().to_string(),
+        filter_policy: field(p.policy.as_deref()).unwrap_or_default().to_string(),
+        filter_ca_result: field(p.ca_result.as_deref())
+            .unwrap_or_default()
+            .to_string(),
+        policies: s
+            .provider
+            .ca_policies()
+            .await
+            .map_err(PortalError::internal)?
+            .into_iter()
+            .map(|p| (p.id, p.display_name))
+            .collect(),
         rows: Vec::new(),
         next: None,
         newest: None,
         error: None,
     };
-    let parsed =
-        parse_result(p.result.as_deref()).and_then(|r| Ok((r, parse_cursor(p.before.as_deref())?)));
-    let (result, before) = match parsed {
+    let parsed = parse_result(p.result.as_deref()).and_then(|r| {
+        Ok((
+            r,
+            parse_policy_result(p.policy.as_deref(), p.ca_result.as_deref())?,
+            parse_cursor(p.before.as_deref())?,
+        ))
+    });
+    let (result, policy_result, before) = match parsed {
         Ok(x) => x,
         Err(m) => {
             page.error = Some(m);
@@ -165,10 +273,11 @@ pub async fn sign_ins_get(
         }
     };
     if before.is_some() {
-        page.newest = Some(sign_ins_link(result, None));
+        page.newest = Some(sign_ins_link(result, policy_result.as_ref(), None));
     }
     let q = SignInQuery {
         result,
+        policy_result: policy_result.clone(),
         before,
         limit: PAGE_SIZE + 1,
         ..Default::default()
@@ -180,7 +289,9 @@ pub async fn sign_ins_get(
         .map_err(PortalError::internal)?;
     if list.len() as u64 > PAGE_SIZE {
         list.truncate(PAGE_SIZE as usize);
-        page.next = list.last().map(|r| sign_ins_link(result, Some(r.id)));
+        page.next = list
+            .last()
+            .map(|r| sign_ins_link(result, policy_result.as_ref(), Some(r.id)));
     }
     page.rows = list.iter().map(SignInRow::new).collect();
     Ok(page.into_response())
@@ -193,14 +304,22 @@ mod tests {
     #[test]
     fn links_keep_the_filter() {
         let id = Uuid::nil();
-        assert_eq!(sign_ins_link(None, None), "/admin/signins");
+        assert_eq!(sign_ins_link(None, None, None), "/admin/signins");
         assert_eq!(
-            sign_ins_link(Some(SignInResult::Failed), Some(id)),
+            sign_ins_link(Some(SignInResult::Failed), None, Some(id)),
             format!("/admin/signins?result=failed&before={id}")
         );
         assert_eq!(
-            sign_ins_link(None, Some(id)),
+            sign_ins_link(None, None, Some(id)),
             format!("/admin/signins?before={id}")
+        );
+        let trial = PolicyResultFilter {
+            policy_id: Some("p-1".into()),
+            result: "reportOnlyFailure".into(),
+        };
+        assert_eq!(
+            sign_ins_link(None, Some(&trial), Some(id)),
+            format!("/admin/signins?policy=p-1&caResult=reportOnlyFailure&before={id}")
         );
     }
 
@@ -210,5 +329,19 @@ mod tests {
         assert_eq!(parse_result(Some(" ")), Ok(None));
         assert_eq!(parse_result(Some("denied")), Ok(Some(SignInResult::Denied)));
         assert!(parse_result(Some("Success")).is_err());
+    }
+
+    #[test]
+    fn policy_results_parse_or_explain() {
+        assert_eq!(parse_policy_result(None, None), Ok(None));
+        assert_eq!(
+            parse_policy_result(Some(""), Some("failure")),
+            Ok(Some(PolicyResultFilter {
+                policy_id: None,
+                result: "failure".into()
+            }))
+        );
+        assert!(parse_policy_result(Some("p-1"), None).is_err());
+        assert!(parse_policy_result(None, Some("notApplied")).is_err());
     }
 }
