@@ -15,6 +15,7 @@ mod conditional_access;
 mod consent;
 mod demo;
 mod e2e;
+mod e2e_journeys;
 mod e2e_passkey;
 mod egress;
 mod faults;
