@@ -1194,6 +1194,41 @@ async fn the_sign_in_log_filters_by_policy_result(backend: Backend) {
             .body
             .contains("Choose the policy result to look for")
     );
+
+    // The API's $filter, Graph's lambda over appliedConditionalAccessPolicies.
+    let api = |filter: String| {
+        let app = &app;
+        async move {
+            let q = serde_urlencoded::to_string([("$filter", filter)]).unwrap();
+            app.api("GET", &format!("/api/v1/auditLogs/signIns?{q}"), None)
+                .await
+        }
+    };
+    let (s, v) = api("appliedConditionalAccessPolicies/any(p: p/result eq 'failure')".into()).await;
+    assert_eq!(s, 200, "{v}");
+    let found = v["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["deviceDetail"]["operatingSystem"], "android");
+    let (_, v) = api(format!(
+        "appliedConditionalAccessPolicies/any(p: p/id eq '{trial}' and p/result eq 'reportOnlyFailure') and appId eq '{}'",
+        client.client_id
+    ))
+    .await;
+    assert_eq!(v["value"].as_array().unwrap().len(), 3, "{v}");
+    let (_, v) = api(format!(
+        "appliedConditionalAccessPolicies/any(p: p/id eq '{block}' and p/result eq 'success')"
+    ))
+    .await;
+    assert_eq!(v["value"], json!([]));
+    let (s, v) =
+        api("appliedConditionalAccessPolicies/any(p: p/result eq 'notApplied')".into()).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("notApplied")
+    );
 }
 both_backends!(
     the_sign_in_log_filters_by_policy_result,

@@ -185,7 +185,7 @@ pub async fn sign_ins_get(
         user_id: filter.user_id,
         client_id: filter.client_id,
         result: filter.result,
-        policy_result: None,
+        policy_result: filter.policy_result,
         before: p.skiptoken()?,
         limit: p.top()?,
     };
