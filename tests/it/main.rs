@@ -2,6 +2,7 @@
 //! PostgreSQL. Test names state the rule they prove.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_tokens;
 mod admin_api;
 mod admin_idps;
 mod authorize;
