@@ -35,6 +35,7 @@ mod limits;
 mod mfa;
 mod myapps;
 mod nodes;
+mod openapi;
 mod operations;
 mod packaging;
 mod params;
