@@ -829,6 +829,14 @@ async fn the_schema_check_catches_a_wrong_answer(backend: Backend) {
     let schema = response_schema(&doc, "get", "/api/v1/users/{id}", 404).unwrap();
     check_schema(&doc, schema, &error).unwrap();
     assert!(check_schema(&doc, schema, &json!({"error": "notFound"})).is_err());
+    // The database guard's 503 (db_guard.rs) is documented on every operation.
+    let guard = json!({"error": "temporarily_unavailable",
+        "error_description": "The service cannot reach its database. Retry shortly."});
+    for (method, path) in operations(&doc) {
+        let schema = response_schema(&doc, &method, &path, 503).expect("503 documented");
+        check_schema(&doc, schema, &guard).unwrap();
+        assert!(check_schema(&doc, schema, &json!({"error": 503})).is_err());
+    }
 }
 both_backends!(
     the_schema_check_catches_a_wrong_answer,

@@ -145,7 +145,6 @@ fn view(app: &App, inv: &Invitation, reset: bool) -> InvitationView {
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The token lacks User.Invite.All, or the collaboration settings refuse", body = ErrorBody),
         (status = 409, description = "The address belongs to a member", body = ErrorBody),
-        (status = 503, description = "Busy: try again", body = ErrorBody),
     ),
 )]
 pub async fn invitations_post(

@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use utoipa::Modify;
-use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::server::Server;
+use utoipa::{OpenApi, ToSchema};
 
 /// Where the document is served.
 pub const PATH: &str = "/api/v1/openapi.json";
@@ -37,7 +37,7 @@ pub const PATH: &str = "/api/v1/openapi.json";
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(openapi_json),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, DatabaseUnavailable)),
     modifiers(&BearerScheme),
     security(("bearer" = [])),
     tags(
@@ -55,6 +55,18 @@ pub const PATH: &str = "/api/v1/openapi.json";
     )
 )]
 pub struct ApiDoc;
+
+/// The 503 any call gets at once while the database is unreachable
+/// (`db_guard`), OAuth-style like the other machine endpoints', with
+/// `Retry-After`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DatabaseUnavailable {
+    /// `temporarily_unavailable`.
+    error: String,
+    error_description: String,
+}
 
 struct BearerScheme;
 
@@ -88,6 +100,49 @@ async fn openapi_json(State(document): State<Document>) -> Response {
         .into_response()
 }
 
+/// The document as served: the issuer as its server, and on every admin
+/// operation the answers any call may get from the layers around the
+/// handlers: 500 (a generic `ErrorBody`) and 503 (the database guard's
+/// body, or a busy directory's `ErrorBody`).
+fn finish(mut doc: utoipa::openapi::OpenApi, issuer: &str) -> serde_json::Value {
+    doc.servers = Some(vec![Server::new(issuer)]);
+    let mut doc = serde_json::to_value(&doc).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document did not serialize");
+        serde_json::Value::Null
+    });
+    let error = serde_json::json!({"$ref": "#/components/schemas/ErrorBody"});
+    let internal = serde_json::json!({
+        "description": "An unexpected failure (logged; the body says nothing more)",
+        "content": {"application/json": {"schema": error}},
+    });
+    let unavailable = serde_json::json!({
+        "description": "The database is unreachable (retry after `Retry-After`), or the server is busy",
+        "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait"}},
+        "content": {"application/json": {"schema": {"oneOf": [
+            {"$ref": "#/components/schemas/DatabaseUnavailable"},
+            error,
+        ]}}},
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            if path == PATH {
+                continue;
+            }
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|i| i.values_mut())
+            {
+                if let Some(responses) = op["responses"].as_object_mut() {
+                    responses.insert("500".into(), internal.clone());
+                    responses.insert("503".into(), unavailable.clone());
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The serialized document, built once when the router is.
 #[derive(Clone)]
 struct Document(Bytes);
@@ -95,12 +150,8 @@ struct Document(Bytes);
 /// The admin API's router: the documented routes and the document, with the
 /// issuer as its server.
 pub fn router(app: App) -> Router {
-    let (router, mut doc) = super::routes().split_for_parts();
-    doc.servers = Some(vec![Server::new(app.settings.issuer.clone())]);
-    let document = Document(Bytes::from(doc.to_json().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the OpenAPI document did not serialize");
-        String::from("{}")
-    })));
+    let (router, doc) = super::routes().split_for_parts();
+    let document = Document(Bytes::from(finish(doc, &app.settings.issuer).to_string()));
     router
         .route(PATH, get(openapi_json).with_state(document))
         .with_state(app)
@@ -114,8 +165,7 @@ mod tests {
     /// permissions it needs; only the document itself is anonymous.
     #[test]
     fn every_operation_names_its_permissions_and_answers_401() {
-        let doc = super::super::routes().into_openapi();
-        let doc: Value = serde_json::to_value(&doc).expect("document");
+        let doc = super::finish(super::super::routes().into_openapi(), "https://id.example");
         if let Ok(out) = std::env::var("PORTICO_OPENAPI_DUMP") {
             std::fs::write(out, doc.to_string()).expect("dump");
         }
@@ -133,8 +183,10 @@ mod tests {
                     "{method} {path} names no permission"
                 );
                 assert!(
-                    op["responses"]["401"].is_object() && op["responses"]["403"].is_object(),
-                    "{method} {path} documents no 401/403"
+                    ["401", "403", "500", "503"]
+                        .iter()
+                        .all(|s| op["responses"][s].is_object()),
+                    "{method} {path} documents no 401/403/500/503"
                 );
             }
         }
