@@ -37,6 +37,7 @@ mod limits;
 mod mfa;
 mod myapps;
 mod nodes;
+mod openapi;
 mod operations;
 mod packaging;
 mod params;

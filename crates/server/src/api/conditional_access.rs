@@ -5,15 +5,18 @@
 //! `Policy.ReadWrite.ConditionalAccess`. A field Portico cannot enforce is
 //! refused (400) with its path named; each change is audited with its actor.
 
-use super::{ApiError, Caller, Json};
+use super::{ApiError, Caller, ErrorBody, Json, Page};
 use crate::app::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use portico_directory::ActorKind;
 use portico_oidc::conditional_access::{ActorRef, CaError, WhatIf};
 use portico_policy::conditional_access::{Applicability, Platform, PolicyState};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 pub const READ: &str = "Policy.Read.All";
 pub const WRITE: &str = "Policy.ReadWrite.ConditionalAccess";
@@ -53,6 +56,10 @@ fn ok<T: serde::Serialize>(status: StatusCode, v: &T) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/identity/conditionalAccess/policies", tag = "conditionalAccess",
+    description = "Every conditional access policy. Needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([READ, WRITE]))),
+    responses((status = 200, description = "The policies", body = Page<CaPolicyDoc>), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.Read.All", body = ErrorBody)),
+)]
 pub async fn policies_get(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
     require_read(&caller)?;
     let all = app
@@ -60,9 +67,13 @@ pub async fn policies_get(State(app): State<App>, caller: Caller) -> Result<Resp
         .ca_policies()
         .await
         .map_err(ApiError::internal)?;
-    Ok(axum::Json(json!({ "value": all })).into_response())
+    Ok(axum::Json(Page::all(all)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/identity/conditionalAccess/policies/{id}", tag = "conditionalAccess",
+    description = "One policy. Needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([READ, WRITE]))), params(("id" = String, Path, description = "The policy's id")),
+    responses((status = 200, description = "The policy", body = CaPolicyDoc), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.Read.All", body = ErrorBody), (status = 404, description = "No such policy", body = ErrorBody)),
+)]
 pub async fn policy_get(
     State(app): State<App>,
     caller: Caller,
@@ -72,6 +83,11 @@ pub async fn policy_get(
     Ok(ok(StatusCode::OK, &app.provider.ca_policy(&id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/identity/conditionalAccess/policies", tag = "conditionalAccess",
+    description = "Creates a policy from Graph's JSON (audited). Needs Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([WRITE]))),
+    request_body(content = Object, description = "Graph's conditionalAccessPolicy, e.g. an Entra export (`id` and dates are assigned)", content_type = "application/json"),
+    responses((status = 201, description = "The new policy", body = CaPolicyDoc), (status = 400, description = "Invalid, or a field Portico cannot enforce (named)", body = ErrorBody), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.ReadWrite.ConditionalAccess", body = ErrorBody)),
+)]
 pub async fn policies_post(
     State(app): State<App>,
     caller: Caller,
@@ -82,6 +98,11 @@ pub async fn policies_post(
     Ok(ok(StatusCode::CREATED, &p))
 }
 
+#[utoipa::path(patch, path = "/api/v1/identity/conditionalAccess/policies/{id}", tag = "conditionalAccess",
+    description = "Changes a policy: the given Graph fields replace the stored ones (audited). Needs Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([WRITE]))), params(("id" = String, Path, description = "The policy's id")),
+    request_body(content = Object, description = "Graph JSON", content_type = "application/json"),
+    responses((status = 200, description = "The changed policy", body = CaPolicyDoc), (status = 400, description = "Invalid, or a field Portico cannot enforce (named)", body = ErrorBody), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.ReadWrite.ConditionalAccess", body = ErrorBody), (status = 404, description = "No such policy", body = ErrorBody)),
+)]
 pub async fn policy_patch(
     State(app): State<App>,
     caller: Caller,
@@ -96,6 +117,10 @@ pub async fn policy_patch(
     Ok(ok(StatusCode::OK, &p))
 }
 
+#[utoipa::path(delete, path = "/api/v1/identity/conditionalAccess/policies/{id}", tag = "conditionalAccess",
+    description = "Deletes a policy (audited). Needs Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([WRITE]))), params(("id" = String, Path, description = "The policy's id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.ReadWrite.ConditionalAccess", body = ErrorBody), (status = 404, description = "No such policy", body = ErrorBody)),
+)]
 pub async fn policy_delete(
     State(app): State<App>,
     caller: Caller,
@@ -106,6 +131,10 @@ pub async fn policy_delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/identity/conditionalAccess/namedLocations", tag = "conditionalAccess",
+    description = "Every named location. Needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([READ, WRITE]))),
+    responses((status = 200, description = "The named locations", body = Page<NamedLocationDoc>), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.Read.All", body = ErrorBody)),
+)]
 pub async fn locations_get(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
     require_read(&caller)?;
     let all = app
@@ -113,9 +142,13 @@ pub async fn locations_get(State(app): State<App>, caller: Caller) -> Result<Res
         .named_locations()
         .await
         .map_err(ApiError::internal)?;
-    Ok(axum::Json(json!({ "value": all })).into_response())
+    Ok(axum::Json(Page::all(all)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/identity/conditionalAccess/namedLocations/{id}", tag = "conditionalAccess",
+    description = "One named location. Needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([READ, WRITE]))), params(("id" = String, Path, description = "The named location's id")),
+    responses((status = 200, description = "The named location", body = NamedLocationDoc), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.Read.All", body = ErrorBody), (status = 404, description = "No such named location", body = ErrorBody)),
+)]
 pub async fn location_get(
     State(app): State<App>,
     caller: Caller,
@@ -125,6 +158,11 @@ pub async fn location_get(
     Ok(ok(StatusCode::OK, &app.provider.named_location(&id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/identity/conditionalAccess/namedLocations", tag = "conditionalAccess",
+    description = "Creates a named location from Graph's JSON (audited). Needs Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([WRITE]))),
+    request_body(content = Object, description = "Graph's ipNamedLocation or countryNamedLocation, e.g. an Entra export (`id` and dates are assigned)", content_type = "application/json"),
+    responses((status = 201, description = "The new named location", body = NamedLocationDoc), (status = 400, description = "Invalid, or a field Portico cannot enforce (named)", body = ErrorBody), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.ReadWrite.ConditionalAccess", body = ErrorBody)),
+)]
 pub async fn locations_post(
     State(app): State<App>,
     caller: Caller,
@@ -138,6 +176,11 @@ pub async fn locations_post(
     Ok(ok(StatusCode::CREATED, &l))
 }
 
+#[utoipa::path(patch, path = "/api/v1/identity/conditionalAccess/namedLocations/{id}", tag = "conditionalAccess",
+    description = "Changes a named location (audited). Needs Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([WRITE]))), params(("id" = String, Path, description = "The named location's id")),
+    request_body(content = Object, description = "Graph JSON", content_type = "application/json"),
+    responses((status = 200, description = "The changed named location", body = NamedLocationDoc), (status = 400, description = "Invalid, or a field Portico cannot enforce (named)", body = ErrorBody), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.ReadWrite.ConditionalAccess", body = ErrorBody), (status = 404, description = "No such named location", body = ErrorBody)),
+)]
 pub async fn location_patch(
     State(app): State<App>,
     caller: Caller,
@@ -152,6 +195,11 @@ pub async fn location_patch(
     Ok(ok(StatusCode::OK, &l))
 }
 
+#[utoipa::path(delete, path = "/api/v1/identity/conditionalAccess/namedLocations/{id}", tag = "conditionalAccess",
+    description = "Deletes a named location no policy uses (audited). Needs Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([WRITE]))), params(("id" = String, Path, description = "The named location's id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.ReadWrite.ConditionalAccess", body = ErrorBody), (status = 404, description = "No such named location", body = ErrorBody),
+        (status = 409, description = "A policy uses it", body = ErrorBody)),
+)]
 pub async fn location_delete(
     State(app): State<App>,
     caller: Caller,
@@ -167,14 +215,20 @@ pub async fn location_delete(
 /// What-If's request, in Graph's shape (`POST /identity/conditionalAccess/evaluate`):
 /// `signInIdentity.userId`, `signInContext.includeApplications[0]`,
 /// `signInConditions.{ipAddress, devicePlatform, country}`. Each may be left out.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluateBody {
+    /// `{"userId"}`.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     sign_in_identity: Option<Value>,
+    /// `{"includeApplications": [<client id>]}`.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     sign_in_context: Option<Value>,
+    /// `{"ipAddress", "devicePlatform", "country"}`.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     sign_in_conditions: Option<Value>,
 }
 
@@ -237,6 +291,12 @@ fn what_if_question(body: &EvaluateBody) -> Result<WhatIf, ApiError> {
 /// with whether it applies (`true`, `false`, or `null` when an unknown input
 /// leaves it open), what it asks, where it did not apply the first condition
 /// that failed, and the unknown inputs. Reading permission.
+#[utoipa::path(post, path = "/api/v1/identity/conditionalAccess/evaluate", tag = "conditionalAccess",
+    description = "What-If: which policies would apply to a sign-in. Needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([READ, WRITE]))),
+    request_body = EvaluateBody,
+    responses((status = 200, description = "Each policy's result", body = WhatIfView),
+        (status = 400, description = "Invalid input (named)", body = ErrorBody), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.Read.All", body = ErrorBody)),
+)]
 pub async fn evaluate_post(
     State(app): State<App>,
     caller: Caller,
@@ -245,39 +305,189 @@ pub async fn evaluate_post(
     require_read(&caller)?;
     let q = what_if_question(&body)?;
     let answer = app.provider.what_if(&q).await.map_err(ApiError::internal)?;
-    let value: Vec<Value> = answer
+    let value = answer
         .results
         .iter()
         .map(|r| {
             let (applies, reason) = match &r.applicability {
-                Applicability::Applies => (json!(true), Value::Null),
+                Applicability::Applies => (Some(true), None),
                 Applicability::NotApplied(n) => (
-                    json!(false),
-                    json!({"condition": n.condition, "field": n.field}),
+                    Some(false),
+                    Some(NotAppliedView {
+                        condition: n.condition,
+                        field: n.field,
+                    }),
                 ),
-                Applicability::Undecided => (Value::Null, Value::Null),
+                Applicability::Undecided => (None, None),
             };
-            json!({
-                "id": r.id,
-                "displayName": r.display_name,
-                "state": r.state.as_str(),
-                "policyApplies": applies,
-                "notAppliedBecause": reason,
-                "unknownInputs": r.unknown_inputs.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
-                "grantControls": [r.requirement.graph_control()],
-                "enforced": r.state == PolicyState::Enabled && r.applies(),
-            })
+            WhatIfPolicyView {
+                id: r.id.clone(),
+                display_name: r.display_name.clone(),
+                state: r.state.as_str(),
+                policy_applies: applies,
+                not_applied_because: reason,
+                unknown_inputs: r.unknown_inputs.iter().map(|i| i.as_str()).collect(),
+                grant_controls: vec![r.requirement.graph_control()],
+                enforced: r.state == PolicyState::Enabled && r.applies(),
+            }
         })
         .collect();
-    let unknown: Vec<&str> = answer.unknown_inputs.iter().map(|i| i.as_str()).collect();
-    Ok(axum::Json(json!({ "value": value, "unknownInputs": unknown })).into_response())
+    let unknown_inputs = answer.unknown_inputs.iter().map(|i| i.as_str()).collect();
+    Ok(axum::Json(WhatIfView {
+        value,
+        unknown_inputs,
+    })
+    .into_response())
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// What-If's answer: every policy, and the inputs the question left out.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WhatIfView {
+    value: Vec<WhatIfPolicyView>,
+    #[schema(value_type = Vec<InputName>)]
+    unknown_inputs: Vec<&'static str>,
+}
+
+/// One policy's What-If result.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WhatIfPolicyView {
+    id: String,
+    display_name: String,
+    #[schema(value_type = PolicyStateName)]
+    state: &'static str,
+    /// `null`: an unknown input leaves it open.
+    policy_applies: Option<bool>,
+    /// Where it did not apply, the first condition that failed.
+    not_applied_because: Option<NotAppliedView>,
+    #[schema(value_type = Vec<InputName>)]
+    unknown_inputs: Vec<&'static str>,
+    /// `Block` or `Mfa`.
+    grant_controls: Vec<&'static str>,
+    /// Enabled and applies: it changes the outcome.
+    enforced: bool,
+}
+
+/// The condition that ruled a policy out.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotAppliedView {
+    /// `users`, `applications`, `platforms` or `locations`.
+    condition: &'static str,
+    /// The field that decided (`conditions.users.excludeGroups`, …).
+    field: &'static str,
+}
+
+/// An input a What-If question may leave out.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum InputName {
+    User,
+    Application,
+    IpAddress,
+    Platform,
+    Country,
+}
+
+/// `state`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum PolicyStateName {
+    Enabled,
+    Disabled,
+    EnabledForReportingButNotEnforced,
+}
+
+/// Graph's `conditionalAccessPolicy` (the conditions and controls Portico
+/// enforces; an Entra export can be POSTed as it is).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ConditionalAccessPolicy)]
+#[allow(dead_code)]
+pub struct CaPolicyDoc {
+    id: String,
+    display_name: String,
+    created_date_time: Option<DateTime<Utc>>,
+    modified_date_time: Option<DateTime<Utc>>,
+    state: PolicyStateName,
+    /// `users`, `applications`, and optionally `platforms`, `locations`,
+    /// `clientAppTypes`, in Graph's shapes.
+    #[schema(value_type = Object)]
+    conditions: Value,
+    /// `operator`, `builtInControls` (`block`, `mfa`).
+    #[schema(value_type = Object)]
+    grant_controls: Value,
+}
+
+/// Graph's `ipNamedLocation` or `countryNamedLocation`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NamedLocation)]
+#[allow(dead_code)]
+pub struct NamedLocationDoc {
+    #[serde(rename = "@odata.type")]
+    odata_type: NamedLocationTypeName,
+    id: String,
+    display_name: String,
+    created_date_time: Option<DateTime<Utc>>,
+    modified_date_time: Option<DateTime<Utc>>,
+    /// IP locations.
+    is_trusted: Option<bool>,
+    /// IP locations: `{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress"}`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    ip_ranges: Option<Vec<Value>>,
+    /// Country locations: ISO 3166-1 alpha-2 codes.
+    countries_and_regions: Option<Vec<String>>,
+    include_unknown_countries_and_regions: Option<bool>,
+    country_lookup_method: Option<String>,
+}
+
+/// A named location's kind.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum NamedLocationTypeName {
+    #[serde(rename = "#microsoft.graph.ipNamedLocation")]
+    Ip,
+    #[serde(rename = "#microsoft.graph.countryNamedLocation")]
+    Country,
+}
+
+/// A draft replayed over the recorded sign-ins.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ReplayReportDoc {
+    days: i64,
+    /// Sign-ins of a known user in the window.
+    evaluated: u64,
+    /// The draft applies and blocks.
+    blocked: u64,
+    /// The draft applies and asks MFA the sign-in did not do.
+    challenged: u64,
+    /// The draft applies and asks MFA the sign-in did anyway.
+    already_mfa: u64,
+    not_applied: u64,
+    /// The record lacks an input the draft needs.
+    undecided: u64,
+    /// Sign-ins that never identified a user.
+    skipped: u64,
+    /// More sign-ins than the replay reads were in the window.
+    truncated: bool,
+}
+
+/// A draft policy and how many days of sign-ins to replay it over.
+#[derive(Debug, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplayBody {
+    /// The draft, in Graph's `conditionalAccessPolicy` shape.
+    #[schema(value_type = Object)]
     policy: Value,
+    /// 1 to 30 (default 7).
     #[serde(default = "default_days")]
+    #[schema(default = 7)]
     days: i64,
 }
 
@@ -288,6 +498,11 @@ fn default_days() -> i64 {
 /// `POST /api/v1/identity/conditionalAccess/replay`: `{"policy": <draft
 /// Graph JSON>, "days": N}` → how many recorded sign-ins of the last N days
 /// it would have blocked or challenged. Nothing is saved. Reading permission.
+#[utoipa::path(post, path = "/api/v1/identity/conditionalAccess/replay", tag = "conditionalAccess",
+    description = "How many recorded sign-ins a draft policy would have blocked or challenged; nothing is saved. Needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.", extensions(("x-permissions" = json!([READ, WRITE]))),
+    request_body = ReplayBody,
+    responses((status = 200, description = "The replay's counts", body = ReplayReportDoc), (status = 400, description = "Invalid, or a field Portico cannot enforce (named)", body = ErrorBody), (status = 401, description = "No valid bearer token", body = ErrorBody), (status = 403, description = "The token lacks Policy.Read.All", body = ErrorBody)),
+)]
 pub async fn replay_post(
     State(app): State<App>,
     caller: Caller,

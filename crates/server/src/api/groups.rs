@@ -5,15 +5,17 @@
 //! (`AppRoleAssignment.ReadWrite.All` or `Application.ReadWrite.All`) and its
 //! `owners` (`Application.ReadWrite.All`).
 
-use super::{ApiError, Caller, Json, Paging, parse_id};
+use super::users::UserView;
+use super::{ApiError, Caller, ErrorBody, Json, Page, Paging, parse_id};
 use crate::app::App;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use portico_directory::groups::{AppRoleAssignment, Group, GroupPatch, Groups, NewGroup, Relation};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub const READ: &str = "Group.Read.All";
@@ -43,40 +45,97 @@ pub fn service(app: &App) -> Groups {
     )
 }
 
-pub fn group_json(g: &Group) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.group",
-        "id": g.id,
-        "displayName": g.display_name,
-        "description": g.description,
-        "securityEnabled": g.security_enabled,
-        "mailEnabled": false,
-        "groupTypes": [],
-        "createdDateTime": g.created_at,
-    })
+/// Graph's `group` (security groups only).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Group)]
+pub struct GroupView {
+    /// Always `#microsoft.graph.group`.
+    #[serde(rename = "@odata.type")]
+    odata_type: &'static str,
+    id: Uuid,
+    display_name: String,
+    description: Option<String>,
+    security_enabled: bool,
+    /// Always `false`: Portico sends no group mail.
+    mail_enabled: bool,
+    /// Always empty (no Microsoft 365 groups).
+    group_types: Vec<String>,
+    created_date_time: DateTime<Utc>,
 }
 
-pub fn assignment_json(a: &AppRoleAssignment) -> Value {
-    json!({
-        "id": a.id,
-        "principalId": a.principal_id,
-        "principalType": a.principal_type.as_str(),
-        "principalDisplayName": a.principal_display_name,
-        "resourceId": a.resource_id,
-        "resourceDisplayName": a.resource_display_name,
-        "appRoleId": a.app_role_id,
-        "createdDateTime": a.created_at,
-    })
+/// Graph's `appRoleAssignment`: a user or group may use an application.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AppRoleAssignment)]
+pub struct AssignmentView {
+    id: Uuid,
+    principal_id: Uuid,
+    #[schema(value_type = PrincipalTypeName)]
+    principal_type: &'static str,
+    principal_display_name: String,
+    /// The application's id.
+    resource_id: Uuid,
+    resource_display_name: String,
+    /// The default role (all zeros): the only one.
+    app_role_id: Uuid,
+    created_date_time: DateTime<Utc>,
 }
 
-fn user_ref_json(u: &portico_directory::User) -> Value {
-    let mut v = super::users::to_json(u);
-    if let Value::Object(m) = &mut v {
-        m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+/// `principalType`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum PrincipalTypeName {
+    User,
+    Group,
+}
+
+pub fn group_view(g: &Group) -> GroupView {
+    GroupView {
+        odata_type: "#microsoft.graph.group",
+        id: g.id,
+        display_name: g.display_name.clone(),
+        description: g.description.clone(),
+        security_enabled: g.security_enabled,
+        mail_enabled: false,
+        group_types: Vec::new(),
+        created_date_time: g.created_at,
     }
+}
+
+pub fn assignment_view(a: &AppRoleAssignment) -> AssignmentView {
+    AssignmentView {
+        id: a.id,
+        principal_id: a.principal_id,
+        principal_type: a.principal_type.as_str(),
+        principal_display_name: a.principal_display_name.clone(),
+        resource_id: a.resource_id,
+        resource_display_name: a.resource_display_name.clone(),
+        app_role_id: a.app_role_id,
+        created_date_time: a.created_at,
+    }
+}
+
+fn user_ref_view(u: &portico_directory::User) -> UserView {
+    let mut v = super::users::view(u);
+    v.odata_type = Some("#microsoft.graph.user");
     v
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/groups",
+    tag = "groups",
+    description = "Creates a security group. Needs Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([WRITE]))),
+    request_body = NewGroupBody,
+    responses(
+        (status = 201, description = "The new group", body = GroupView),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.ReadWrite.All", body = ErrorBody),
+    ),
+)]
 pub async fn groups_post(
     State(app): State<App>,
     caller: Caller,
@@ -84,9 +143,23 @@ pub async fn groups_post(
 ) -> Result<Response, ApiError> {
     caller.require(WRITE)?;
     let g = service(&app).create_group(body, &caller.actor).await?;
-    Ok((StatusCode::CREATED, axum::Json(group_json(&g))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(group_view(&g))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/groups",
+    tag = "groups",
+    description = "Lists groups, paged (no `$filter`). Needs Group.Read.All or Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([READ, WRITE]))),
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of groups", body = Page<GroupView>),
+        (status = 400, description = "Bad `$top` or `$skiptoken`, or a `$filter`", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.Read.All", body = ErrorBody),
+    ),
+)]
 pub async fn groups_get(
     State(app): State<App>,
     caller: Caller,
@@ -102,13 +175,27 @@ pub async fn groups_get(
         .list_groups(paging.skiptoken()?, limit)
         .await?;
     let last = list.last().map(|g| g.id);
-    let value = list.iter().map(group_json).collect();
+    let value = list.iter().map(group_view).collect();
     Ok(
         axum::Json(paging.page(&app.settings.issuer, "/api/v1/groups", limit, value, last))
             .into_response(),
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/groups/{id}",
+    tag = "groups",
+    description = "One group. Needs Group.Read.All or Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([READ, WRITE]))),
+    params(("id" = Uuid, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "The group", body = GroupView),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.Read.All", body = ErrorBody),
+        (status = 404, description = "No such group", body = ErrorBody),
+    ),
+)]
 pub async fn group_get(
     State(app): State<App>,
     caller: Caller,
@@ -116,9 +203,25 @@ pub async fn group_get(
 ) -> Result<Response, ApiError> {
     require_any(&caller, &[READ, WRITE])?;
     let g = service(&app).find_group(parse_id(&id)?).await?;
-    Ok(axum::Json(group_json(&g)).into_response())
+    Ok(axum::Json(group_view(&g)).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/groups/{id}",
+    tag = "groups",
+    description = "Changes a group. Needs Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([WRITE]))),
+    params(("id" = Uuid, Path, description = "The group's id")),
+    request_body = GroupPatchBody,
+    responses(
+        (status = 200, description = "The changed group", body = GroupView),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such group", body = ErrorBody),
+    ),
+)]
 pub async fn group_patch(
     State(app): State<App>,
     caller: Caller,
@@ -129,9 +232,23 @@ pub async fn group_patch(
     let g = service(&app)
         .update_group(parse_id(&id)?, body, &caller.actor)
         .await?;
-    Ok(axum::Json(group_json(&g)).into_response())
+    Ok(axum::Json(group_view(&g)).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/groups/{id}",
+    tag = "groups",
+    description = "Deletes a group, its memberships and assignments. Needs Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([WRITE]))),
+    params(("id" = Uuid, Path, description = "The group's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such group", body = ErrorBody),
+    ),
+)]
 pub async fn group_delete(
     State(app): State<App>,
     caller: Caller,
@@ -145,8 +262,9 @@ pub async fn group_delete(
 }
 
 /// `{"@odata.id": "<base>/api/v1/users/{id}"}` (or `…/directoryObjects/{id}`).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Reference {
+    /// The user's URL: `<base>/api/v1/users/{id}`.
     #[serde(rename = "@odata.id")]
     odata_id: String,
 }
@@ -176,6 +294,20 @@ fn relation(which: &str) -> Result<Relation, ApiError> {
 }
 
 /// `GET /api/v1/groups/{id}/members` (or `owners`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/groups/{id}/{which}",
+    tag = "groups",
+    description = "A group's direct members (or owners). Needs Group.Read.All, Group.ReadWrite.All, GroupMember.Read.All or GroupMember.ReadWrite.All.",
+    extensions(("x-permissions" = json!([READ, WRITE, MEMBERS_READ, MEMBERS_WRITE]))),
+    params(("id" = Uuid, Path, description = "The group's id"), ("which" = inline(RelationName), Path, description = "`members` or `owners`")),
+    responses(
+        (status = 200, description = "The users", body = Page<UserView>),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.Read.All", body = ErrorBody),
+        (status = 404, description = "No such group", body = ErrorBody),
+    ),
+)]
 pub async fn related_get(
     State(app): State<App>,
     caller: Caller,
@@ -185,11 +317,28 @@ pub async fn related_get(
     let users = service(&app)
         .list_users(parse_id(&id)?, relation(&which)?)
         .await?;
-    let value: Vec<Value> = users.iter().map(user_ref_json).collect();
-    Ok(axum::Json(json!({ "value": value })).into_response())
+    let value = users.iter().map(user_ref_view).collect();
+    Ok(axum::Json(Page::<_>::all(value)).into_response())
 }
 
 /// `POST /api/v1/groups/{id}/members/$ref` (or `owners/$ref`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/groups/{id}/{which}/$ref",
+    tag = "groups",
+    description = "Adds a member (or owner). Needs GroupMember.ReadWrite.All or Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([MEMBERS_WRITE, WRITE]))),
+    params(("id" = Uuid, Path, description = "The group's id"), ("which" = inline(RelationName), Path, description = "`members` or `owners`")),
+    request_body = Reference,
+    responses(
+        (status = 204, description = "Added"),
+        (status = 400, description = "`@odata.id` names no user", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks GroupMember.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such group or user", body = ErrorBody),
+        (status = 409, description = "Already there", body = ErrorBody),
+    ),
+)]
 pub async fn related_ref_post(
     State(app): State<App>,
     caller: Caller,
@@ -209,6 +358,20 @@ pub async fn related_ref_post(
 }
 
 /// `DELETE /api/v1/groups/{id}/members/{userId}/$ref` (or `owners`).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/groups/{id}/{which}/{user}/$ref",
+    tag = "groups",
+    description = "Removes a member (or owner). Needs GroupMember.ReadWrite.All or Group.ReadWrite.All.",
+    extensions(("x-permissions" = json!([MEMBERS_WRITE, WRITE]))),
+    params(("id" = Uuid, Path, description = "The group's id"), ("which" = inline(RelationName), Path, description = "`members` or `owners`"), ("user" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks GroupMember.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such group or membership", body = ErrorBody),
+    ),
+)]
 pub async fn related_ref_delete(
     State(app): State<App>,
     caller: Caller,
@@ -227,6 +390,20 @@ pub async fn related_ref_delete(
 }
 
 /// `GET /api/v1/users/{id}/memberOf`: the groups the user is a direct member of.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/memberOf",
+    tag = "groups",
+    description = "The groups a user is a direct member of. Needs Group.Read.All, Group.ReadWrite.All, GroupMember.Read.All or GroupMember.ReadWrite.All.",
+    extensions(("x-permissions" = json!([READ, WRITE, MEMBERS_READ, MEMBERS_WRITE]))),
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The groups", body = Page<GroupView>),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Group.Read.All", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ),
+)]
 pub async fn member_of_get(
     State(app): State<App>,
     caller: Caller,
@@ -234,13 +411,15 @@ pub async fn member_of_get(
 ) -> Result<Response, ApiError> {
     require_any(&caller, &[READ, WRITE, MEMBERS_READ, MEMBERS_WRITE])?;
     let groups = service(&app).member_of(parse_id(&id)?).await?;
-    let value: Vec<Value> = groups.iter().map(group_json).collect();
-    Ok(axum::Json(json!({ "value": value })).into_response())
+    let value = groups.iter().map(group_view).collect();
+    Ok(axum::Json(Page::<_>::all(value)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Graph's `appRoleAssignment` to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewAssignment {
+    /// A user's or group's id.
     principal_id: String,
     /// Only the default role exists; another value is refused.
     #[serde(default)]
@@ -251,6 +430,20 @@ pub struct NewAssignment {
 }
 
 /// `GET /api/v1/applications/{id}/appRoleAssignedTo`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/applications/{id}/appRoleAssignedTo",
+    tag = "applications",
+    description = "Who may use the application. Needs AppRoleAssignment.ReadWrite.All or Application.ReadWrite.All.",
+    extensions(("x-permissions" = json!([ASSIGNMENTS_WRITE, APPLICATIONS]))),
+    params(("id" = Uuid, Path, description = "The application's id")),
+    responses(
+        (status = 200, description = "The assignments", body = Page<AssignmentView>),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks AppRoleAssignment.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such application", body = ErrorBody),
+    ),
+)]
 pub async fn assigned_to_get(
     State(app): State<App>,
     caller: Caller,
@@ -258,11 +451,28 @@ pub async fn assigned_to_get(
 ) -> Result<Response, ApiError> {
     require_any(&caller, &[ASSIGNMENTS_WRITE, APPLICATIONS])?;
     let list = service(&app).assignments(parse_id(&id)?).await?;
-    let value: Vec<Value> = list.iter().map(assignment_json).collect();
-    Ok(axum::Json(json!({ "value": value })).into_response())
+    let value = list.iter().map(assignment_view).collect();
+    Ok(axum::Json(Page::<_>::all(value)).into_response())
 }
 
 /// `POST /api/v1/applications/{id}/appRoleAssignedTo` with `principalId` (a user or group).
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications/{id}/appRoleAssignedTo",
+    tag = "applications",
+    description = "Lets a user or group use the application. Needs AppRoleAssignment.ReadWrite.All or Application.ReadWrite.All.",
+    extensions(("x-permissions" = json!([ASSIGNMENTS_WRITE, APPLICATIONS]))),
+    params(("id" = Uuid, Path, description = "The application's id")),
+    request_body = NewAssignment,
+    responses(
+        (status = 201, description = "The assignment", body = AssignmentView),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks AppRoleAssignment.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such application or principal", body = ErrorBody),
+        (status = 409, description = "Already assigned", body = ErrorBody),
+    ),
+)]
 pub async fn assigned_to_post(
     State(app): State<App>,
     caller: Caller,
@@ -290,10 +500,24 @@ pub async fn assigned_to_post(
     let a = service(&app)
         .assign(resource, principal, &caller.actor)
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(assignment_json(&a))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(assignment_view(&a))).into_response())
 }
 
 /// `DELETE /api/v1/applications/{id}/appRoleAssignedTo/{assignmentId}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/applications/{id}/appRoleAssignedTo/{assignment}",
+    tag = "applications",
+    description = "Removes an assignment. Needs AppRoleAssignment.ReadWrite.All or Application.ReadWrite.All.",
+    extensions(("x-permissions" = json!([ASSIGNMENTS_WRITE, APPLICATIONS]))),
+    params(("id" = Uuid, Path, description = "The application's id"), ("assignment" = Uuid, Path, description = "The assignment's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks AppRoleAssignment.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such assignment", body = ErrorBody),
+    ),
+)]
 pub async fn assigned_to_delete(
     State(app): State<App>,
     caller: Caller,
@@ -307,6 +531,20 @@ pub async fn assigned_to_delete(
 }
 
 /// `GET /api/v1/applications/{id}/owners`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/applications/{id}/owners",
+    tag = "applications",
+    description = "The application's owners. Needs Application.ReadWrite.All.",
+    extensions(("x-permissions" = json!([APPLICATIONS]))),
+    params(("id" = Uuid, Path, description = "The application's id")),
+    responses(
+        (status = 200, description = "The owners", body = Page<UserView>),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Application.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such application", body = ErrorBody),
+    ),
+)]
 pub async fn app_owners_get(
     State(app): State<App>,
     caller: Caller,
@@ -314,11 +552,28 @@ pub async fn app_owners_get(
 ) -> Result<Response, ApiError> {
     caller.require(APPLICATIONS)?;
     let owners = service(&app).app_owners(parse_id(&id)?).await?;
-    let value: Vec<Value> = owners.iter().map(user_ref_json).collect();
-    Ok(axum::Json(json!({ "value": value })).into_response())
+    let value = owners.iter().map(user_ref_view).collect();
+    Ok(axum::Json(Page::<_>::all(value)).into_response())
 }
 
 /// `POST /api/v1/applications/{id}/owners/$ref` with a user's `@odata.id`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications/{id}/owners/$ref",
+    tag = "applications",
+    description = "Adds an owner. Needs Application.ReadWrite.All.",
+    extensions(("x-permissions" = json!([APPLICATIONS]))),
+    params(("id" = Uuid, Path, description = "The application's id")),
+    request_body = Reference,
+    responses(
+        (status = 204, description = "Added"),
+        (status = 400, description = "`@odata.id` names no user", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Application.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such application or user", body = ErrorBody),
+        (status = 409, description = "Already an owner", body = ErrorBody),
+    ),
+)]
 pub async fn app_owners_ref_post(
     State(app): State<App>,
     caller: Caller,
@@ -333,6 +588,20 @@ pub async fn app_owners_ref_post(
 }
 
 /// `DELETE /api/v1/applications/{id}/owners/{userId}/$ref`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/applications/{id}/owners/{user}/$ref",
+    tag = "applications",
+    description = "Removes an owner. Needs Application.ReadWrite.All.",
+    extensions(("x-permissions" = json!([APPLICATIONS]))),
+    params(("id" = Uuid, Path, description = "The application's id"), ("user" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks Application.ReadWrite.All", body = ErrorBody),
+        (status = 404, description = "No such application or owner", body = ErrorBody),
+    ),
+)]
 pub async fn app_owners_ref_delete(
     State(app): State<App>,
     caller: Caller,
@@ -343,4 +612,37 @@ pub async fn app_owners_ref_delete(
         .remove_app_owner(parse_id(&id)?, parse_id(&user)?, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `members` or `owners`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum RelationName {
+    Members,
+    Owners,
+}
+
+/// Graph's group to create. `mailEnabled` must be false; `mailNickname` and
+/// `groupTypes` are accepted and ignored.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct NewGroupBody {
+    display_name: String,
+    description: Option<String>,
+    security_enabled: Option<bool>,
+    mail_enabled: Option<bool>,
+    mail_nickname: Option<String>,
+    group_types: Option<Vec<String>>,
+}
+
+/// A group's changes; absent fields keep their value.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct GroupPatchBody {
+    display_name: Option<String>,
+    description: Option<String>,
+    security_enabled: Option<bool>,
 }

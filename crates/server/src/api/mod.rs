@@ -14,6 +14,7 @@ mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
 mod keys;
+pub mod openapi;
 mod sign_in_filter;
 mod sign_ins;
 mod users;
@@ -25,10 +26,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use portico_directory::{Actor, ActorKind, DirectoryError};
 use portico_federation::FederationError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -118,12 +121,18 @@ pub fn parse_id(id: &str) -> Result<uuid::Uuid, ApiError> {
 }
 
 /// Graph's paging: `$top` (1..=999, default 100) and an opaque `$skiptoken`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
+    /// How many items a page holds: 1 to 999 (default 100).
     #[serde(rename = "$top")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 999)]
     pub top: Option<String>,
+    /// Where the next page starts: copied from `@odata.nextLink`.
     #[serde(rename = "$skiptoken")]
     pub skiptoken: Option<String>,
+    /// Graph's `$filter` subset (`field eq 'value'`, joined by `and`); the
+    /// operation's description names the fields it accepts.
     #[serde(rename = "$filter")]
     pub filter: Option<String>,
 }
@@ -153,16 +162,16 @@ impl Paging {
     /// Graph's page: `{"value": [...], "@odata.nextLink": ...}`. The link is
     /// there when the page is full; it keeps `$filter` and `$top` and carries
     /// the last id as `$skiptoken`.
-    pub fn page(
+    pub fn page<T>(
         &self,
         issuer: &str,
         path: &str,
         limit: u64,
-        value: Vec<serde_json::Value>,
+        value: Vec<T>,
         last_id: Option<uuid::Uuid>,
-    ) -> serde_json::Value {
+    ) -> Page<T> {
         let full = value.len() as u64 == limit;
-        let mut body = json!({ "value": value });
+        let mut page = Page::all(value);
         if let (true, Some(last)) = (full, last_id) {
             let mut q: Vec<(&str, String)> = Vec::new();
             if let Some(f) = &self.filter {
@@ -173,19 +182,59 @@ impl Paging {
             }
             q.push(("$skiptoken", last.to_string()));
             let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
-            body["@odata.nextLink"] = json!(format!("{issuer}{path}?{qs}"));
+            page.next_link = Some(format!("{issuer}{path}?{qs}"));
         }
-        body
+        page
     }
+}
+
+/// Graph's collection: `{"value": [...]}`, with `@odata.nextLink` when there
+/// is a next page.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Page<T> {
+    pub value: Vec<T>,
+    /// The next page's URL (same `$filter` and `$top`, a `$skiptoken`).
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Every item, no next page.
+    pub fn all(value: Vec<T>) -> Self {
+        Page {
+            value,
+            next_link: None,
+        }
+    }
+}
+
+/// Every 4xx (and the generic 5xx) body: `{"error": {"code", "message"}}`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// A stable code: `invalidRequest`, `unauthorized`, `forbidden`,
+    /// `notFound`, `conflict`, `preconditionFailed`, `serviceUnavailable`, …
+    code: String,
+    /// A sentence for the person reading it.
+    message: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (
-            self.status,
-            axum::Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+            },
+        };
+        let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -282,159 +331,102 @@ async fn no_store(req: Request, next: Next) -> Response {
     resp
 }
 
-pub fn router(app: App) -> Router {
-    Router::new()
-        .route(
-            "/api/v1/applications",
-            post(applications::applications_post).get(applications::applications_get),
-        )
-        .route(
-            "/api/v1/applications/{id}",
-            get(applications::application_get)
-                .patch(applications::application_patch)
-                .delete(applications::application_delete),
-        )
-        .route(
-            "/api/v1/applications/{id}/resetSecret",
-            post(applications::application_reset_secret_post),
-        )
-        .route(
-            "/api/v1/users",
-            post(users::users_post).get(users::users_get),
-        )
-        .route(
-            "/api/v1/users/{id}",
-            get(users::user_get)
-                .patch(users::user_patch)
-                .delete(users::user_delete),
-        )
-        .route(
-            "/api/v1/invitations",
-            post(invitations::invitations_post).get(invitations::invitations_get),
-        )
-        .route("/api/v1/invitations/{id}", get(invitations::invitation_get))
-        .route(
-            "/api/v1/invitations/{id}/resend",
-            post(invitations::invitation_resend_post),
-        )
-        .route(
-            "/api/v1/invitations/{id}/revoke",
-            post(invitations::invitation_revoke_post),
-        )
-        .route(
-            "/api/v1/auditLogs/directoryAudits",
-            get(audits::directory_audits_get),
-        )
-        .route("/api/v1/auditLogs/signIns", get(sign_ins::sign_ins_get))
-        .route("/api/v1/auditLogs/signIns/{id}", get(sign_ins::sign_in_get))
-        .route(
-            "/api/v1/identityProviders",
-            post(identity_providers::identity_providers_post)
-                .get(identity_providers::identity_providers_get),
-        )
-        .route(
-            "/api/v1/identityProviders/{id}",
-            get(identity_providers::identity_provider_get)
-                .patch(identity_providers::identity_provider_patch)
-                .delete(identity_providers::identity_provider_delete),
-        )
-        .route(
-            "/api/v1/identityProviders/{id}/test",
-            post(identity_providers::identity_provider_test_post),
-        )
-        .route(
-            "/api/v1/users/{id}/authentication/methods",
-            get(auth_methods::methods_get),
-        )
-        .route(
-            "/api/v1/users/{id}/authentication/requireReregistration",
-            post(auth_methods::require_reregistration_post),
-        )
-        .route(
-            "/api/v1/policies/authenticationPolicy",
-            get(auth_policy::authentication_policy_get)
-                .patch(auth_policy::authentication_policy_patch),
-        )
-        .route(
-            "/api/v1/policies/authorizationPolicy",
-            get(collaboration::authorization_policy_get)
-                .patch(collaboration::authorization_policy_patch),
-        )
-        .route(
-            "/api/v1/policies/invitationDomainsPolicy",
-            get(collaboration::invitation_domains_get)
-                .patch(collaboration::invitation_domains_patch),
-        )
-        .route(
-            "/api/v1/groups",
-            post(groups::groups_post).get(groups::groups_get),
-        )
-        .route(
-            "/api/v1/groups/{id}",
-            get(groups::group_get)
-                .patch(groups::group_patch)
-                .delete(groups::group_delete),
-        )
-        .route("/api/v1/groups/{id}/{which}", get(groups::related_get))
-        .route(
-            "/api/v1/groups/{id}/{which}/$ref",
-            post(groups::related_ref_post),
-        )
-        .route(
-            "/api/v1/groups/{id}/{which}/{user}/$ref",
-            axum::routing::delete(groups::related_ref_delete),
-        )
-        .route("/api/v1/users/{id}/memberOf", get(groups::member_of_get))
-        .route(
-            "/api/v1/applications/{id}/appRoleAssignedTo",
-            get(groups::assigned_to_get).post(groups::assigned_to_post),
-        )
-        .route(
-            "/api/v1/applications/{id}/appRoleAssignedTo/{assignment}",
-            axum::routing::delete(groups::assigned_to_delete),
-        )
-        .route(
-            "/api/v1/applications/{id}/owners",
-            get(groups::app_owners_get),
-        )
-        .route(
-            "/api/v1/applications/{id}/owners/$ref",
-            post(groups::app_owners_ref_post),
-        )
-        .route(
-            "/api/v1/applications/{id}/owners/{user}/$ref",
-            axum::routing::delete(groups::app_owners_ref_delete),
-        )
-        .route("/api/v1/signingKeys", get(keys::keys_get))
-        .route("/api/v1/signingKeys/rotate", post(keys::keys_rotate_post))
-        .route(
-            "/api/v1/identity/conditionalAccess/policies",
-            get(conditional_access::policies_get).post(conditional_access::policies_post),
-        )
-        .route(
-            "/api/v1/identity/conditionalAccess/policies/{id}",
-            get(conditional_access::policy_get)
-                .patch(conditional_access::policy_patch)
-                .delete(conditional_access::policy_delete),
-        )
-        .route(
-            "/api/v1/identity/conditionalAccess/namedLocations",
-            get(conditional_access::locations_get).post(conditional_access::locations_post),
-        )
-        .route(
-            "/api/v1/identity/conditionalAccess/namedLocations/{id}",
-            get(conditional_access::location_get)
-                .patch(conditional_access::location_patch)
-                .delete(conditional_access::location_delete),
-        )
-        .route(
-            "/api/v1/identity/conditionalAccess/evaluate",
-            post(conditional_access::evaluate_post),
-        )
-        .route(
-            "/api/v1/identity/conditionalAccess/replay",
-            post(conditional_access::replay_post),
-        )
+/// The documented admin routes: each handler's `#[utoipa::path]` gives both
+/// its axum route and its OpenAPI operation, so the two cannot drift. Only
+/// [`openapi::router`] adds a route by hand (the document itself).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(
+            applications::applications_post,
+            applications::applications_get
+        ))
+        .routes(routes!(
+            applications::application_get,
+            applications::application_patch,
+            applications::application_delete
+        ))
+        .routes(routes!(applications::application_reset_secret_post))
+        .routes(routes!(users::users_post, users::users_get))
+        .routes(routes!(
+            users::user_get,
+            users::user_patch,
+            users::user_delete
+        ))
+        .routes(routes!(
+            invitations::invitations_post,
+            invitations::invitations_get
+        ))
+        .routes(routes!(invitations::invitation_get))
+        .routes(routes!(invitations::invitation_resend_post))
+        .routes(routes!(invitations::invitation_revoke_post))
+        .routes(routes!(audits::directory_audits_get))
+        .routes(routes!(sign_ins::sign_ins_get))
+        .routes(routes!(sign_ins::sign_in_get))
+        .routes(routes!(
+            identity_providers::identity_providers_post,
+            identity_providers::identity_providers_get
+        ))
+        .routes(routes!(
+            identity_providers::identity_provider_get,
+            identity_providers::identity_provider_patch,
+            identity_providers::identity_provider_delete
+        ))
+        .routes(routes!(identity_providers::identity_provider_test_post))
+        .routes(routes!(auth_methods::methods_get))
+        .routes(routes!(auth_methods::require_reregistration_post))
+        .routes(routes!(
+            auth_policy::authentication_policy_get,
+            auth_policy::authentication_policy_patch
+        ))
+        .routes(routes!(
+            collaboration::authorization_policy_get,
+            collaboration::authorization_policy_patch
+        ))
+        .routes(routes!(
+            collaboration::invitation_domains_get,
+            collaboration::invitation_domains_patch
+        ))
+        .routes(routes!(groups::groups_post, groups::groups_get))
+        .routes(routes!(
+            groups::group_get,
+            groups::group_patch,
+            groups::group_delete
+        ))
+        .routes(routes!(groups::related_get))
+        .routes(routes!(groups::related_ref_post))
+        .routes(routes!(groups::related_ref_delete))
+        .routes(routes!(groups::member_of_get))
+        .routes(routes!(groups::assigned_to_get, groups::assigned_to_post))
+        .routes(routes!(groups::assigned_to_delete))
+        .routes(routes!(groups::app_owners_get))
+        .routes(routes!(groups::app_owners_ref_post))
+        .routes(routes!(groups::app_owners_ref_delete))
+        .routes(routes!(keys::keys_get))
+        .routes(routes!(keys::keys_rotate_post))
+        .routes(routes!(
+            conditional_access::policies_get,
+            conditional_access::policies_post
+        ))
+        .routes(routes!(
+            conditional_access::policy_get,
+            conditional_access::policy_patch,
+            conditional_access::policy_delete
+        ))
+        .routes(routes!(
+            conditional_access::locations_get,
+            conditional_access::locations_post
+        ))
+        .routes(routes!(
+            conditional_access::location_get,
+            conditional_access::location_patch,
+            conditional_access::location_delete
+        ))
+        .routes(routes!(conditional_access::evaluate_post))
+        .routes(routes!(conditional_access::replay_post))
         .layer(middleware::from_fn(no_store))
-        .with_state(app)
+}
+
+/// The admin API with its document at `/api/v1/openapi.json`.
+pub fn router(app: App) -> Router {
+    openapi::router(app)
 }

@@ -9,7 +9,7 @@
 //! `result`, `authenticationSteps`).
 
 use super::sign_in_filter::parse_sign_in_filter;
-use super::{ApiError, Caller, Paging, parse_id};
+use super::{ApiError, Caller, ErrorBody, Page, Paging, parse_id};
 use crate::app::App;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -18,15 +18,17 @@ use portico_oidc::signin_log::{
     AppliedPolicy, SignInQuery, SignInRecord, SignInResult, StepRecord,
 };
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 const PERMISSION: &str = "AuditLog.Read.All";
 const PATH: &str = "/api/v1/auditLogs/signIns";
 
 /// Graph's `signIn`, plus Portico's extensions.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SignInView<'a> {
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = SignIn)]
+pub struct SignInView<'a> {
     id: Uuid,
     created_date_time: DateTime<Utc>,
     user_id: Option<Uuid>,
@@ -37,35 +39,112 @@ struct SignInView<'a> {
     app_display_name: &'a str,
     ip_address: Option<&'a str>,
     /// Every Portico sign-in happens in a browser.
+    #[schema(value_type = String, example = "Browser")]
     client_app_used: &'static str,
     user_agent: Option<&'a str>,
     correlation_id: &'a str,
     status: Status<'a>,
     authentication_methods_used: Vec<&'a str>,
+    #[schema(value_type = AuthenticationRequirementName)]
     authentication_requirement: &'static str,
     home_identity_provider: Option<&'a str>,
+    #[schema(value_type = Vec<String>)]
     amr: &'a [String],
     acr: Option<&'a str>,
+    #[schema(value_type = SignInResultName)]
     result: SignInResult,
+    #[schema(value_type = Vec<StepView>)]
     authentication_steps: &'a [StepRecord],
     /// Graph's `deviceDetail`: the platform the client claimed.
     device_detail: DeviceDetail<'a>,
     /// Graph's `signInLocation`: the country of the IP address (`null`: unknown).
     location: Location<'a>,
+    #[schema(value_type = Vec<AppliedPolicyView>)]
     applied_conditional_access_policies: &'a [AppliedPolicy],
-    /// Graph's `conditionalAccessStatus`: `success`, `failure` or `notApplied`.
+    /// Graph's `conditionalAccessStatus`.
+    #[schema(value_type = ConditionalAccessStatusName)]
     conditional_access_status: &'static str,
 }
 
-#[derive(Serialize)]
+/// How a sign-in ended.
+#[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct DeviceDetail<'a> {
+#[allow(dead_code)]
+pub enum SignInResultName {
+    Success,
+    Denied,
+    Aborted,
+    Failed,
+}
+
+/// Graph's `authenticationRequirement`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum AuthenticationRequirementName {
+    SingleFactorAuthentication,
+    MultiFactorAuthentication,
+}
+
+/// Graph's `conditionalAccessStatus`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum ConditionalAccessStatusName {
+    Success,
+    Failure,
+    NotApplied,
+}
+
+/// One step the user performed.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct StepView {
+    /// `password`, `emailCode`, `upstream`, `redemption`, `totp`,
+    /// `recoveryCode`, `emailOtp`, `passkey`, `consent`.
+    method: String,
+    at: DateTime<Utc>,
+    /// The RFC 8176 `amr` value the step contributes (absent: none).
+    amr: Option<String>,
+}
+
+/// Graph's `appliedConditionalAccessPolicy`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AppliedPolicyView {
+    id: String,
+    display_name: String,
+    #[schema(value_type = AppliedPolicyResultName)]
+    result: String,
+    /// `Block`, `Mfa` (what the policy asked, when it applied).
+    enforced_grant_controls: Vec<String>,
+}
+
+/// An applied policy's `result`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum AppliedPolicyResultName {
+    Success,
+    Failure,
+    NotApplied,
+    NotEnabled,
+    ReportOnlySuccess,
+    ReportOnlyFailure,
+    ReportOnlyNotApplied,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeviceDetail<'a> {
     operating_system: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Location<'a> {
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Location<'a> {
     country_or_region: Option<&'a str>,
 }
 
@@ -83,9 +162,10 @@ fn ca_status(r: &SignInRecord) -> &'static str {
 }
 
 /// Graph's `signInStatus`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Status<'a> {
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = SignInStatus)]
+pub struct Status<'a> {
     error_code: u32,
     /// The sentence the user was shown.
     failure_reason: Option<&'a str>,
@@ -169,10 +249,21 @@ fn view(r: &SignInRecord) -> SignInView<'_> {
     }
 }
 
-fn to_json(r: &SignInRecord) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(view(r)).map_err(ApiError::internal)
-}
-
+#[utoipa::path(
+    get,
+    path = "/api/v1/auditLogs/signIns",
+    tag = "auditLogs",
+    description = "The sign-in log, newest first; `$filter` on `userId`, `appId`, `status/errorCode` and `result` \
+        (see the sign-in filter). Needs AuditLog.Read.All.",
+    extensions(("x-permissions" = json!([PERMISSION]))),
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of sign-ins", body = Page<SignInView>),
+        (status = 400, description = "Bad `$top`, `$skiptoken` or `$filter`", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks AuditLog.Read.All", body = ErrorBody),
+    ),
+)]
 pub async fn sign_ins_get(
     State(app): State<App>,
     caller: Caller,
@@ -194,12 +285,26 @@ pub async fn sign_ins_get(
         .list_sign_ins(&q)
         .await
         .map_err(ApiError::internal)?;
-    let value = list.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+    let value = list.iter().map(view).collect();
     let last = list.last().map(|r| r.id);
     let body = p.page(&app.settings.issuer, PATH, q.limit, value, last);
     Ok(axum::Json(body).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auditLogs/signIns/{id}",
+    tag = "auditLogs",
+    description = "One sign-in. Needs AuditLog.Read.All.",
+    extensions(("x-permissions" = json!([PERMISSION]))),
+    params(("id" = Uuid, Path, description = "The sign-in's id")),
+    responses(
+        (status = 200, description = "The sign-in", body = SignInView),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The token lacks AuditLog.Read.All", body = ErrorBody),
+        (status = 404, description = "No such sign-in", body = ErrorBody),
+    ),
+)]
 pub async fn sign_in_get(
     State(app): State<App>,
     caller: Caller,
