@@ -19,11 +19,23 @@ fn count(counts: &[(&'static str, u64)], table: &str) -> u64 {
     counts.iter().find(|(t, _)| *t == table).unwrap().1
 }
 
-/// One round of traffic: a full sign-in with tokens (session, code, access and
-/// refresh token records), an abandoned sign-in (an interaction), and a
+/// One round of traffic: a full sign-in with tokens (session, code and
+/// refresh token records) whose access token is then revoked (a revoked
+/// access token record), an abandoned sign-in (an interaction), and a
 /// redemption code (a one-time code). Returns the refresh token.
 async fn traffic(app: &TestApp, client: &portico_tests::TestClient, round: usize) -> String {
     let tokens = tokens_for_alice(app, client).await;
+    let revoked = reqwest::Client::new()
+        .post(app.url("/revoke"))
+        .basic_auth(&client.client_id, client.secret.as_ref())
+        .form(&[
+            ("token", tokens["access_token"].as_str().unwrap()),
+            ("token_type_hint", "access_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
     let abandoned = Browser::new(&app.issuer);
     let (_, challenge) = pkce_pair();
     let hop = abandoned
@@ -40,7 +52,7 @@ const TABLES: [&str; 7] = [
     "sessions",
     "grants",
     "auth_codes",
-    "access_tokens",
+    "revoked_access_tokens",
     "refresh_tokens",
     "one_time_codes",
 ];
@@ -82,7 +94,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
         "interactions",
         "sessions",
         "grants",
-        "access_tokens",
+        "revoked_access_tokens",
         "refresh_tokens",
         "one_time_codes",
     ] {
@@ -108,7 +120,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
     // is past its keep time, but its refresh token still lives: the grant stays.
     app.clock.advance(Duration::days(2));
     let report = cleanup.run_once().await.unwrap().unwrap();
-    assert!(report.of("sessions") >= 1 && report.of("access_tokens") >= 1);
+    assert!(report.of("sessions") >= 1 && report.of("revoked_access_tokens") >= 1);
     let resp = token_request(
         &app,
         &client,

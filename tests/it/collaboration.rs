@@ -252,3 +252,106 @@ both_backends!(
     the_portal_edits_the_external_collaboration_settings,
     super::the_portal_edits_the_external_collaboration_settings
 );
+
+/// Every way of inviting obeys the domain lists with a clear error and writes
+/// nothing for the refused address: the admin API, the portal's form, the
+/// CLI's `portico invite` and its CSV import (the portal's bulk upload runs
+/// the same importer); an allowed address still goes through each.
+async fn every_invitation_path_obeys_the_domain_lists(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (s, _) = app
+        .api(
+            "PATCH",
+            DOMAINS,
+            Some(json!({"blockedDomains": ["gmail.example"]})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let exists = |mail: &'static str| {
+        let app = &app;
+        async move {
+            app.server
+                .app
+                .directory
+                .repo()
+                .find_user_by_mail(mail)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+
+    // Admin API.
+    let (s, v) = invite(&app, "api@gmail.example").await;
+    assert_eq!(s, 403, "{v}");
+    assert!(!exists("api@gmail.example").await);
+
+    // The portal's invitation form: the page says why, the address is kept.
+    let b = app.portal_admin().await;
+    let form = b.get("/admin/invite").await;
+    let csrf = portico_tests::find_hidden(&form.body, "csrf").unwrap();
+    let fields = |email: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("email", email.to_string()),
+            ("display_name", String::new()),
+            ("message", String::new()),
+            (
+                "redirect_url",
+                "https://trials.contoso.example/".to_string(),
+            ),
+        ]
+    };
+    let refused = fields("portal@gmail.example");
+    let refused: Vec<(&str, &str)> = refused.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = b.post_form("/admin/invite", &refused).await;
+    assert!(page.status.is_client_error(), "{}", page.body);
+    assert!(page.body.contains("gmail.example"), "{}", page.body);
+    assert!(
+        page.body.contains("portal@gmail.example"),
+        "the address is kept"
+    );
+    assert!(!exists("portal@gmail.example").await);
+    let allowed = fields("portal@fabrikam.example");
+    let allowed: Vec<(&str, &str)> = allowed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post_form("/admin/invite", &allowed).await.status, 303);
+    assert!(exists("portal@fabrikam.example").await);
+
+    // `portico invite --email`.
+    let cli = portico::invite_cli::invite_one(
+        &app.server.app,
+        portico::invite_cli::InviteOne {
+            email: "cli@gmail.example".into(),
+            name: None,
+            message: None,
+            redirect_url: None,
+            send_email: false,
+        },
+    )
+    .await;
+    let e = cli.expect_err("a blocked domain is refused").to_string();
+    assert!(e.contains("gmail.example"), "{e}");
+    assert!(!exists("cli@gmail.example").await);
+
+    // `portico invite --csv`: the blocked row fails, the other is invited.
+    let dir = std::env::temp_dir().join(format!("portico-domains-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("guests.csv");
+    std::fs::write(
+        &csv,
+        "email,redirectUrl\r\ncsv@gmail.example,https://trials.contoso.example/\r\ncsv@fabrikam.example,https://trials.contoso.example/\r\n",
+    )
+    .unwrap();
+    let out = portico::invite_cli::invite_csv(&app.server.app, &csv)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out["invited"], 1, "{out}");
+    assert_eq!(out["failed"], 1, "{out}");
+    assert!(!exists("csv@gmail.example").await);
+    assert!(exists("csv@fabrikam.example").await);
+}
+both_backends!(
+    every_invitation_path_obeys_the_domain_lists,
+    super::every_invitation_path_obeys_the_domain_lists
+);

@@ -343,8 +343,21 @@ async fn android_is_blocked_and_report_only_is_recorded_not_enforced(backend: Ba
     let done = sign_in(&app, &laptop, &client, ALICE).await;
     assert!(param(&redirect_query(&done, &client), "code").is_some());
 
+    // The client hint wins over the User-Agent (Chromium sends both).
+    let hinted = Browser::with_headers(
+        &app.issuer,
+        &[
+            ("user-agent", WINDOWS),
+            ("sec-ch-ua-platform", "\"Android\""),
+        ],
+    );
+    let done = sign_in(&app, &hinted, &client, ALICE).await;
+    let q = redirect_query(&done, &client);
+    assert_eq!(param(&q, "error").as_deref(), Some("access_denied"));
+
     let log = sign_ins(&app).await;
-    let (ok, denied) = (&log[0], &log[1]);
+    assert_eq!(log[0]["deviceDetail"]["operatingSystem"], "android");
+    let (ok, denied) = (&log[1], &log[2]);
     assert_eq!(denied["result"], "denied");
     assert_eq!(
         denied["status"]["additionalDetails"],
@@ -1181,8 +1194,243 @@ async fn the_sign_in_log_filters_by_policy_result(backend: Backend) {
             .body
             .contains("Choose the policy result to look for")
     );
+
+    // The API's $filter, Graph's lambda over appliedConditionalAccessPolicies.
+    let api = |filter: String| {
+        let app = &app;
+        async move {
+            let q = serde_urlencoded::to_string([("$filter", filter)]).unwrap();
+            app.api("GET", &format!("/api/v1/auditLogs/signIns?{q}"), None)
+                .await
+        }
+    };
+    let (s, v) = api("appliedConditionalAccessPolicies/any(p: p/result eq 'failure')".into()).await;
+    assert_eq!(s, 200, "{v}");
+    let found = v["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["deviceDetail"]["operatingSystem"], "android");
+    let (_, v) = api(format!(
+        "appliedConditionalAccessPolicies/any(p: p/id eq '{trial}' and p/result eq 'reportOnlyFailure') and appId eq '{}'",
+        client.client_id
+    ))
+    .await;
+    assert_eq!(v["value"].as_array().unwrap().len(), 3, "{v}");
+    let (_, v) = api(format!(
+        "appliedConditionalAccessPolicies/any(p: p/id eq '{block}' and p/result eq 'success')"
+    ))
+    .await;
+    assert_eq!(v["value"], json!([]));
+    let (s, v) =
+        api("appliedConditionalAccessPolicies/any(p: p/result eq 'notApplied')".into()).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("notApplied")
+    );
 }
 both_backends!(
     the_sign_in_log_filters_by_policy_result,
     super::the_sign_in_log_filters_by_policy_result
+);
+
+/// A count of the replay page (`<dd data-count="blocked">1</dd>`).
+fn replay_count(body: &str, name: &str) -> String {
+    let tag = format!("data-count=\"{name}\">");
+    let at = body
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        + tag.len();
+    body[at..].split('<').next().unwrap().to_string()
+}
+
+/// The verdicts of the What-If page's table, in order.
+fn verdicts(body: &str) -> Vec<&str> {
+    body.split("data-verdict=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect()
+}
+
+/// The portal's What-If and replay pages give the API's answers for the same
+/// sign-ins: the user typed by email, an Android sign-in is caught by the
+/// block, a Windows one is not (the deciding field shown), an unknown
+/// platform leaves it open; a saved policy and a pasted draft replay to the
+/// API's counts; bad inputs are named on the page, nothing else changes.
+async fn the_portal_what_if_and_replay_pages_agree_with_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    for ua in [ANDROID, WINDOWS] {
+        let b = Browser::with_headers(&app.issuer, &[("user-agent", ua)]);
+        let done = sign_in(&app, &b, &client, ALICE).await;
+        assert!(param(&redirect_query(&done, &client), "code").is_some());
+    }
+    let block = policy(
+        "Block Android",
+        "enabled",
+        json!({"platforms": {"includePlatforms": ["android"]}}),
+        "block",
+    );
+    let block_id = add_policy(&app, block.clone()).await;
+    add_policy(
+        &app,
+        policy(
+            "MFA report-only",
+            "enabledForReportingButNotEnforced",
+            json!({}),
+            "mfa",
+        ),
+    )
+    .await;
+
+    let b = app.portal_admin().await;
+    let list = b.get("/admin/conditional-access").await;
+    assert!(list.body.contains("/admin/conditional-access/what-if"));
+    let ask = |platform: &str| {
+        format!(
+            "/admin/conditional-access/what-if?user={}&app={}&ip=192.0.2.1&platform={platform}&country=&ask=1",
+            ALICE.replace('@', "%40"),
+            client.client_id
+        )
+    };
+    let page = b.get(&ask("android")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(verdicts(&page.body), ["applies", "applies"]);
+    assert!(page.body.contains("Block Android"));
+    assert!(
+        page.body
+            .contains("<strong id=\"whatif-unknown\">country</strong>")
+    );
+    let page = b.get(&ask("windows")).await;
+    assert_eq!(verdicts(&page.body), ["notApplied", "applies"]);
+    assert!(
+        page.body
+            .contains("<code>conditions.platforms.includePlatforms</code>")
+    );
+    let page = b.get(&ask("")).await;
+    assert_eq!(verdicts(&page.body), ["undecided", "applies"]);
+    assert!(page.body.contains(">platform, country</strong>"));
+    // Nothing asked yet: the form only.
+    let page = b.get("/admin/conditional-access/what-if").await;
+    assert_eq!(page.status, 200);
+    assert!(verdicts(&page.body).is_empty());
+    // Bad inputs: each named, no verdicts.
+    let page = b
+        .get("/admin/conditional-access/what-if?user=nobody%40x.example&ip=1.2.3&country=France&ask=1")
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(verdicts(&page.body).is_empty());
+    assert!(
+        page.body.contains("no user has the email or id"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("nobody@x.example"));
+    assert!(page.body.contains("is not an IPv4 or IPv6 address"));
+    assert!(page.body.contains("is not a two-letter ISO 3166-1 code"));
+
+    // Replay: the saved block, then a pasted draft, agree with the API.
+    let csrf = portico_tests::find_hidden(&page.body, "csrf").unwrap();
+    let replay = "/admin/conditional-access/what-if/replay";
+    let page = b
+        .post_form(
+            replay,
+            &[
+                ("csrf", &csrf),
+                ("policy", &block_id),
+                ("json", ""),
+                ("days", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (_, api) = app
+        .api(
+            "POST",
+            "/api/v1/identity/conditionalAccess/replay",
+            Some(json!({"policy": block, "days": 7})),
+        )
+        .await;
+    for (field, html) in [
+        ("evaluated", "evaluated"),
+        ("blocked", "blocked"),
+        ("challenged", "challenged"),
+        ("notApplied", "notApplied"),
+    ] {
+        assert_eq!(
+            replay_count(&page.body, html),
+            api[field].to_string(),
+            "{field}"
+        );
+    }
+    assert_eq!(replay_count(&page.body, "blocked"), "1");
+    let draft =
+        serde_json::to_string(&policy("MFA for everyone", "disabled", json!({}), "mfa")).unwrap();
+    let page = b
+        .post_form(
+            replay,
+            &[
+                ("csrf", &csrf),
+                ("policy", ""),
+                ("json", &draft),
+                ("days", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("MFA for everyone over the last 7 days"));
+    // Alice's two sign-ins and the admin's own, none with MFA.
+    assert_eq!(replay_count(&page.body, "evaluated"), "3");
+    assert_eq!(replay_count(&page.body, "challenged"), "3");
+    assert_eq!(replay_count(&page.body, "blocked"), "0");
+    // Refusals: not JSON, a day count out of range, a control Portico cannot enforce.
+    let page = b
+        .post_form(
+            replay,
+            &[
+                ("csrf", &csrf),
+                ("policy", ""),
+                ("json", "{nope"),
+                ("days", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("This is not JSON"));
+    assert!(page.body.contains("{nope"), "the draft is kept");
+    let page = b
+        .post_form(
+            replay,
+            &[("csrf", &csrf), ("policy", &block_id), ("days", "0")],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("Days: a whole number from 1 to 90."));
+    let mut bad = fixture(FIXTURE_BLOCK);
+    bad["grantControls"]["builtInControls"] = json!(["compliantDevice"]);
+    let page = b
+        .post_form(
+            replay,
+            &[("csrf", &csrf), ("json", &bad.to_string()), ("days", "7")],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("compliantDevice"), "{}", page.body);
+    // Without the form's token nothing is replayed.
+    let page = b
+        .post_form(
+            replay,
+            &[("csrf", "wrong"), ("policy", &block_id), ("days", "7")],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    // Replaying saved nothing: still the two policies.
+    let (_, all) = app.api("GET", POLICIES, None).await;
+    assert_eq!(all["value"].as_array().unwrap().len(), 2);
+}
+both_backends!(
+    the_portal_what_if_and_replay_pages_agree_with_the_api,
+    super::the_portal_what_if_and_replay_pages_agree_with_the_api
 );

@@ -2,6 +2,7 @@
 //! PostgreSQL. Test names state the rule they prove.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_tokens;
 mod admin_api;
 mod admin_idps;
 mod authorize;
@@ -15,6 +16,7 @@ mod conditional_access;
 mod consent;
 mod demo;
 mod e2e;
+mod e2e_journeys;
 mod e2e_passkey;
 mod egress;
 mod faults;

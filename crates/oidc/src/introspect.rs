@@ -106,14 +106,18 @@ impl Provider {
                 .verify_own_jwt(token, Some(crate::tokens::ACCESS_TOKEN_TYP), true)
                 .await
                 && let Some(jti) = claims.get("jti").and_then(Value::as_str)
-                && let Some(rec) = self.store.find_access_token(jti).await?
+                && let Some(exp) = claims.get("exp").and_then(Value::as_i64)
+                && let Some(expires_at) = chrono::DateTime::from_timestamp(exp, 0)
+                && expires_at > now
             {
-                if rec.client_id != client.client_id {
+                if claims.get("client_id").and_then(Value::as_str) != Some(&client.client_id) {
                     return Err(OAuthError::unauthorized_client(
                         "The token was issued to another client.",
                     ));
                 }
-                self.store.revoke_access_token(jti, now).await?;
+                self.store
+                    .revoke_access_token(jti, &client.client_id, expires_at, now)
+                    .await?;
             }
             return Ok(());
         }

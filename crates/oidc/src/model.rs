@@ -264,7 +264,8 @@ pub enum RefreshUse {
     NotFound,
 }
 
-/// The record of an issued JWT access token, so it can be revoked.
+/// What a JWT access token stands for, read from its claims (access tokens
+/// are not stored: `access.rs`).
 #[derive(Debug, Clone)]
 pub struct AccessTokenRecord {
     pub jti: String,
@@ -273,6 +274,7 @@ pub struct AccessTokenRecord {
     pub user_id: Option<Uuid>,
     pub scope: String,
     pub expires_at: DateTime<Utc>,
+    /// Always `None` for a token that passed the check (kept for callers).
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

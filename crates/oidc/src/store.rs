@@ -109,12 +109,8 @@ pub trait GrantStore: Send + Sync {
     ) -> StoreResult<CodeRedemption>;
     /// Revokes the grant and every access and refresh token of it.
     async fn revoke_grant(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Saves tokens issued together, in one transaction.
-    async fn save_tokens(
-        &self,
-        access: &AccessTokenRecord,
-        refresh: Option<&RefreshToken>,
-    ) -> StoreResult<()>;
+    /// Saves a refresh token (access tokens are not stored: `access.rs`).
+    async fn save_refresh_token(&self, refresh: &RefreshToken) -> StoreResult<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
     /// Marks the refresh token used, atomically: exactly one caller ever gets `Rotated`.
     async fn consume_refresh_token(
@@ -122,8 +118,20 @@ pub trait GrantStore: Send + Sync {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<RefreshUse>;
-    async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
-    async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Records the access token `jti` of `client_id` as revoked on its own
+    /// (RFC 7009) until `expires_at`, when the token dies anyway; a second
+    /// revocation keeps the first. Every node sees it within
+    /// `storage::cache::CHANGE_BOUND`.
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether the access token `jti` was revoked on its own. May answer from
+    /// a per-node cache, never staler than `storage::cache::CHANGE_BOUND`.
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
 }
 
 /// How the provider learns about users. The directory owns users; storage

@@ -1,4 +1,5 @@
-//! The in-memory cache of clients a node keeps, correct across nodes.
+//! The in-memory caches a node keeps, correct across nodes: the clients and
+//! the revoked access tokens ([`RevokedTokens`], same pattern).
 //!
 //! Every change to `clients` (update, delete with its revocations) bumps the
 //! `clients` row of `cache_versions` in its own transaction and clears this
@@ -16,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use portico_oidc::model::Client;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 /// How long a node may serve a client another node changed or deleted.
@@ -25,6 +26,8 @@ pub const CHANGE_BOUND: Duration = Duration::seconds(1);
 pub(crate) const CLIENTS: &str = "clients";
 /// The counter of the signing keys (`oidc::keys::KeyManager` reads it).
 pub(crate) const KEYS: &str = "keys";
+/// The counter of `revoked_access_tokens` ([`RevokedTokens`]).
+pub(crate) const REVOKED_ACCESS_TOKENS: &str = "revoked_access_tokens";
 /// Entries kept at most; past that the cache starts over (clients are few).
 const MAX_ENTRIES: usize = 10_000;
 
@@ -88,6 +91,88 @@ impl ClientCache {
     pub(crate) fn clear(&self) {
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         s.clients.clear();
+        s.checked_at = None;
+    }
+}
+
+/// The access tokens revoked on their own (RFC 7009) a node knows of: the
+/// unexpired `jti`s of `revoked_access_tokens`, loaded whole after the
+/// `revoked_access_tokens` counter moved (revocations are rare), so checking a
+/// token reads nothing. Same bound as the clients: the counter is read again
+/// when the last read is [`CHANGE_BOUND`] old. Past [`MAX_REVOKED`] unexpired
+/// rows the node reads each `jti` from the table instead.
+#[derive(Default)]
+pub(crate) struct RevokedTokens {
+    state: RwLock<Revoked>,
+}
+
+/// Unexpired revoked tokens a node holds in memory at most.
+pub(crate) const MAX_REVOKED: u64 = 100_000;
+
+#[derive(Default)]
+struct Revoked {
+    checked_at: Option<DateTime<Utc>>,
+    version: i64,
+    jtis: RevokedSet,
+}
+
+#[derive(Default)]
+enum RevokedSet {
+    /// To be loaded (at start, and after the counter moved).
+    #[default]
+    Unknown,
+    Loaded(HashSet<String>),
+    /// More than [`MAX_REVOKED`]: point reads.
+    TooMany,
+}
+
+/// What the cache knows about one `jti`.
+pub(crate) enum Revocation {
+    Known(bool),
+    /// Load the set (at the counter given) or read the row.
+    Load(i64),
+    Read,
+}
+
+impl RevokedTokens {
+    pub(crate) fn needs_check(&self, now: DateTime<Utc>) -> bool {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        s.checked_at
+            .is_none_or(|t| now < t || now - t >= CHANGE_BOUND)
+    }
+
+    /// Records the counter read at `now`; a moved counter forgets the set.
+    pub(crate) fn observe(&self, version: i64, now: DateTime<Utc>) {
+        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+        if s.version != version {
+            s.jtis = RevokedSet::Unknown;
+            s.version = version;
+        }
+        s.checked_at = Some(now);
+    }
+
+    pub(crate) fn lookup(&self, jti: &str) -> Revocation {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        match &s.jtis {
+            RevokedSet::Loaded(set) => Revocation::Known(set.contains(jti)),
+            RevokedSet::Unknown => Revocation::Load(s.version),
+            RevokedSet::TooMany => Revocation::Read,
+        }
+    }
+
+    /// Keeps the set read after the counter was `version` (`None`: too many),
+    /// unless the counter has moved since.
+    pub(crate) fn fill(&self, version: i64, jtis: Option<HashSet<String>>) {
+        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+        if s.version == version {
+            s.jtis = jtis.map_or(RevokedSet::TooMany, RevokedSet::Loaded);
+        }
+    }
+
+    /// After a revocation made here.
+    pub(crate) fn clear(&self) {
+        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+        s.jtis = RevokedSet::Unknown;
         s.checked_at = None;
     }
 }

@@ -77,6 +77,8 @@ pub struct Storage {
     keyring: Option<Arc<Keyring>>,
     /// Clients by `client_id`, shared by this node's clones (`cache.rs`).
     client_cache: Arc<cache::ClientCache>,
+    /// Access tokens revoked on their own, shared likewise (`cache.rs`).
+    revoked_tokens: Arc<cache::RevokedTokens>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -134,6 +136,7 @@ impl Storage {
             clock: Arc::new(SystemClock),
             keyring: None,
             client_cache: Arc::default(),
+            revoked_tokens: Arc::default(),
         })
     }
 
@@ -181,6 +184,41 @@ impl Storage {
             .await?
             .context("PRAGMA integrity_check returned nothing")?;
         Ok(row.try_get_by_index::<String>(0)?)
+    }
+
+    /// Rows in every table of the database, by table (tests and operations:
+    /// what a request wrote, wherever it wrote it).
+    pub async fn table_row_counts(
+        &self,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+        let tables_sql = match self.backend {
+            DbBackend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            }
+            _ => {
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            }
+        };
+        let tables = self
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(self.backend, tables_sql))
+            .await?;
+        let mut counts = std::collections::BTreeMap::new();
+        for t in tables {
+            let name: String = t.try_get_by_index(0)?;
+            // Names come from the catalog, never from a caller.
+            let row = self
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    self.backend,
+                    format!("SELECT COUNT(*) FROM \"{name}\""),
+                ))
+                .await?
+                .context("COUNT(*) returned nothing")?;
+            counts.insert(name, row.try_get_by_index::<i64>(0)? as u64);
+        }
+        Ok(counts)
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -44,8 +44,8 @@ impl Provider {
             }
         };
         // A transient grant: it only carries the scope into the token. It is not
-        // stored, and the token records no grant (issue.rs); deleting the client
-        // revokes such tokens by client_id.
+        // stored and the token names no grant (issue.rs); such a token lives
+        // while its client does (access.rs).
         let now = self.clock.now();
         let grant = Grant {
             id: Uuid::now_v7(),

@@ -1,11 +1,14 @@
 //! Minting the tokens of a grant: a JWT access token (RFC 9068), an ID token
-//! (OIDC Core §2) and, when allowed, a refresh token. Their records are saved
-//! together in one transaction.
+//! (OIDC Core §2) and, when allowed, a refresh token. Only the refresh token
+//! is stored: the access token is self-contained (`access.rs` says how it is
+//! still revoked), so a `client_credentials` token costs a signature and no
+//! database write.
 
 use crate::Provider;
+use crate::access::GRANT_ID_CLAIM;
 use crate::claims::user_claims;
 use crate::error::OAuthError;
-use crate::model::{AccessTokenRecord, Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken};
+use crate::model::{Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken};
 use crate::tokens::{ACCESS_TOKEN_TYP, at_hash, sign_with};
 use portico_core::random_token;
 use serde::Serialize;
@@ -66,6 +69,11 @@ impl Provider {
         if let Some(t) = p.grant.auth_time {
             at.insert("auth_time".into(), json!(t.timestamp()));
         }
+        // A user's token names its grant, which a check reads (client
+        // credentials have a transient grant that is not stored).
+        if p.grant.user_id.is_some() {
+            at.insert(GRANT_ID_CLAIM.into(), json!(p.grant.id.to_string()));
+        }
         at.extend(p.extra);
         let access_token = self
             .sign_jwt(cfg.access_token_alg, ACCESS_TOKEN_TYP, at)
@@ -122,28 +130,16 @@ impl Provider {
                 expires_at: now + cfg.refresh_token_ttl,
                 consumed_at: None,
             };
-            Some((token, record))
+            self.store.save_refresh_token(&record).await?;
+            Some(token)
         } else {
             None
         };
-        let record = AccessTokenRecord {
-            jti,
-            // Only user grants are stored (with their code); client credentials have none.
-            grant_id: p.grant.user_id.map(|_| p.grant.id),
-            client_id: p.client.client_id.clone(),
-            user_id: p.account.map(|a| a.id),
-            scope: p.grant.scope.clone(),
-            expires_at: exp,
-            revoked_at: None,
-        };
-        self.store
-            .save_tokens(&record, refresh.as_ref().map(|(_, r)| r))
-            .await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
             expires_in: cfg.access_token_ttl.num_seconds(),
-            refresh_token: refresh.map(|(t, _)| t),
+            refresh_token: refresh,
             id_token,
             scope: p.grant.scope.clone(),
         })

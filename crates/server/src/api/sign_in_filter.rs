@@ -7,15 +7,18 @@
 //! | `appId eq '<client_id>'`                 | sign-ins to that application   |
 //! | `status/errorCode eq 0`                  | successful sign-ins            |
 //! | `result eq 'success'` (or `denied`, `aborted`, `failed`) | Portico's finer result |
+//! | `appliedConditionalAccessPolicies/any(p: p/result eq 'failure')` | sign-ins a policy applied to with that result (`success`, `failure`, `reportOnlySuccess`, `reportOnlyFailure`) |
+//! | `appliedConditionalAccessPolicies/any(p: p/id eq '<id>' and p/result eq 'failure')` | the same, for one policy |
 //!
-//! Every clause maps onto an indexed column of the log, so a filtered page is
+//! Every clause maps onto an indexed column of the log (the policy results onto
+//! `sign_in_policy_results`), so a filtered page is
 //! read in order from an index. `status/errorCode ne 0` ("every failure") has
 //! no such column, and filtering a page after reading it would break paging,
 //! so it is refused with a pointer to the `result` clauses. Property names
 //! match case-insensitively, as in Graph; a quote inside a value is doubled.
 //! The parser makes one pass over input of bounded length.
 
-use portico_oidc::signin_log::SignInResult;
+use portico_oidc::signin_log::{INDEXED_POLICY_RESULTS, PolicyResultFilter, SignInResult};
 use uuid::Uuid;
 
 /// Longer filters are refused before parsing (the longest useful one is
@@ -23,7 +26,12 @@ use uuid::Uuid;
 const FILTER_MAX: usize = 1024;
 
 const SUPPORTED: &str = "Supported: userId eq '<user id>', appId eq '<client_id>', \
-status/errorCode eq 0, result eq 'success' | 'denied' | 'aborted' | 'failed', joined by `and`.";
+status/errorCode eq 0, result eq 'success' | 'denied' | 'aborted' | 'failed', \
+appliedConditionalAccessPolicies/any(p: [p/id eq '<policy id>' and] p/result eq 'success' | \
+'failure' | 'reportOnlySuccess' | 'reportOnlyFailure'), joined by `and`.";
+
+/// The lambda over the policy results, matched case-insensitively.
+const CA_ANY: &str = "appliedconditionalaccesspolicies/any(";
 
 /// What a `$filter` narrows the list to.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -31,6 +39,7 @@ pub struct SignInFilter {
     pub user_id: Option<Uuid>,
     pub client_id: Option<String>,
     pub result: Option<SignInResult>,
+    pub policy_result: Option<PolicyResultFilter>,
 }
 
 fn unsupported(why: &str) -> String {
@@ -48,6 +57,27 @@ pub fn parse_sign_in_filter(filter: &str) -> Result<SignInFilter, String> {
         return Ok(out);
     }
     loop {
+        rest = rest.trim_start();
+        if let Some(body) = strip_prefix_ci(rest, CA_ANY) {
+            let (inner, after) = lambda_body(body)?;
+            let f = parse_policy_lambda(inner)?;
+            set(
+                &mut out.policy_result,
+                f,
+                "appliedConditionalAccessPolicies",
+            )?;
+            rest = after;
+            rest = rest.trim_start();
+            if rest.is_empty() {
+                return Ok(out);
+            }
+            let (join, after) = word(rest);
+            if !join.eq_ignore_ascii_case("and") {
+                return Err(unsupported("clauses must be joined by `and`"));
+            }
+            rest = after;
+            continue;
+        }
         let (field, after) = word(rest);
         let (op, after) = word(after);
         match field.to_ascii_lowercase().as_str() {
@@ -94,6 +124,88 @@ pub fn parse_sign_in_filter(filter: &str) -> Result<SignInFilter, String> {
         }
         rest = after;
     }
+}
+
+/// `s` without `prefix` (ASCII, any case).
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// What is inside the lambda's parentheses, and what follows the closing
+/// one (a parenthesis inside quotes does not count).
+fn lambda_body(s: &str) -> Result<(&str, &str), String> {
+    let mut in_quotes = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '\'' => in_quotes = !in_quotes,
+            ')' if !in_quotes => return Ok((&s[..i], &s[i + 1..])),
+            _ => {}
+        }
+    }
+    Err(unsupported(
+        "appliedConditionalAccessPolicies/any( has no closing parenthesis",
+    ))
+}
+
+/// `p: p/result eq 'failure' [and p/id eq '<id>']` (either order).
+fn parse_policy_lambda(inner: &str) -> Result<PolicyResultFilter, String> {
+    let (var, body) = inner
+        .split_once(':')
+        .ok_or_else(|| unsupported("the lambda needs a variable: any(p: p/result eq 'failure')"))?;
+    let var = var.trim();
+    if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(unsupported(
+            "the lambda variable must be a plain name, e.g. p",
+        ));
+    }
+    let (mut id, mut result): (Option<String>, Option<String>) = (None, None);
+    let mut rest = body.trim();
+    loop {
+        let (field, after) = word(rest);
+        let (op, after) = word(after);
+        let name = field
+            .get(..var.len() + 1)
+            .filter(|h| h.eq_ignore_ascii_case(&format!("{var}/")))
+            .map(|_| field[var.len() + 1..].to_ascii_lowercase());
+        let (value, after) = eq_quoted(op, after)?;
+        match name.as_deref() {
+            Some("id") => set(&mut id, value, "the policy id")?,
+            Some("result") => {
+                if !INDEXED_POLICY_RESULTS.contains(&value.as_str()) {
+                    return Err(unsupported(&format!(
+                        "'{value}' is not a policy result the log is indexed by (success, \
+                         failure, reportOnlySuccess, reportOnlyFailure)"
+                    )));
+                }
+                set(&mut result, value, "the policy result")?
+            }
+            _ => {
+                return Err(unsupported(&format!(
+                    "inside the lambda only {var}/id and {var}/result can be compared"
+                )));
+            }
+        }
+        rest = after.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let (join, after) = word(rest);
+        if !join.eq_ignore_ascii_case("and") {
+            return Err(unsupported(
+                "inside the lambda, clauses must be joined by `and`",
+            ));
+        }
+        rest = after;
+    }
+    let result = result.ok_or_else(|| {
+        unsupported("the lambda must compare the result: any(p: p/result eq 'failure')")
+    })?;
+    Ok(PolicyResultFilter {
+        policy_id: id,
+        result,
+    })
 }
 
 /// The next whitespace-separated word of `s` and what follows it.
@@ -155,6 +267,63 @@ mod tests {
             user_id: user.map(|u| Uuid::parse_str(u).unwrap()),
             client_id: app.map(str::to_string),
             result,
+            policy_result: None,
+        }
+    }
+
+    fn ca(policy: Option<&str>, result: &str) -> SignInFilter {
+        SignInFilter {
+            policy_result: Some(PolicyResultFilter {
+                policy_id: policy.map(str::to_string),
+                result: result.into(),
+            }),
+            ..SignInFilter::default()
+        }
+    }
+
+    #[test]
+    fn policy_result_lambdas() {
+        check(
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'failure')",
+            Some(ca(None, "failure")),
+        );
+        check(
+            "appliedConditionalAccessPolicies/any(x:x/id eq 'a)b' and x/result eq 'reportOnlyFailure')",
+            Some(ca(Some("a)b"), "reportOnlyFailure")),
+        );
+        check(
+            "APPLIEDCONDITIONALACCESSPOLICIES/ANY(p: p/Result eq 'success' and p/ID eq 'z')",
+            Some(ca(Some("z"), "success")),
+        );
+        let mut both = ca(None, "failure");
+        both.client_id = Some("app".into());
+        check(
+            "appId eq 'app' and appliedConditionalAccessPolicies/any(p: p/result eq 'failure')",
+            Some(both),
+        );
+        let mut both = ca(None, "failure");
+        both.result = Some(SignInResult::Denied);
+        check(
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'failure') and result eq 'denied'",
+            Some(both),
+        );
+        // Refused, each with a reason.
+        for bad in [
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'notApplied')",
+            "appliedConditionalAccessPolicies/any(p: p/id eq 'x')",
+            "appliedConditionalAccessPolicies/any(p: q/result eq 'failure')",
+            "appliedConditionalAccessPolicies/any(p: p/result ne 'failure')",
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'failure' or p/id eq 'x')",
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'failure'",
+            "appliedConditionalAccessPolicies/any(p/result eq 'failure')",
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'failure') or appId eq 'a'",
+            "appliedConditionalAccessPolicies/any(p: p/result eq 'failure') and appliedConditionalAccessPolicies/any(p: p/result eq 'success')",
+        ] {
+            check(bad, None);
+            assert!(
+                parse_sign_in_filter(bad).unwrap_err().contains(SUPPORTED),
+                "{bad}"
+            );
         }
     }
 

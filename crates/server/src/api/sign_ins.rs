@@ -253,8 +253,8 @@ fn view(r: &SignInRecord) -> SignInView<'_> {
     get,
     path = "/api/v1/auditLogs/signIns",
     tag = "auditLogs",
-    description = "The sign-in log, newest first; `$filter` on `userId`, `appId`, `status/errorCode` and `result` \
-        (see the sign-in filter). Needs AuditLog.Read.All.",
+    description = "The sign-in log, newest first; `$filter` on `userId`, `appId`, `status/errorCode`, `result` \
+        and `appliedConditionalAccessPolicies/any(p: [p/id eq '<id>' and] p/result eq '<result>')`. Needs AuditLog.Read.All.",
     extensions(("x-permissions" = json!([PERMISSION]))),
     params(Paging),
     responses(
@@ -276,7 +276,7 @@ pub async fn sign_ins_get(
         user_id: filter.user_id,
         client_id: filter.client_id,
         result: filter.result,
-        policy_result: None,
+        policy_result: filter.policy_result,
         before: p.skiptoken()?,
         limit: p.top()?,
     };

@@ -1,6 +1,5 @@
 //! sea-orm entities, one per table. The schema itself is in [`crate::migration`].
 
-pub mod access_tokens;
 pub mod app_owners;
 pub mod app_role_assignments;
 pub mod auth_codes;
@@ -32,6 +31,7 @@ pub mod passkey_ceremonies;
 pub mod passkey_credentials;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod revoked_access_tokens;
 pub mod server_secrets;
 pub mod sessions;
 pub mod sign_in_policy_results;

@@ -8,14 +8,14 @@
 //! | `interactions` | `expires_at` passed (each holds a whole authorization request) |
 //! | `sessions` | `expires_at` passed; ended like a sign-out, so the apps they signed in to get a back-channel logout token |
 //! | `auth_codes` | `expires_at` more than [`CODE_GRACE`] ago (a replay inside it is still recognized) |
-//! | `access_tokens` | `expires_at` passed (the JWT is dead too) |
+//! | `revoked_access_tokens` | `expires_at` passed (the JWT is dead too) |
 //! | `refresh_tokens` | `expires_at` passed, or consumed (rotated, revoked) more than [`REFRESH_GRACE`] ago |
 //! | `one_time_codes` | `expires_at` more than [`ONE_TIME_CODE_KEEP`] ago (they count towards the hourly send limit) |
 //! | `federation_flows` | `expires_at` passed (used or not: state, nonce, PKCE verifier) |
 //! | `mfa_failures` | older than [`MFA_FAILURE_KEEP`] (the lockout window is minutes) |
 //! | `rate_limits` | the window ended |
 //! | `passkey_ceremonies` | `expires_at` passed (single-use WebAuthn challenges) |
-//! | `grants` | older than [`GRANT_KEEP`], with no code, access-token record or refresh token left and no live session of its `sid` (the link back-channel logout follows) |
+//! | `grants` | older than [`GRANT_KEEP`], with no code or refresh token left and no live session of its `sid` (the link back-channel logout follows) |
 //! | `backchannel_logouts` | delivered or given up more than [`BACKCHANNEL_KEEP`] ago (a due one always finishes after its last try) |
 //!
 //! Each statement deletes at most [`BATCH`] rows (`DELETE … WHERE pk IN
@@ -24,8 +24,9 @@
 
 use crate::Storage;
 use crate::entity::{
-    access_tokens, auth_codes, backchannel_logouts, federation_flows, grants, interactions, leases,
-    mfa_failures, one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, sessions,
+    auth_codes, backchannel_logouts, federation_flows, grants, interactions, leases, mfa_failures,
+    one_time_codes, passkey_ceremonies, rate_limits, refresh_tokens, revoked_access_tokens,
+    sessions,
 };
 use crate::repo::backchannel::end_sessions;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -54,8 +55,8 @@ pub const GRANT_KEEP: TimeDelta = TimeDelta::days(1);
 /// How long a wrong second-factor code is remembered.
 pub const MFA_FAILURE_KEEP: TimeDelta = TimeDelta::days(1);
 
-/// Grants older than [`GRANT_KEEP`] that nothing refers to any more: no code,
-/// access-token record or refresh token (correlated `NOT EXISTS`, portable),
+/// Grants older than [`GRANT_KEEP`] that nothing refers to any more: no code
+/// or refresh token (correlated `NOT EXISTS`, portable),
 /// and no live session with their `sid`.
 fn spent_grants(now: DateTime<Utc>) -> Condition {
     let grant_id = || Expr::col((grants::Entity, grants::Column::Id));
@@ -68,16 +69,6 @@ fn spent_grants(now: DateTime<Utc>) -> Condition {
                 .from(auth_codes::Entity)
                 .and_where(
                     Expr::col((auth_codes::Entity, auth_codes::Column::GrantId)).eq(grant_id()),
-                )
-                .to_owned(),
-        ))
-        .add(none_in(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(access_tokens::Entity)
-                .and_where(
-                    Expr::col((access_tokens::Entity, access_tokens::Column::GrantId))
-                        .eq(grant_id()),
                 )
                 .to_owned(),
         ))
@@ -200,12 +191,12 @@ impl Storage {
             .await?;
         r.deleted.push(("auth_codes", n));
         let n = self
-            .purge::<access_tokens::Entity>(
-                access_tokens::Column::Jti,
-                Condition::all().add(access_tokens::Column::ExpiresAt.lt(now)),
+            .purge::<revoked_access_tokens::Entity>(
+                revoked_access_tokens::Column::Jti,
+                Condition::all().add(revoked_access_tokens::Column::ExpiresAt.lt(now)),
             )
             .await?;
-        r.deleted.push(("access_tokens", n));
+        r.deleted.push(("revoked_access_tokens", n));
         let n = self
             .purge::<refresh_tokens::Entity>(
                 refresh_tokens::Column::TokenHash,
@@ -326,8 +317,8 @@ impl Storage {
             ("grants", grants::Entity::find().count(db).await?),
             ("auth_codes", auth_codes::Entity::find().count(db).await?),
             (
-                "access_tokens",
-                access_tokens::Entity::find().count(db).await?,
+                "revoked_access_tokens",
+                revoked_access_tokens::Entity::find().count(db).await?,
             ),
             (
                 "refresh_tokens",

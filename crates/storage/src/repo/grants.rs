@@ -1,18 +1,18 @@
-//! `GrantStore`: grants, authorization codes, access and refresh tokens.
+//! `GrantStore`: grants, authorization codes, refresh tokens and the access
+//! tokens revoked on their own.
 
 use super::internal;
 use super::revoke::{Grants, revoke_grants};
 use super::tokens::*;
-use crate::Storage;
-use crate::entity::{access_tokens, auth_codes, grants, refresh_tokens};
+use crate::entity::{auth_codes, grants, refresh_tokens, revoked_access_tokens};
+use crate::{Storage, cache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portico_oidc::model::{
-    AccessTokenRecord, AuthCode, CodeRedemption, Grant, RefreshToken, RefreshUse,
-};
+use portico_oidc::model::{AuthCode, CodeRedemption, Grant, RefreshToken, RefreshUse};
 use portico_oidc::store::{GrantStore, StoreResult};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 #[async_trait]
@@ -90,23 +90,12 @@ impl GrantStore for Storage {
         tx.commit().await.map_err(internal)
     }
 
-    async fn save_tokens(
-        &self,
-        access: &AccessTokenRecord,
-        refresh: Option<&RefreshToken>,
-    ) -> StoreResult<()> {
-        let tx = self.write_tx().await.map_err(internal)?;
-        access_tokens::Entity::insert(access_to_row(access))
-            .exec_without_returning(&tx)
+    async fn save_refresh_token(&self, refresh: &RefreshToken) -> StoreResult<()> {
+        refresh_tokens::Entity::insert(refresh_to_row(refresh))
+            .exec_without_returning(self.db())
             .await
             .map_err(internal)?;
-        if let Some(r) = refresh {
-            refresh_tokens::Entity::insert(refresh_to_row(r))
-                .exec_without_returning(&tx)
-                .await
-                .map_err(internal)?;
-        }
-        tx.commit().await.map_err(internal)
+        Ok(())
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>> {
@@ -143,22 +132,72 @@ impl GrantStore for Storage {
         })
     }
 
-    async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
-        let row = access_tokens::Entity::find_by_id(jti)
-            .one(self.db())
-            .await
-            .map_err(internal)?;
-        Ok(row.map(access_from_row))
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let tx = self.write_tx().await.map_err(internal)?;
+        let inserted = revoked_access_tokens::Entity::insert(revoked_access_tokens::ActiveModel {
+            jti: Set(jti.to_string()),
+            client_id: Set(client_id.to_string()),
+            expires_at: Set(expires_at),
+            revoked_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(revoked_access_tokens::Column::Jti)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&tx)
+        .await
+        .map_err(internal)?;
+        if inserted > 0 {
+            cache::bump(&tx, cache::REVOKED_ACCESS_TOKENS)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        self.revoked_tokens.clear();
+        Ok(())
     }
 
-    async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        access_tokens::Entity::update_many()
-            .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(access_tokens::Column::Jti.eq(jti))
-            .filter(access_tokens::Column::RevokedAt.is_null())
-            .exec(self.db())
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        let now = self.now();
+        let cached = &self.revoked_tokens;
+        if cached.needs_check(now) {
+            let v = cache::version(self.db(), cache::REVOKED_ACCESS_TOKENS)
+                .await
+                .map_err(internal)?;
+            cached.observe(v, now);
+        }
+        match cached.lookup(jti) {
+            cache::Revocation::Known(revoked) => return Ok(revoked),
+            cache::Revocation::Load(version) => {
+                let jtis: Vec<String> = revoked_access_tokens::Entity::find()
+                    .select_only()
+                    .column(revoked_access_tokens::Column::Jti)
+                    .filter(revoked_access_tokens::Column::ExpiresAt.gt(now))
+                    .limit(cache::MAX_REVOKED + 1)
+                    .into_tuple()
+                    .all(self.db())
+                    .await
+                    .map_err(internal)?;
+                let revoked = jtis.iter().any(|j| j == jti);
+                let fits = jtis.len() as u64 <= cache::MAX_REVOKED;
+                cached.fill(version, fits.then(|| jtis.into_iter().collect()));
+                if fits {
+                    return Ok(revoked);
+                }
+            }
+            cache::Revocation::Read => {}
+        }
+        Ok(revoked_access_tokens::Entity::find_by_id(jti)
+            .one(self.db())
             .await
-            .map_err(internal)?;
-        Ok(())
+            .map_err(internal)?
+            .is_some())
     }
 }

@@ -1,6 +1,7 @@
-//! Revoking grant families: the grant, its access tokens and its refresh tokens.
+//! Revoking grant families: the grant and its refresh tokens. Its access tokens
+//! are not stored; they die with the grant (`oidc::access`).
 
-use crate::entity::{access_tokens, grants, refresh_tokens};
+use crate::entity::{grants, refresh_tokens};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -42,7 +43,7 @@ impl Grants<'_> {
     }
 }
 
-/// Sets `revoked_at` on the grants and their access tokens and `consumed_at` on
+/// Sets `revoked_at` on the grants and `consumed_at` on
 /// their refresh tokens, leaving earlier timestamps alone (idempotent). Run it
 /// inside a write transaction.
 pub(crate) async fn revoke_grants<C: ConnectionTrait>(
@@ -54,17 +55,6 @@ pub(crate) async fn revoke_grants<C: ConnectionTrait>(
         .col_expr(grants::Column::RevokedAt, Expr::value(now))
         .filter(which.cond())
         .filter(grants::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    let mut access = Condition::any().add(which.token_filter(access_tokens::Column::GrantId));
-    if let Grants::OfClient(c) = which {
-        // client_credentials tokens belong to no grant.
-        access = access.add(access_tokens::Column::ClientId.eq(c));
-    }
-    access_tokens::Entity::update_many()
-        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(access)
-        .filter(access_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     refresh_tokens::Entity::update_many()

@@ -1,8 +1,8 @@
 //! Row conversions for grants, authorization codes and tokens.
 
 use super::{list_from_json, list_to_json};
-use crate::entity::{access_tokens, auth_codes, grants, refresh_tokens};
-use portico_oidc::model::{AccessTokenRecord, AuthCode, Grant, RefreshToken};
+use crate::entity::{auth_codes, grants, refresh_tokens};
+use portico_oidc::model::{AuthCode, Grant, RefreshToken};
 use portico_oidc::store::StoreResult;
 use sea_orm::ActiveValue::Set;
 
@@ -88,29 +88,5 @@ pub(crate) fn refresh_from_row(m: refresh_tokens::Model) -> RefreshToken {
         created_at: m.created_at,
         expires_at: m.expires_at,
         consumed_at: m.consumed_at,
-    }
-}
-
-pub(crate) fn access_to_row(a: &AccessTokenRecord) -> access_tokens::ActiveModel {
-    access_tokens::ActiveModel {
-        jti: Set(a.jti.clone()),
-        grant_id: Set(a.grant_id),
-        client_id: Set(a.client_id.clone()),
-        user_id: Set(a.user_id),
-        scope: Set(a.scope.clone()),
-        expires_at: Set(a.expires_at),
-        revoked_at: Set(a.revoked_at),
-    }
-}
-
-pub(crate) fn access_from_row(m: access_tokens::Model) -> AccessTokenRecord {
-    AccessTokenRecord {
-        jti: m.jti,
-        grant_id: m.grant_id,
-        client_id: m.client_id,
-        user_id: m.user_id,
-        scope: m.scope,
-        expires_at: m.expires_at,
-        revoked_at: m.revoked_at,
     }
 }

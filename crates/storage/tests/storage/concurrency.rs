@@ -42,9 +42,7 @@ async fn code_is_redeemed_exactly_once(s: &Storage) {
 async fn refresh_token_rotates_exactly_once(s: &Storage) {
     let g = grant("app", Some(uuid::Uuid::new_v4()));
     s.create_grant(&g).await.unwrap();
-    s.save_tokens(&access(&g, "jti-1"), Some(&refresh(&g, "rt-hash")))
-        .await
-        .unwrap();
+    s.save_refresh_token(&refresh(&g, "rt-hash")).await.unwrap();
     let now = t0() + Duration::seconds(5);
     let results: Vec<StoreResult<RefreshUse>> = race(s, RACERS, move |s, _| async move {
         s.consume_refresh_token("rt-hash", now).await
@@ -121,12 +119,9 @@ async fn many_writers_never_fail(s: &Storage) {
         s.consume_code(&format!("c{i}"), t0())
             .await
             .map_err(|e| format!("consume: {e:#}"))?;
-        s.save_tokens(
-            &access(&g, &format!("j{i}")),
-            Some(&refresh(&g, &format!("r{i}"))),
-        )
-        .await
-        .map_err(|e| format!("save_tokens: {e:#}"))?;
+        s.save_refresh_token(&refresh(&g, &format!("r{i}")))
+            .await
+            .map_err(|e| format!("save_refresh_token: {e:#}"))?;
         if i % 5 == 0 {
             s.revoke_grant(g.id, t0())
                 .await

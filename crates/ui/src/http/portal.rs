@@ -28,6 +28,7 @@
 //! | GET/POST `/admin/authentication`, POST `/admin/applications/{id}/require-mfa`, `…/require-pkce`, `…/assignment-required` | [`authentication`] |
 //! | GET/POST `/admin/conditional-access`, POST `…/{id}/state`, `…/{id}/delete` | [`conditional_access`] |
 //! | GET/POST `/admin/conditional-access/new`, `…/{id}/edit` | [`ca_editor`] |
+//! | GET `/admin/conditional-access/what-if`, POST `…/what-if/replay` | [`what_if`] |
 
 mod audit;
 mod auth;
@@ -50,6 +51,7 @@ mod user;
 mod user_actions;
 mod users;
 mod views;
+mod what_if;
 
 use super::UiState;
 use axum::Router;
@@ -141,6 +143,14 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/conditional-access",
             get(conditional_access::page_get).post(conditional_access::import_post),
+        )
+        .route(
+            "/admin/conditional-access/what-if",
+            get(what_if::what_if_get),
+        )
+        .route(
+            "/admin/conditional-access/what-if/replay",
+            post(what_if::replay_post),
         )
         .route(
             "/admin/conditional-access/new",

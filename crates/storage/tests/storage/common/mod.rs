@@ -11,9 +11,7 @@ pub use seed::*;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use portico_core::{Keyring, MasterKey};
 use portico_directory::{User, UserType};
-use portico_oidc::model::{
-    AccessTokenRecord, AuthCode, AuthMethod, Client, ClientType, Grant, RefreshToken,
-};
+use portico_oidc::model::{AuthCode, AuthMethod, Client, ClientType, Grant, RefreshToken};
 use portico_oidc::signin_log::{SignInRecord, SignInResult, StepRecord};
 use portico_storage::Storage;
 use std::path::PathBuf;
@@ -267,18 +265,6 @@ pub fn code(g: &Grant, code_hash: &str) -> AuthCode {
         created_at: t0(),
         expires_at: t0() + Duration::minutes(1),
         consumed_at: None,
-    }
-}
-
-pub fn access(g: &Grant, jti: &str) -> AccessTokenRecord {
-    AccessTokenRecord {
-        jti: jti.into(),
-        grant_id: Some(g.id),
-        client_id: g.client_id.clone(),
-        user_id: g.user_id,
-        scope: g.scope.clone(),
-        expires_at: t0() + Duration::hours(1),
-        revoked_at: None,
     }
 }
 

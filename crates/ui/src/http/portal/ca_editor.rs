@@ -44,6 +44,30 @@ const PLATFORMS: [Platform; 6] = [
     Platform::WindowsPhone,
 ];
 
+/// Every platform ("Any platform" first), the chosen ones marked.
+pub(super) fn platform_choices(chosen: &[String]) -> Vec<Choice> {
+    std::iter::once(Platform::All)
+        .chain(PLATFORMS)
+        .map(|p| Choice {
+            value: p.as_str().into(),
+            label: match p {
+                Platform::All => "Any platform".into(),
+                Platform::Ios => "iOS".into(),
+                Platform::MacOs => "macOS".into(),
+                Platform::WindowsPhone => "Windows Phone".into(),
+                other => {
+                    let s = other.as_str();
+                    let mut c = s.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                }
+            },
+            selected: chosen.iter().any(|c| c.eq_ignore_ascii_case(p.as_str())),
+        })
+        .collect()
+}
+
 /// One option of a list or checkbox group.
 pub struct Choice {
     pub value: String,
@@ -207,6 +231,28 @@ async fn user_lines(s: &UiState, ids: &[String]) -> String {
     lines.join("\n")
 }
 
+/// The user a typed line names, by id or by email (case-insensitive).
+pub(super) async fn lookup_user(s: &UiState, line: &str) -> Result<Option<Uuid>, PortalError> {
+    if let Ok(id) = Uuid::parse_str(line) {
+        return match s.directory.find_user(id).await {
+            Ok(u) => Ok(Some(u.id)),
+            Err(portico_directory::DirectoryError::NotFound) => Ok(None),
+            Err(e) => Err(PortalError::internal(e)),
+        };
+    }
+    let q = UserQuery {
+        mail: Some(line.to_lowercase()),
+        limit: 1,
+        ..Default::default()
+    };
+    Ok(s.directory
+        .list_users(&q)
+        .await
+        .map_err(PortalError::internal)?
+        .first()
+        .map(|u| u.id))
+}
+
 /// The user ids for typed lines (emails or ids); each unknown line is a problem.
 async fn resolve_users(
     s: &UiState,
@@ -228,25 +274,7 @@ async fn resolve_users(
     }
     let mut ids = Vec::new();
     for (n, line) in lines.iter().enumerate() {
-        let found = if let Ok(id) = Uuid::parse_str(line) {
-            match s.directory.find_user(id).await {
-                Ok(u) => Some(u.id),
-                Err(portico_directory::DirectoryError::NotFound) => None,
-                Err(e) => return Err(PortalError::internal(e)),
-            }
-        } else {
-            let q = UserQuery {
-                mail: Some(line.to_lowercase()),
-                limit: 1,
-                ..Default::default()
-            };
-            s.directory
-                .list_users(&q)
-                .await
-                .map_err(PortalError::internal)?
-                .first()
-                .map(|u| u.id)
-        };
+        let found = lookup_user(s, line).await?;
         match found {
             Some(id) if !ids.contains(&id.to_string()) => ids.push(id.to_string()),
             Some(_) => {}
@@ -440,26 +468,7 @@ impl EditorPage {
     }
 
     fn platforms(chosen: &[String]) -> Vec<Choice> {
-        std::iter::once(Platform::All)
-            .chain(PLATFORMS)
-            .map(|p| Choice {
-                value: p.as_str().into(),
-                label: match p {
-                    Platform::All => "Any platform".into(),
-                    Platform::Ios => "iOS".into(),
-                    Platform::MacOs => "macOS".into(),
-                    Platform::WindowsPhone => "Windows Phone".into(),
-                    other => {
-                        let s = other.as_str();
-                        let mut c = s.chars();
-                        c.next()
-                            .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                            .unwrap_or_default()
-                    }
-                },
-                selected: chosen.iter().any(|c| c.eq_ignore_ascii_case(p.as_str())),
-            })
-            .collect()
+        platform_choices(chosen)
     }
     fn platforms_in(&self) -> Vec<Choice> {
         Self::platforms(&self.d.include_platforms)

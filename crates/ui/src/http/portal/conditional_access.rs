@@ -149,7 +149,7 @@ pub struct ImportForm {
 }
 
 /// The messages for a refused edit, one per field.
-fn problems(e: CaError) -> Result<Vec<String>, PortalError> {
+pub(super) fn problems(e: CaError) -> Result<Vec<String>, PortalError> {
     match e {
         CaError::Invalid(i) => Ok(i
             .problems
