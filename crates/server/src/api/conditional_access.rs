@@ -413,13 +413,103 @@ pub struct CaPolicyDoc {
     created_date_time: Option<DateTime<Utc>>,
     modified_date_time: Option<DateTime<Utc>>,
     state: PolicyStateName,
-    /// `users`, `applications`, and optionally `platforms`, `locations`,
-    /// `clientAppTypes`, in Graph's shapes.
-    #[schema(value_type = Object)]
-    conditions: Value,
-    /// `operator`, `builtInControls` (`block`, `mfa`).
-    #[schema(value_type = Object)]
-    grant_controls: Value,
+    conditions: ConditionsDoc,
+    grant_controls: GrantControlsDoc,
+}
+
+/// `conditions`: every one must hold for the policy to apply.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ConditionalAccessConditions)]
+#[allow(dead_code)]
+pub struct ConditionsDoc {
+    users: UsersConditionDoc,
+    applications: ApplicationsConditionDoc,
+    platforms: Option<PlatformsConditionDoc>,
+    locations: Option<LocationsConditionDoc>,
+    /// Always `["all"]` (browsers and OIDC clients).
+    client_app_types: Vec<String>,
+}
+
+/// Users: ids, `All`, `None` or `GuestsOrExternalUsers`; groups: ids.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UsersConditionDoc {
+    include_users: Vec<String>,
+    exclude_users: Vec<String>,
+    include_groups: Vec<String>,
+    exclude_groups: Vec<String>,
+}
+
+/// Client ids, `All` or `None`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ApplicationsConditionDoc {
+    include_applications: Vec<String>,
+    exclude_applications: Vec<String>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PlatformsConditionDoc {
+    include_platforms: Vec<PlatformName>,
+    exclude_platforms: Vec<PlatformName>,
+}
+
+/// A device platform.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum PlatformName {
+    Android,
+    #[serde(rename = "iOS")]
+    Ios,
+    Windows,
+    #[serde(rename = "macOS")]
+    MacOs,
+    Linux,
+    WindowsPhone,
+    All,
+    Unknown,
+}
+
+/// Named location ids, `All` or `AllTrusted`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct LocationsConditionDoc {
+    include_locations: Vec<String>,
+    exclude_locations: Vec<String>,
+}
+
+/// `grantControls`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct GrantControlsDoc {
+    operator: GrantOperatorName,
+    built_in_controls: Vec<BuiltInControlName>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum GrantOperatorName {
+    #[serde(rename = "AND")]
+    And,
+    #[serde(rename = "OR")]
+    Or,
+}
+
+/// What a policy asks: `block` or `mfa`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum BuiltInControlName {
+    Block,
+    Mfa,
 }
 
 /// Graph's `ipNamedLocation` or `countryNamedLocation`.

@@ -253,8 +253,8 @@ fn view(r: &SignInRecord) -> SignInView<'_> {
     get,
     path = "/api/v1/auditLogs/signIns",
     tag = "auditLogs",
-    description = "The sign-in log, newest first; `$filter` on `userId`, `appId`, `status/errorCode` and `result` \
-        (see the sign-in filter). Needs AuditLog.Read.All.",
+    description = "The sign-in log, newest first; `$filter` on `userId`, `appId`, `status/errorCode`, `result` \
+        and `appliedConditionalAccessPolicies/any(p: [p/id eq '<id>' and] p/result eq '<result>')`. Needs AuditLog.Read.All.",
     extensions(("x-permissions" = json!([PERMISSION]))),
     params(Paging),
     responses(
