@@ -29,6 +29,7 @@ mod https_issuer;
 mod interop;
 mod invariants;
 mod invitations;
+mod join_requests;
 mod keys;
 mod least_privilege;
 mod limits;

@@ -13,6 +13,7 @@ pub mod groups;
 mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
+pub mod join_requests;
 mod keys;
 mod sign_in_filter;
 mod sign_ins;
@@ -383,6 +384,14 @@ pub fn router(app: App) -> Router {
         .route(
             "/api/v1/groups/{id}/{which}/{user}/$ref",
             axum::routing::delete(groups::related_ref_delete),
+        )
+        .route(
+            "/api/v1/groups/{id}/joinRequests",
+            get(join_requests::join_requests_get),
+        )
+        .route(
+            "/api/v1/groups/{id}/joinRequests/{rid}/{decision}",
+            post(join_requests::join_request_decide_post),
         )
         .route("/api/v1/users/{id}/memberOf", get(groups::member_of_get))
         .route(

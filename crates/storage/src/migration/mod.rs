@@ -26,6 +26,7 @@ mod m20261206_000014_groups_assignments;
 mod m20261206_000015_perf;
 mod m20261206_000016_consent_privacy;
 mod m20261206_000019_sign_in_policy_results;
+mod m20261206_000020_group_join_requests;
 mod sign_in_idens;
 
 pub(crate) use m20261206_000019_sign_in_policy_results::backfill as backfill_sign_in_policy_results;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_perf::Migration),
             Box::new(m20261206_000016_consent_privacy::Migration),
             Box::new(m20261206_000019_sign_in_policy_results::Migration),
+            Box::new(m20261206_000020_group_join_requests::Migration),
         ]
     }
 }
