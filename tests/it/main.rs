@@ -13,6 +13,7 @@ mod collaboration;
 mod concurrency;
 mod conditional_access;
 mod consent;
+mod delegated;
 mod demo;
 mod e2e;
 mod e2e_passkey;

@@ -30,6 +30,7 @@ pub fn to_json(c: &Client) -> Value {
         "groupMembershipClaims": c.group_membership_claims.as_str(),
         "initiateLoginUri": c.initiate_login_uri,
         "logoUri": c.logo_uri,
+        "delegatedPermissions": c.delegated_permissions,
         "createdDateTime": c.created_at,
     })
 }

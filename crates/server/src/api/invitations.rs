@@ -71,7 +71,7 @@ pub async fn invitations_get(
     caller: Caller,
     Query(p): Query<Paging>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let mut q = InvitationQuery {
         limit: p.top()?,
         before: p.skiptoken()?,
@@ -108,7 +108,7 @@ pub async fn invitation_get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let inv = app.invitations.find(parse_id(&id)?).await?;
     Ok(axum::Json(to_json(&app, &inv, false)).into_response())
 }
@@ -118,7 +118,7 @@ pub async fn invitation_resend_post(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let inv = app
         .invitations
         .resend(parse_id(&id)?, &caller.actor)
@@ -131,7 +131,7 @@ pub async fn invitation_revoke_post(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let inv = app
         .invitations
         .revoke(parse_id(&id)?, &caller.actor)

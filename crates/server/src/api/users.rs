@@ -18,6 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub(super) const PERMISSION: &str = "User.ReadWrite.All";
+/// Reading users (also what `PERMISSION` allows).
+const READ_PERMISSION: &str = "User.Read.All";
 /// Needed on top of [`PERMISSION`] to touch administrators or roles.
 pub(super) const ADMIN_PERMISSION: &str = "RoleManagement.ReadWrite.Directory";
 
@@ -82,7 +84,9 @@ pub async fn users_get(
     caller: Caller,
     Query(p): Query<Paging>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller
+        .require(READ_PERMISSION)
+        .or_else(|_| caller.require(PERMISSION))?;
     let mut q = UserQuery {
         limit: p.top()?,
         after: p.skiptoken()?,
@@ -119,7 +123,9 @@ pub async fn user_get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller
+        .require(READ_PERMISSION)
+        .or_else(|_| caller.require(PERMISSION))?;
     let u = app.directory.find_user(parse_id(&id)?).await?;
     Ok(with_etag(&u))
 }
