@@ -40,6 +40,7 @@ fn to_json(app: &App, inv: &Invitation, reset: bool) -> Value {
         "createdDateTime": inv.created_at,
         "acceptedDateTime": inv.accepted_at,
         "revokedDateTime": inv.revoked_at,
+        "grantedGroup": inv.granted_group_id.map(|g| serde_json::json!({"id": g})),
     })
 }
 

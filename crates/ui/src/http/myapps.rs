@@ -573,7 +573,10 @@ pub async fn invite_post(
             ..Default::default()
         };
         let invited = match graph.validate() {
-            Ok(req) => s.invitations.invite(&req, &actor, None).await,
+            Ok(mut req) => {
+                req.granted_group = Some(gid);
+                s.invitations.invite(&req, &actor, None).await
+            }
             Err(e) => Err(e),
         };
         let notice = match invited {
