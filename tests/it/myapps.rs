@@ -484,6 +484,15 @@ async fn an_app_owner_manages_its_group_and_invites_a_guest(backend: Backend) {
         invited.body
     );
     assert_eq!(members(&app, &own).await, vec![guest.to_string()]);
+    // The invitation records the group it grants.
+    let (_, invitations) = app.api("GET", "/api/v1/invitations", None).await;
+    let inv = invitations["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invitedUserEmailAddress"] == guest)
+        .expect("the owner's invitation");
+    assert_eq!(inv["grantedGroup"]["id"], own.as_str(), "{inv}");
     let smtp = app.smtp.as_ref().unwrap();
     let mail = smtp
         .wait_for(

@@ -550,6 +550,33 @@ async fn real_answers_match_the_document(backend: Backend) {
     .await;
     c.call("get", "/api/v1/applications/{id}/owners", &[&app_id], None)
         .await;
+    // Bob owns the group and the app it is assigned to: a self-service
+    // group, so Alice may ask to join it (as from My Apps); an admin decides.
+    let alice = app.alice().await;
+    let alice = app
+        .server
+        .app
+        .directory
+        .find_user(alice.parse().unwrap())
+        .await
+        .unwrap();
+    let asked = portico::api::join_requests::service(&app.server.app)
+        .request(gid.parse().unwrap(), &alice)
+        .await
+        .expect("Alice asks to join");
+    let listed = c
+        .call("get", "/api/v1/groups/{id}/joinRequests", &[&gid], None)
+        .await;
+    assert_eq!(listed["value"][0]["state"], "pending", "{listed}");
+    let decided = c
+        .call(
+            "post",
+            "/api/v1/groups/{id}/joinRequests/{rid}/{decision}",
+            &[&gid, &asked.id.to_string(), "approve"],
+            None,
+        )
+        .await;
+    assert_eq!(decided["state"], "approved", "{decided}");
     let assignment_id = assignment["id"].as_str().unwrap();
     c.call(
         "delete",

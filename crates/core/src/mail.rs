@@ -12,6 +12,8 @@ pub enum MailKind {
     OneTimeCode,
     /// Tells a user that one of their MFA recovery codes was used.
     RecoveryCodeUsed,
+    /// A request to join a group (to its owners) or the decision (to the requester).
+    GroupJoinRequest,
 }
 
 impl MailKind {
@@ -20,6 +22,7 @@ impl MailKind {
             MailKind::Invitation => "invitation",
             MailKind::OneTimeCode => "one_time_code",
             MailKind::RecoveryCodeUsed => "recovery_code_used",
+            MailKind::GroupJoinRequest => "group_join_request",
         }
     }
     /// The queue lane: 0 for mail someone is waiting for right now (a
@@ -27,7 +30,7 @@ impl MailKind {
     /// import queues by the thousand). Lane 0 is always claimed first.
     pub fn lane(self) -> i16 {
         match self {
-            MailKind::Invitation => 1,
+            MailKind::Invitation | MailKind::GroupJoinRequest => 1,
             MailKind::OneTimeCode | MailKind::RecoveryCodeUsed => 0,
         }
     }
@@ -36,6 +39,7 @@ impl MailKind {
             "invitation" => Some(MailKind::Invitation),
             "one_time_code" => Some(MailKind::OneTimeCode),
             "recovery_code_used" => Some(MailKind::RecoveryCodeUsed),
+            "group_join_request" => Some(MailKind::GroupJoinRequest),
             _ => None,
         }
     }

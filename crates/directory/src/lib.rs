@@ -17,6 +17,7 @@ pub mod filter;
 pub mod groups;
 pub mod import;
 pub mod invitations;
+pub mod join_requests;
 pub mod mfa;
 mod password;
 mod service;

@@ -79,6 +79,36 @@ pub struct ClientPatch {
     /// An empty string clears it.
     pub logo_uri: Option<String>,
     pub id_token_signed_response_alg: Option<String>,
+    /// Admin API permissions the app may use for a signed-in user.
+    pub delegated_permissions: Option<Vec<String>>,
+}
+
+/// What an application may be granted to act for a signed-in user (Graph's
+/// delegated permission names). The user's role still bounds each.
+pub const DELEGATED_PERMISSIONS: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "User.Invite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+];
+
+fn check_delegated(v: &[String]) -> Result<Vec<String>, ClientError> {
+    let mut out: Vec<String> = Vec::new();
+    for p in v {
+        if !DELEGATED_PERMISSIONS.contains(&p.as_str()) {
+            return Err(invalid(format!(
+                "delegatedPermissions: '{p}' is not one of {}.",
+                DELEGATED_PERMISSIONS.join(", ")
+            )));
+        }
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 fn invalid(msg: impl Into<String>) -> ClientError {
@@ -176,6 +206,11 @@ fn check_shape(c: &Client) -> Result<(), ClientError> {
             }
         }
     }
+    if c.first_party && !c.delegated_permissions.is_empty() {
+        return Err(invalid(
+            "Portico's own clients never act on the admin API for a user.",
+        ));
+    }
     if c.first_party && c.app_role_assignment_required {
         return Err(invalid(
             "Portico's own clients are never gated by assignment.",
@@ -244,6 +279,7 @@ impl Provider {
             first_party: false,
             require_pkce: n.require_pkce.unwrap_or(true),
             permissions,
+            delegated_permissions: vec![],
             app_role_assignment_required: n.app_role_assignment_required,
             group_membership_claims: n.group_membership_claims.unwrap_or_default(),
             initiate_login_uri: n.initiate_login_uri.filter(|u| !u.is_empty()),
@@ -297,6 +333,9 @@ impl Provider {
         }
         if let Some(v) = p.app_role_assignment_required {
             c.app_role_assignment_required = v;
+        }
+        if let Some(v) = p.delegated_permissions {
+            c.delegated_permissions = check_delegated(&v)?;
         }
         if let Some(v) = p.group_membership_claims {
             c.group_membership_claims = v;
@@ -440,6 +479,7 @@ impl Provider {
                         first_party: true,
                         require_pkce: true,
                         permissions: vec![],
+                        delegated_permissions: vec![],
                         app_role_assignment_required: false,
                         group_membership_claims: GroupMembershipClaims::None,
                         initiate_login_uri: None,

@@ -58,6 +58,11 @@ pub struct Client {
     pub require_pkce: bool,
     /// Admin API permissions granted to this client through `client_credentials`.
     pub permissions: Vec<String>,
+    /// Admin API permissions the app may use on behalf of a signed-in user
+    /// (Graph's delegated permissions), asked as scopes at `/authorize`; the
+    /// admin API bounds them by the user's own role (`server::api::delegated`).
+    #[serde(default)]
+    pub delegated_permissions: Vec<String>,
     /// Only users assigned to the app, directly or through a group, may sign
     /// in to it (Graph's `appRoleAssignmentRequired`). Never on first-party clients.
     #[serde(default)]

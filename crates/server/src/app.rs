@@ -195,6 +195,7 @@ impl App {
             upload_dir: self.settings.data_dir.join("uploads"),
             sign_in_log: self.sign_in_log.clone(),
             groups: crate::api::groups::service(self),
+            join_requests: crate::api::join_requests::service(self),
         });
         let api = crate::api::router(self.clone());
         crate::ops::recorder();

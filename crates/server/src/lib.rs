@@ -23,6 +23,7 @@ pub use settings::Settings;
 
 /// Admin API permissions, named as in Microsoft Graph where Graph has one.
 pub const ALL_PERMISSIONS: &[&str] = &[
+    "User.Read.All",
     "User.ReadWrite.All",
     "User.Invite.All",
     "Application.ReadWrite.All",

@@ -8,6 +8,7 @@
 //! and `portico-directory`), and it is the only crate that imports askama.
 
 pub mod http;
+pub mod join_mail;
 pub mod mail;
 mod pages;
 

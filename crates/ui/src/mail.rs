@@ -98,7 +98,7 @@ fn is_unsafe_char(c: char) -> bool {
 
 /// One line of printable text: unsafe characters become spaces, runs of
 /// whitespace collapse, and the result is cut to `MAX_NAME_CHARS`.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     let cleaned: String = s
         .chars()
         .map(|c| if is_unsafe_char(c) { ' ' } else { c })
@@ -135,7 +135,7 @@ fn message_lines(message: Option<&str>) -> Vec<String> {
 
 /// Renders a template, logging (never panicking) on the rare failure; the
 /// fallback keeps the mail useful because it still carries the link or code.
-fn render(t: &impl Template, fallback: impl FnOnce() -> String) -> String {
+pub(crate) fn render(t: &impl Template, fallback: impl FnOnce() -> String) -> String {
     t.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "email template failed to render");
         fallback()
@@ -144,7 +144,7 @@ fn render(t: &impl Template, fallback: impl FnOnce() -> String) -> String {
 
 /// The HTML part when its template fails: the text part, escaped. An empty
 /// part would not do, since clients that prefer HTML would show nothing.
-fn text_as_html(text: &str) -> String {
+pub(crate) fn text_as_html(text: &str) -> String {
     let Ok(escaped) = askama::filters::escape(text, askama::filters::Html);
     format!("<pre style=\"white-space:pre-wrap;font-family:inherit\">{escaped}</pre>")
 }

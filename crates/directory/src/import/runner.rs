@@ -213,6 +213,7 @@ impl Importer {
             cc_recipients: Vec::new(),
             user_type: UserType::Guest,
             reset_redemption: false,
+            granted_group: None,
         };
         let record = |outcome| ImportRowOutcome {
             job_id: row.job_id,

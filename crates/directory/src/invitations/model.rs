@@ -89,6 +89,8 @@ pub struct Invitation {
     pub updated_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The group an app owner's invitation adds the guest to (`grantedGroup`).
+    pub granted_group_id: Option<Uuid>,
 }
 
 impl Invitation {

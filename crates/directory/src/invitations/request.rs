@@ -59,6 +59,9 @@ pub struct InviteRequest {
     pub cc_recipients: Vec<String>,
     pub user_type: UserType,
     pub reset_redemption: bool,
+    /// The group the invitation adds the guest to (an app owner's
+    /// invitation from My Apps); recorded on the invitation.
+    pub granted_group: Option<uuid::Uuid>,
 }
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -166,6 +169,7 @@ impl GraphInvitation {
             cc_recipients,
             user_type,
             reset_redemption: self.reset_redemption.unwrap_or(false),
+            granted_group: None,
         })
     }
 }

@@ -222,6 +222,7 @@ impl Invitations {
             updated_at: now,
             accepted_at: None,
             revoked_at: None,
+            granted_group_id: req.granted_group,
         }
     }
 

@@ -146,6 +146,7 @@ mod tests {
             first_party: false,
             require_pkce: true,
             permissions: vec![],
+            delegated_permissions: vec![],
             app_role_assignment_required: false,
             group_membership_claims: Default::default(),
             initiate_login_uri: None,

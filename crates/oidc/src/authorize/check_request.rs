@@ -64,6 +64,20 @@ pub fn check_scope(raw: &RawParams) -> Result<Vec<String>, OAuthError> {
     Ok(scopes)
 }
 
+/// The admin API permissions asked as scopes that the client may use for a
+/// signed-in user (`delegatedPermissions`); others are dropped like any
+/// unknown scope. The token carries them in `scope`; the admin API bounds
+/// them by the user's role.
+pub fn delegated_scopes(raw: &RawParams, client: &Client) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in raw.get("scope").unwrap_or_default().split(' ') {
+        if client.delegated_permissions.iter().any(|p| p == s) && !out.iter().any(|x| x == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
 /// OIDC Core §3.1.2.1 `prompt`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prompt {

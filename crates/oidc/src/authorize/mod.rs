@@ -109,7 +109,8 @@ impl Provider {
             reject_oversized_values(raw)?;
             reject_request_objects(raw)?;
             check_response_type(raw, &client)?;
-            let scopes = check_scope(raw)?;
+            let mut scopes = check_scope(raw)?;
+            scopes.extend(delegated_scopes(raw, &client));
             let code_challenge = check_pkce(&client, raw)?;
             let prompt = check_prompt(raw)?;
             let max_age = check_max_age(raw)?;

@@ -41,6 +41,9 @@ pub struct ApplicationView {
     group_membership_claims: &'static str,
     initiate_login_uri: Option<String>,
     logo_uri: Option<String>,
+    /// Admin API permissions the app may ask for on a signed-in user's behalf
+    /// (as scopes in the code flow); a Portico field.
+    delegated_permissions: Vec<String>,
     created_date_time: DateTime<Utc>,
     /// Only in the answers to create and `resetSecret`, once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +109,7 @@ pub fn view(c: &Client) -> ApplicationView {
         group_membership_claims: c.group_membership_claims.as_str(),
         initiate_login_uri: c.initiate_login_uri.clone(),
         logo_uri: c.logo_uri.clone(),
+        delegated_permissions: c.delegated_permissions.clone(),
         created_date_time: c.created_at,
         client_secret: None,
     }
@@ -351,4 +355,6 @@ pub struct ApplicationPatchBody {
     /// An empty string clears it.
     logo_uri: Option<String>,
     id_token_signed_response_alg: Option<SigningAlgName>,
+    /// Admin API permissions users may delegate to the app (replaces the list).
+    delegated_permissions: Option<Vec<String>>,
 }

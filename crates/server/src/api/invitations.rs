@@ -43,6 +43,16 @@ pub struct InvitationView {
     created_date_time: DateTime<Utc>,
     accepted_date_time: Option<DateTime<Utc>>,
     revoked_date_time: Option<DateTime<Utc>>,
+    /// The self-service group the invitation adds the guest to (an app
+    /// owner's invitation from My Apps); `null` otherwise. A Portico field.
+    granted_group: Option<GrantedGroupView>,
+}
+
+/// The group an invitation grants.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantedGroupView {
+    id: Uuid,
 }
 
 /// `status`.
@@ -124,6 +134,7 @@ fn view(app: &App, inv: &Invitation, reset: bool) -> InvitationView {
         created_date_time: inv.created_at,
         accepted_date_time: inv.accepted_at,
         revoked_date_time: inv.revoked_at,
+        granted_group: inv.granted_group_id.map(|id| GrantedGroupView { id }),
     }
 }
 
@@ -187,7 +198,7 @@ pub async fn invitations_get(
     caller: Caller,
     Query(p): Query<Paging>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let mut q = InvitationQuery {
         limit: p.top()?,
         before: p.skiptoken()?,
@@ -238,7 +249,7 @@ pub async fn invitation_get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let inv = app.invitations.find(parse_id(&id)?).await?;
     Ok(axum::Json(view(&app, &inv, false)).into_response())
 }
@@ -263,7 +274,7 @@ pub async fn invitation_resend_post(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let inv = app
         .invitations
         .resend(parse_id(&id)?, &caller.actor)
@@ -291,7 +302,7 @@ pub async fn invitation_revoke_post(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller.require_admin(PERMISSION)?;
     let inv = app
         .invitations
         .revoke(parse_id(&id)?, &caller.actor)

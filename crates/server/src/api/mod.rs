@@ -9,10 +9,12 @@ pub use applications::to_json as application_json;
 mod audits;
 mod collaboration;
 mod conditional_access;
+mod delegated;
 pub mod groups;
 mod identity_providers;
 pub use identity_providers::to_json as identity_provider_json;
 mod invitations;
+pub mod join_requests;
 mod keys;
 pub mod openapi;
 mod sign_in_filter;
@@ -250,9 +252,26 @@ pub struct Caller {
     pub permissions: Vec<String>,
     /// Who the audit log names: the signed-in user, or the API client.
     pub actor: Actor,
+    /// A user's token (delegated) whose user is not an administrator: it
+    /// acts for that user only (`delegated.rs`).
+    pub delegated_non_admin: bool,
 }
 
 impl Caller {
+    /// `permission`, held by an API client or an administrator (not by a
+    /// user's delegated token acting for a non-administrator).
+    pub fn require_admin(&self, permission: &str) -> Result<(), ApiError> {
+        self.require(permission)?;
+        if self.delegated_non_admin {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Only administrators can do this; the signed-in user is not one.",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn require(&self, permission: &str) -> Result<(), ApiError> {
         if self.permissions.iter().any(|p| p == permission) {
             Ok(())
@@ -303,9 +322,17 @@ impl FromRequestParts<App> for Caller {
                 }
             }
         };
+        let (permissions, delegated_non_admin) = match &valid.account {
+            Some(a) => {
+                let (rights, admin) = delegated::rights(app, &valid, a.id).await?;
+                (rights, !admin)
+            }
+            None => (valid.roles(), false),
+        };
         Ok(Caller {
-            permissions: valid.roles(),
+            permissions,
             actor,
+            delegated_non_admin,
         })
     }
 }
@@ -395,6 +422,8 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(groups::related_get))
         .routes(routes!(groups::related_ref_post))
         .routes(routes!(groups::related_ref_delete))
+        .routes(routes!(join_requests::join_requests_get))
+        .routes(routes!(join_requests::join_request_decide_post))
         .routes(routes!(groups::member_of_get))
         .routes(routes!(groups::assigned_to_get, groups::assigned_to_post))
         .routes(routes!(groups::assigned_to_delete))

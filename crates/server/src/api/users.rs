@@ -20,6 +20,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub(super) const PERMISSION: &str = "User.ReadWrite.All";
+/// Reading users (also what `PERMISSION` allows).
+const READ_PERMISSION: &str = "User.Read.All";
 /// Needed on top of [`PERMISSION`] to touch administrators or roles.
 pub(super) const ADMIN_PERMISSION: &str = "RoleManagement.ReadWrite.Directory";
 
@@ -188,8 +190,9 @@ pub async fn users_post(
     get,
     path = "/api/v1/users",
     tag = "users",
-    description = "Lists users, paged; `$filter` on `userType` and `mail`. Needs User.ReadWrite.All.",
-    extensions(("x-permissions" = json!([PERMISSION]))),
+    description = "Lists users, paged; `$filter` on `userType` and `mail`. Needs User.Read.All or User.ReadWrite.All \
+        (a signed-in user's delegated token also needs a role that may read the directory).",
+    extensions(("x-permissions" = json!([READ_PERMISSION, PERMISSION]))),
     params(Paging),
     responses(
         (status = 200, description = "A page of users", body = Page<UserView>),
@@ -203,7 +206,9 @@ pub async fn users_get(
     caller: Caller,
     Query(p): Query<Paging>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller
+        .require(READ_PERMISSION)
+        .or_else(|_| caller.require(PERMISSION))?;
     let mut q = UserQuery {
         limit: p.top()?,
         after: p.skiptoken()?,
@@ -239,8 +244,8 @@ fn with_etag(u: &User) -> Response {
     get,
     path = "/api/v1/users/{id}",
     tag = "users",
-    description = "One user, with its version in `ETag`. Needs User.ReadWrite.All.",
-    extensions(("x-permissions" = json!([PERMISSION]))),
+    description = "One user, with its version in `ETag`. Needs User.Read.All or User.ReadWrite.All.",
+    extensions(("x-permissions" = json!([READ_PERMISSION, PERMISSION]))),
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 200, description = "The user", body = UserView, headers(("ETag" = String, description = "The user's version"))),
@@ -254,7 +259,9 @@ pub async fn user_get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(PERMISSION)?;
+    caller
+        .require(READ_PERMISSION)
+        .or_else(|_| caller.require(PERMISSION))?;
     let u = app.directory.find_user(parse_id(&id)?).await?;
     Ok(with_etag(&u))
 }

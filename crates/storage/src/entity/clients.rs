@@ -18,6 +18,8 @@ pub struct Model {
     pub grant_types: Json,
     pub backchannel_logout_uri: Option<String>,
     pub permissions: Json,
+    /// Permissions the app may use for a signed-in user (JSON array).
+    pub delegated_permissions: Json,
     pub require_mfa: bool,
     pub first_party: bool,
     pub require_pkce: bool,

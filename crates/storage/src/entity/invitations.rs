@@ -25,6 +25,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub accepted_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The group an app owner's invitation adds the guest to.
+    pub granted_group_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub mod consents;
 pub mod directory_audits;
 pub mod federation_flows;
 pub mod grants;
+pub mod group_join_requests;
 pub mod group_memberships;
 pub mod groups;
 pub mod identity_provider_domains;

@@ -26,6 +26,7 @@ mod m20261206_000014_groups_assignments;
 mod m20261206_000015_perf;
 mod m20261206_000016_consent_privacy;
 mod m20261206_000019_sign_in_policy_results;
+mod m20261206_000020_group_join_requests;
 mod m20261206_000021_revoked_access_tokens;
 mod sign_in_idens;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_perf::Migration),
             Box::new(m20261206_000016_consent_privacy::Migration),
             Box::new(m20261206_000019_sign_in_policy_results::Migration),
+            Box::new(m20261206_000020_group_join_requests::Migration),
             Box::new(m20261206_000021_revoked_access_tokens::Migration),
         ]
     }

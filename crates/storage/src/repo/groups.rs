@@ -62,6 +62,7 @@ pub(crate) async fn forget_principal<C: ConnectionTrait>(
         .filter(app_owners::Column::UserId.eq(principal_id))
         .exec(db)
         .await?;
+    super::join_requests::forget_join_requests(db, principal_id).await?;
     Ok(())
 }
 
@@ -247,6 +248,9 @@ impl GroupRepo for Storage {
         app_role_assignments::Entity::delete_many()
             .filter(app_role_assignments::Column::PrincipalId.eq(id))
             .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        super::join_requests::forget_join_requests(&tx, id)
             .await
             .map_err(db_err)?;
         let res = groups::Entity::delete_by_id(id)

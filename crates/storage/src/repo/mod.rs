@@ -11,6 +11,7 @@ pub(crate) mod groups;
 mod imports;
 mod interactions;
 mod invitations;
+mod join_requests;
 mod keys;
 mod mail_queue;
 mod mfa;

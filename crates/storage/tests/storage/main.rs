@@ -16,6 +16,7 @@ mod imports;
 mod interactions;
 mod invitation_changes;
 mod invitations;
+mod join_requests;
 mod mfa;
 mod oidc_store;
 mod outbox;

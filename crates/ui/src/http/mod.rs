@@ -6,6 +6,7 @@ mod body_limit;
 mod federation;
 mod first_party;
 mod myapps;
+mod myapps_join;
 mod passkey_errors;
 mod portal;
 mod redeem;
@@ -43,6 +44,8 @@ pub struct UiState {
     pub sign_in_log: Arc<dyn SignInLog>,
     /// Groups and app role assignments (My Apps).
     pub groups: portico_directory::groups::Groups,
+    /// Requests to join self-service groups (My Apps).
+    pub join_requests: portico_directory::join_requests::JoinRequests,
 }
 
 /// The server's background workers, as the pages need them.
@@ -143,6 +146,11 @@ pub fn router(state: UiState) -> Router {
             post(myapps::remove_member_post),
         )
         .route("/myapps/groups/{id}/invite", post(myapps::invite_post))
+        .route("/myapps/groups/{id}/join", post(myapps_join::join_post))
+        .route(
+            "/myapps/requests/{id}/{decision}",
+            post(myapps_join::decide_post),
+        )
         .route("/federation/callback", get(federation::callback_get))
         .route("/static/portico.css", get(css_get))
         .route("/static/autosubmit.js", get(autosubmit_get))

@@ -75,6 +75,8 @@ struct MyAppsPage {
     tiles: Vec<Tile>,
     consents: Vec<ConsentRow>,
     owned: Vec<OwnedApp>,
+    joinable: Vec<super::myapps_join::Joinable>,
+    requests: Vec<super::myapps_join::RequestsToGroup>,
     guest: bool,
     notice: Option<String>,
 }
@@ -85,22 +87,22 @@ struct LeftPage {
     organization: String,
 }
 
-type Me = crate::http::first_party::SignedIn;
+pub(super) type Me = crate::http::first_party::SignedIn;
 
-fn fail(e: PageError, headers: &HeaderMap) -> Response {
+pub(super) fn fail(e: PageError, headers: &HeaderMap) -> Response {
     crate::pages::error_response(&e, &request_id(headers))
 }
 
-fn internal(e: impl std::fmt::Debug) -> PageError {
+pub(super) fn internal(e: impl std::fmt::Debug) -> PageError {
     tracing::error!(error = ?e, "my apps failure");
     PageError::internal()
 }
 
-async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
+pub(super) async fn me(s: &UiState, jar: &CookieJar) -> Result<Option<Me>, PageError> {
     MYAPPS.signed_in(s, jar, CSRF_PURPOSE).await
 }
 
-fn check_csrf(s: &UiState, jar: &CookieJar, presented: &str) -> Result<(), PageError> {
+pub(super) fn check_csrf(s: &UiState, jar: &CookieJar, presented: &str) -> Result<(), PageError> {
     let ok = MYAPPS
         .token(s, jar)
         .is_some_and(|(token, _)| s.provider.hasher.verify(CSRF_PURPOSE, &token, presented));
@@ -244,7 +246,11 @@ async fn owned_apps(s: &UiState, user: &User) -> Result<Vec<OwnedApp>, PageError
     Ok(out)
 }
 
-async fn show(s: &UiState, me: &Me, notice: Option<String>) -> Result<Response, PageError> {
+pub(super) async fn show(
+    s: &UiState,
+    me: &Me,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let page = MyAppsPage {
         name: me.user.display_name.clone(),
         email: me.user.mail.clone(),
@@ -253,6 +259,8 @@ async fn show(s: &UiState, me: &Me, notice: Option<String>) -> Result<Response, 
         tiles: tiles(s, &me.user).await?,
         consents: consents(s, &me.user).await?,
         owned: owned_apps(s, &me.user).await?,
+        joinable: super::myapps_join::joinable(s, &me.user).await?,
+        requests: super::myapps_join::requests(s, &me.user).await?,
         guest: me.user.user_type == UserType::Guest,
         notice,
     };
@@ -436,7 +444,7 @@ async fn owner_of(
     Ok(Some((me, gid)))
 }
 
-fn actor_of(u: &User) -> portico_directory::Actor {
+pub(super) fn actor_of(u: &User) -> portico_directory::Actor {
     portico_directory::Actor {
         kind: portico_directory::ActorKind::User,
         id: u.id.to_string(),
@@ -565,7 +573,10 @@ pub async fn invite_post(
             ..Default::default()
         };
         let invited = match graph.validate() {
-            Ok(req) => s.invitations.invite(&req, &actor, None).await,
+            Ok(mut req) => {
+                req.granted_group = Some(gid);
+                s.invitations.invite(&req, &actor, None).await
+            }
             Err(e) => Err(e),
         };
         let notice = match invited {

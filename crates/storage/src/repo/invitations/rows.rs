@@ -30,6 +30,7 @@ pub(super) fn to_row(i: &Invitation) -> Result<invitations::ActiveModel, Directo
         updated_at: Set(i.updated_at),
         accepted_at: Set(i.accepted_at),
         revoked_at: Set(i.revoked_at),
+        granted_group_id: Set(i.granted_group_id),
     })
 }
 
@@ -54,6 +55,7 @@ pub(super) fn from_row(m: invitations::Model) -> Result<Invitation, DirectoryErr
         updated_at: m.updated_at,
         accepted_at: m.accepted_at,
         revoked_at: m.revoked_at,
+        granted_group_id: m.granted_group_id,
     })
 }
 

@@ -71,6 +71,7 @@ pub fn invitation(u: &User) -> Invitation {
         updated_at: t0(),
         accepted_at: None,
         revoked_at: None,
+        granted_group_id: None,
     }
 }
 

@@ -228,6 +228,7 @@ pub fn client(client_id: &str) -> Client {
         first_party: false,
         require_pkce: true,
         permissions: vec![],
+        delegated_permissions: vec![],
         app_role_assignment_required: false,
         group_membership_claims: Default::default(),
         initiate_login_uri: None,
