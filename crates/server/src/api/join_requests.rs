@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use portico_directory::join_requests::{Decider, JoinRequest, JoinRequests};
 use serde::Serialize;
-use serde_json::json;
 use std::sync::Arc;
 use utoipa::ToSchema;
 use uuid::Uuid;
