@@ -3,13 +3,16 @@
 // the journey chosen by JOURNEY:
 //
 //   bulk     an admin signs in to the portal, uploads CSV_PATH on Bulk import,
-//            reads the dry run, starts it, and waits for the import to complete.
+//            reads the dry run, starts it, waits for the import to complete and
+//            downloads the per-row results.
 //            Env: BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, CSV_PATH.
 //   owner    an app owner signs in to My Apps, invites GUEST_EMAIL into the
 //            self-service group GROUP_ID of the app they own; then the guest, in
 //            a browser of their own, opens the emailed link (READY_FOR_LINK: the
 //            driver answers with the link), gets a one-time code (READY_FOR_CODE),
-//            accepts, and lands on My Apps with a tile for APP_NAME only.
+//            accepts, and lands on My Apps with a tile for APP_NAME only. With
+//            REQUESTER (a display name), the owner first approves that person's
+//            pending request to join the group.
 //            Env: BASE_URL, USER_EMAIL, USER_PASSWORD, GROUP_ID, GUEST_EMAIL, APP_NAME.
 //   blocked  a person on an Android phone (USER_AGENT) signs in to an app a
 //            policy blocks on Android: the page names POLICY_NAME, and its link
@@ -24,6 +27,7 @@ import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync, unlinkSync } from 'node:fs';
 
 const NEEDS = {
   bulk: ['BASE_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'CSV_PATH'],
@@ -126,7 +130,16 @@ async function bulk(browser, pages) {
     counts[((await row.locator('dt').textContent()) || '').trim()] = Number((await row.locator('dd').textContent()) || 'NaN');
   }
   const problems = await page.locator('section[aria-labelledby="problems-h"] tbody tr').allTextContents();
-  return { report, counts, problems: problems.map((t) => t.replace(/\s+/g, ' ').trim()) };
+  // The per-row results, downloaded as the admin would.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download the per-row results (CSV)' }).click(),
+  ]);
+  const saved = join(tmpdir(), `portico-e2e-results-${process.pid}.csv`);
+  await download.saveAs(saved);
+  const results = readFileSync(saved, 'utf8').trim().split(/\r?\n/);
+  unlinkSync(saved);
+  return { report, counts, problems: problems.map((t) => t.replace(/\s+/g, ' ').trim()), results, resultsFile: download.suggestedFilename() };
 }
 
 async function owner(browser, pages) {
@@ -144,6 +157,17 @@ async function owner(browser, pages) {
   await form.getByRole('button').click();
   await owner.page.waitForSelector(`text=was invited and added`);
   await owner.leave('owner invited');
+
+  // A colleague asked to join the group: the owner approves it here.
+  if (env.REQUESTER) {
+    const approve = owner.page.getByRole('button', { name: `Approve ${env.REQUESTER} joining` });
+    check(await approve.count() === 1, `no pending request from ${env.REQUESTER}:\n${await owner.text()}`);
+    await approve.click();
+    await owner.page.waitForLoadState();
+    check(await owner.page.getByRole('button', { name: `Approve ${env.REQUESTER} joining` }).count() === 0,
+      'the request is still pending after approval');
+    await owner.leave('owner approved');
+  }
 
   // The guest, on their own machine.
   const guest = await person(browser, pages);

@@ -172,6 +172,24 @@ async fn an_admin_bulk_invites_from_a_csv_in_chromium() {
         .wait_for(|m| m.to == ["carol@fabrikam.example"], WAIT)
         .await;
     assert!(mail.text.contains("Welcome, Carol"), "{}", mail.text);
+    // The per-row results file, as downloaded: a header and one line per row.
+    let results: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(results.len(), 4, "{v}");
+    assert!(results[0].starts_with("row,email,status"), "{v}");
+    assert!(
+        results[1].starts_with("1,carol@fabrikam.example,invited"),
+        "{v}"
+    );
+    assert!(results[2].starts_with("2,not-an-email,invalid"), "{v}");
+    assert!(
+        results[3].starts_with("3,dave@fabrikam.example,invited"),
+        "{v}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -233,6 +251,21 @@ async fn an_app_owner_invites_a_guest_from_my_apps_in_chromium() {
         .await;
     assert_eq!(s, 204);
 
+    // Alice, a colleague, asked to join the group (as from My Apps).
+    let alice = app.alice().await;
+    let alice_user = app
+        .server
+        .app
+        .directory
+        .find_user(alice.parse().unwrap())
+        .await
+        .unwrap();
+    portico::api::join_requests::service(&app.server.app)
+        .request(gid.parse().unwrap(), &alice_user)
+        .await
+        .expect("Alice asks to join");
+    let requester = alice_user.display_name.clone();
+
     let guest = "gus@fabrikam.example";
     let v = run_journey(
         &app,
@@ -244,6 +277,7 @@ async fn an_app_owner_invites_a_guest_from_my_apps_in_chromium() {
             ("GROUP_ID", &gid),
             ("GUEST_EMAIL", guest),
             ("APP_NAME", "Trials"),
+            ("REQUESTER", &requester),
         ],
     )
     .await;
@@ -253,6 +287,7 @@ async fn an_app_owner_invites_a_guest_from_my_apps_in_chromium() {
             "sign-in",
             "owner my apps",
             "owner invited",
+            "owner approved",
             "landing",
             "code",
             "consent",
@@ -272,8 +307,21 @@ async fn an_app_owner_invites_a_guest_from_my_apps_in_chromium() {
     let (_, members) = app
         .api("GET", &format!("/api/v1/groups/{gid}/members"), None)
         .await;
-    assert_eq!(members["value"][0]["mail"], guest, "{members}");
-    assert_eq!(members["value"][0]["externalUserState"], "Accepted");
+    let members = members["value"].as_array().unwrap();
+    let gus = members
+        .iter()
+        .find(|m| m["mail"] == guest)
+        .expect("Gus is a member");
+    assert_eq!(gus["externalUserState"], "Accepted");
+    assert!(
+        members.iter().any(|m| m["id"] == alice.as_str()),
+        "the approved request made Alice a member"
+    );
+    let (_, requests) = app
+        .api("GET", &format!("/api/v1/groups/{gid}/joinRequests"), None)
+        .await;
+    assert_eq!(requests["value"][0]["state"], "approved", "{requests}");
+    assert_eq!(requests["value"][0]["decidedBy"]["id"], olivia.as_str());
     let (_, audits) = app
         .api("GET", "/api/v1/auditLogs/directoryAudits?$top=999", None)
         .await;

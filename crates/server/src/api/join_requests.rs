@@ -144,7 +144,7 @@ pub async fn join_requests_get(
     params(
         ("id" = Uuid, Path, description = "The group's id"),
         ("rid" = Uuid, Path, description = "The join request's id"),
-        ("decision" = DecisionName, Path, description = "approve or decline"),
+        ("decision" = inline(DecisionName), Path, description = "approve or decline"),
     ),
     responses(
         (status = 200, description = "The decided request", body = JoinRequestView),
