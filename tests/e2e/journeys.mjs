@@ -23,8 +23,7 @@
 // CHROMIUM_PATH and SCREENSHOT_DIR (where a failure screenshot goes; the temp
 // folder otherwise) are optional. Every Portico page is held to its CSP. Prints
 // one JSON line last on success ({pages, cspViolations, ...}); exits 1 on failure.
-import { chromium } from 'playwright-core';
-import { createInterface } from 'node:readline';
+import { check, driverLines, launch, recordViolations } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync, unlinkSync } from 'node:fs';
@@ -48,35 +47,10 @@ if (missing.length) {
 const executablePath = env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_TIMEOUT = 15000;
 
-// Lines from the driver, in order.
-const stdinLines = [];
-const stdinWaiters = [];
-let stdinClosed = false;
-const rl = createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const w = stdinWaiters.shift();
-  if (w) w.resolve(line); else stdinLines.push(line);
-});
-rl.on('close', () => {
-  stdinClosed = true;
-  for (const w of stdinWaiters.splice(0)) w.reject(new Error('stdin closed before the driver answered'));
-});
+const driver = driverLines();
 function ask(prompt) {
   console.log(prompt);
-  if (stdinLines.length) return Promise.resolve(stdinLines.shift());
-  if (stdinClosed) return Promise.reject(new Error('stdin closed before the driver answered'));
-  return new Promise((resolve, reject) => stdinWaiters.push({ resolve, reject }));
-}
-
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function recordViolations() {
-  window.__cspViolations = [];
-  document.addEventListener('securitypolicyviolation', (e) => {
-    window.__cspViolations.push({ directive: e.violatedDirective, blockedURI: e.blockedURI, line: e.lineNumber });
-  });
+  return driver.next();
 }
 
 // A browser context whose pages record CSP violations; `leave(name)` checks
@@ -214,13 +188,7 @@ async function blocked(browser, pages) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
+  const browser = await launch(executablePath);
   const pages = [];
   try {
     const result = await { bulk, owner, blocked }[journey](browser, pages);
@@ -238,8 +206,7 @@ async function main() {
     throw e;
   } finally {
     await browser.close();
-    rl.close();
-    process.stdin.destroy();
+    driver.close();
   }
 }
 

@@ -14,8 +14,7 @@
 // and its driver hand it over on stdio: once the code page is shown, the script
 // prints the line `READY_FOR_CODE` and reads the code as one line from stdin.
 // Prints one JSON line {url, pages, cspViolations} last on success; exits 1 on failure.
-import { chromium } from 'playwright-core';
-import { createInterface } from 'node:readline';
+import { check, driverLines, launch, recordViolations } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,55 +28,15 @@ const env = process.env;
 const executablePath = env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_TIMEOUT = 15000;
 
-// Lines from the driver, in order; `nextLine` waits for the next one.
-const stdinLines = [];
-const stdinWaiters = [];
-let stdinClosed = false;
-const rl = createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const w = stdinWaiters.shift();
-  if (w) w.resolve(line); else stdinLines.push(line);
-});
-rl.on('close', () => {
-  stdinClosed = true;
-  for (const w of stdinWaiters.splice(0)) w.reject(new Error('stdin closed before the code arrived'));
-});
-function nextLine() {
-  if (stdinLines.length) return Promise.resolve(stdinLines.shift());
-  if (stdinClosed) return Promise.reject(new Error('stdin closed before the code arrived'));
-  return new Promise((resolve, reject) => stdinWaiters.push({ resolve, reject }));
-}
-
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-// Runs in every document before its own scripts: keeps the page's
-// securitypolicyviolation events where `pageViolations` can read them.
-function recordViolations() {
-  window.__cspViolations = [];
-  document.addEventListener('securitypolicyviolation', (e) => {
-    window.__cspViolations.push({
-      directive: e.violatedDirective,
-      blockedURI: e.blockedURI,
-      sourceFile: e.sourceFile,
-      line: e.lineNumber,
-    });
-  });
-}
+const driver = driverLines();
+const nextLine = () => driver.next();
 
 async function pageViolations(page) {
   return page.evaluate(() => window.__cspViolations || []);
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
+  const browser = await launch(executablePath);
   let page;
   try {
     const context = await browser.newContext();
@@ -203,8 +162,7 @@ async function main() {
     throw e;
   } finally {
     await browser.close();
-    rl.close();
-    process.stdin.destroy();
+    driver.close();
   }
 }
 

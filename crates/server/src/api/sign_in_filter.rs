@@ -58,63 +58,20 @@ pub fn parse_sign_in_filter(filter: &str) -> Result<SignInFilter, String> {
     }
     loop {
         rest = rest.trim_start();
-        if let Some(body) = strip_prefix_ci(rest, CA_ANY) {
-            let (inner, after) = lambda_body(body)?;
-            let f = parse_policy_lambda(inner)?;
-            set(
-                &mut out.policy_result,
-                f,
-                "appliedConditionalAccessPolicies",
-            )?;
-            rest = after;
-            rest = rest.trim_start();
-            if rest.is_empty() {
-                return Ok(out);
+        rest = match strip_prefix_ci(rest, CA_ANY) {
+            Some(body) => {
+                let (inner, after) = lambda_body(body)?;
+                let f = parse_policy_lambda(inner)?;
+                set(
+                    &mut out.policy_result,
+                    f,
+                    "appliedConditionalAccessPolicies",
+                )?;
+                after
             }
-            let (join, after) = word(rest);
-            if !join.eq_ignore_ascii_case("and") {
-                return Err(unsupported("clauses must be joined by `and`"));
-            }
-            rest = after;
-            continue;
+            None => clause(&mut out, rest)?,
         }
-        let (field, after) = word(rest);
-        let (op, after) = word(after);
-        match field.to_ascii_lowercase().as_str() {
-            "userid" => {
-                let (value, after) = eq_quoted(op, after)?;
-                let id = Uuid::parse_str(&value)
-                    .map_err(|_| unsupported("userId must be a user's id (a UUID)"))?;
-                set(&mut out.user_id, id, "userId")?;
-                rest = after;
-            }
-            "appid" => {
-                let (value, after) = eq_quoted(op, after)?;
-                set(&mut out.client_id, value, "appId")?;
-                rest = after;
-            }
-            "result" => {
-                let (value, after) = eq_quoted(op, after)?;
-                let r = SignInResult::parse(&value)
-                    .ok_or_else(|| unsupported(&format!("'{value}' is not a sign-in result")))?;
-                set(&mut out.result, r, "the result")?;
-                rest = after;
-            }
-            "status/errorcode" => {
-                let (value, after) = word(after);
-                if !op.eq_ignore_ascii_case("eq") || value != "0" {
-                    return Err(unsupported(
-                        "status/errorCode can only be compared with `eq 0` (successful \
-                         sign-ins); for the others use result eq 'failed', 'denied' or 'aborted'",
-                    ));
-                }
-                set(&mut out.result, SignInResult::Success, "the result")?;
-                rest = after;
-            }
-            "" => return Err(unsupported("a clause is missing")),
-            _ => return Err(unsupported(&format!("unknown property '{field}'"))),
-        }
-        rest = rest.trim_start();
+        .trim_start();
         if rest.is_empty() {
             return Ok(out);
         }
@@ -123,6 +80,46 @@ pub fn parse_sign_in_filter(filter: &str) -> Result<SignInFilter, String> {
             return Err(unsupported("clauses must be joined by `and`"));
         }
         rest = after;
+    }
+}
+
+/// One `property op value` clause into `out`; what follows it.
+fn clause<'a>(out: &mut SignInFilter, rest: &'a str) -> Result<&'a str, String> {
+    let (field, after) = word(rest);
+    let (op, after) = word(after);
+    match field.to_ascii_lowercase().as_str() {
+        "userid" => {
+            let (value, after) = eq_quoted(op, after)?;
+            let id = Uuid::parse_str(&value)
+                .map_err(|_| unsupported("userId must be a user's id (a UUID)"))?;
+            set(&mut out.user_id, id, "userId")?;
+            Ok(after)
+        }
+        "appid" => {
+            let (value, after) = eq_quoted(op, after)?;
+            set(&mut out.client_id, value, "appId")?;
+            Ok(after)
+        }
+        "result" => {
+            let (value, after) = eq_quoted(op, after)?;
+            let r = SignInResult::parse(&value)
+                .ok_or_else(|| unsupported(&format!("'{value}' is not a sign-in result")))?;
+            set(&mut out.result, r, "the result")?;
+            Ok(after)
+        }
+        "status/errorcode" => {
+            let (value, after) = word(after);
+            if !op.eq_ignore_ascii_case("eq") || value != "0" {
+                return Err(unsupported(
+                    "status/errorCode can only be compared with `eq 0` (successful \
+                     sign-ins); for the others use result eq 'failed', 'denied' or 'aborted'",
+                ));
+            }
+            set(&mut out.result, SignInResult::Success, "the result")?;
+            Ok(after)
+        }
+        "" => Err(unsupported("a clause is missing")),
+        _ => Err(unsupported(&format!("unknown property '{field}'"))),
     }
 }
 

@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_oidc::conditional_access::{ActorRef, CaError};
-use portico_policy::conditional_access::{LocationKind, Requirement};
+use portico_policy::conditional_access::{LocationKind, PolicyState, Requirement};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -69,17 +69,10 @@ async fn render(
         .map_err(PortalError::internal)?
         .into_iter()
         .map(|p| PolicyRow {
-            controls: match p.requirement() {
-                Requirement::Block => "Block",
-                Requirement::Mfa => "Require MFA",
-            },
+            controls: asks_label(p.requirement()),
+            state: state_label(p.state),
             id: p.id,
             name: p.display_name,
-            state: match p.state.as_str() {
-                "enabled" => "On",
-                "disabled" => "Off",
-                _ => "Report-only",
-            },
         })
         .collect();
     let locations = s
@@ -146,6 +139,23 @@ pub struct ImportForm {
     kind: String,
     #[serde(default)]
     json: String,
+}
+
+/// A policy's state as the portal shows it.
+pub(super) fn state_label(s: PolicyState) -> &'static str {
+    match s {
+        PolicyState::Enabled => "On",
+        PolicyState::Disabled => "Off",
+        PolicyState::EnabledForReportingButNotEnforced => "Report-only",
+    }
+}
+
+/// What a policy's grant asks, as the portal shows it.
+pub(super) fn asks_label(r: Requirement) -> &'static str {
+    match r {
+        Requirement::Block => "Block",
+        Requirement::Mfa => "Require MFA",
+    }
 }
 
 /// The messages for a refused edit, one per field.

@@ -14,7 +14,7 @@
 
 use super::auth::Admin;
 use super::ca_editor::{Choice, lookup_user, platform_choices};
-use super::conditional_access::problems;
+use super::conditional_access::{asks_label, problems, state_label};
 use super::error::PortalError;
 use super::views::{Chrome, Section};
 use crate::http::UiState;
@@ -25,7 +25,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portico_oidc::conditional_access::{CaError, MAX_REPLAY_DAYS, ReplayReport, WhatIf};
-use portico_policy::conditional_access::{Applicability, Platform, PolicyState, Requirement};
+use portico_policy::conditional_access::{Applicability, Platform};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -87,34 +87,13 @@ struct WhatIfPage {
     max_days: i64,
 }
 
-fn state_label(s: PolicyState) -> &'static str {
-    match s {
-        PolicyState::Enabled => "On",
-        PolicyState::Disabled => "Off",
-        PolicyState::EnabledForReportingButNotEnforced => "Report-only",
-    }
-}
-
-fn asks_label(r: Requirement) -> &'static str {
-    match r {
-        Requirement::Block => "Block",
-        Requirement::Mfa => "Require MFA",
-    }
-}
-
 /// The question's inputs, each checked; problems name the field.
 async fn question(
     s: &UiState,
     q: &WhatIfParams,
     problems: &mut Vec<String>,
 ) -> Result<WhatIf, PortalError> {
-    let mut w = WhatIf {
-        user_id: None,
-        app_id: None,
-        ip: None,
-        platform: None,
-        country: None,
-    };
+    let mut w = WhatIf::default();
     let user = q.user.trim();
     if !user.is_empty() {
         match lookup_user(s, user).await? {
