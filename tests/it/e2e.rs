@@ -2,7 +2,7 @@
 //! the real sign-in and consent pages, with our CSP, back to the app by query
 //! and by the form_post auto-submit (which needs the page's script to run).
 
-use crate::redeem_steps::{WAIT, nth_code};
+use crate::redeem_steps::{emailed_redeem_link, nth_code};
 use crate::support::*;
 use portico_tests::{Backend, pkce_pair, spawn_app, spawn_app_with_mail};
 use serde_json::{Value, json};
@@ -185,18 +185,7 @@ async fn redeem_in_chromium(mfa: bool, myapps: bool) {
     }
 
     // The link as Bob gets it: from the invitation email's text.
-    let smtp = app.smtp.as_ref().unwrap();
-    let redeem_prefix = app.url("/redeem?");
-    let mail = smtp
-        .wait_for(|m| m.to == [email] && m.text.contains(&redeem_prefix), WAIT)
-        .await;
-    let link = mail
-        .text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with(&redeem_prefix))
-        .unwrap_or_else(|| panic!("no redeem link in the email:\n{}", mail.text))
-        .to_string();
+    let link = emailed_redeem_link(&app, email).await;
     assert_eq!(link, inv["inviteRedeemUrl"].as_str().unwrap());
 
     let mut child = tokio::process::Command::new("node")

@@ -3,7 +3,7 @@
 //! real SMTP server; the outcome checked again through the admin API.
 
 use crate::e2e::browser_prerequisites;
-use crate::redeem_steps::{WAIT, nth_code};
+use crate::redeem_steps::{WAIT, emailed_redeem_link, nth_code};
 use crate::support::{ALICE, ALICE_PW, authorize_url};
 use portico_tests::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, pkce_pair, spawn_app, spawn_app_with_mail,
@@ -47,7 +47,7 @@ async fn run_journey(app: &TestApp, journey: &str, vars: &[(&str, &str)]) -> Val
     let run = async {
         while let Some(line) = stdout.next_line().await.expect("read node's stdout") {
             let answer = match line.as_str() {
-                "READY_FOR_LINK" => Some(redeem_link(app, guest.as_deref().unwrap()).await),
+                "READY_FOR_LINK" => Some(emailed_redeem_link(app, guest.as_deref().unwrap()).await),
                 "READY_FOR_CODE" => Some(nth_code(app, guest.as_deref().unwrap(), 1).await),
                 _ => {
                     lines.push(line);
@@ -76,23 +76,6 @@ async fn run_journey(app: &TestApp, journey: &str, vars: &[(&str, &str)]) -> Val
     );
     serde_json::from_str(lines.last().expect("a result line"))
         .unwrap_or_else(|e| panic!("the last line is not JSON ({e}):\n{stdout}"))
-}
-
-/// The redeem link of the invitation emailed to `email`, as the guest reads it.
-async fn redeem_link(app: &TestApp, email: &str) -> String {
-    let prefix = app.url("/redeem?");
-    let mail = app
-        .smtp
-        .as_ref()
-        .unwrap()
-        .wait_for(|m| m.to == [email] && m.text.contains(&prefix), WAIT)
-        .await;
-    mail.text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no redeem link in the email:\n{}", mail.text))
-        .to_string()
 }
 
 fn page_names(v: &Value) -> Vec<&str> {

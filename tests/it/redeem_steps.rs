@@ -84,3 +84,20 @@ pub async fn guest_state(app: &TestApp, invitation: &str) -> String {
         .await;
     inv["status"].as_str().unwrap().to_string()
 }
+
+/// The redeem link of the invitation emailed to `email`, as the guest reads it.
+pub async fn emailed_redeem_link(app: &TestApp, email: &str) -> String {
+    let prefix = app.url("/redeem?");
+    let mail = app
+        .smtp
+        .as_ref()
+        .unwrap()
+        .wait_for(|m| m.to == [email] && m.text.contains(&prefix), WAIT)
+        .await;
+    mail.text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no redeem link in the email:\n{}", mail.text))
+        .to_string()
+}
