@@ -1,22 +1,26 @@
 // The `portico demo` tour in headless Chromium, step by step as the demo prints it
 // (PRODUCT.md §1 journey 1): the Contoso admin signs in to the portal and invites
-// Alice -> the invitation in the demo's mailbox -> "Continue to Fabrikam" ->
-// Fabrikam's sign-in and consent -> Contoso's "Review permissions" -> the sample
-// app (the Rust `openidconnect` crate) signs Alice in as Contoso's guest.
+// Alice into the sample app's group -> the invitation in the demo's mailbox ->
+// "Continue to Fabrikam" -> Fabrikam's sign-in and consent -> Contoso's "Review
+// permissions" -> the authenticator enrolment Contoso requires of guests (a real
+// RFC 6238 code for the key the page shows) -> the recovery codes -> My Apps,
+// whose tile for the sample app says why Alice has it -> the tile's launch link:
+// the sample app (the Rust `openidconnect` crate) signs Alice in as Contoso's guest.
 //
 // Configured by env: CONTOSO_URL, FABRIKAM_URL, APP_URL, ADMIN_EMAIL,
-// ADMIN_PASSWORD, GUEST_EMAIL, GUEST_PASSWORD; CHROMIUM_PATH (optional);
+// ADMIN_PASSWORD, GUEST_EMAIL, GUEST_PASSWORD, TRIALS_APP (the sample app's name),
+// TRIALS_GROUP (the group that gives access to it); CHROMIUM_PATH (optional);
 // TOUR_DIR (optional: a screenshot of every step goes there, for the README);
 // SCREENSHOT_DIR (optional: where a failure screenshot goes; the temp folder
 // otherwise). Portico's pages (both organizations) are held to Portico's CSP.
 // Prints one JSON line {welcome, cspViolations, steps} on success; exits 1 with
 // "e2e FAILED: ..." on stderr on failure.
-import { chromium } from 'playwright-core';
+import { check, launch, totp } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const need = ['CONTOSO_URL', 'FABRIKAM_URL', 'APP_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
-  'GUEST_EMAIL', 'GUEST_PASSWORD'];
+  'GUEST_EMAIL', 'GUEST_PASSWORD', 'TRIALS_APP', 'TRIALS_GROUP'];
 const env = process.env;
 const missing = need.filter((k) => !env[k]);
 if (missing.length) {
@@ -27,10 +31,8 @@ const executablePath = env.CHROMIUM_PATH || '/usr/bin/chromium';
 const porticos = [new URL(env.CONTOSO_URL).origin, new URL(env.FABRIKAM_URL).origin];
 const STEP_TIMEOUT = 15000;
 
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
+// Reports to the test (not to the page): the demo holds both organizations'
+// pages to Portico's CSP, and only theirs.
 function recordViolations() {
   document.addEventListener('securitypolicyviolation', (e) => {
     const v = { directive: e.violatedDirective, blockedURI: e.blockedURI, line: e.lineNumber };
@@ -39,13 +41,7 @@ function recordViolations() {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
+  const browser = await launch(executablePath);
   const steps = [];
   const cspViolations = [];
   let page;
@@ -71,11 +67,14 @@ async function main() {
     await adminForm.locator('button[type="submit"]').click();
     await page.waitForURL((u) => u.href.startsWith(`${env.CONTOSO_URL}/admin/`));
 
-    // 2. Invite Alice.
+    // 2. Invite Alice into the sample app's group; the redirect URL stays
+    // Contoso's own address, so she lands on My Apps.
     await page.click('a[href="/admin/invite"]');
     await page.fill('input[name="email"]', env.GUEST_EMAIL);
     await page.fill('input[name="display_name"]', 'Alice Fabrikam');
-    await page.fill('input[name="redirect_url"]', `${env.APP_URL}/`);
+    await page.selectOption('select[name="group"]', { label: env.TRIALS_GROUP });
+    const redirect = await page.inputValue('input[name="redirect_url"]');
+    check(redirect === `${env.CONTOSO_URL}/`, `the redirect URL defaults to ${redirect}, not Contoso`);
     await shot('1-invite');
     await page.click('form[action="/admin/invite"] button[type="submit"]');
     await page.waitForLoadState();
@@ -105,19 +104,42 @@ async function main() {
     await page.getByText('Review permissions').first().waitFor();
     await shot('4-contoso-review-permissions');
     await page.click('button[value="accept"]');
-    await page.waitForURL((u) => u.href.startsWith(env.APP_URL));
 
-    // 5. The sample app: single sign-on at Contoso, then its own consent.
-    await page.click('a[href="/signin"]');
-    await page.waitForLoadState();
+    // Contoso requires MFA of guests: an authenticator app, set up now.
+    await page.waitForSelector('h1:has-text("Set up an authenticator app")');
+    check(await page.locator('figure.qr svg').count() === 1, 'no QR code on the enrolment page');
+    const key = ((await page.textContent('#totp-secret')) || '').trim();
+    await shot('5-authenticator');
+    await page.locator('input[name="code"]').fill(totp(key, Date.now() / 1000));
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await page.waitForSelector('h1:has-text("Save your recovery codes")');
+    await page.getByRole('link', { name: 'I saved them, continue' }).click();
+
+    // 5. My Apps: the sample app's tile, and why Alice has it.
+    await page.waitForURL((u) => u.href.startsWith(`${env.CONTOSO_URL}/myapps`));
+    const tile = page.locator('li.tile', { hasText: env.TRIALS_APP });
+    await tile.waitFor();
+    const why = (await tile.textContent()) || '';
+    check(why.includes(`Through the group ${env.TRIALS_GROUP}`), `the tile does not say why:\n${why}`);
+    await shot('6-my-apps');
+    await tile.getByRole('link', { name: env.TRIALS_APP }).click();
+
+    // The launch: the sample app's sign-in, single sign-on at Contoso, then
+    // the app's own consent.
+    await page.waitForURL((u) => !u.href.startsWith(`${env.CONTOSO_URL}/myapps`));
     if (page.url().startsWith(env.CONTOSO_URL)) {
-      await shot('5-app-consent');
+      await page.getByText(env.TRIALS_APP).first().waitFor();
+      await shot('7-app-consent');
       await page.click('button[value="accept"]');
     }
     await page.waitForSelector('#claims');
-    await shot('6-signed-in');
+    check(page.url().startsWith(env.APP_URL), `signed in at ${page.url()}, not the sample app`);
+    await shot('8-signed-in');
     const welcome = await page.locator('h1').innerText();
     check(/Alice Fabrikam/.test(welcome), `the app did not greet Alice: ${welcome}`);
+    const claims = await page.locator('#claims').innerText();
+    check(/amr\s+\["fed"/.test(claims), `the ID token's amr does not say federated:\n${claims}`);
+    check(/refeds\.org\/profile\/mfa/.test(claims), `the ID token's acr is not MFA:\n${claims}`);
     console.log(JSON.stringify({ welcome, cspViolations, steps }));
   } catch (e) {
     if (page) {

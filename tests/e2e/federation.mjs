@@ -19,7 +19,7 @@
 // Prints one JSON line {finalUrl, cspViolations, steps} on success; exits 1 with
 // "e2e FAILED: ..." on stderr on failure.
 import { chromium } from 'playwright-core';
-import { createHmac } from 'node:crypto';
+import { check, totp } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,23 +38,6 @@ const appUrl = new URL(env.APP_URL);
 const STEP_TIMEOUT = 15000;
 // oidc-provider accepts any password in its development interactions.
 const UPSTREAM_PASSWORD = 'any password';
-
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-// RFC 6238 (SHA-1, 6 digits, 30 s) for the key the enrolment page shows.
-function totp(base32, unixSeconds) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const h = createHmac('sha1', key).update(counter).digest();
-  const o = h[h.length - 1] & 0xf;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
 
 const originOf = (url) => {
   try {

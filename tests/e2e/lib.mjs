@@ -1,6 +1,7 @@
 // What the journeys share: the driver's answers on stdin, the check that
 // fails a step, the CSP violation recorder, and Chromium as they launch it.
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
 import { createInterface } from 'node:readline';
 
 export function check(cond, message) {
@@ -57,4 +58,17 @@ export function launch(executablePath) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-dev-shm-usage'],
   });
+}
+
+// RFC 6238 (SHA-1, 6 digits, 30 s) for the key an enrolment page shows.
+export function totp(base32, unixSeconds) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
 }

@@ -1,11 +1,13 @@
 //! `portico demo` (issue 14): the printed guest journey works as printed,
-//! over real HTTP on the demo's three ports: an invitation from Contoso,
-//! the email read from the demo's mailbox page, redemption through
-//! Fabrikam's Portico, then the sample app (the `openidconnect` crate)
-//! signing Alice in as Contoso's guest and out again.
+//! over real HTTP on the demo's three ports: an invitation from Contoso's
+//! portal that adds Alice to the sample app's group, the email read from the
+//! demo's mailbox page, redemption through Fabrikam's Portico, the
+//! authenticator enrolment Contoso requires of guests, My Apps with the
+//! sample app's tile and why, then the tile's launch link: the sample app
+//! (the `openidconnect` crate) signs Alice in as Contoso's guest, and out.
 
 use crate::redeem_steps::step;
-use portico::demo::{Demo, DemoConfig, MARKER};
+use portico::demo::{Demo, DemoConfig, MARKER, TRIALS_APP, TRIALS_GROUP};
 use portico_tests::{Browser, Hop, find_hidden, form_action};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -64,7 +66,14 @@ async fn invite_in_the_portal(demo: &Demo) -> Browser {
     assert!(portal.body.contains("/admin/signout"), "{}", portal.body);
     let form = b.get("/admin/invite").await;
     let csrf = find_hidden(&form.body, "csrf").expect("csrf");
-    let redirect = format!("{}/", demo.app_url);
+    // The form's defaults: Contoso's own address (My Apps after redemption).
+    let redirect = format!("{}/", demo.contoso_url);
+    assert!(
+        form.body.contains(&format!("value=\"{redirect}\"")),
+        "{}",
+        form.body
+    );
+    let group = option_value(&form.body, TRIALS_GROUP);
     let sent = b
         .post_form(
             "/admin/invite",
@@ -73,6 +82,7 @@ async fn invite_in_the_portal(demo: &Demo) -> Browser {
                 ("email", &c.guest_email),
                 ("display_name", "Alice Fabrikam"),
                 ("redirect_url", &redirect),
+                ("group", &group),
                 ("send", "on"),
             ],
         )
@@ -80,6 +90,30 @@ async fn invite_in_the_portal(demo: &Demo) -> Browser {
     let sent = b.follow(sent).await;
     assert!(sent.status.is_success(), "{} {}", sent.status, sent.body);
     b
+}
+
+/// The value of the `<option>` labelled `label`.
+fn option_value(html: &str, label: &str) -> String {
+    let end = html
+        .find(&format!("\">{label}</option>"))
+        .unwrap_or_else(|| panic!("no option {label}: {html}"));
+    let start = html[..end].rfind("value=\"").unwrap() + "value=\"".len();
+    html[start..end].split('"').next().unwrap().to_string()
+}
+
+/// The text of the element with `id` (up to its first tag).
+fn text_of(html: &str, id: &str) -> String {
+    let start = html.find(&format!("id=\"{id}\">")).expect(id) + id.len() + 6;
+    html[start..].split('<').next().unwrap().trim().to_string()
+}
+
+/// The `href` of the link whose text is `label`.
+fn href_of(html: &str, label: &str) -> String {
+    let end = html
+        .find(&format!("\">{label}</a>"))
+        .unwrap_or_else(|| panic!("no link {label}: {html}"));
+    let start = html[..end].rfind("href=\"").unwrap() + "href=\"".len();
+    html[start..end].replace("&#38;", "&").replace("&amp;", "&")
 }
 
 /// The redeem link, read off the mailbox page once the mail worker wrote it.
@@ -153,14 +187,52 @@ async fn the_printed_guest_journey_works_end_to_end() {
         consent.body
     );
     let done = step(&b, "/redeem/consent", &consent, &[("decision", "accept")]).await;
-    let (_, landed) = follow(&b, done, demo.contoso_url.clone(), Some(&demo.app_url)).await;
-    assert_eq!(landed, format!("{}/", demo.app_url));
+    let (enrol, here) = follow(&b, done, demo.contoso_url.clone(), None).await;
 
-    // The sample app: Contoso already knows Alice (single sign-on).
-    let start = b.get(&format!("{}/signin", demo.app_url)).await;
-    let (page, here) = follow(&b, start, format!("{}/signin", demo.app_url), None).await;
+    // Contoso requires MFA of guests: an authenticator app, with a real code.
+    assert!(
+        enrol.body.contains("Set up an authenticator app"),
+        "{}",
+        enrol.body
+    );
+    let key = text_of(&enrol.body, "totp-secret");
+    let code = portico_directory::mfa::totp_code_at(
+        &key,
+        portico_core::Clock::now(&portico_core::SystemClock),
+    )
+    .unwrap();
+    let (codes, here) = submit(&b, &enrol, &here, &[("kind", "totp"), ("code", &code)]).await;
+    assert!(
+        codes.body.contains("Save your recovery codes"),
+        "{}",
+        codes.body
+    );
+    let cont = url::Url::parse(&here)
+        .unwrap()
+        .join(&href_of(&codes.body, "I saved them, continue"))
+        .unwrap()
+        .to_string();
+    let (myapps, _) = follow(&b, b.get(&cont).await, cont, None).await;
+
+    // My Apps: the sample app's tile, why Alice has it, and its launch link.
+    assert!(myapps.body.contains("My Apps"), "{}", myapps.body);
+    let tile = myapps
+        .body
+        .split("<li class=\"tile\">")
+        .find(|t| t.contains(TRIALS_APP))
+        .unwrap_or_else(|| panic!("no {TRIALS_APP} tile: {}", myapps.body));
+    assert!(
+        tile.contains(&format!("Through the group {TRIALS_GROUP}")),
+        "{tile}"
+    );
+    let launch = href_of(tile, TRIALS_APP);
+    assert_eq!(launch, format!("{}/signin", demo.app_url));
+
+    // The launch: Contoso already knows Alice (single sign-on).
+    let start = b.get(&launch).await;
+    let (page, here) = follow(&b, start, launch.clone(), None).await;
     let (page, _) = if page.body.contains("name=\"decision\"") {
-        assert!(page.body.contains("Contoso Trials"), "{}", page.body);
+        assert!(page.body.contains(TRIALS_APP), "{}", page.body);
         submit(&b, &page, &here, &[("decision", "accept")]).await
     } else {
         (page, here)
@@ -224,7 +296,9 @@ async fn the_demo_refuses_a_folder_it_did_not_make() {
 
 /// The same tour in headless Chromium (`tests/e2e/demo.mjs`), clicking what a
 /// person would click, with Portico's CSP checked on both organizations'
-/// pages. `PORTICO_TOUR_DIR=docs/tour` also saves the README's screenshots.
+/// pages: PRODUCT.md §1 journey 1 from the invitation form to the app launched
+/// from My Apps, signed in with MFA. `PORTICO_TOUR_DIR=docs/tour` also saves
+/// the README's screenshots.
 #[tokio::test]
 async fn the_printed_guest_journey_works_in_chromium() {
     let (e2e, chromium) = crate::e2e::browser_prerequisites();
@@ -245,6 +319,8 @@ async fn the_printed_guest_journey_works_in_chromium() {
         .env("ADMIN_PASSWORD", &c.admin_password)
         .env("GUEST_EMAIL", &c.guest_email)
         .env("GUEST_PASSWORD", &c.guest_password)
+        .env("TRIALS_APP", TRIALS_APP)
+        .env("TRIALS_GROUP", TRIALS_GROUP)
         .env("CHROMIUM_PATH", &chromium);
     if let Ok(tour) = std::env::var("PORTICO_TOUR_DIR") {
         node.env("TOUR_DIR", tour);

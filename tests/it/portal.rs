@@ -260,3 +260,122 @@ both_backends!(
     resend_revoke_and_reset_work_from_the_user_page,
     super::resend_revoke_and_reset_work_from_the_user_page
 );
+
+/// Posts the invite form for `email` with the group `group`.
+async fn invite_into(b: &Browser, csrf: &str, email: &str, group: &str) -> portico_tests::Hop {
+    let mut form = invite_form(csrf, email).to_vec();
+    form.push(("group", group));
+    b.post_form("/admin/invite", &form).await
+}
+
+/// The invite form's group: the guest joins it with the invitation (one
+/// audit entry, the group's members and the invitation's `grantedGroup`
+/// agree); a group deleted meanwhile is a message on the re-shown form and
+/// nothing is written; inviting the same guest again into a second group
+/// adds it there too.
+async fn the_invite_form_adds_the_guest_to_a_group(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let group = |name: &str| {
+        let app = &app;
+        let name = name.to_string();
+        async move {
+            let (s, g) = app
+                .api(
+                    "POST",
+                    "/api/v1/groups",
+                    Some(serde_json::json!({"displayName": name, "mailEnabled": false})),
+                )
+                .await;
+            assert_eq!(s, 201, "{g}");
+            g["id"].as_str().unwrap().to_string()
+        }
+    };
+    let trials = group("Trials users").await;
+    let gone = group("Short-lived").await;
+    let (b, csrf) = signed_in(&app).await;
+    let form = b.get("/admin/invite").await;
+    assert!(
+        form.body
+            .contains(&format!("<option value=\"{trials}\">Trials users</option>")),
+        "{}",
+        form.body
+    );
+    // A group deleted after the form was shown: refused, nothing written.
+    assert_eq!(
+        app.api("DELETE", &format!("/api/v1/groups/{gone}"), None)
+            .await
+            .0,
+        204
+    );
+    let refused = invite_into(&b, &csrf, "carol@fabrikam.example", &gone).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("no longer exists"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("carol@fabrikam.example"),
+        "the form is kept"
+    );
+    let (_, users) = app
+        .api(
+            "GET",
+            "/api/v1/users?$filter=mail eq 'carol@fabrikam.example'",
+            None,
+        )
+        .await;
+    assert_eq!(users["value"], serde_json::json!([]), "{users}");
+    let not_a_group = invite_into(&b, &csrf, "carol@fabrikam.example", "not-a-uuid").await;
+    assert_eq!(not_a_group.status, 400, "{}", not_a_group.body);
+
+    let ok = invite_into(&b, &csrf, "bob@fabrikam.example", &trials).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let bob = user_id_of(&ok.location.unwrap());
+    let (_, members) = app
+        .api("GET", &format!("/api/v1/groups/{trials}/members"), None)
+        .await;
+    let ids: Vec<&str> = members["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [bob.as_str()], "{members}");
+    let (_, invs) = app
+        .api(
+            "GET",
+            "/api/v1/invitations?$filter=invitedUserEmailAddress eq 'bob@fabrikam.example'",
+            None,
+        )
+        .await;
+    assert_eq!(
+        invs["value"][0]["grantedGroup"]["id"],
+        trials.as_str(),
+        "{invs}"
+    );
+    let (_, audit) = app
+        .api(
+            "GET",
+            &format!("/api/v1/auditLogs/directoryAudits?$filter=targetId eq '{trials}'"),
+            None,
+        )
+        .await;
+    let adds = audit.to_string().matches("Add member to group").count();
+    assert_eq!(adds, 1, "{audit}");
+
+    // Bob again, into a second group: his live invitation is kept, and he
+    // joins that group too.
+    let second = group("Second").await;
+    let again = invite_into(&b, &csrf, "bob@fabrikam.example", &second).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert!(again.location.unwrap().contains("notice=existing"));
+    let (_, members) = app
+        .api("GET", &format!("/api/v1/groups/{second}/members"), None)
+        .await;
+    assert_eq!(members["value"][0]["id"], bob.as_str(), "{members}");
+}
+both_backends!(
+    the_invite_form_adds_the_guest_to_a_group,
+    super::the_invite_form_adds_the_guest_to_a_group
+);

@@ -13,7 +13,7 @@ pub use redeem::{
     CODE_MAX_ATTEMPTS, CODE_TTL_MINUTES, CODES_PER_HOUR, FederatedProof, RedeemError, RedeemProblem,
 };
 pub use request::{
-    GraphInvitation, InviteRequest, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MessageInfo,
+    GrantedGroup, GraphInvitation, InviteRequest, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MessageInfo,
     check_redirect_url, origin_of,
 };
 pub use service::{CATEGORY_INVITATIONS, InvitationConfig, Invitations, InviteOutcome};

@@ -134,6 +134,10 @@ pub struct InvitationWrite {
     pub mail: Option<OutgoingMail>,
     pub audit: Vec<AuditEntry>,
     pub import_row: Option<ImportRowOutcome>,
+    /// The group the guest joins with the invitation, and the audit entry
+    /// written only if the membership is new. A group deleted meanwhile
+    /// undoes the whole invitation.
+    pub join_group: Option<(Uuid, AuditEntry)>,
 }
 
 #[derive(Debug, Clone)]

@@ -60,8 +60,16 @@ pub struct InviteRequest {
     pub user_type: UserType,
     pub reset_redemption: bool,
     /// The group the invitation adds the guest to (an app owner's
-    /// invitation from My Apps); recorded on the invitation.
-    pub granted_group: Option<uuid::Uuid>,
+    /// invitation from My Apps, or the portal form's group); recorded on the
+    /// invitation and joined in the invitation's transaction.
+    pub granted_group: Option<GrantedGroup>,
+}
+
+/// A group an invitation adds the guest to: its id, and its name for the audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantedGroup {
+    pub id: uuid::Uuid,
+    pub display_name: String,
 }
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;

@@ -222,7 +222,7 @@ impl Invitations {
             updated_at: now,
             accepted_at: None,
             revoked_at: None,
-            granted_group_id: req.granted_group,
+            granted_group_id: req.granted_group.as_ref().map(|g| g.id),
         }
     }
 
@@ -372,6 +372,19 @@ impl Invitations {
             supersede,
             mail,
             audit,
+            join_group: req.granted_group.as_ref().map(|g| {
+                let entry = AuditEntry::new(
+                    now,
+                    actor,
+                    "Add member to group",
+                    crate::groups::CATEGORY_GROUPS,
+                    "Group",
+                    g.id,
+                    &g.display_name,
+                )
+                .after(serde_json::json!({"userId": user.id, "displayName": user.display_name}));
+                (g.id, entry)
+            }),
             import_row: import_row.map(|(job_id, row_number)| ImportRowOutcome {
                 job_id,
                 row_number,

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use seed::Credentials;
+pub use seed::{Credentials, TRIALS_APP, TRIALS_GROUP};
 
 /// The file that marks a folder as a demo's own, safe to clear.
 pub const MARKER: &str = ".portico-demo";
@@ -149,10 +149,13 @@ Portico demo is running (Ctrl-C stops it; data in a fresh folder each run).
 
 Try the guest journey:
   1. Open {contoso}/admin and sign in as {admin}.
-  2. Choose Invite: invite {guest}, redirect URL {app}/.
+  2. Choose Invite: invite {guest}, add her to the group \"{group}\", and keep
+     the redirect URL (Contoso's address: guests land on My Apps).
   3. Open the mailbox {app}/mail and follow the invitation link.
-  4. Continue to Fabrikam, sign in as {guest}, and accept both consent pages.
-  5. Open {app}/ and sign in: Contoso signs Alice in through Fabrikam, as a guest.
+  4. Continue to Fabrikam, sign in as {guest}, accept both consent pages, and
+     set up an authenticator app (Contoso requires MFA of guests; the page
+     shows a QR code and the key for any TOTP app).
+  5. On My Apps, open {trials}: it signs Alice in through Contoso, as a guest.
 ",
             contoso = self.contoso_url,
             fabrikam = self.fabrikam_url,
@@ -163,6 +166,8 @@ Try the guest journey:
             guest_pw = c.guest_password,
             api_id = c.api_client_id,
             api_secret = c.api_client_secret,
+            group = seed::TRIALS_GROUP,
+            trials = seed::TRIALS_APP,
         )
     }
 }

@@ -66,6 +66,47 @@ pub(crate) async fn forget_principal<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Makes `user_id` a member of `group_id` in the caller's transaction:
+/// `Ok(true)` when the membership is new, `Ok(false)` when it was already
+/// there, and an `Invalid` error when the group no longer exists.
+pub(crate) async fn join_group<C: ConnectionTrait>(
+    db: &C,
+    group_id: Uuid,
+    user_id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DirectoryError> {
+    let there = groups::Entity::find_by_id(group_id)
+        .count(db)
+        .await
+        .map_err(db_err)?
+        > 0;
+    if !there {
+        return Err(DirectoryError::Invalid(format!(
+            "The group {group_id} no longer exists."
+        )));
+    }
+    let row = group_memberships::ActiveModel {
+        group_id: Set(group_id),
+        relation: Set(Relation::Member.as_str().to_string()),
+        user_id: Set(user_id),
+        created_at: Set(at),
+    };
+    let inserted = group_memberships::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                group_memberships::Column::GroupId,
+                group_memberships::Column::Relation,
+                group_memberships::Column::UserId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map_err(db_err)?;
+    Ok(inserted > 0)
+}
+
 /// Deletes the assignments of an application being deleted (caller's transaction).
 pub(crate) async fn forget_resource<C: ConnectionTrait>(
     db: &C,

@@ -181,7 +181,61 @@ async fn list_invitations_filters_and_pages(s: &Storage) {
     assert_eq!(s.list_invitations(&by_mail).await.unwrap()[0].id, ids[2]);
 }
 
+/// The group an invitation grants is joined in its transaction: a gone
+/// group undoes everything; an existing membership is kept without a second
+/// audit entry.
+async fn the_granted_group_is_joined_with_the_invitation(s: &Storage) {
+    use portico_directory::groups::{Group, GroupRepo, Relation};
+    let g = Group {
+        id: uuid::Uuid::now_v7(),
+        display_name: "Trials users".into(),
+        description: None,
+        security_enabled: true,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let joined = |w: &InvitationWrite| audit("Add member to group", w.invitation.user_id);
+
+    // A group that does not exist: nothing of the invitation is written.
+    let lost = guest("lost@fabrikam.example");
+    let mut w = invite(&lost);
+    w.join_group = Some((g.id, joined(&w)));
+    let res = s.save_invitation(&w).await;
+    assert!(matches!(res, Err(DirectoryError::Invalid(_))), "{res:?}");
+    assert!(s.find_user(lost.id).await.unwrap().is_none());
+    assert!(s.find_invitation(w.invitation.id).await.unwrap().is_none());
+    assert_eq!(pending_mail(s).await, 0);
+
+    s.create_group(&g, &audit("Add group", g.id)).await.unwrap();
+    let bob = guest("bob@fabrikam.example");
+    let mut w = invite(&bob);
+    w.join_group = Some((g.id, joined(&w)));
+    s.save_invitation(&w).await.unwrap();
+    let members: Vec<uuid::Uuid> = s
+        .group_users(g.id, Relation::Member)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(members, vec![bob.id]);
+    assert_eq!(audits_of(s, bob.id).await, vec!["Add member to group"]);
+
+    // Invited again (a new invitation for the same guest): still one
+    // membership, and no second "Add member" entry.
+    let mut again = invite(&bob);
+    again.user = UserWrite::Unchanged;
+    again.join_group = Some((g.id, joined(&again)));
+    s.save_invitation(&again).await.unwrap();
+    assert_eq!(
+        s.group_users(g.id, Relation::Member).await.unwrap().len(),
+        1
+    );
+    assert_eq!(audits_of(s, bob.id).await, vec!["Add member to group"]);
+}
+
 both_backends!(
+    the_granted_group_is_joined_with_the_invitation,
     invitation_writes_guest_invitation_mail_and_audit,
     import_row_conflict_rolls_back_everything,
     inviting_a_taken_mail_is_a_conflict,

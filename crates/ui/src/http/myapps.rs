@@ -572,30 +572,49 @@ pub async fn invite_post(
             send_invitation_message: Some(true),
             ..Default::default()
         };
+        let group = s.groups.find_group(gid).await.map_err(internal)?;
         let invited = match graph.validate() {
-            Ok(mut req) => {
-                req.granted_group = Some(gid);
-                s.invitations.invite(&req, &actor, None).await
-            }
+            Ok(req) => invite_into_group(&s, req, &group, &actor).await,
             Err(e) => Err(e),
         };
         let notice = match invited {
-            Ok(out) => match s
-                .groups
-                .add(gid, Relation::Member, out.user.id, &actor)
-                .await
-            {
-                Ok(()) => format!("{} was invited and added to the group.", out.user.mail),
-                // Invited again: already a member.
-                Err(portico_directory::DirectoryError::Invalid(_)) => {
-                    format!("{} is already in the group.", out.user.mail)
-                }
-                Err(e) => said(e)?,
-            },
+            Ok((out, true)) => format!("{} was invited and added to the group.", out.user.mail),
+            Ok((out, false)) => format!("{} is already in the group.", out.user.mail),
             Err(e) => said(e)?,
         };
         show(&s, &me, Some(notice)).await
     }
     .await;
     result.unwrap_or_else(|e| fail(e, &headers))
+}
+
+/// Invites `req`'s guest into `group`. A new invitation joins the group in
+/// its own transaction; an existing guest's live invitation comes back
+/// unchanged, and the guest is then added like any member. `true` when the
+/// guest joined now, `false` when it already was a member.
+pub(crate) async fn invite_into_group(
+    s: &UiState,
+    mut req: portico_directory::invitations::InviteRequest,
+    group: &portico_directory::groups::Group,
+    actor: &portico_directory::Actor,
+) -> Result<(portico_directory::invitations::InviteOutcome, bool), portico_directory::DirectoryError>
+{
+    req.granted_group = Some(portico_directory::invitations::GrantedGroup {
+        id: group.id,
+        display_name: group.display_name.clone(),
+    });
+    let out = s.invitations.invite(&req, actor, None).await?;
+    if out.created {
+        return Ok((out, true));
+    }
+    match s
+        .groups
+        .add(group.id, Relation::Member, out.user.id, actor)
+        .await
+    {
+        Ok(()) => Ok((out, true)),
+        // Graph's answer for a reference that already exists.
+        Err(portico_directory::DirectoryError::Invalid(_)) => Ok((out, false)),
+        Err(e) => Err(e),
+    }
 }

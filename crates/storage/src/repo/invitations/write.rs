@@ -7,6 +7,7 @@ use crate::Storage;
 use crate::entity::{blocked_recipients, invitations, users};
 use crate::repo::audit::insert_audits;
 use crate::repo::db_err;
+use crate::repo::groups::join_group;
 use crate::repo::imports::set_row_outcome;
 use crate::repo::outbox::enqueue_mail;
 use crate::repo::user_rows::{add_identities, insert_user, save_user};
@@ -52,6 +53,11 @@ impl Storage {
             return Err(DirectoryError::Conflict(ROW_DONE.into()));
         }
         insert_audits(&tx, &w.audit).await?;
+        if let Some((group, entry)) = &w.join_group
+            && join_group(&tx, *group, w.invitation.user_id, at).await?
+        {
+            insert_audits(&tx, std::slice::from_ref(entry)).await?;
+        }
         tx.commit().await.map_err(db_err)
     }
 

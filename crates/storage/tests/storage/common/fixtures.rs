@@ -99,6 +99,7 @@ pub fn invite(g: &User) -> InvitationWrite {
         supersede: None,
         mail: Some(mail(&g.mail, MailKind::Invitation)),
         import_row: None,
+        join_group: None,
     }
 }
 

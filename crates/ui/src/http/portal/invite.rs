@@ -7,6 +7,7 @@ use super::error::PortalError;
 use super::parse::field;
 use super::views::{Chrome, Section};
 use crate::http::UiState;
+use crate::http::myapps::invite_into_group;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -22,6 +23,8 @@ use serde::Deserialize;
 struct InvitePage {
     chrome: Chrome,
     form: InviteForm,
+    /// (id, name) of the groups the guest may be added to, by name.
+    groups: Vec<(String, String)>,
     max_message: usize,
     error: Option<String>,
 }
@@ -39,6 +42,9 @@ pub struct InviteForm {
     message: String,
     #[serde(default)]
     redirect_url: String,
+    /// The group the guest joins with the invitation; empty for none.
+    #[serde(default)]
+    group: String,
     /// A checkbox: present ("on") when ticked, absent otherwise.
     send: Option<String>,
 }
@@ -64,22 +70,41 @@ impl InviteForm {
     }
 }
 
-fn render(admin: &Admin, form: InviteForm, error: Option<String>) -> Response {
+/// The groups a select can reasonably list; a larger directory adds guests
+/// to groups from the group's page or the API.
+const MAX_GROUPS_LISTED: u64 = 500;
+
+async fn render(
+    s: &UiState,
+    admin: &Admin,
+    form: InviteForm,
+    error: Option<String>,
+) -> Result<Response, PortalError> {
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
+    let mut groups: Vec<(String, String)> = s
+        .groups
+        .repo()
+        .list_groups(None, MAX_GROUPS_LISTED)
+        .await?
+        .into_iter()
+        .map(|g| (g.id.to_string(), g.display_name))
+        .collect();
+    groups.sort_by_key(|g| g.1.to_lowercase());
     let page = InvitePage {
         chrome: Chrome::new(admin, Section::Invite),
         form,
+        groups,
         max_message: MAX_MESSAGE_CHARS,
         error,
     };
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
-pub async fn invite_get(admin: Admin, State(s): State<UiState>) -> Response {
+pub async fn invite_get(admin: Admin, State(s): State<UiState>) -> Result<Response, PortalError> {
     // Guests land on the organization's Portico after redeeming unless the
     // admin names an app; that is the useful default.
     let form = InviteForm {
@@ -87,7 +112,7 @@ pub async fn invite_get(admin: Admin, State(s): State<UiState>) -> Response {
         send: Some("on".into()),
         ..Default::default()
     };
-    render(&admin, form, None)
+    render(&s, &admin, form, None).await
 }
 
 pub async fn invite_post(
@@ -98,15 +123,32 @@ pub async fn invite_post(
     admin.check_csrf(&s, &form.csrf)?;
     let req = match form.to_graph().validate() {
         Ok(r) => r,
-        Err(DirectoryError::Invalid(m)) => return Ok(render(&admin, form, Some(m))),
+        Err(DirectoryError::Invalid(m)) => return render(&s, &admin, form, Some(m)).await,
         Err(e) => return Err(e.into()),
     };
-    let outcome = match s.invitations.invite(&req, &admin.actor(), None).await {
+    let invited = match form.group.trim() {
+        "" => s.invitations.invite(&req, &admin.actor(), None).await,
+        id => match uuid::Uuid::parse_str(id).ok() {
+            Some(gid) => match s.groups.find_group(gid).await {
+                Ok(g) => invite_into_group(&s, req, &g, &admin.actor())
+                    .await
+                    .map(|(o, _)| o),
+                Err(DirectoryError::NotFound) => Err(DirectoryError::Invalid(
+                    "The group no longer exists; choose another.".into(),
+                )),
+                Err(e) => Err(e),
+            },
+            None => Err(DirectoryError::Invalid(
+                "Choose a group from the list.".into(),
+            )),
+        },
+    };
+    let outcome = match invited {
         Ok(o) => o,
         Err(
             DirectoryError::Invalid(m) | DirectoryError::Conflict(m) | DirectoryError::Forbidden(m),
         ) => {
-            return Ok(render(&admin, form, Some(m)));
+            return render(&s, &admin, form, Some(m)).await;
         }
         Err(e) => return Err(e.into()),
     };
