@@ -13,7 +13,7 @@ use serde_json::json;
 
 const MFA: &str = "https://refeds.org/profile/mfa";
 
-async fn require_mfa_for_everyone(app: &TestApp) {
+pub(crate) async fn require_mfa_for_everyone(app: &TestApp) {
     let (status, body) = app
         .api(
             "PATCH",
@@ -25,7 +25,7 @@ async fn require_mfa_for_everyone(app: &TestApp) {
 }
 
 /// The secret the enrolment page shows.
-fn shown_secret(page: &Hop) -> String {
+pub(crate) fn shown_secret(page: &Hop) -> String {
     let start = page
         .body
         .find("id=\"totp-secret\">")
@@ -35,12 +35,12 @@ fn shown_secret(page: &Hop) -> String {
     page.body[start..end].to_string()
 }
 
-fn code_now(app: &TestApp, secret: &str) -> String {
+pub(crate) fn code_now(app: &TestApp, secret: &str) -> String {
     totp_code_at(secret, app.clock.now()).unwrap()
 }
 
 /// Posts `code` on the MFA page `page` (the form named by `kind`).
-async fn post_code(b: &Browser, page: &Hop, path: &str, kind: &str, code: &str) -> Hop {
+pub(crate) async fn post_code(b: &Browser, page: &Hop, path: &str, kind: &str, code: &str) -> Hop {
     let csrf = find_hidden(&page.body, "csrf").expect("csrf");
     let start = page.body.find("action=\"/interaction/").unwrap() + "action=\"".len();
     let end = page.body[start..].find("/mfa/").unwrap() + start;
@@ -50,7 +50,7 @@ async fn post_code(b: &Browser, page: &Hop, path: &str, kind: &str, code: &str) 
 }
 
 /// Signs Alice in with her password in a new browser; the page after it.
-async fn password_step(
+pub(crate) async fn password_step(
     app: &TestApp,
     client: &portico_tests::TestClient,
 ) -> (Browser, Hop, String) {

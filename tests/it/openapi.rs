@@ -822,6 +822,72 @@ both_backends!(
     super::real_answers_match_the_document
 );
 
+/// The authentication method schemas against real enrolments, made through
+/// the pages as a person makes them: an authenticator app, then a passkey
+/// (each on its own server: one method is enrolled at the first sign-in),
+/// each listed with the recovery codes that back it.
+async fn method_schemas_match_real_enrolments(backend: Backend) {
+    use crate::mfa::{code_now, password_step, post_code, require_mfa_for_everyone, shown_secret};
+    const PATH: &str = "/api/v1/users/{id}/authentication/methods";
+    let types = |m: &Value| -> Vec<String> {
+        m["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["@odata.type"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let app = spawn_app(backend).await;
+    let alice = app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+    let (b, enrol, _) = password_step(&app, &client).await;
+    let secret = shown_secret(&enrol);
+    let codes = post_code(&b, &enrol, "enroll", "totp", &code_now(&app, &secret)).await;
+    assert_eq!(codes.status, 200, "{}", codes.body);
+    let methods = Checker::new(&app)
+        .await
+        .call("get", PATH, &[&alice], None)
+        .await;
+    assert_eq!(
+        types(&methods),
+        [
+            "#microsoft.graph.passwordAuthenticationMethod",
+            "#microsoft.graph.softwareOathAuthenticationMethod",
+            "#portico.recoveryCodesAuthenticationMethod"
+        ],
+        "{methods}"
+    );
+    assert_eq!(methods["value"][2]["remaining"], 10, "{methods}");
+
+    let app = portico_tests::spawn_app_on_localhost(backend).await;
+    let alice = app.alice().await;
+    require_mfa_for_everyone(&app).await;
+    let client = app.web_app().await;
+    let mut key = portico_tests::SoftPasskey::new(&app.issuer);
+    let (_, codes, _) = crate::passkeys::enrol(&app, &client, &mut key).await;
+    assert_eq!(codes.status, 200, "{}", codes.body);
+    let methods = Checker::new(&app)
+        .await
+        .call("get", PATH, &[&alice], None)
+        .await;
+    assert_eq!(
+        types(&methods),
+        [
+            "#microsoft.graph.passwordAuthenticationMethod",
+            "#microsoft.graph.fido2AuthenticationMethod",
+            "#portico.recoveryCodesAuthenticationMethod"
+        ],
+        "{methods}"
+    );
+    assert_eq!(methods["value"][1]["displayName"], "Laptop", "{methods}");
+}
+both_backends!(
+    method_schemas_match_real_enrolments,
+    super::method_schemas_match_real_enrolments
+);
+
 /// The check is not vacuous: a real user, then the same user altered the
 /// ways a regression would alter it, each of which the schema refuses.
 async fn the_schema_check_catches_a_wrong_answer(backend: Backend) {

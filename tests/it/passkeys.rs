@@ -109,7 +109,7 @@ async fn back_to_app(
 }
 
 /// Alice registers `key` at the MFA enrolment step: the recovery codes page.
-async fn enrol(
+pub(crate) async fn enrol(
     app: &TestApp,
     client: &TestClient,
     key: &mut SoftPasskey,
