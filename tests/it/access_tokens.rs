@@ -90,6 +90,7 @@ async fn automation_app(app: &TestApp) -> TestClient {
                 initiate_login_uri: None,
                 logo_uri: None,
                 id_token_signed_response_alg: None,
+                delegated_permissions: None,
             },
             vec!["User.ReadWrite.All".into()],
             &Actor::system("test"),

@@ -335,3 +335,59 @@ both_backends!(
     allow_invites_from_decides_for_each_kind_of_caller,
     super::allow_invites_from_decides_for_each_kind_of_caller
 );
+
+/// `delegatedPermissions` on registration: kept as sent (duplicates once);
+/// an unknown permission refuses the whole registration.
+async fn delegated_permissions_are_set_at_registration(backend: Backend) {
+    let app = portico_tests::spawn_app(backend).await;
+    let body = |perms: Value| {
+        json!({"displayName": "Partner portal", "clientType": "confidential",
+            "redirectUris": ["https://partners.contoso.example/cb"],
+            "delegatedPermissions": perms})
+    };
+    let (s, v) = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(body(json!([
+                "User.Read.All",
+                "Group.Read.All",
+                "User.Read.All"
+            ]))),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        v["delegatedPermissions"],
+        json!(["User.Read.All", "Group.Read.All"])
+    );
+    let (_, stored) = app
+        .api(
+            "GET",
+            &format!("/api/v1/applications/{}", v["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(stored["delegatedPermissions"], v["delegatedPermissions"]);
+
+    let (s, v) = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(body(json!(["Directory.ReadWrite.All"]))),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (_, list) = app.api("GET", "/api/v1/applications", None).await;
+    let named = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["displayName"] == "Partner portal")
+        .count();
+    assert_eq!(named, 1, "the refused registration wrote nothing: {list}");
+}
+both_backends!(
+    delegated_permissions_are_set_at_registration,
+    super::delegated_permissions_are_set_at_registration
+);

@@ -295,6 +295,7 @@ async fn with_second_portico(backend: Backend) {
                 initiate_login_uri: None,
                 logo_uri: None,
                 id_token_signed_response_alg: None,
+                delegated_permissions: None,
             },
             vec![],
             &portico_directory::Actor::system("test"),

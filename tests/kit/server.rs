@@ -266,6 +266,7 @@ impl TestApp {
                     initiate_login_uri: None,
                     logo_uri: None,
                     id_token_signed_response_alg: None,
+                    delegated_permissions: None,
                 },
                 vec![],
                 &portico_directory::Actor::system("test kit"),

@@ -59,6 +59,9 @@ pub struct NewClient {
     /// when the deployment signs with it.
     #[serde(default)]
     pub id_token_signed_response_alg: Option<String>,
+    /// Admin API permissions the app may use for a signed-in user.
+    #[serde(default)]
+    pub delegated_permissions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -279,7 +282,7 @@ impl Provider {
             first_party: false,
             require_pkce: n.require_pkce.unwrap_or(true),
             permissions,
-            delegated_permissions: vec![],
+            delegated_permissions: check_delegated(&n.delegated_permissions.unwrap_or_default())?,
             app_role_assignment_required: n.app_role_assignment_required,
             group_membership_claims: n.group_membership_claims.unwrap_or_default(),
             initiate_login_uri: n.initiate_login_uri.filter(|u| !u.is_empty()),

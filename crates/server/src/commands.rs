@@ -50,6 +50,7 @@ pub async fn bootstrap(
         initiate_login_uri: None,
         logo_uri: None,
         id_token_signed_response_alg: None,
+        delegated_permissions: None,
     };
     let permissions = ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect();
     let registered = app
@@ -113,6 +114,7 @@ pub async fn app_add(app: &App, a: AppAdd) -> anyhow::Result<serde_json::Value> 
         initiate_login_uri: None,
         logo_uri: None,
         id_token_signed_response_alg: None,
+        delegated_permissions: None,
     };
     let (client, secret) = app
         .provider

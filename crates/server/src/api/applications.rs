@@ -333,6 +333,8 @@ pub struct NewApplicationBody {
     initiate_login_uri: Option<String>,
     logo_uri: Option<String>,
     id_token_signed_response_alg: Option<SigningAlgName>,
+    /// Admin API permissions users may delegate to the app.
+    delegated_permissions: Option<Vec<String>>,
 }
 
 /// An application's changes; absent fields keep their value.

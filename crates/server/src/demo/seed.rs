@@ -144,6 +144,7 @@ async fn trials_app(
                 initiate_login_uri: Some(format!("{app_url}/signin")),
                 logo_uri: None,
                 id_token_signed_response_alg: None,
+                delegated_permissions: None,
             },
             vec![],
             actor,
