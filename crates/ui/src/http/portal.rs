@@ -30,6 +30,8 @@
 //! | GET/POST `/admin/conditional-access/new`, `…/{id}/edit` | [`ca_editor`] |
 //! | GET `/admin/conditional-access/what-if`, POST `…/what-if/replay` | [`what_if`] |
 
+mod app_access;
+mod apps;
 mod audit;
 mod auth;
 mod authentication;
@@ -37,10 +39,13 @@ mod ca_editor;
 mod collaboration;
 mod conditional_access;
 mod error;
+mod group_people;
+mod groups;
 mod idp_form;
 mod idps;
 mod imports;
 mod invite;
+mod lookup;
 mod parse;
 mod report;
 mod results;
@@ -127,6 +132,59 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/collaboration",
             get(collaboration::collaboration_get).post(collaboration::collaboration_post),
+        )
+        .route(
+            "/admin/groups",
+            get(groups::groups_get).post(groups::groups_post),
+        )
+        .route(
+            "/admin/groups/{id}",
+            get(groups::group_get).post(groups::group_post),
+        )
+        .route(
+            "/admin/groups/{id}/delete",
+            get(groups::delete_get).post(groups::delete_post),
+        )
+        .route(
+            "/admin/groups/{id}/join-requests/{rid}/{decision}",
+            post(group_people::decide_post),
+        )
+        .route("/admin/groups/{id}/{which}", post(group_people::add_post))
+        .route(
+            "/admin/groups/{id}/{which}/{user}/remove",
+            post(group_people::remove_post),
+        )
+        .route(
+            "/admin/applications",
+            get(apps::apps_get).post(apps::apps_post),
+        )
+        .route(
+            "/admin/applications/{id}",
+            get(apps::app_get).post(apps::app_post),
+        )
+        .route(
+            "/admin/applications/{id}/reset-secret",
+            post(apps::reset_secret_post),
+        )
+        .route(
+            "/admin/applications/{id}/delete",
+            get(apps::delete_get).post(apps::delete_post),
+        )
+        .route(
+            "/admin/applications/{id}/assignments",
+            post(app_access::assign_post),
+        )
+        .route(
+            "/admin/applications/{id}/assignments/{assignment}/remove",
+            post(app_access::unassign_post),
+        )
+        .route(
+            "/admin/applications/{id}/owners",
+            post(app_access::owner_add_post),
+        )
+        .route(
+            "/admin/applications/{id}/owners/{user}/remove",
+            post(app_access::owner_remove_post),
         )
         .route(
             "/admin/applications/{id}/require-mfa",
