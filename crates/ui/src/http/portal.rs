@@ -19,6 +19,10 @@
 //! | GET `/admin/users/{id}` and its actions | [`user`], [`user_actions`]      |
 //! | GET/POST `/admin/imports`               | [`imports`], [`upload`]         |
 //! | `/admin/imports/{id}`, `start`, `results.csv` | [`report`], [`results`]   |
+//! | GET/POST `/admin/groups`, GET/POST `/admin/groups/{id}`, GET/POST `…/{id}/delete` | [`groups`] (list, create, page, edit, confirm and delete) |
+//! | POST `…/{id}/members`, `…/{id}/owners`, `…/{id}/{members,owners}/{user}/remove`, `…/{id}/join-requests/{rid}/{approve,decline}` | [`group_people`] |
+//! | GET/POST `/admin/applications`, GET/POST `/admin/applications/{id}`, POST `…/{id}/reset-secret`, GET/POST `…/{id}/delete` | [`apps`] (list, register with the secret shown once, settings, new secret, confirm and delete) |
+//! | POST `…/{id}/assignments`, `…/{id}/assignments/{a}/remove`, `…/{id}/owners`, `…/{id}/owners/{user}/remove` | [`app_access`] (Graph's `appRoleAssignedTo` and `owners`) |
 //! | GET/POST `/admin/identity-providers`    | [`idps`] (list, add)            |
 //! | GET/POST `/admin/identity-providers/{id}` | [`idps`] (page, edit, enable/disable) |
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |

@@ -17,7 +17,7 @@
 
 use super::auth::Admin;
 use super::error::PortalError;
-use super::parse::{field, parse_id, show_time};
+use super::parse::{field, lines, parse_id, show_time};
 use super::views::{Chrome, Section, yes_no};
 use crate::http::UiState;
 use askama::Template;
@@ -83,15 +83,6 @@ pub struct AppForm {
     /// The ticked delegated permissions (repeated field).
     #[serde(default)]
     delegated: Vec<String>,
-}
-
-/// Non-empty lines, trimmed.
-fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 impl AppForm {

@@ -53,10 +53,13 @@ pub async fn principal(s: &UiState, text: &str) -> Result<Uuid, DirectoryError> 
             "Enter a user's email address or a group's name.".into(),
         ));
     }
-    if text.contains('@')
-        && let Ok(u) = user_by_email(s, text).await
-    {
-        return Ok(u.id);
+    if text.contains('@') {
+        match user_by_email(s, text).await {
+            Ok(u) => return Ok(u.id),
+            // No such user: perhaps a group's name has an @ in it.
+            Err(DirectoryError::Invalid(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     match group_by_name(s, text).await? {
         Some(g) => Ok(g.id),
