@@ -323,6 +323,44 @@ async fn the_app_page_edits_what_the_api_reads(backend: Backend) {
     assert_eq!(by_admin("Add application"), 1, "{audit}");
     assert_eq!(by_admin("Update application"), 3, "{audit}");
 
+    // Portico's own clients are shown, not edited or deleted here.
+    let (_, all) = app.api("GET", "/api/v1/applications", None).await;
+    let portal = all["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["firstParty"] == true)
+        .unwrap()
+        .clone();
+    let pid = portal["id"].as_str().unwrap();
+    let page = b.get(&format!("/admin/applications/{pid}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("one of Portico's own clients"));
+    assert!(
+        !page
+            .body
+            .contains(&format!("/admin/applications/{pid}/delete"))
+    );
+    let refused = b
+        .post_form(
+            &format!("/admin/applications/{pid}"),
+            &[("csrf", &csrf), ("display_name", "Hijacked")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let refused = b
+        .post_form(
+            &format!("/admin/applications/{pid}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(
+        api_app(&app, portal["clientId"].as_str().unwrap()).await,
+        Some(portal.clone()),
+        "unchanged"
+    );
+
     // Delete: a confirmation page, then the app is gone.
     let confirm = b.get(&format!("/admin/applications/{id}/delete")).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
@@ -540,6 +578,18 @@ async fn assignments_and_owners_are_managed_from_the_app_page(backend: Backend) 
         )
         .await;
     assert_eq!(gone.status, 303, "{}", gone.body);
+    let again = b
+        .post_form(
+            &format!("/admin/applications/{id}/owners/{alice}/remove"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(
+        again.body.contains("It was already removed."),
+        "{}",
+        again.body
+    );
     let (_, owners) = app
         .api("GET", &format!("/api/v1/applications/{id}/owners"), None)
         .await;
@@ -664,6 +714,18 @@ async fn groups_are_managed_from_the_portal(backend: Backend) {
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert_eq!(member_ids(&app, &gid, "members").await, vec![bob.clone()]);
+    let again = b
+        .post_form(
+            &format!("/admin/groups/{gid}/members/{alice}/remove"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(
+        again.body.contains("It was already removed"),
+        "{}",
+        again.body
+    );
     let removed = b
         .post_form(
             &format!("/admin/groups/{gid}/owners/{bob}/remove"),

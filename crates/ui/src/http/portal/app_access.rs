@@ -44,6 +44,15 @@ async fn answer(
         Ok(notice) => {
             Ok(Redirect::to(&format!("/admin/applications/{id}?notice={notice}")).into_response())
         }
+        // A second click on a remove button, or another admin was faster:
+        // the page says so (the application itself still exists).
+        Err(DirectoryError::NotFound) if find_app(s, id).await.is_ok() => {
+            let refused = Refused {
+                message: "It was already removed.".into(),
+                ..Default::default()
+            };
+            render_app(s, admin, id, None, Some(refused)).await
+        }
         Err(
             DirectoryError::Invalid(m) | DirectoryError::Conflict(m) | DirectoryError::Forbidden(m),
         ) => {

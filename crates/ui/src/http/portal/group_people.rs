@@ -51,6 +51,15 @@ async fn answer(
         Ok(notice) => {
             Ok(Redirect::to(&format!("/admin/groups/{id}?notice={notice}")).into_response())
         }
+        // A second click on a remove button, a request decided and gone, or
+        // another admin was faster: the page says so (the group still exists).
+        Err(DirectoryError::NotFound) if s.groups.find_group(id).await.is_ok() => {
+            let refused = Refused {
+                message: "It was already removed, or no longer exists.".into(),
+                ..Default::default()
+            };
+            render_group(s, admin, id, None, Some(refused)).await
+        }
         Err(
             DirectoryError::Invalid(m) | DirectoryError::Conflict(m) | DirectoryError::Forbidden(m),
         ) => {
