@@ -911,17 +911,38 @@ both_backends!(
     super::an_admin_approves_a_join_request_from_the_group_page
 );
 
+async fn assigned_to(app: &TestApp, id: &str) -> Value {
+    let path = format!("/api/v1/applications/{id}/appRoleAssignedTo");
+    app.api("GET", &path, None).await.1["value"].clone()
+}
+
 /// Every new form refuses a post without the session's CSRF token (403)
 /// and writes nothing.
 async fn the_new_forms_refuse_a_missing_csrf_token(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.alice().await;
+    let alice = app.alice().await;
+    app.create_user("bob@contoso.example", "a good password 1")
+        .await;
     let (b, csrf) = signed_in(&app).await;
-    let (id, client_id, _) = register(&b, &csrf, "Contoso CRM").await;
+    let (id, client_id, secret) = register(&b, &csrf, "Contoso CRM").await;
     let created = b
         .post_form("/admin/groups", &[("csrf", &csrf), ("display_name", "G")])
         .await;
     let gid = id_in(created.location.as_deref().unwrap(), "groups");
+    // Alice is assigned, owns the app, and is the group's member and owner.
+    for (path, field) in [
+        (format!("/admin/applications/{id}/assignments"), "principal"),
+        (format!("/admin/applications/{id}/owners"), "email"),
+        (format!("/admin/groups/{gid}/members"), "email"),
+        (format!("/admin/groups/{gid}/owners"), "email"),
+    ] {
+        let hop = b.post_form(&path, &[("csrf", &csrf), (field, ALICE)]).await;
+        assert_eq!(hop.status, 303, "{path}: {}", hop.body);
+    }
+    let assignment = assigned_to(&app, &id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let before = api_app(&app, &client_id).await.unwrap();
     let count = app_count(&app).await;
     let posts = [
@@ -929,12 +950,17 @@ async fn the_new_forms_refuse_a_missing_csrf_token(backend: Backend) {
         format!("/admin/applications/{id}"),
         format!("/admin/applications/{id}/reset-secret"),
         format!("/admin/applications/{id}/assignments"),
+        format!("/admin/applications/{id}/assignments/{assignment}/remove"),
         format!("/admin/applications/{id}/owners"),
+        format!("/admin/applications/{id}/owners/{alice}/remove"),
         format!("/admin/applications/{id}/delete"),
         "/admin/groups".to_string(),
         format!("/admin/groups/{gid}"),
         format!("/admin/groups/{gid}/members"),
+        format!("/admin/groups/{gid}/members/{alice}/remove"),
         format!("/admin/groups/{gid}/owners"),
+        format!("/admin/groups/{gid}/owners/{alice}/remove"),
+        format!("/admin/groups/{gid}/join-requests/{alice}/approve"),
         format!("/admin/groups/{gid}/delete"),
     ];
     for path in &posts {
@@ -943,8 +969,8 @@ async fn the_new_forms_refuse_a_missing_csrf_token(backend: Backend) {
                 ("display_name", "Forged"),
                 ("client_type", "public"),
                 ("redirect_uris", "https://evil.example/cb"),
-                ("principal", ALICE),
-                ("email", ALICE),
+                ("principal", "bob@contoso.example"),
+                ("email", "bob@contoso.example"),
             ];
             if let Some(t) = token {
                 form.push(("csrf", t));
@@ -954,19 +980,27 @@ async fn the_new_forms_refuse_a_missing_csrf_token(backend: Backend) {
         }
     }
     assert_eq!(api_app(&app, &client_id).await.unwrap(), before);
+    assert!(secret_works(&app, &client_id, &secret).await, "not reset");
     assert_eq!(app_count(&app).await, count, "none registered");
     let (_, groups) = app.api("GET", "/api/v1/groups", None).await;
     assert_eq!(groups["value"].as_array().unwrap().len(), 1);
     assert_eq!(groups["value"][0]["displayName"], "G");
-    assert!(member_ids(&app, &gid, "members").await.is_empty());
-    let (_, assigned) = app
-        .api(
-            "GET",
-            &format!("/api/v1/applications/{id}/appRoleAssignedTo"),
-            None,
-        )
+    for which in ["members", "owners"] {
+        assert_eq!(member_ids(&app, &gid, which).await, vec![alice.clone()]);
+    }
+    let still = assigned_to(&app, &id).await;
+    assert_eq!(still.as_array().unwrap().len(), 1, "{still}");
+    assert_eq!(still[0]["principalId"], alice.as_str());
+    let (_, owners) = app
+        .api("GET", &format!("/api/v1/applications/{id}/owners"), None)
         .await;
-    assert_eq!(assigned["value"], json!([]));
+    let owners: Vec<&str> = owners["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(owners, [alice.as_str()]);
 }
 both_backends!(
     the_new_forms_refuse_a_missing_csrf_token,
