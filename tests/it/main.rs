@@ -45,6 +45,7 @@ mod packaging;
 mod params;
 mod passkeys;
 mod portal;
+mod portal_apps;
 mod portal_idps;
 mod portal_import;
 mod protocol_gaps;

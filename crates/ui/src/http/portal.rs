@@ -19,6 +19,10 @@
 //! | GET `/admin/users/{id}` and its actions | [`user`], [`user_actions`]      |
 //! | GET/POST `/admin/imports`               | [`imports`], [`upload`]         |
 //! | `/admin/imports/{id}`, `start`, `results.csv` | [`report`], [`results`]   |
+//! | GET/POST `/admin/groups`, GET/POST `/admin/groups/{id}`, GET/POST `…/{id}/delete` | [`groups`] (list, create, page, edit, confirm and delete) |
+//! | POST `…/{id}/members`, `…/{id}/owners`, `…/{id}/{members,owners}/{user}/remove`, `…/{id}/join-requests/{rid}/{approve,decline}` | [`group_people`] |
+//! | GET/POST `/admin/applications`, GET/POST `/admin/applications/{id}`, POST `…/{id}/reset-secret`, GET/POST `…/{id}/delete` | [`apps`] (list, register with the secret shown once, settings, new secret, confirm and delete) |
+//! | POST `…/{id}/assignments`, `…/{id}/assignments/{a}/remove`, `…/{id}/owners`, `…/{id}/owners/{user}/remove` | [`app_access`] (Graph's `appRoleAssignedTo` and `owners`) |
 //! | GET/POST `/admin/identity-providers`    | [`idps`] (list, add)            |
 //! | GET/POST `/admin/identity-providers/{id}` | [`idps`] (page, edit, enable/disable) |
 //! | POST `…/{id}/test`, POST `…/{id}/delete` | [`idps`] (connection trace, delete) |
@@ -30,6 +34,8 @@
 //! | GET/POST `/admin/conditional-access/new`, `…/{id}/edit` | [`ca_editor`] |
 //! | GET `/admin/conditional-access/what-if`, POST `…/what-if/replay` | [`what_if`] |
 
+mod app_access;
+mod apps;
 mod audit;
 mod auth;
 mod authentication;
@@ -37,10 +43,13 @@ mod ca_editor;
 mod collaboration;
 mod conditional_access;
 mod error;
+mod group_people;
+mod groups;
 mod idp_form;
 mod idps;
 mod imports;
 mod invite;
+mod lookup;
 mod parse;
 mod report;
 mod results;
@@ -127,6 +136,59 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/admin/collaboration",
             get(collaboration::collaboration_get).post(collaboration::collaboration_post),
+        )
+        .route(
+            "/admin/groups",
+            get(groups::groups_get).post(groups::groups_post),
+        )
+        .route(
+            "/admin/groups/{id}",
+            get(groups::group_get).post(groups::group_post),
+        )
+        .route(
+            "/admin/groups/{id}/delete",
+            get(groups::delete_get).post(groups::delete_post),
+        )
+        .route(
+            "/admin/groups/{id}/join-requests/{rid}/{decision}",
+            post(group_people::decide_post),
+        )
+        .route("/admin/groups/{id}/{which}", post(group_people::add_post))
+        .route(
+            "/admin/groups/{id}/{which}/{user}/remove",
+            post(group_people::remove_post),
+        )
+        .route(
+            "/admin/applications",
+            get(apps::apps_get).post(apps::apps_post),
+        )
+        .route(
+            "/admin/applications/{id}",
+            get(apps::app_get).post(apps::app_post),
+        )
+        .route(
+            "/admin/applications/{id}/reset-secret",
+            post(apps::reset_secret_post),
+        )
+        .route(
+            "/admin/applications/{id}/delete",
+            get(apps::delete_get).post(apps::delete_post),
+        )
+        .route(
+            "/admin/applications/{id}/assignments",
+            post(app_access::assign_post),
+        )
+        .route(
+            "/admin/applications/{id}/assignments/{assignment}/remove",
+            post(app_access::unassign_post),
+        )
+        .route(
+            "/admin/applications/{id}/owners",
+            post(app_access::owner_add_post),
+        )
+        .route(
+            "/admin/applications/{id}/owners/{user}/remove",
+            post(app_access::owner_remove_post),
         )
         .route(
             "/admin/applications/{id}/require-mfa",

@@ -14,6 +14,16 @@ pub fn field(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|x| !x.is_empty())
 }
 
+/// A textarea of one value per line (redirect URIs): its non-blank lines,
+/// trimmed, whatever the line endings.
+pub fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The access-expiry field: `YYYY-MM-DD`, or empty to clear the expiry. The
 /// date is the first day without access: access ends at 00:00 UTC that day,
 /// so "expires on 2030-01-31" means the guest cannot sign in on the 31st.

@@ -103,3 +103,15 @@ fn cursor_and_field_helpers() {
     assert!(parse_cursor(Some("zzz")).is_err());
     assert_eq!(parse_id("nope"), None);
 }
+
+#[test]
+fn one_per_line_fields_keep_non_blank_trimmed_lines() {
+    let check = |input: &str, want: &[&str]| assert_eq!(lines(input), want, "{input:?}");
+    check("", &[]);
+    check(" \n\r\n ", &[]);
+    check("https://a.example/cb", &["https://a.example/cb"]);
+    check(
+        "https://a.example/cb\r\n\r\n  https://b.example/cb  \n",
+        &["https://a.example/cb", "https://b.example/cb"],
+    );
+}
