@@ -4,7 +4,8 @@
 //!
 //! - `refresh`: `grant_type=refresh_token` with rotation. Each worker keeps
 //!   its own chain: every request sends the refresh token the previous answer
-//!   returned. The chain starts from a code flow of its own (not timed).
+//!   returned. The chain starts from a code flow of its own, before the clock
+//!   starts (`--setup-connections` at once, 1 by default).
 //! - `flow`: the whole authorization code + PKCE flow per iteration, with an
 //!   empty cookie jar each time: /authorize → the sign-in form (password) →
 //!   the consent form (accepted every time: `prompt=consent`) → /token →
@@ -43,7 +44,9 @@ enum Mode {
     Token,
 }
 
+/// A later option overrides an earlier one (bench/run adds its own after the defaults).
 #[derive(Parser)]
+#[command(args_override_self = true)]
 struct Args {
     #[arg(value_enum)]
     mode: Mode,
@@ -78,6 +81,9 @@ struct Args {
     probe_url: Option<String>,
     #[arg(long, default_value_t = 200)]
     probe_rate: u32,
+    /// `refresh`: code flows run at once to start the chains (each hashes a password).
+    #[arg(long, default_value_t = 1)]
+    setup_connections: usize,
 }
 
 /// One worker's (or the probe's) count.
@@ -140,6 +146,7 @@ struct Ctx {
     op: Op,
     user_template: String,
     users: usize,
+    setup: tokio::sync::Semaphore,
 }
 
 impl Ctx {
@@ -185,23 +192,34 @@ async fn iteration(
     }
 }
 
-async fn worker(mode: Mode, ctx: Rc<Ctx>, w: usize, window: Window) -> Tally {
-    let b = Browser::new();
+/// A refresh token from a code flow of its own. The OP hashes a password for
+/// it, so at most `--setup-connections` of these run at once (Portico answers
+/// 503 to a sign-in that finds every hash slot busy).
+async fn chain_start(ctx: &Ctx, b: &Browser, user: &str) -> Result<String, Failure> {
+    let _slot = ctx
+        .setup
+        .acquire()
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    let (tokens, _) = flow::full(b, &ctx.op, user).await?;
+    Ok(flow::field(&tokens, "refresh_token")?.to_string())
+}
+
+async fn worker(
+    mode: Mode,
+    ctx: Rc<Ctx>,
+    b: Browser,
+    w: usize,
+    mut chain: Option<String>,
+    window: Window,
+) -> Tally {
     let user = ctx.user(w);
     let mut tally = Tally::default();
-    let mut chain: Option<String> = None;
     while Instant::now() < window.end {
         if mode == Mode::Refresh && chain.is_none() {
-            // A chain starts (again, after a failure) from a code flow, not timed.
-            match flow::full(&b, &ctx.op, &user).await {
-                Ok((tokens, _)) => match flow::field(&tokens, "refresh_token") {
-                    Ok(rt) => chain = Some(rt.to_string()),
-                    Err(f) => {
-                        tally.fail(f);
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
-                    }
-                },
+            // A chain broken by a failure starts again, not timed.
+            match chain_start(&ctx, &b, &user).await {
+                Ok(rt) => chain = Some(rt),
                 Err(f) => {
                     tally.fail(f);
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -300,11 +318,30 @@ async fn run(args: Args) -> Result<(), Failure> {
         op,
         user_template: args.user_template,
         users: args.users,
+        setup: tokio::sync::Semaphore::new(args.setup_connections.max(1)),
     });
     if args.mode == Mode::Token {
         let (tokens, _) = flow::full(&Browser::new(), &ctx.op, &ctx.user(0)).await?;
         println!("{tokens}");
         return Ok(());
+    }
+    // Refresh chains start before the clock does.
+    let mut browsers = Vec::new();
+    let mut starts = tokio::task::JoinSet::new();
+    for w in 0..args.connections {
+        let ctx = Rc::clone(&ctx);
+        starts.spawn_local(async move {
+            let b = Browser::new();
+            let chain = if args.mode == Mode::Refresh {
+                Some(chain_start(&ctx, &b, &ctx.user(w)).await?)
+            } else {
+                None
+            };
+            Ok::<_, Failure>((w, b, chain))
+        });
+    }
+    while let Some(started) = starts.join_next().await {
+        browsers.push(started.map_err(|e| Failure::Other(e.to_string()))??);
     }
     let now = Instant::now();
     let window = Window {
@@ -312,8 +349,8 @@ async fn run(args: Args) -> Result<(), Failure> {
         end: now + Duration::from_secs_f64(args.warmup + args.duration),
     };
     let mut workers = tokio::task::JoinSet::new();
-    for w in 0..args.connections {
-        workers.spawn_local(worker(args.mode, Rc::clone(&ctx), w, window));
+    for (w, b, chain) in browsers {
+        workers.spawn_local(worker(args.mode, Rc::clone(&ctx), b, w, chain, window));
     }
     let prober = args
         .probe_url
