@@ -123,7 +123,7 @@ pub struct Page {
 }
 
 impl Browser {
-    pub fn new() -> Self {
+    pub fn new() -> Result<Self, Failure> {
         let jar = Arc::new(SwapJar::default());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -131,8 +131,8 @@ impl Browser {
             .pool_max_idle_per_host(1)
             .timeout(Duration::from_secs(30))
             .build()
-            .expect("an HTTP client");
-        Self { http, jar }
+            .map_err(other)?;
+        Ok(Self { http, jar })
     }
 
     /// Forgets every cookie: the next flow starts without a session.

@@ -246,10 +246,17 @@ async fn worker(
 /// An open-loop probe: one GET every 1/rate s on a shared pool, each timed
 /// from when it was due, whatever the other load does.
 async fn probe(url: String, rate: u32, window: Window) -> Tally {
-    let http = reqwest::Client::builder()
+    let mut tally = Tally::default();
+    let http = match reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
-        .expect("an HTTP client");
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tally.fail(Failure::Other(format!("probe: {e}")));
+            return tally;
+        }
+    };
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut inflight = tokio::task::JoinSet::new();
@@ -268,7 +275,6 @@ async fn probe(url: String, rate: u32, window: Window) -> Tally {
             (due, due.elapsed(), status, ok)
         });
     }
-    let mut tally = Tally::default();
     while let Some(done) = inflight.join_next().await {
         let Ok((due, took, status, ok)) = done else {
             tally.errors += 1;
@@ -288,10 +294,16 @@ async fn probe(url: String, rate: u32, window: Window) -> Tally {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a runtime");
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let local = tokio::task::LocalSet::new();
     match local.block_on(&rt, run(args)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -321,7 +333,7 @@ async fn run(args: Args) -> Result<(), Failure> {
         setup: tokio::sync::Semaphore::new(args.setup_connections.max(1)),
     });
     if args.mode == Mode::Token {
-        let (tokens, _) = flow::full(&Browser::new(), &ctx.op, &ctx.user(0)).await?;
+        let (tokens, _) = flow::full(&Browser::new()?, &ctx.op, &ctx.user(0)).await?;
         println!("{tokens}");
         return Ok(());
     }
@@ -331,7 +343,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     for w in 0..args.connections {
         let ctx = Rc::clone(&ctx);
         starts.spawn_local(async move {
-            let b = Browser::new();
+            let b = Browser::new()?;
             let chain = if args.mode == Mode::Refresh {
                 Some(chain_start(&ctx, &b, &ctx.user(w)).await?)
             } else {
