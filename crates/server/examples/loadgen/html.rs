@@ -209,3 +209,84 @@ fn unescape(v: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, val)| (k.to_string(), val.to_string()))
+            .collect()
+    }
+
+    /// Portico's sign-in page (templates/signin.html, passkey_form.html):
+    /// the password form is found among the others and filled like a person would.
+    #[test]
+    fn portico_sign_in_and_consent_forms() {
+        let page = r#"<main><form method="post" action="/interaction/i-1/login">
+  <input type="hidden" name="csrf" value="a&#43;b&amp;c">
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="username" required autofocus value="">
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Sign in</button>
+</form>
+<form method="post" action="/interaction/i-1/passkey" data-passkey="get" class="passkey" hidden>
+  <input type="hidden" name="csrf" value="x">
+</form>
+<form method="post" action="/interaction/i-1/cancel" class="cancel">
+  <input type="hidden" name="csrf" value="x"><button type="submit" class="secondary">Cancel</button>
+</form></main>"#;
+        let page_forms = forms(page);
+        assert_eq!(page_forms.len(), 3);
+        assert!(page_forms[1].hidden && !page_forms[0].hidden);
+        let sign_in = page_forms.iter().find(|f| f.has_password()).unwrap();
+        assert!(sign_in.post);
+        assert_eq!(sign_in.action, "/interaction/i-1/login");
+        assert_eq!(
+            sign_in.fill("a@b.example", "pw"),
+            pairs(&[
+                ("csrf", "a+b&c"),
+                ("email", "a@b.example"),
+                ("password", "pw")
+            ])
+        );
+
+        let consent = r#"<form method="post" action="/interaction/i-1/consent">
+  <input type="hidden" name="csrf" value="t">
+  <button type="submit" name="decision" value="accept">Accept</button>
+  <button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
+</form>"#;
+        let consent_forms = forms(consent);
+        assert_eq!(
+            consent_forms[0].fill("a@b.example", "pw"),
+            pairs(&[("csrf", "t"), ("decision", "accept")])
+        );
+    }
+
+    /// oidc-provider's devInteractions: self-closing tags, attributes in another order.
+    #[test]
+    fn oidc_provider_dev_interaction_forms() {
+        let login = r#"<form autocomplete="off" action="/interaction/u1" method="post">
+  <input type="hidden" name="prompt" value="login"/>
+  <input required type="text" name="login" placeholder="Enter any login" autofocus="on">
+  <input required type="password" name="password" placeholder="and password" >
+  <button type="submit" class="login login-submit">Sign-in</button>
+</form>"#;
+        let f = &forms(login)[0];
+        assert!(f.post && f.has_password());
+        assert_eq!(f.action, "/interaction/u1");
+        assert_eq!(
+            f.fill("u@x", "p"),
+            pairs(&[("prompt", "login"), ("login", "u@x"), ("password", "p")])
+        );
+        let consent = r#"<FORM autocomplete='off' action='/interaction/u2' method=POST>
+  <input type="hidden" name="prompt" value="consent"/>
+  <button autofocus type="submit" class="login login-submit">Continue</button>
+</FORM>"#;
+        let f = &forms(consent)[0];
+        assert!(f.post && !f.has_password());
+        assert_eq!(f.action, "/interaction/u2");
+        assert_eq!(f.fill("u@x", "p"), pairs(&[("prompt", "consent")]));
+    }
+}
