@@ -8,11 +8,99 @@
 //! ([`DirectoryError::Busy`], which the UI answers 503 with `Retry-After`)
 //! rather than queued: a queue would grow with the attack. Admin writes
 //! (setting a password) wait for a slot instead.
+//!
+//! The ~19 MiB of working memory is kept between computations ([`MEMORY`])
+//! instead of allocated for each: freed, it stayed with the allocator's
+//! per-thread arenas of the blocking pool, and sign-in load grew the process
+//! to hundreds of MB (bench/run, stop 20). Now the process holds at most one
+//! copy per slot, and the memory is wiped after every computation.
 
 use crate::users::DirectoryError;
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use std::sync::{Arc, OnceLock};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher, Version};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Working memories kept for the next computation (see the module doc).
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+/// How many [`MEMORY`] keeps: the most slots any [`PasswordSlots`] has.
+static MEMORY_KEPT: AtomicUsize = AtomicUsize::new(1);
+/// A working memory larger than this many blocks (1 KiB each) is not kept.
+const MAX_KEPT_BLOCKS: usize = 64 * 1024;
+
+/// Runs `f` on a working memory of `blocks` blocks from [`MEMORY`] (or a new
+/// one), wipes it, and keeps it for the next computation when there is room.
+fn with_memory<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+    let mut memory = MEMORY
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let out = f(&mut memory[..blocks]);
+    // Nothing derived from a password outlives the computation.
+    memory.fill(Block::default());
+    if memory.len() <= MAX_KEPT_BLOCKS {
+        let mut kept = MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() < MEMORY_KEPT.load(Ordering::Relaxed) {
+            kept.push(memory);
+        }
+    }
+    out
+}
+
+/// argon2id with the crate's default (OWASP-recommended) parameters and a
+/// fresh salt, as a PHC string, computed in a kept working memory.
+fn hash_with_kept_memory(password: &[u8]) -> anyhow::Result<String> {
+    let params = Params::default();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let salt = Salt::generate();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    with_memory(params.block_count(), |m| {
+        argon.hash_password_into_with_memory(password, &salt, &mut out, m)
+    })
+    .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.into(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| anyhow::anyhow!("argon2: {e}"))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("argon2: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `hash` (any argon2 variant,
+/// version and parameters it names), computed in a kept working memory and
+/// compared in constant time.
+fn verify_with_kept_memory(password: &[u8], hash: &str) -> bool {
+    let Ok(phc) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(phc.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match phc.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&phc) else {
+        return false;
+    };
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    let computed = with_memory(params.block_count(), |m| {
+        argon.hash_password_into_with_memory(password, salt, &mut out, m)
+    });
+    // `Output`'s equality is constant-time.
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| &o == expected)
+}
 
 /// The longest password accepted, in bytes; longer is refused before hashing.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -39,6 +127,7 @@ impl PasswordSlots {
         } else {
             n
         };
+        MEMORY_KEPT.fetch_max(n, Ordering::Relaxed);
         Self(Arc::new(Semaphore::new(n)))
     }
 
@@ -76,16 +165,12 @@ pub async fn hash_password_in(
     slot: OwnedSemaphorePermit,
     password: String,
 ) -> anyhow::Result<String> {
-    let hash = tokio::task::spawn_blocking(move || {
-        let h = Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string());
+    tokio::task::spawn_blocking(move || {
+        let h = hash_with_kept_memory(password.as_bytes());
         drop(slot);
         h
     })
     .await?
-    .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
-    Ok(hash)
 }
 
 /// Verifies `password` against `hash`, or against a dummy hash when `hash` is
@@ -98,9 +183,7 @@ pub async fn verify_password_in(
     let known = hash.is_some();
     let hash = hash.unwrap_or_else(|| dummy_hash().to_string());
     let ok = tokio::task::spawn_blocking(move || {
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok();
+        let ok = verify_with_kept_memory(password.as_bytes(), &hash);
         drop(slot);
         ok
     })
@@ -136,6 +219,65 @@ mod tests {
         assert!(verify_password("correct horse".into(), Some(h.clone())).await);
         assert!(!verify_password("wrong".into(), Some(h)).await);
         assert!(!verify_password("portico-dummy-password-for-timing".into(), None).await);
+    }
+
+    /// The kept-memory path and the crate's own agree both ways, for the
+    /// default parameters and for others a stored hash may name.
+    #[test]
+    fn kept_memory_hashes_are_the_crates_hashes() {
+        use argon2::PasswordVerifier;
+        let ours = hash_with_kept_memory(b"correct horse").unwrap_or_default();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", ours.as_str())
+                .is_ok()
+        );
+        let small = Params::new(1024, 1, 1, None).unwrap_or_default();
+        for argon in [
+            Argon2::default(),
+            Argon2::new(Algorithm::Argon2i, Version::V0x10, small.clone()),
+            Argon2::new(Algorithm::Argon2d, Version::V0x13, small),
+        ] {
+            let theirs = argon
+                .hash_password(b"correct horse")
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                verify_with_kept_memory(b"correct horse", &theirs),
+                "{theirs}"
+            );
+            assert!(!verify_with_kept_memory(b"correct horsf", &theirs));
+        }
+        assert!(!verify_with_kept_memory(b"x", "not a phc string"));
+        assert!(!verify_with_kept_memory(
+            b"x",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"
+        ));
+    }
+
+    /// Concurrent computations leave at most one kept memory per slot,
+    /// each wiped.
+    #[test]
+    fn the_kept_memories_are_bounded_and_wiped() {
+        let _slots = PasswordSlots::new(2);
+        let kept = MEMORY_KEPT.load(Ordering::Relaxed);
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| hash_with_kept_memory(b"pw").unwrap_or_default());
+            }
+        });
+        let memory = MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(
+            !memory.is_empty() && memory.len() <= kept,
+            "{}",
+            memory.len()
+        );
+        let zero = Block::default();
+        assert!(
+            memory
+                .iter()
+                .all(|m| m.iter().all(|b| b.as_ref() == zero.as_ref()))
+        );
     }
 
     #[tokio::test]
