@@ -118,14 +118,10 @@ fn write_err(e: DbErr) -> StoreError {
 impl ClientStore for Storage {
     /// Through this node's cache, never staler than `cache::CHANGE_BOUND`.
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        let now = self.now();
-        if self.client_cache.needs_check(now) {
-            let v = cache::version(self.db(), cache::CLIENTS)
-                .await
-                .map_err(internal)?;
-            self.client_cache.observe(v, now);
-        }
-        let (hit, version) = self.client_cache.get(client_id);
+        let cache = &self.caches.clients;
+        self.check_counter(cache).await.map_err(internal)?;
+        let (hit, stamp) = cache.read(|m| m.get(client_id).cloned());
+        cache.count(hit.is_some());
         if hit.is_some() {
             return Ok(hit);
         }
@@ -136,7 +132,7 @@ impl ClientStore for Storage {
             .map_err(internal)?;
         let client = row.map(from_row).transpose()?;
         if let Some(c) = &client {
-            self.client_cache.put(version, c);
+            cache.put(stamp, c.client_id.clone(), c.clone());
         }
         Ok(client)
     }
@@ -189,7 +185,7 @@ impl ClientStore for Storage {
             .map_err(internal)?;
         cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        self.client_cache.clear();
+        self.caches.clients.clear();
         Ok(())
     }
 
@@ -227,7 +223,8 @@ impl ClientStore for Storage {
             .map_err(internal)?;
         cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        self.client_cache.clear();
+        self.caches.clients.clear();
+        self.caches.access_checks.clear();
         Ok(true)
     }
 }
