@@ -68,6 +68,26 @@ async fn status_at(base: &str, path: &str, token: &str) -> u16 {
         .as_u16()
 }
 
+/// Hits of the cache `name` in `base`'s `/metrics`.
+async fn cache_hits(base: &str, name: &str) -> f64 {
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("portico_cache_requests_total{")
+                && l.contains(&format!("cache=\"{name}\""))
+                && l.contains("result=\"hit\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// A confidential app that may call `GET /api/v1/users` through client credentials.
 async fn automation_app(app: &TestApp) -> TestClient {
     let (c, secret) = app
@@ -205,7 +225,11 @@ async fn a_users_token_is_revoked_on_every_node_by_its_token_grant_user_or_clien
     assert_eq!(status_at(&b, "/userinfo", access).await, 200);
 
     // The grant revoked on a (through its refresh token): its access tokens
-    // are refused on b.
+    // are refused there at once, and on b, which keeps the grant's check
+    // (the access_checks cache), once the bound has passed.
+    assert_eq!(status_at(&a, "/userinfo", access).await, 200);
+    assert_eq!(status_at(&b, "/userinfo", access).await, 200);
+    assert!(cache_hits(&b, "access_checks").await >= 1.0);
     revoke_at(
         &a,
         &client,
@@ -213,13 +237,19 @@ async fn a_users_token_is_revoked_on_every_node_by_its_token_grant_user_or_clien
         "refresh_token",
     )
     .await;
+    assert_eq!(
+        status_at(&a, "/userinfo", access).await,
+        401,
+        "at once here"
+    );
     past_the_bound(&app);
     assert_eq!(status_at(&b, "/userinfo", access).await, 401);
     assert_eq!(active_at(&b, &client, access).await, json!(false));
 
-    // The user disabled on a: refused on b.
+    // The user disabled on a: refused there at once, and on b.
     let tokens = fresh().await;
     let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(status_at(&a, "/userinfo", access).await, 200);
     assert_eq!(status_at(&b, "/userinfo", access).await, 200);
     let (status, body) = app
         .api(
@@ -229,6 +259,11 @@ async fn a_users_token_is_revoked_on_every_node_by_its_token_grant_user_or_clien
         )
         .await;
     assert!(status < 300, "{status} {body}");
+    assert_eq!(
+        status_at(&a, "/userinfo", access).await,
+        401,
+        "at once here"
+    );
     past_the_bound(&app);
     assert_eq!(status_at(&b, "/userinfo", access).await, 401);
     assert_eq!(active_at(&b, &client, access).await, json!(false));
