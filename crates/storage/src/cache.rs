@@ -102,10 +102,9 @@ pub(crate) struct Stamp {
 pub(crate) type Snapshot<T> = Versioned<Option<Arc<T>>>;
 
 /// A value with the time it was read.
-#[derive(Clone)]
 pub(crate) struct Timed<V> {
-    pub(crate) read_at: DateTime<Utc>,
-    pub(crate) value: V,
+    read_at: DateTime<Utc>,
+    value: V,
 }
 
 impl<T: Default> Versioned<T> {
@@ -189,9 +188,37 @@ impl<K: std::hash::Hash + Eq, V> Versioned<HashMap<K, V>> {
     }
 }
 
+impl<K: std::hash::Hash + Eq, V> Versioned<HashMap<K, Timed<V>>> {
+    /// The value under `key` if it was read less than [`CHANGE_BOUND`] before `now`.
+    pub(crate) fn recent(&self, key: &K, now: DateTime<Utc>) -> (Option<V>, Stamp)
+    where
+        V: Clone,
+    {
+        self.read(|map| {
+            map.get(key)
+                .filter(|e| !is_past_bound(e.read_at, now))
+                .map(|e| e.value.clone())
+        })
+    }
+
+    /// Keeps `value`, read at `read_at`, under `key`; a full map first drops
+    /// what is past the bound, then starts over if still full.
+    pub(crate) fn put_recent(&self, stamp: Stamp, key: K, value: V, read_at: DateTime<Utc>) {
+        self.fill(stamp, |map| {
+            if map.len() >= MAX_ENTRIES {
+                map.retain(|_, e| !is_past_bound(e.read_at, read_at));
+            }
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, Timed { read_at, value });
+        });
+    }
+}
+
 /// Whether something checked or read at `then` is too old at `now` (or the
 /// clock went back).
-pub(crate) fn is_past_bound(then: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+fn is_past_bound(then: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now < then || now - then >= CHANGE_BOUND
 }
 

@@ -5,7 +5,7 @@ use super::internal;
 use super::revoke::{Grants, revoke_grants};
 use super::tokens::*;
 use super::users::StoredAccount;
-use crate::cache::{RevokedSet, Timed};
+use crate::cache::RevokedSet;
 use crate::entity::{auth_codes, grants, refresh_tokens, revoked_access_tokens};
 use crate::{Storage, cache};
 use async_trait::async_trait;
@@ -180,11 +180,7 @@ impl GrantStore for Storage {
     ) -> StoreResult<Option<(Grant, Option<Account>)>> {
         let held = &self.caches.access_checks;
         let now = self.now();
-        let (hit, stamp) = held.read(|m| {
-            m.get(&id)
-                .filter(|e| !cache::is_past_bound(e.read_at, now))
-                .map(|e| e.value.clone())
-        });
+        let (hit, stamp) = held.recent(&id, now);
         held.count(hit.is_some());
         let (grant, account) = match hit {
             Some(found) => found,
@@ -197,11 +193,7 @@ impl GrantStore for Storage {
                     None => None,
                 };
                 let found = (grant, account);
-                let entry = Timed {
-                    read_at: now,
-                    value: found.clone(),
-                };
-                held.put(stamp, id, entry);
+                held.put_recent(stamp, id, found.clone(), now);
                 found
             }
         };
