@@ -68,26 +68,6 @@ async fn status_at(base: &str, path: &str, token: &str) -> u16 {
         .as_u16()
 }
 
-/// Hits of the cache `name` in `base`'s `/metrics`.
-async fn cache_hits(base: &str, name: &str) -> f64 {
-    let metrics = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
-        .lines()
-        .find(|l| {
-            l.starts_with("portico_cache_requests_total{")
-                && l.contains(&format!("cache=\"{name}\""))
-                && l.contains("result=\"hit\"")
-        })
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// A confidential app that may call `GET /api/v1/users` through client credentials.
 async fn automation_app(app: &TestApp) -> TestClient {
     let (c, secret) = app

@@ -46,6 +46,7 @@ async fn a_conditional_access_policy_added_on_one_node_blocks_on_the_other(backe
     )
     .await;
     assert_eq!(status, 200, "{rotated}");
+    assert!(cache_hits(&peer.issuer, "conditional_access").await >= 1.0);
 
     let (status, body) = app
         .api(
@@ -92,6 +93,7 @@ async fn an_authentication_policy_changed_on_one_node_applies_on_the_other(backe
     // This node signs Alice in with her password alone (and caches the policy).
     let (_, page, _) = crate::mfa::password_step(&app, &client).await;
     assert!(!page.body.contains("totp-secret"), "{}", page.body);
+    assert!(cache_hits(&app.url(""), "tenant_settings").await >= 1.0);
 
     let patch = serde_json::from_value(json!({"requireMfaFor": "everyone"})).unwrap();
     peer.server
@@ -145,6 +147,7 @@ async fn an_idp_disabled_on_one_node_stops_home_realm_discovery_on_the_other(bac
         "{:?}",
         leave.location
     );
+    assert!(cache_hits(&app.url(""), "identity_providers").await >= 1.0);
 
     let patch = serde_json::from_value(json!({"enabled": false})).unwrap();
     peer.server

@@ -228,3 +228,23 @@ pub fn back_to_app(hop: &portico_tests::Hop) -> Option<String> {
             .replace("&#38;", "&"),
     )
 }
+
+/// Hits of the cache `name` in `base`'s `/metrics`.
+pub async fn cache_hits(base: &str, name: &str) -> f64 {
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("portico_cache_requests_total{")
+                && l.contains(&format!("cache=\"{name}\""))
+                && l.contains("result=\"hit\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}

@@ -28,7 +28,7 @@ use crate::entity::cache_versions;
 use chrono::{DateTime, Duration, Utc};
 use portico_oidc::model::Client;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -245,6 +245,19 @@ impl Storage {
             let v = version(self.db(), cache.counter).await?;
             cache.observe(v, now);
         }
+        Ok(())
+    }
+
+    /// Commits `tx`, a change `cache` covers, with a bump of its counter
+    /// (in `tx`), then drops this node's copy.
+    pub(crate) async fn commit_change<T: Default>(
+        &self,
+        tx: DatabaseTransaction,
+        cache: &Versioned<T>,
+    ) -> Result<(), DbErr> {
+        bump(&tx, cache.counter).await?;
+        tx.commit().await?;
+        cache.clear();
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 use super::audit::write_audits;
 use super::revoke::{Grants, revoke_grants};
 use super::{internal, is_unique_violation, list_from_json, list_to_json};
+use crate::Storage;
 use crate::entity::{clients, consents};
-use crate::{Storage, cache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_core::audit::AuditEntry;
@@ -183,9 +183,9 @@ impl ClientStore for Storage {
         write_audits(&tx, audit.map(std::slice::from_ref).unwrap_or_default())
             .await
             .map_err(internal)?;
-        cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.caches.clients.clear();
+        self.commit_change(tx, &self.caches.clients)
+            .await
+            .map_err(internal)?;
         Ok(())
     }
 
@@ -221,9 +221,9 @@ impl ClientStore for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
-        cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.caches.clients.clear();
+        self.commit_change(tx, &self.caches.clients)
+            .await
+            .map_err(internal)?;
         self.caches.access_checks.clear();
         Ok(true)
     }

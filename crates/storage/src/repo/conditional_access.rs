@@ -7,8 +7,8 @@
 
 use super::audit::insert_audits;
 use super::internal;
+use crate::Storage;
 use crate::entity::{conditional_access_policies as policies, named_locations as locations};
-use crate::{Storage, cache};
 use async_trait::async_trait;
 use portico_directory::{Actor, ActorKind, AuditEntry};
 use portico_oidc::conditional_access::{CaChange, ConditionalAccessStore};
@@ -62,6 +62,15 @@ fn uuid_of(id: &str) -> StoreResult<Uuid> {
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Internal(e.into())
+}
+
+/// Each stored Graph JSON document, read back.
+fn parse_all<T: serde::de::DeserializeOwned>(
+    bodies: impl Iterator<Item = serde_json::Value>,
+) -> StoreResult<Vec<T>> {
+    bodies
+        .map(|b| serde_json::from_value(b).map_err(json_err))
+        .collect()
 }
 
 fn dir_err(e: portico_directory::DirectoryError) -> StoreError {
@@ -120,12 +129,9 @@ impl Storage {
 
     /// Commits a change of a policy or location with a bump of their counter.
     async fn commit_ca_change(&self, tx: sea_orm::DatabaseTransaction) -> StoreResult<()> {
-        cache::bump(&tx, cache::CONDITIONAL_ACCESS)
+        self.commit_change(tx, &self.caches.conditional_access)
             .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.caches.conditional_access.clear();
-        Ok(())
+            .map_err(internal)
     }
 
     /// This node's copy of every policy and location.
@@ -135,21 +141,15 @@ impl Storage {
                 .order_by_asc(policies::Column::Id)
                 .all(self.db())
                 .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|r| serde_json::from_value(r.body).map_err(json_err))
-                .collect::<StoreResult<_>>()?;
+                .map_err(internal)?;
             let locations = locations::Entity::find()
                 .order_by_asc(locations::Column::Id)
                 .all(self.db())
                 .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|r| serde_json::from_value(r.body).map_err(json_err))
-                .collect::<StoreResult<_>>()?;
+                .map_err(internal)?;
             Ok(CaDocuments {
-                policies,
-                locations,
+                policies: parse_all(policies.into_iter().map(|r| r.body))?,
+                locations: parse_all(locations.into_iter().map(|r| r.body))?,
             })
         };
         self.snapshot(&self.caches.conditional_access, internal, load)

@@ -18,9 +18,9 @@
 
 use super::audit::write_audits;
 use super::{is_unique_violation, list_from_json, list_to_json};
+use crate::Storage;
 use crate::entity::{federation_flows, identity_provider_domains as domains, identity_providers};
 use crate::sealing::idp_secret_context;
-use crate::{Storage, cache};
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -142,6 +142,35 @@ async fn with_domains<C: ConnectionTrait>(
     idp_from_row(storage, row, ds)
 }
 
+/// Every IdP row with its domains (each list alphabetical), oldest first; two
+/// queries whatever the number of IdPs: the IdPs, then every domain.
+async fn rows_with_domains<C: ConnectionTrait>(
+    db: &C,
+) -> StoreResult<Vec<(identity_providers::Model, Vec<String>)>> {
+    let rows = identity_providers::Entity::find()
+        .order_by_asc(identity_providers::Column::CreatedAt)
+        .order_by_asc(identity_providers::Column::Id)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let mut by_idp: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for d in domains::Entity::find()
+        .order_by_asc(domains::Column::Domain)
+        .all(db)
+        .await
+        .map_err(internal)?
+    {
+        by_idp.entry(d.idp_id).or_default().push(d.domain);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ds = by_idp.remove(&r.id).unwrap_or_default();
+            (r, ds)
+        })
+        .collect())
+}
+
 /// Every IdP row with its domains, found by domain and by issuer.
 #[derive(Default)]
 pub(crate) struct IdpIndex {
@@ -164,23 +193,8 @@ impl Storage {
     /// This node's copy of every IdP (two queries when it has none).
     pub(crate) async fn idp_index(&self) -> StoreResult<std::sync::Arc<IdpIndex>> {
         let load = async {
-            let rows = identity_providers::Entity::find()
-                .order_by_asc(identity_providers::Column::Id)
-                .all(self.db())
-                .await
-                .map_err(internal)?;
-            let mut by_idp: HashMap<Uuid, Vec<String>> = HashMap::new();
-            for d in domains::Entity::find()
-                .order_by_asc(domains::Column::Domain)
-                .all(self.db())
-                .await
-                .map_err(internal)?
-            {
-                by_idp.entry(d.idp_id).or_default().push(d.domain);
-            }
             let mut index = IdpIndex::default();
-            for (i, row) in rows.into_iter().enumerate() {
-                let ds = by_idp.remove(&row.id).unwrap_or_default();
+            for (i, (row, ds)) in rows_with_domains(self.db()).await?.into_iter().enumerate() {
                 index.by_issuer.insert(row.issuer.clone(), i);
                 for d in &ds {
                     index.by_domain.insert(d.clone(), i);
@@ -217,12 +231,9 @@ impl Storage {
 
     /// Commits a change of an IdP or its domains with a bump of their counter.
     async fn commit_idp_change(&self, tx: sea_orm::DatabaseTransaction) -> StoreResult<()> {
-        cache::bump(&tx, cache::IDENTITY_PROVIDERS)
+        self.commit_change(tx, &self.caches.idps)
             .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.caches.idps.clear();
-        Ok(())
+            .map_err(internal)
     }
 }
 
@@ -363,28 +374,11 @@ impl IdpRepo for Storage {
         with_domains(self, self.db(), row).await.map(Some)
     }
 
-    /// Two queries whatever the number of IdPs: the IdPs, then every domain.
     async fn list_idps(&self) -> StoreResult<Vec<IdentityProvider>> {
-        let rows = identity_providers::Entity::find()
-            .order_by_asc(identity_providers::Column::CreatedAt)
-            .order_by_asc(identity_providers::Column::Id)
-            .all(self.db())
-            .await
-            .map_err(internal)?;
-        let mut by_idp: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for d in domains::Entity::find()
-            .order_by_asc(domains::Column::Domain)
-            .all(self.db())
-            .await
-            .map_err(internal)?
-        {
-            by_idp.entry(d.idp_id).or_default().push(d.domain);
-        }
-        rows.into_iter()
-            .map(|r| {
-                let ds = by_idp.remove(&r.id).unwrap_or_default();
-                idp_from_row(self, r, ds)
-            })
+        rows_with_domains(self.db())
+            .await?
+            .into_iter()
+            .map(|(r, ds)| idp_from_row(self, r, ds))
             .collect()
     }
 

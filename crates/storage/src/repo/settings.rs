@@ -8,8 +8,8 @@
 
 use super::audit::insert_audits;
 use super::db_err;
+use crate::Storage;
 use crate::entity::tenant_settings;
-use crate::{Storage, cache};
 use async_trait::async_trait;
 use portico_directory::collaboration::{CollaborationPolicy, CollaborationRepo};
 use portico_directory::{AuditEntry, DirectoryError};
@@ -64,12 +64,9 @@ impl Storage {
             .await
             .map_err(db_err)?;
         insert_audits(&tx, std::slice::from_ref(audit)).await?;
-        cache::bump(&tx, cache::TENANT_SETTINGS)
+        self.commit_change(tx, &self.caches.settings)
             .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        self.caches.settings.clear();
-        Ok(())
+            .map_err(db_err)
     }
 }
 
