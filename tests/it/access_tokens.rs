@@ -19,20 +19,6 @@ fn past_the_bound(app: &TestApp) {
     app.clock.advance(CHANGE_BOUND + Duration::milliseconds(1));
 }
 
-async fn token_at(base: &str, c: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/token"))
-        .basic_auth(&c.client_id, c.secret.as_ref())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
-}
-
 /// `active` as `c` introspects `token` at `base`.
 async fn active_at(base: &str, c: &TestClient, token: &str) -> Value {
     let resp = reqwest::Client::new()

@@ -18,17 +18,12 @@ fn past_the_bound(app: &TestApp) {
 }
 
 async fn refresh_at(base: &str, c: &TestClient, refresh: &str) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/token"))
-        .basic_auth(&c.client_id, c.secret.as_ref())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
+    token_at(
+        base,
+        c,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
     )
+    .await
 }
 
 /// A block policy added on one node refuses a refresh on the other.

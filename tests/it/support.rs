@@ -248,3 +248,18 @@ pub async fn cache_hits(base: &str, name: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0)
 }
+
+/// A token request to the node at `base`: the status and the JSON body.
+pub async fn token_at(base: &str, c: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .basic_auth(&c.client_id, c.secret.as_ref())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
