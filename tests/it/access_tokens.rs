@@ -19,20 +19,6 @@ fn past_the_bound(app: &TestApp) {
     app.clock.advance(CHANGE_BOUND + Duration::milliseconds(1));
 }
 
-async fn token_at(base: &str, c: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/token"))
-        .basic_auth(&c.client_id, c.secret.as_ref())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
-}
-
 /// `active` as `c` introspects `token` at `base`.
 async fn active_at(base: &str, c: &TestClient, token: &str) -> Value {
     let resp = reqwest::Client::new()
@@ -205,7 +191,11 @@ async fn a_users_token_is_revoked_on_every_node_by_its_token_grant_user_or_clien
     assert_eq!(status_at(&b, "/userinfo", access).await, 200);
 
     // The grant revoked on a (through its refresh token): its access tokens
-    // are refused on b.
+    // are refused there at once, and on b, which keeps the grant's check
+    // (the access_checks cache), once the bound has passed.
+    assert_eq!(status_at(&a, "/userinfo", access).await, 200);
+    assert_eq!(status_at(&b, "/userinfo", access).await, 200);
+    assert!(cache_hits(&b, "access_checks").await >= 1.0);
     revoke_at(
         &a,
         &client,
@@ -213,13 +203,19 @@ async fn a_users_token_is_revoked_on_every_node_by_its_token_grant_user_or_clien
         "refresh_token",
     )
     .await;
+    assert_eq!(
+        status_at(&a, "/userinfo", access).await,
+        401,
+        "at once here"
+    );
     past_the_bound(&app);
     assert_eq!(status_at(&b, "/userinfo", access).await, 401);
     assert_eq!(active_at(&b, &client, access).await, json!(false));
 
-    // The user disabled on a: refused on b.
+    // The user disabled on a: refused there at once, and on b.
     let tokens = fresh().await;
     let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(status_at(&a, "/userinfo", access).await, 200);
     assert_eq!(status_at(&b, "/userinfo", access).await, 200);
     let (status, body) = app
         .api(
@@ -229,6 +225,11 @@ async fn a_users_token_is_revoked_on_every_node_by_its_token_grant_user_or_clien
         )
         .await;
     assert!(status < 300, "{status} {body}");
+    assert_eq!(
+        status_at(&a, "/userinfo", access).await,
+        401,
+        "at once here"
+    );
     past_the_bound(&app);
     assert_eq!(status_at(&b, "/userinfo", access).await, 401);
     assert_eq!(active_at(&b, &client, access).await, json!(false));

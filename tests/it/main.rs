@@ -38,6 +38,7 @@ mod least_privilege;
 mod limits;
 mod mfa;
 mod myapps;
+mod node_caches;
 mod nodes;
 mod openapi;
 mod operations;

@@ -5,7 +5,9 @@
 //! one node hold on the other; a key rotated on one node is in the other's
 //! JWKS before any node signs with it; each email goes out once.
 
-use crate::support::{ALICE, ALICE_PW, authorize_url, jwks_kids, jwt_header, param, query_of};
+use crate::support::{
+    ALICE, ALICE_PW, authorize_url, jwks_kids, jwt_header, param, query_of, token_at,
+};
 use portico_tests::{
     Backend, Browser, Hop, TestApp, TestClient, both_backends, find_hidden, form_action, pkce_pair,
     spawn_app, spawn_app_with_mail,
@@ -62,18 +64,6 @@ async fn alternating_sign_in(
         served[turn] += 1;
     }
     panic!("the sign-in never came back to the app");
-}
-
-async fn token_at(base: &str, client: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/token"))
-        .basic_auth(&client.client_id, client.secret.as_ref())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 async fn userinfo_at(base: &str, token: &str) -> u16 {

@@ -228,3 +228,38 @@ pub fn back_to_app(hop: &portico_tests::Hop) -> Option<String> {
             .replace("&#38;", "&"),
     )
 }
+
+/// Hits of the cache `name` in `base`'s `/metrics`.
+pub async fn cache_hits(base: &str, name: &str) -> f64 {
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("portico_cache_requests_total{")
+                && l.contains(&format!("cache=\"{name}\""))
+                && l.contains("result=\"hit\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// A token request to the node at `base`: the status and the JSON body.
+pub async fn token_at(base: &str, c: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .basic_auth(&c.client_id, c.secret.as_ref())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}

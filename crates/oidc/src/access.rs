@@ -10,8 +10,8 @@
 //! | signature, `typ: at+jwt`, `iss`, `exp` | the JWT and the signing keys | — |
 //! | not revoked on its own (RFC 7009) | `revoked_access_tokens`, through a per-node cache behind a change counter | `storage::cache::CHANGE_BOUND` (1 s) |
 //! | its client is still registered, and was when the token was issued | the clients cache behind its change counter | 1 s |
-//! | a user's token: its grant (`grant_id`) is not revoked and is the token's | a point read of the grant | — |
-//! | a user's token: its user exists and may sign in | a point read of the account | — |
+//! | a user's token: its grant (`grant_id`) is not revoked and is the token's | point reads of the grant and the account, kept per node for 1 s (`GrantStore::find_grant_with_account`) | 1 s; at once on the node that made the change |
+//! | a user's token: its user exists and may sign in (access not expired at the check) | the same | 1 s |
 //!
 //! Deleting a client, disabling or deleting a user, a password reset and
 //! revoking a consent or a refresh token family all revoke grants or remove
@@ -103,20 +103,17 @@ impl Provider {
                     .as_str()
                     .and_then(|g| Uuid::parse_str(g).ok())
                     .ok_or_else(invalid)?;
-                let grant = self
+                let (grant, account) = self
                     .store
-                    .find_grant(gid)
+                    .find_grant_with_account(gid)
                     .await?
-                    .filter(|g| g.revoked_at.is_none() && g.client_id == client_id)
+                    .filter(|(g, _)| g.revoked_at.is_none() && g.client_id == client_id)
                     .ok_or_else(revoked)?;
-                let user_id = grant
+                grant
                     .user_id
                     .filter(|u| u.to_string() == sub)
                     .ok_or_else(invalid)?;
-                let account = self
-                    .store
-                    .find_account(user_id)
-                    .await?
+                let account = account
                     .filter(|a| a.enabled)
                     .ok_or_else(|| OAuthError::invalid_token("The user can no longer sign in."))?;
                 (Some(grant), Some(account))

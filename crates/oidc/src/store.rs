@@ -99,6 +99,14 @@ pub trait GrantStore: Send + Sync {
     async fn create_grant_with_code(&self, grant: &Grant, code: &AuthCode) -> StoreResult<()>;
     async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
     async fn find_grant(&self, id: Uuid) -> StoreResult<Option<Grant>>;
+    /// The grant and its user's account (`None` for a client's grant or a
+    /// deleted user), for checking a user's access token (`access.rs`). May
+    /// answer from a per-node cache: a change made on another node is seen
+    /// within `storage::cache::CHANGE_BOUND`, one made on this node at once.
+    async fn find_grant_with_account(
+        &self,
+        id: Uuid,
+    ) -> StoreResult<Option<(Grant, Option<Account>)>>;
     /// The code, used or not, without changing it.
     async fn find_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>>;
     /// Marks the code used, atomically: exactly one caller ever gets `Redeemed`.

@@ -1,123 +1,230 @@
-//! The in-memory caches a node keeps, correct across nodes: the clients and
-//! the revoked access tokens ([`RevokedTokens`], same pattern).
+//! The in-memory caches a node keeps, correct across nodes ([`Caches`]).
 //!
-//! Every change to `clients` (update, delete with its revocations) bumps the
-//! `clients` row of `cache_versions` in its own transaction and clears this
-//! node's cache. A node reads that counter again when its last read is at
-//! least [`CHANGE_BOUND`] old (by the storage clock, so tests advance it), and
-//! clears its cache when the counter moved. So a client changed or deleted on
-//! one node is served stale by another for at most `CHANGE_BOUND` (plus the
-//! request in flight), at the cost of one point read per node per second
-//! under load. Lookups that find nothing are not cached (a new client is
-//! found at once). Hits and misses are counted in
-//! `portico_cache_requests_total{cache="clients",result}`.
+//! Each cache but one sits behind a row of `cache_versions`, its change
+//! counter: every change it covers bumps the counter in the change's own
+//! transaction and, once committed, empties this node's copy. A node reads the
+//! counter again when its last read is at least [`CHANGE_BOUND`] old (by the
+//! storage clock, so tests advance it), and empties its copy when the counter
+//! moved. So a change made on one node is served stale by another for at most
+//! `CHANGE_BOUND` (plus the request in flight), and never by the node that
+//! made it, at the cost of one point read per cache per node per second under
+//! load. A value read from the database is kept only if neither the counter
+//! nor a change made here moved while it was read.
+//!
+//! | cache | holds | counter |
+//! |---|---|---|
+//! | `clients` | clients by `client_id`, as found (a miss is not cached) | `clients` |
+//! | `revoked_access_tokens` | the unexpired `jti`s revoked on their own | `revoked_access_tokens` |
+//! | `tenant_settings` | every tenant settings document | `tenant_settings` |
+//! | `conditional_access` | the policies and the named locations | `conditional_access` |
+//! | `identity_providers` | the trusted IdPs by domain and issuer | `identity_providers` |
+//! | `access_checks` | a grant and its user's account, by grant id | none: each entry lives [`CHANGE_BOUND`] |
+//!
+//! Hits and misses are counted in
+//! `portico_cache_requests_total{cache,result}`.
 
+use crate::Storage;
 use crate::entity::cache_versions;
 use chrono::{DateTime, Duration, Utc};
 use portico_oidc::model::Client;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use uuid::Uuid;
 
-/// How long a node may serve a client another node changed or deleted.
+/// How long a node may serve what another node changed.
 pub const CHANGE_BOUND: Duration = Duration::seconds(1);
 /// The counter of the clients cache.
 pub(crate) const CLIENTS: &str = "clients";
 /// The counter of the signing keys (`oidc::keys::KeyManager` reads it).
 pub(crate) const KEYS: &str = "keys";
-/// The counter of `revoked_access_tokens` ([`RevokedTokens`]).
+/// The counter of `revoked_access_tokens`.
 pub(crate) const REVOKED_ACCESS_TOKENS: &str = "revoked_access_tokens";
-/// Entries kept at most; past that the cache starts over (clients are few).
+/// The counter of `tenant_settings`.
+pub(crate) const TENANT_SETTINGS: &str = "tenant_settings";
+/// The counter of the conditional access policies and named locations.
+pub(crate) const CONDITIONAL_ACCESS: &str = "conditional_access";
+/// The counter of the trusted IdPs and their domains.
+pub(crate) const IDENTITY_PROVIDERS: &str = "identity_providers";
+/// Entries a map cache keeps at most; past that it starts over.
 const MAX_ENTRIES: usize = 10_000;
+/// Unexpired revoked tokens a node holds in memory at most.
+pub(crate) const MAX_REVOKED: u64 = 100_000;
 
-#[derive(Default)]
-pub(crate) struct ClientCache {
-    state: RwLock<State>,
+/// Everything one node caches, shared by the clones of its [`Storage`].
+pub(crate) struct Caches {
+    pub(crate) clients: Versioned<HashMap<String, Client>>,
+    pub(crate) revoked_tokens: Versioned<RevokedSet>,
+    pub(crate) settings: Snapshot<HashMap<String, serde_json::Value>>,
+    pub(crate) conditional_access: Snapshot<crate::repo::CaDocuments>,
+    pub(crate) idps: Snapshot<crate::repo::IdpIndex>,
+    /// No counter: each entry is dropped [`CHANGE_BOUND`] after it was read.
+    pub(crate) access_checks: Versioned<HashMap<Uuid, Timed<crate::repo::GrantWithAccount>>>,
 }
 
-#[derive(Default)]
-struct State {
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            clients: Versioned::new(CLIENTS),
+            revoked_tokens: Versioned::new(REVOKED_ACCESS_TOKENS),
+            settings: Versioned::new(TENANT_SETTINGS),
+            conditional_access: Versioned::new(CONDITIONAL_ACCESS),
+            idps: Versioned::new(IDENTITY_PROVIDERS),
+            access_checks: Versioned::new("access_checks"),
+        }
+    }
+}
+
+/// A node's copy of what the change counter `counter` covers.
+pub(crate) struct Versioned<T> {
+    counter: &'static str,
+    state: RwLock<Held<T>>,
+}
+
+struct Held<T> {
     checked_at: Option<DateTime<Utc>>,
     version: i64,
-    clients: HashMap<String, Client>,
+    /// Moved by every change made on this node.
+    generation: u64,
+    value: T,
 }
 
-impl ClientCache {
+/// When a value was read: it is kept only if the cache is still there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    version: i64,
+    generation: u64,
+}
+
+/// A copy of something small that is read whole (settings, policies, IdPs).
+pub(crate) type Snapshot<T> = Versioned<Option<Arc<T>>>;
+
+/// A value with the time it was read.
+pub(crate) struct Timed<V> {
+    read_at: DateTime<Utc>,
+    value: V,
+}
+
+impl<T: Default> Versioned<T> {
+    fn new(counter: &'static str) -> Self {
+        Versioned {
+            counter,
+            state: RwLock::new(Held {
+                checked_at: None,
+                version: 0,
+                generation: 0,
+                value: T::default(),
+            }),
+        }
+    }
+
     /// Whether the change counter must be read before the cache is used.
-    pub(crate) fn needs_check(&self, now: DateTime<Utc>) -> bool {
+    fn needs_check(&self, now: DateTime<Utc>) -> bool {
         let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        s.checked_at
-            .is_none_or(|t| now < t || now - t >= CHANGE_BOUND)
+        s.checked_at.is_none_or(|t| is_past_bound(t, now))
     }
 
     /// Records the counter read at `now`; a moved counter empties the cache.
-    pub(crate) fn observe(&self, version: i64, now: DateTime<Utc>) {
+    fn observe(&self, version: i64, now: DateTime<Utc>) {
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         if s.version != version {
-            s.clients.clear();
+            s.value = T::default();
             s.version = version;
         }
         s.checked_at = Some(now);
     }
 
-    /// The cached client and the counter the cache is at.
-    pub(crate) fn get(&self, client_id: &str) -> (Option<Client>, i64) {
+    /// What `f` finds in the cache, and the stamp to keep what is read
+    /// from the database instead.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> (R, Stamp) {
         let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        let hit = s.clients.get(client_id).cloned();
-        metrics::counter!(
-            "portico_cache_requests_total",
-            "cache" => CLIENTS,
-            "result" => if hit.is_some() { "hit" } else { "miss" }
-        )
-        .increment(1);
-        (hit, s.version)
+        let stamp = Stamp {
+            version: s.version,
+            generation: s.generation,
+        };
+        (f(&s.value), stamp)
     }
 
-    /// Keeps `client`, read while the counter was `version` (dropped when it
-    /// has moved since: the row may be older than the change).
-    pub(crate) fn put(&self, version: i64, client: &Client) {
+    /// Keeps what was read from the database after `stamp` (through `f`),
+    /// unless the counter moved or a change was made here since: the rows may
+    /// be older than that change.
+    pub(crate) fn fill(&self, stamp: Stamp, f: impl FnOnce(&mut T)) {
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        if s.version != version {
-            return;
+        if s.version == stamp.version && s.generation == stamp.generation {
+            f(&mut s.value);
         }
-        if s.clients.len() >= MAX_ENTRIES {
-            s.clients.clear();
-        }
-        s.clients.insert(client.client_id.clone(), client.clone());
     }
 
-    /// After a change made here: nothing cached survives it.
+    /// After a change made on this node: nothing cached survives it.
     pub(crate) fn clear(&self) {
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        s.clients.clear();
+        s.value = T::default();
+        s.generation += 1;
         s.checked_at = None;
+    }
+
+    /// Counts a hit or a miss in `portico_cache_requests_total`.
+    pub(crate) fn count(&self, hit: bool) {
+        metrics::counter!(
+            "portico_cache_requests_total",
+            "cache" => self.counter,
+            "result" => if hit { "hit" } else { "miss" }
+        )
+        .increment(1);
     }
 }
 
-/// The access tokens revoked on their own (RFC 7009) a node knows of: the
-/// unexpired `jti`s of `revoked_access_tokens`, loaded whole after the
-/// `revoked_access_tokens` counter moved (revocations are rare), so checking a
-/// token reads nothing. Same bound as the clients: the counter is read again
-/// when the last read is [`CHANGE_BOUND`] old. Past [`MAX_REVOKED`] unexpired
-/// rows the node reads each `jti` from the table instead.
-#[derive(Default)]
-pub(crate) struct RevokedTokens {
-    state: RwLock<Revoked>,
+impl<K: std::hash::Hash + Eq, V> Versioned<HashMap<K, V>> {
+    /// Keeps `value` under `key` (see [`Versioned::fill`]); a full map starts over.
+    pub(crate) fn put(&self, stamp: Stamp, key: K, value: V) {
+        self.fill(stamp, |map| {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, value);
+        });
+    }
 }
 
-/// Unexpired revoked tokens a node holds in memory at most.
-pub(crate) const MAX_REVOKED: u64 = 100_000;
+impl<K: std::hash::Hash + Eq, V> Versioned<HashMap<K, Timed<V>>> {
+    /// The value under `key` if it was read less than [`CHANGE_BOUND`] before `now`.
+    pub(crate) fn recent(&self, key: &K, now: DateTime<Utc>) -> (Option<V>, Stamp)
+    where
+        V: Clone,
+    {
+        self.read(|map| {
+            map.get(key)
+                .filter(|e| !is_past_bound(e.read_at, now))
+                .map(|e| e.value.clone())
+        })
+    }
 
-#[derive(Default)]
-struct Revoked {
-    checked_at: Option<DateTime<Utc>>,
-    version: i64,
-    jtis: RevokedSet,
+    /// Keeps `value`, read at `read_at`, under `key`; a full map first drops
+    /// what is past the bound, then starts over if still full.
+    pub(crate) fn put_recent(&self, stamp: Stamp, key: K, value: V, read_at: DateTime<Utc>) {
+        self.fill(stamp, |map| {
+            if map.len() >= MAX_ENTRIES {
+                map.retain(|_, e| !is_past_bound(e.read_at, read_at));
+            }
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, Timed { read_at, value });
+        });
+    }
 }
 
+/// Whether something checked or read at `then` is too old at `now` (or the
+/// clock went back).
+fn is_past_bound(then: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now < then || now - then >= CHANGE_BOUND
+}
+
+/// The access tokens revoked on their own (RFC 7009) a node knows of.
 #[derive(Default)]
-enum RevokedSet {
+pub(crate) enum RevokedSet {
     /// To be loaded (at start, and after the counter moved).
     #[default]
     Unknown,
@@ -126,54 +233,51 @@ enum RevokedSet {
     TooMany,
 }
 
-/// What the cache knows about one `jti`.
-pub(crate) enum Revocation {
-    Known(bool),
-    /// Load the set (at the counter given) or read the row.
-    Load(i64),
-    Read,
-}
-
-impl RevokedTokens {
-    pub(crate) fn needs_check(&self, now: DateTime<Utc>) -> bool {
-        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        s.checked_at
-            .is_none_or(|t| now < t || now - t >= CHANGE_BOUND)
-    }
-
-    /// Records the counter read at `now`; a moved counter forgets the set.
-    pub(crate) fn observe(&self, version: i64, now: DateTime<Utc>) {
-        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        if s.version != version {
-            s.jtis = RevokedSet::Unknown;
-            s.version = version;
+impl Storage {
+    /// Brings `cache` in line with its counter when the last read of the
+    /// counter is [`CHANGE_BOUND`] old.
+    pub(crate) async fn check_counter<T: Default>(
+        &self,
+        cache: &Versioned<T>,
+    ) -> Result<(), DbErr> {
+        let now = self.now();
+        if cache.needs_check(now) {
+            let v = version(self.db(), cache.counter).await?;
+            cache.observe(v, now);
         }
-        s.checked_at = Some(now);
+        Ok(())
     }
 
-    pub(crate) fn lookup(&self, jti: &str) -> Revocation {
-        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        match &s.jtis {
-            RevokedSet::Loaded(set) => Revocation::Known(set.contains(jti)),
-            RevokedSet::Unknown => Revocation::Load(s.version),
-            RevokedSet::TooMany => Revocation::Read,
+    /// Commits `tx`, a change `cache` covers, with a bump of its counter
+    /// (in `tx`), then drops this node's copy.
+    pub(crate) async fn commit_change<T: Default>(
+        &self,
+        tx: DatabaseTransaction,
+        cache: &Versioned<T>,
+    ) -> Result<(), DbErr> {
+        bump(&tx, cache.counter).await?;
+        tx.commit().await?;
+        cache.clear();
+        Ok(())
+    }
+
+    /// The whole of what `cache` holds, loaded by `load` when the node has
+    /// no copy since the counter last moved.
+    pub(crate) async fn snapshot<T, E>(
+        &self,
+        cache: &Snapshot<T>,
+        db_err: fn(DbErr) -> E,
+        load: impl Future<Output = Result<T, E>>,
+    ) -> Result<Arc<T>, E> {
+        self.check_counter(cache).await.map_err(db_err)?;
+        let (held, stamp) = cache.read(Option::clone);
+        cache.count(held.is_some());
+        if let Some(v) = held {
+            return Ok(v);
         }
-    }
-
-    /// Keeps the set read after the counter was `version` (`None`: too many),
-    /// unless the counter has moved since.
-    pub(crate) fn fill(&self, version: i64, jtis: Option<HashSet<String>>) {
-        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        if s.version == version {
-            s.jtis = jtis.map_or(RevokedSet::TooMany, RevokedSet::Loaded);
-        }
-    }
-
-    /// After a revocation made here.
-    pub(crate) fn clear(&self) {
-        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        s.jtis = RevokedSet::Unknown;
-        s.checked_at = None;
+        let v = Arc::new(load.await?);
+        cache.fill(stamp, |slot| *slot = Some(v.clone()));
+        Ok(v)
     }
 }
 

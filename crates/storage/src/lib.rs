@@ -75,10 +75,8 @@ pub struct Storage {
     /// Seals the secrets Portico reads back (`sealing`); without one, writing
     /// or reading such a secret fails.
     keyring: Option<Arc<Keyring>>,
-    /// Clients by `client_id`, shared by this node's clones (`cache.rs`).
-    client_cache: Arc<cache::ClientCache>,
-    /// Access tokens revoked on their own, shared likewise (`cache.rs`).
-    revoked_tokens: Arc<cache::RevokedTokens>,
+    /// What this node caches, shared by its clones (`cache.rs`).
+    caches: Arc<cache::Caches>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -135,8 +133,7 @@ impl Storage {
             backend,
             clock: Arc::new(SystemClock),
             keyring: None,
-            client_cache: Arc::default(),
-            revoked_tokens: Arc::default(),
+            caches: Arc::default(),
         })
     }
 

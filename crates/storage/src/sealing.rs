@@ -112,6 +112,7 @@ impl Storage {
         self.pass_idp_secrets(&tx, pass, &mut report).await?;
         self.pass_server_secrets(&tx, pass, &mut report).await?;
         tx.commit().await?;
+        self.caches.idps.clear();
         Ok(report)
     }
 
@@ -140,6 +141,7 @@ impl Storage {
         pass: SealPass,
         report: &mut SealReport,
     ) -> anyhow::Result<()> {
+        let mut changed = false;
         for row in identity_providers::Entity::find().all(tx).await? {
             let ctx = idp_secret_context(row.id);
             if let Some(v) = self.pass_value(pass, &ctx, &row.client_secret, report)? {
@@ -148,7 +150,12 @@ impl Storage {
                     .filter(identity_providers::Column::Id.eq(row.id))
                     .exec(tx)
                     .await?;
+                changed = true;
             }
+        }
+        // The nodes' copies of the IdP rows hold the sealed secret as it was.
+        if changed {
+            crate::cache::bump(tx, crate::cache::IDENTITY_PROVIDERS).await?;
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! `cache_versions`: one change counter per cache the nodes keep in memory
-//! (`clients`), bumped in the transaction of every change it covers.
+//! (`clients`, `keys`, `revoked_access_tokens`, `tenant_settings`,
+//! `conditional_access`, `identity_providers`: `crate::cache`), bumped in the
+//! transaction of every change it covers.
 
 use sea_orm::entity::prelude::*;
 

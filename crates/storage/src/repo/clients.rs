@@ -3,8 +3,8 @@
 use super::audit::write_audits;
 use super::revoke::{Grants, revoke_grants};
 use super::{internal, is_unique_violation, list_from_json, list_to_json};
+use crate::Storage;
 use crate::entity::{clients, consents};
-use crate::{Storage, cache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portico_core::audit::AuditEntry;
@@ -118,14 +118,10 @@ fn write_err(e: DbErr) -> StoreError {
 impl ClientStore for Storage {
     /// Through this node's cache, never staler than `cache::CHANGE_BOUND`.
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        let now = self.now();
-        if self.client_cache.needs_check(now) {
-            let v = cache::version(self.db(), cache::CLIENTS)
-                .await
-                .map_err(internal)?;
-            self.client_cache.observe(v, now);
-        }
-        let (hit, version) = self.client_cache.get(client_id);
+        let cache = &self.caches.clients;
+        self.check_counter(cache).await.map_err(internal)?;
+        let (hit, stamp) = cache.read(|m| m.get(client_id).cloned());
+        cache.count(hit.is_some());
         if hit.is_some() {
             return Ok(hit);
         }
@@ -136,7 +132,7 @@ impl ClientStore for Storage {
             .map_err(internal)?;
         let client = row.map(from_row).transpose()?;
         if let Some(c) = &client {
-            self.client_cache.put(version, c);
+            cache.put(stamp, c.client_id.clone(), c.clone());
         }
         Ok(client)
     }
@@ -187,9 +183,9 @@ impl ClientStore for Storage {
         write_audits(&tx, audit.map(std::slice::from_ref).unwrap_or_default())
             .await
             .map_err(internal)?;
-        cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.client_cache.clear();
+        self.commit_change(tx, &self.caches.clients)
+            .await
+            .map_err(internal)?;
         Ok(())
     }
 
@@ -225,9 +221,10 @@ impl ClientStore for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
-        cache::bump(&tx, cache::CLIENTS).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.client_cache.clear();
+        self.commit_change(tx, &self.caches.clients)
+            .await
+            .map_err(internal)?;
+        self.caches.access_checks.clear();
         Ok(true)
     }
 }

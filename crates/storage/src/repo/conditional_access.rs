@@ -1,6 +1,9 @@
 //! `ConditionalAccessStore`: policies and named locations as Graph JSON
 //! documents. Each change and its directory audit entry (category `Policy`,
-//! with the actor) are written in one transaction.
+//! with the actor) are written in one transaction, with a bump of the
+//! `conditional_access` counter: sign-ins read both lists from this node's
+//! copy (`cache::Caches::conditional_access`), at most `cache::CHANGE_BOUND`
+//! behind a change made on another node.
 
 use super::audit::insert_audits;
 use super::internal;
@@ -17,6 +20,13 @@ use sea_orm::{EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 const CATEGORY_POLICY: &str = "Policy";
+
+/// The policies and the named locations, each in id order.
+#[derive(Default)]
+pub(crate) struct CaDocuments {
+    policies: Vec<Policy>,
+    locations: Vec<NamedLocation>,
+}
 
 fn audit(c: &CaChange) -> AuditEntry {
     let actor = Actor {
@@ -54,6 +64,15 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Internal(e.into())
 }
 
+/// Each stored Graph JSON document, read back.
+fn parse_all<T: serde::de::DeserializeOwned>(
+    bodies: impl Iterator<Item = serde_json::Value>,
+) -> StoreResult<Vec<T>> {
+    bodies
+        .map(|b| serde_json::from_value(b).map_err(json_err))
+        .collect()
+}
+
 fn dir_err(e: portico_directory::DirectoryError) -> StoreError {
     StoreError::Internal(anyhow::anyhow!("{e}"))
 }
@@ -85,7 +104,7 @@ impl Storage {
         insert_audits(&tx, &[audit(change)])
             .await
             .map_err(dir_err)?;
-        tx.commit().await.map_err(internal)
+        self.commit_ca_change(tx).await
     }
 
     async fn delete_document<E: EntityTrait>(
@@ -104,33 +123,48 @@ impl Storage {
         insert_audits(&tx, &[audit(change)])
             .await
             .map_err(dir_err)?;
-        tx.commit().await.map_err(internal)?;
+        self.commit_ca_change(tx).await?;
         Ok(true)
+    }
+
+    /// Commits a change of a policy or location with a bump of their counter.
+    async fn commit_ca_change(&self, tx: sea_orm::DatabaseTransaction) -> StoreResult<()> {
+        self.commit_change(tx, &self.caches.conditional_access)
+            .await
+            .map_err(internal)
+    }
+
+    /// This node's copy of every policy and location.
+    async fn ca_documents(&self) -> StoreResult<std::sync::Arc<CaDocuments>> {
+        let load = async {
+            let policies = policies::Entity::find()
+                .order_by_asc(policies::Column::Id)
+                .all(self.db())
+                .await
+                .map_err(internal)?;
+            let locations = locations::Entity::find()
+                .order_by_asc(locations::Column::Id)
+                .all(self.db())
+                .await
+                .map_err(internal)?;
+            Ok(CaDocuments {
+                policies: parse_all(policies.into_iter().map(|r| r.body))?,
+                locations: parse_all(locations.into_iter().map(|r| r.body))?,
+            })
+        };
+        self.snapshot(&self.caches.conditional_access, internal, load)
+            .await
     }
 }
 
 #[async_trait]
 impl ConditionalAccessStore for Storage {
     async fn list_ca_policies(&self) -> StoreResult<Vec<Policy>> {
-        policies::Entity::find()
-            .order_by_asc(policies::Column::Id)
-            .all(self.db())
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|r| serde_json::from_value(r.body).map_err(json_err))
-            .collect()
+        Ok(self.ca_documents().await?.policies.clone())
     }
 
     async fn list_named_locations(&self) -> StoreResult<Vec<NamedLocation>> {
-        locations::Entity::find()
-            .order_by_asc(locations::Column::Id)
-            .all(self.db())
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|r| serde_json::from_value(r.body).map_err(json_err))
-            .collect()
+        Ok(self.ca_documents().await?.locations.clone())
     }
 
     async fn save_ca_policy(&self, p: &Policy, change: &CaChange) -> StoreResult<()> {

@@ -7,6 +7,12 @@
 //! transaction, to name the domain) and still maps a unique violation from a
 //! concurrent writer to `DomainTaken`.
 //!
+//! Every change of an IdP or its domains bumps the `identity_providers`
+//! counter in its transaction: home-realm discovery and `mfaTrust` (by
+//! domain, by issuer) read this node's copy of every IdP ([`IdpIndex`]), at
+//! most `cache::CHANGE_BOUND` behind a change made on another node. The admin
+//! reads (by id, the list, the issuer check) read the tables.
+//!
 //! A flow's `state` is consumed and its result claimed by single conditional
 //! UPDATEs (`… RETURNING` for the state), so exactly one caller wins each.
 
@@ -136,6 +142,101 @@ async fn with_domains<C: ConnectionTrait>(
     idp_from_row(storage, row, ds)
 }
 
+/// Every IdP row with its domains (each list alphabetical), oldest first; two
+/// queries whatever the number of IdPs: the IdPs, then every domain.
+async fn rows_with_domains<C: ConnectionTrait>(
+    db: &C,
+) -> StoreResult<Vec<(identity_providers::Model, Vec<String>)>> {
+    let rows = identity_providers::Entity::find()
+        .order_by_asc(identity_providers::Column::CreatedAt)
+        .order_by_asc(identity_providers::Column::Id)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let mut by_idp: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for d in domains::Entity::find()
+        .order_by_asc(domains::Column::Domain)
+        .all(db)
+        .await
+        .map_err(internal)?
+    {
+        by_idp.entry(d.idp_id).or_default().push(d.domain);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ds = by_idp.remove(&r.id).unwrap_or_default();
+            (r, ds)
+        })
+        .collect())
+}
+
+/// Every IdP row with its domains, found by domain and by issuer.
+#[derive(Default)]
+pub(crate) struct IdpIndex {
+    idps: Vec<(identity_providers::Model, Vec<String>)>,
+    by_domain: HashMap<String, usize>,
+    by_issuer: HashMap<String, usize>,
+}
+
+impl IdpIndex {
+    fn by_domain(&self, domain: &str) -> Option<&(identity_providers::Model, Vec<String>)> {
+        self.by_domain.get(domain).map(|&i| &self.idps[i])
+    }
+
+    fn by_issuer(&self, issuer: &str) -> Option<&identity_providers::Model> {
+        self.by_issuer.get(issuer).map(|&i| &self.idps[i].0)
+    }
+}
+
+impl Storage {
+    /// This node's copy of every IdP (two queries when it has none).
+    pub(crate) async fn idp_index(&self) -> StoreResult<std::sync::Arc<IdpIndex>> {
+        let load = async {
+            let mut index = IdpIndex::default();
+            for (i, (row, ds)) in rows_with_domains(self.db()).await?.into_iter().enumerate() {
+                index.by_issuer.insert(row.issuer.clone(), i);
+                for d in &ds {
+                    index.by_domain.insert(d.clone(), i);
+                }
+                index.idps.push((row, ds));
+            }
+            Ok(index)
+        };
+        self.snapshot(&self.caches.idps, internal, load).await
+    }
+
+    /// The enabled IdP serving `domain` (exact), by id; from [`IdpIndex`].
+    pub(crate) async fn enabled_idp_for_domain(&self, domain: &str) -> StoreResult<Option<Uuid>> {
+        Ok(self
+            .idp_index()
+            .await?
+            .by_domain(domain)
+            .filter(|(row, _)| row.enabled)
+            .map(|(row, _)| row.id))
+    }
+
+    /// The `mfaTrust` JSON of the IdP with this issuer; from [`IdpIndex`].
+    pub(crate) async fn mfa_trust_of(
+        &self,
+        issuer: &str,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        Ok(self
+            .idp_index()
+            .await?
+            .by_issuer(issuer)
+            .and_then(|row| row.mfa_trust.clone())
+            .filter(|t| !t.is_null()))
+    }
+
+    /// Commits a change of an IdP or its domains with a bump of their counter.
+    async fn commit_idp_change(&self, tx: sea_orm::DatabaseTransaction) -> StoreResult<()> {
+        self.commit_change(tx, &self.caches.idps)
+            .await
+            .map_err(internal)
+    }
+}
+
 /// Each of `list` once, in its first position.
 fn distinct(list: &[String]) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::with_capacity(list.len());
@@ -259,7 +360,7 @@ impl IdpRepo for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        self.commit_idp_change(tx).await
     }
 
     async fn find_idp(&self, id: Uuid) -> StoreResult<Option<IdentityProvider>> {
@@ -273,28 +374,11 @@ impl IdpRepo for Storage {
         with_domains(self, self.db(), row).await.map(Some)
     }
 
-    /// Two queries whatever the number of IdPs: the IdPs, then every domain.
     async fn list_idps(&self) -> StoreResult<Vec<IdentityProvider>> {
-        let rows = identity_providers::Entity::find()
-            .order_by_asc(identity_providers::Column::CreatedAt)
-            .order_by_asc(identity_providers::Column::Id)
-            .all(self.db())
-            .await
-            .map_err(internal)?;
-        let mut by_idp: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for d in domains::Entity::find()
-            .order_by_asc(domains::Column::Domain)
-            .all(self.db())
-            .await
-            .map_err(internal)?
-        {
-            by_idp.entry(d.idp_id).or_default().push(d.domain);
-        }
-        rows.into_iter()
-            .map(|r| {
-                let ds = by_idp.remove(&r.id).unwrap_or_default();
-                idp_from_row(self, r, ds)
-            })
+        rows_with_domains(self.db())
+            .await?
+            .into_iter()
+            .map(|(r, ds)| idp_from_row(self, r, ds))
             .collect()
     }
 
@@ -323,7 +407,7 @@ impl IdpRepo for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        self.commit_idp_change(tx).await?;
         Ok(true)
     }
 
@@ -351,20 +435,17 @@ impl IdpRepo for Storage {
         write_audits(&tx, std::slice::from_ref(audit))
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        self.commit_idp_change(tx).await?;
         Ok(true)
     }
 
+    /// From this node's [`IdpIndex`] (sign-in: home-realm discovery).
     async fn find_idp_by_domain(&self, domain: &str) -> StoreResult<Option<IdentityProvider>> {
-        let Some(d) = domains::Entity::find_by_id(domain)
-            .one(self.db())
-            .await
-            .map_err(internal)?
-        else {
-            return Ok(None);
-        };
-        // `None` when the IdP was deleted between the two reads.
-        self.find_idp(d.idp_id).await
+        let index = self.idp_index().await?;
+        index
+            .by_domain(domain)
+            .map(|(row, ds)| idp_from_row(self, row.clone(), ds.clone()))
+            .transpose()
     }
 
     async fn find_idp_by_issuer(&self, issuer: &str) -> StoreResult<Option<IdentityProvider>> {

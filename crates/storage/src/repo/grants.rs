@@ -4,16 +4,21 @@
 use super::internal;
 use super::revoke::{Grants, revoke_grants};
 use super::tokens::*;
+use super::users::StoredAccount;
+use crate::cache::RevokedSet;
 use crate::entity::{auth_codes, grants, refresh_tokens, revoked_access_tokens};
 use crate::{Storage, cache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portico_oidc::model::{AuthCode, CodeRedemption, Grant, RefreshToken, RefreshUse};
+use portico_oidc::model::{Account, AuthCode, CodeRedemption, Grant, RefreshToken, RefreshUse};
 use portico_oidc::store::{GrantStore, StoreResult};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
+
+/// A grant and its user's account as read, for checking access tokens.
+pub(crate) type GrantWithAccount = (Grant, Option<StoredAccount>);
 
 #[async_trait]
 impl GrantStore for Storage {
@@ -87,7 +92,9 @@ impl GrantStore for Storage {
         revoke_grants(&tx, Grants::One(id), now)
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.commit().await.map_err(internal)?;
+        self.caches.access_checks.clear();
+        Ok(())
     }
 
     async fn save_refresh_token(&self, refresh: &RefreshToken) -> StoreResult<()> {
@@ -160,26 +167,55 @@ impl GrantStore for Storage {
                 .map_err(internal)?;
         }
         tx.commit().await.map_err(internal)?;
-        self.revoked_tokens.clear();
+        self.caches.revoked_tokens.clear();
         Ok(())
     }
 
-    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+    /// Through this node's `access_checks` cache: an answer read at most
+    /// `cache::CHANGE_BOUND` ago, dropped at once by a change made here
+    /// (revoking grants, changing or deleting users).
+    async fn find_grant_with_account(
+        &self,
+        id: Uuid,
+    ) -> StoreResult<Option<(Grant, Option<Account>)>> {
+        let held = &self.caches.access_checks;
         let now = self.now();
-        let cached = &self.revoked_tokens;
-        if cached.needs_check(now) {
-            let v = cache::version(self.db(), cache::REVOKED_ACCESS_TOKENS)
-                .await
-                .map_err(internal)?;
-            cached.observe(v, now);
-        }
-        match cached.lookup(jti) {
-            cache::Revocation::Known(revoked) => return Ok(revoked),
-            cache::Revocation::Load(version) => {
+        let (hit, stamp) = held.recent(&id, now);
+        held.count(hit.is_some());
+        let (grant, account) = match hit {
+            Some(found) => found,
+            None => {
+                let Some(grant) = self.find_grant(id).await? else {
+                    return Ok(None);
+                };
+                let account = match grant.user_id {
+                    Some(user_id) => self.read_account(user_id).await?,
+                    None => None,
+                };
+                let found = (grant, account);
+                held.put_recent(stamp, id, found.clone(), now);
+                found
+            }
+        };
+        Ok(Some((grant, account.map(|a| a.at(now)))))
+    }
+
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        let held = &self.caches.revoked_tokens;
+        self.check_counter(held).await.map_err(internal)?;
+        let (known, stamp) = held.read(|set| match set {
+            RevokedSet::Loaded(jtis) => Some(Some(jtis.contains(jti))),
+            RevokedSet::Unknown => None,
+            RevokedSet::TooMany => Some(None),
+        });
+        match known {
+            Some(Some(revoked)) => return Ok(revoked),
+            Some(None) => {}
+            None => {
                 let jtis: Vec<String> = revoked_access_tokens::Entity::find()
                     .select_only()
                     .column(revoked_access_tokens::Column::Jti)
-                    .filter(revoked_access_tokens::Column::ExpiresAt.gt(now))
+                    .filter(revoked_access_tokens::Column::ExpiresAt.gt(self.now()))
                     .limit(cache::MAX_REVOKED + 1)
                     .into_tuple()
                     .all(self.db())
@@ -187,12 +223,17 @@ impl GrantStore for Storage {
                     .map_err(internal)?;
                 let revoked = jtis.iter().any(|j| j == jti);
                 let fits = jtis.len() as u64 <= cache::MAX_REVOKED;
-                cached.fill(version, fits.then(|| jtis.into_iter().collect()));
+                held.fill(stamp, |set| {
+                    *set = if fits {
+                        RevokedSet::Loaded(jtis.into_iter().collect())
+                    } else {
+                        RevokedSet::TooMany
+                    }
+                });
                 if fits {
                     return Ok(revoked);
                 }
             }
-            cache::Revocation::Read => {}
         }
         Ok(revoked_access_tokens::Entity::find_by_id(jti)
             .one(self.db())

@@ -28,6 +28,10 @@ mod user_guards;
 mod user_rows;
 mod users;
 
+pub(crate) use conditional_access::CaDocuments;
+pub(crate) use federation::IdpIndex;
+pub(crate) use grants::GrantWithAccount;
+
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use portico_directory::DirectoryError;
 use portico_oidc::store::StoreError;

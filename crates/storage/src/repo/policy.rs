@@ -3,14 +3,11 @@
 //! discovery and `mfaTrust` read the federation tables that
 //! `portico-federation`'s admin model writes.
 
-use super::internal;
 use crate::Storage;
-use crate::entity::{identity_provider_domains, identity_providers};
 use async_trait::async_trait;
 use portico_directory::{Actor, ActorKind, AuditEntry};
 use portico_oidc::store::{PolicyStore, SettingsChange, StoreError, StoreResult};
 use portico_policy::{MfaTrust, TenantSettings};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 fn store_err(e: portico_directory::DirectoryError) -> StoreError {
     StoreError::Internal(anyhow::anyhow!("{e}"))
@@ -73,37 +70,30 @@ impl PolicyStore for Storage {
             .map_err(store_err)
     }
 
+    /// From this node's copy of the IdPs (`federation.rs`).
     async fn idp_for_domain(&self, domain: &str) -> StoreResult<Option<String>> {
         let domain = domain.trim().to_lowercase();
         if domain.is_empty() || domain.len() > 253 {
             return Ok(None);
         }
-        let Some(d) = identity_provider_domains::Entity::find_by_id(domain)
-            .one(self.db())
+        Ok(self
+            .enabled_idp_for_domain(&domain)
             .await
-            .map_err(internal)?
-        else {
-            return Ok(None);
-        };
-        let idp = identity_providers::Entity::find_by_id(d.idp_id)
-            .filter(identity_providers::Column::Enabled.eq(true))
-            .one(self.db())
-            .await
-            .map_err(internal)?;
-        Ok(idp.map(|i| i.id.to_string()))
+            .map_err(fed_err)?
+            .map(|id| id.to_string()))
     }
 
+    /// From this node's copy of the IdPs (`federation.rs`).
     async fn mfa_trust(&self, issuer: &str) -> StoreResult<Option<MfaTrust>> {
-        let row = identity_providers::Entity::find()
-            .filter(identity_providers::Column::Issuer.eq(issuer))
-            .one(self.db())
-            .await
-            .map_err(internal)?;
-        let Some(trust) = row.and_then(|r| r.mfa_trust).filter(|t| !t.is_null()) else {
+        let Some(trust) = self.mfa_trust_of(issuer).await.map_err(fed_err)? else {
             return Ok(None);
         };
         serde_json::from_value(trust)
             .map(Some)
             .map_err(|e| StoreError::Internal(e.into()))
     }
+}
+
+fn fed_err(e: portico_federation::StoreError) -> StoreError {
+    StoreError::Internal(e.into())
 }

@@ -160,6 +160,7 @@ impl ConsentStore for Storage {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        self.caches.access_checks.clear();
         Ok(true)
     }
 }

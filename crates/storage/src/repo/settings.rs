@@ -1,7 +1,10 @@
 //! Tenant-wide settings documents in `tenant_settings` (one JSON value per
 //! name): the authentication policy (`policy.rs`) and the external
 //! collaboration settings (`CollaborationRepo`, here). A change and its audit
-//! entry are written in one transaction.
+//! entry are written in one transaction, with a bump of the `tenant_settings`
+//! counter: each node reads the documents whole from its cache
+//! (`cache::Caches::settings`), at most `cache::CHANGE_BOUND` behind a change
+//! made on another node.
 
 use super::audit::insert_audits;
 use super::db_err;
@@ -17,16 +20,22 @@ use sea_orm::sea_query::OnConflict;
 const COLLABORATION_POLICY: &str = "collaborationPolicy";
 
 impl Storage {
-    /// The stored document `name`, if any.
+    /// The stored document `name`, if any, from this node's copy of them all.
     pub(crate) async fn load_setting(
         &self,
         name: &str,
     ) -> Result<Option<serde_json::Value>, DirectoryError> {
-        Ok(tenant_settings::Entity::find_by_id(name)
-            .one(self.db())
-            .await
-            .map_err(db_err)?
-            .map(|r| r.value))
+        let load = async {
+            Ok(tenant_settings::Entity::find()
+                .all(self.db())
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(|r| (r.name, r.value))
+                .collect())
+        };
+        let all = self.snapshot(&self.caches.settings, db_err, load).await?;
+        Ok(all.get(name).cloned())
     }
 
     /// Replaces the document `name` and records `audit`, in one transaction.
@@ -55,8 +64,9 @@ impl Storage {
             .await
             .map_err(db_err)?;
         insert_audits(&tx, std::slice::from_ref(audit)).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(())
+        self.commit_change(tx, &self.caches.settings)
+            .await
+            .map_err(db_err)
     }
 }
 

@@ -127,7 +127,9 @@ impl UserRepo for Storage {
         let tx = self.write_tx().await.map_err(db_err)?;
         save_user(&tx, u, false).await?;
         insert_audits(&tx, std::slice::from_ref(audit)).await?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        self.caches.access_checks.clear();
+        Ok(())
     }
 
     /// Grants are revoked (kept, for the token endpoints' reuse detection) at
@@ -155,6 +157,7 @@ impl UserRepo for Storage {
         }
         insert_audits(&tx, std::slice::from_ref(audit)).await?;
         tx.commit().await.map_err(db_err)?;
+        self.caches.access_checks.clear();
         Ok(true)
     }
 
@@ -235,16 +238,32 @@ impl UserRepo for Storage {
             cut_off(&tx, id, c.updated_at).await.map_err(db_err)?;
         }
         insert_audits(&tx, std::slice::from_ref(audit)).await?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        self.caches.access_checks.clear();
+        Ok(())
     }
 }
 
-#[async_trait]
-impl AccountStore for Storage {
-    /// `enabled` is false for a disabled account and for one whose access
-    /// expired by the storage clock: its tokens stop working at that instant
-    /// even though nothing was written.
-    async fn find_account(&self, user_id: Uuid) -> StoreResult<Option<Account>> {
+/// An account as stored: `enabled` is the column alone, and its access ends
+/// at `access_expires_at` (cached by `find_grant_with_account` and judged when
+/// used).
+#[derive(Clone)]
+pub(crate) struct StoredAccount {
+    account: Account,
+    access_expires_at: Option<DateTime<Utc>>,
+}
+
+impl StoredAccount {
+    /// The account as of `now`: disabled once its access expired.
+    pub(crate) fn at(&self, now: DateTime<Utc>) -> Account {
+        let mut a = self.account.clone();
+        a.enabled = a.enabled && self.access_expires_at.is_none_or(|t| now < t);
+        a
+    }
+}
+
+impl Storage {
+    pub(crate) async fn read_account(&self, user_id: Uuid) -> StoreResult<Option<StoredAccount>> {
         let row = users::Entity::find_by_id(user_id)
             .one(self.db())
             .await
@@ -266,16 +285,29 @@ impl AccountStore for Storage {
             .await
             .map_err(internal)?
             > 0;
-        let now = self.now();
-        Ok(Some(Account {
-            id: m.id,
-            enabled: m.account_enabled && m.access_expires_at.is_none_or(|t| now < t),
-            display_name: m.display_name,
-            email: Some(m.mail),
-            email_verified: m.email_verified,
-            user_type: m.user_type,
-            has_totp,
-            has_passkey,
+        Ok(Some(StoredAccount {
+            account: Account {
+                id: m.id,
+                enabled: m.account_enabled,
+                display_name: m.display_name,
+                email: Some(m.mail),
+                email_verified: m.email_verified,
+                user_type: m.user_type,
+                has_totp,
+                has_passkey,
+            },
+            access_expires_at: m.access_expires_at,
         }))
+    }
+}
+
+#[async_trait]
+impl AccountStore for Storage {
+    /// `enabled` is false for a disabled account and for one whose access
+    /// expired by the storage clock: its tokens stop working at that instant
+    /// even though nothing was written.
+    async fn find_account(&self, user_id: Uuid) -> StoreResult<Option<Account>> {
+        let stored = self.read_account(user_id).await?;
+        Ok(stored.map(|a| a.at(self.now())))
     }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod caches;
 mod codes;
 mod concurrency;
 mod connect;

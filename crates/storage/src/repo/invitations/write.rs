@@ -58,7 +58,10 @@ impl Storage {
         {
             insert_audits(&tx, std::slice::from_ref(entry)).await?;
         }
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        // A user updated (and maybe cut off) here: access checks read again.
+        self.caches.access_checks.clear();
+        Ok(())
     }
 
     /// Saves `inv` only if the stored row is still in `expected` with
