@@ -101,12 +101,6 @@ fn option_value(html: &str, label: &str) -> String {
     html[start..end].split('"').next().unwrap().to_string()
 }
 
-/// The text of the element with `id` (up to its first tag).
-fn text_of(html: &str, id: &str) -> String {
-    let start = html.find(&format!("id=\"{id}\">")).expect(id) + id.len() + 6;
-    html[start..].split('<').next().unwrap().trim().to_string()
-}
-
 /// The `href` of the link whose text is `label`.
 fn href_of(html: &str, label: &str) -> String {
     let end = html
@@ -195,7 +189,7 @@ async fn the_printed_guest_journey_works_end_to_end() {
         "{}",
         enrol.body
     );
-    let key = text_of(&enrol.body, "totp-secret");
+    let key = crate::support::shown_secret(&enrol);
     let code = portico_directory::mfa::totp_code_at(
         &key,
         portico_core::Clock::now(&portico_core::SystemClock),
@@ -209,7 +203,7 @@ async fn the_printed_guest_journey_works_end_to_end() {
     );
     let cont = url::Url::parse(&here)
         .unwrap()
-        .join(&href_of(&codes.body, "I saved them, continue"))
+        .join(&crate::support::find_link(&codes.body, "/resume"))
         .unwrap()
         .to_string();
     let (myapps, _) = follow(&b, b.get(&cont).await, cont, None).await;

@@ -2,64 +2,15 @@
 //! secret the enrolment page shows: enrolment, challenge, replay, lockout
 //! and its end, recovery codes, and what the tokens and the log say.
 
-use crate::support::{ALICE, ALICE_PW, authorize_url, json, jwt_claims, param, query_of, redeem};
-use chrono::Duration;
-use portico_core::Clock;
-use portico_directory::mfa::totp_code_at;
-use portico_tests::{
-    Backend, Browser, Hop, TestApp, both_backends, find_hidden, pkce_pair, spawn_app,
+use crate::support::{
+    ALICE, ALICE_PW, authorize_url, code_now, find_link, json, jwt_claims, param, password_step,
+    post_code, query_of, redeem, require_mfa_for_everyone, shown_secret,
 };
+use chrono::Duration;
+use portico_tests::{Backend, Browser, Hop, both_backends, find_hidden, pkce_pair, spawn_app};
 use serde_json::json;
 
 const MFA: &str = "https://refeds.org/profile/mfa";
-
-pub(crate) async fn require_mfa_for_everyone(app: &TestApp) {
-    let (status, body) = app
-        .api(
-            "PATCH",
-            "/api/v1/policies/authenticationPolicy",
-            Some(json!({"requireMfaFor": "everyone"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
-/// The secret the enrolment page shows.
-pub(crate) fn shown_secret(page: &Hop) -> String {
-    let start = page
-        .body
-        .find("id=\"totp-secret\">")
-        .expect("the key in text")
-        + 17;
-    let end = page.body[start..].find('<').unwrap() + start;
-    page.body[start..end].to_string()
-}
-
-pub(crate) fn code_now(app: &TestApp, secret: &str) -> String {
-    totp_code_at(secret, app.clock.now()).unwrap()
-}
-
-/// Posts `code` on the MFA page `page` (the form named by `kind`).
-pub(crate) async fn post_code(b: &Browser, page: &Hop, path: &str, kind: &str, code: &str) -> Hop {
-    let csrf = find_hidden(&page.body, "csrf").expect("csrf");
-    let start = page.body.find("action=\"/interaction/").unwrap() + "action=\"".len();
-    let end = page.body[start..].find("/mfa/").unwrap() + start;
-    let action = format!("{}/mfa/{path}", &page.body[start..end]);
-    b.post_form(&action, &[("csrf", &csrf), ("kind", kind), ("code", code)])
-        .await
-}
-
-/// Signs Alice in with her password in a new browser; the page after it.
-pub(crate) async fn password_step(
-    app: &TestApp,
-    client: &portico_tests::TestClient,
-) -> (Browser, Hop, String) {
-    let b = Browser::new(&app.issuer);
-    let (verifier, challenge) = pkce_pair();
-    let start = b.get(&authorize_url(app, client, &challenge, &[])).await;
-    let page = b.follow(b.sign_in(start, ALICE, ALICE_PW).await).await;
-    (b, page, verifier)
-}
 
 async fn code_of(hop: &Hop) -> String {
     param(
@@ -175,12 +126,6 @@ fn action_base(page: &Hop) -> String {
     let start = page.body.find("action=\"/interaction/").unwrap() + "action=\"".len();
     let end = page.body[start..].find("/mfa/").unwrap() + start;
     page.body[start..end].to_string()
-}
-
-fn find_link(html: &str, ends_with: &str) -> String {
-    let end = html.find(&format!("{ends_with}\"")).expect("the link") + ends_with.len();
-    let start = html[..end].rfind("href=\"").unwrap() + 6;
-    html[start..end].to_string()
 }
 
 async fn wrong_codes_lock_the_user_out_until_the_lockout_ends(backend: Backend) {

@@ -86,7 +86,7 @@ async fn an_authentication_policy_changed_on_one_node_applies_on_the_other(backe
     let client = app.web_app().await;
     let peer = app.peer_node().await;
     // This node signs Alice in with her password alone (and caches the policy).
-    let (_, page, _) = crate::mfa::password_step(&app, &client).await;
+    let (_, page, _) = crate::support::password_step(&app, &client).await;
     assert!(!page.body.contains("totp-secret"), "{}", page.body);
     assert!(cache_hits(&app.url(""), "tenant_settings").await >= 1.0);
 
@@ -98,7 +98,7 @@ async fn an_authentication_policy_changed_on_one_node_applies_on_the_other(backe
         .await
         .unwrap();
     past_the_bound(&app);
-    let (_, page, _) = crate::mfa::password_step(&app, &client).await;
+    let (_, page, _) = crate::support::password_step(&app, &client).await;
     assert_eq!(page.status, 200, "{:?} {}", page.location, page.body);
     assert!(page.body.contains("id=\"totp-secret\""), "{}", page.body);
 }

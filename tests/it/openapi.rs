@@ -827,7 +827,9 @@ both_backends!(
 /// (each on its own server: one method is enrolled at the first sign-in),
 /// each listed with the recovery codes that back it.
 async fn method_schemas_match_real_enrolments(backend: Backend) {
-    use crate::mfa::{code_now, password_step, post_code, require_mfa_for_everyone, shown_secret};
+    use crate::support::{
+        code_now, password_step, post_code, require_mfa_for_everyone, shown_secret,
+    };
     const PATH: &str = "/api/v1/users/{id}/authentication/methods";
     let types = |m: &Value| -> Vec<String> {
         m["value"]

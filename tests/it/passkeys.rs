@@ -6,7 +6,10 @@
 //! tenant allows it, the account page, the admin API, and an IP-address
 //! issuer where nothing offers a passkey and nothing breaks.
 
-use crate::support::{ALICE, ALICE_PW, authorize_url, json, jwt_claims, param, query_of, redeem};
+use crate::support::{
+    ALICE, ALICE_PW, authorize_url, find_link, json, jwt_claims, param, password_step, query_of,
+    redeem,
+};
 use portico_tests::{
     Backend, Browser, Hop, SmtpServer, SoftPasskey, TestApp, TestClient, both_backends,
     find_hidden, pkce_pair, spawn_app, spawn_app_on_localhost, spawn_as,
@@ -70,21 +73,6 @@ impl PasskeyForm {
         )
         .await
     }
-}
-
-fn find_link(html: &str, ends_with: &str) -> String {
-    let end = html.find(&format!("{ends_with}\"")).expect("the link") + ends_with.len();
-    let start = html[..end].rfind("href=\"").unwrap() + 6;
-    html[start..end].to_string()
-}
-
-/// A new browser at the app's sign-in; the page after Alice's password.
-async fn password_step(app: &TestApp, client: &TestClient) -> (Browser, Hop, String) {
-    let b = Browser::new(&app.issuer);
-    let (verifier, challenge) = pkce_pair();
-    let start = b.get(&authorize_url(app, client, &challenge, &[])).await;
-    let page = b.follow(b.sign_in(start, ALICE, ALICE_PW).await).await;
-    (b, page, verifier)
 }
 
 /// Follows `hop` back to the app (consenting when asked); the ID token's claims.

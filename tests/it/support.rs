@@ -2,8 +2,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portico_tests::{Browser, TestApp, TestClient, pkce_pair};
-use serde_json::Value;
+use portico_core::Clock;
+use portico_directory::mfa::totp_code_at;
+use portico_tests::{Browser, Hop, TestApp, TestClient, find_hidden, pkce_pair};
+use serde_json::{Value, json};
 
 pub const ALICE: &str = "alice@contoso.example";
 pub const ALICE_PW: &str = "correct horse battery";
@@ -262,4 +264,60 @@ pub async fn token_at(base: &str, c: &TestClient, form: &[(&str, &str)]) -> (u16
         resp.status().as_u16(),
         resp.json().await.unwrap_or(Value::Null),
     )
+}
+
+/// Sets the authentication policy's `requireMfaFor` to everyone.
+pub async fn require_mfa_for_everyone(app: &TestApp) {
+    let (status, body) = app
+        .api(
+            "PATCH",
+            "/api/v1/policies/authenticationPolicy",
+            Some(json!({"requireMfaFor": "everyone"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The secret the enrolment page shows.
+pub fn shown_secret(page: &Hop) -> String {
+    let start = page
+        .body
+        .find("id=\"totp-secret\">")
+        .expect("the key in text")
+        + 17;
+    let end = page.body[start..].find('<').unwrap() + start;
+    page.body[start..end].to_string()
+}
+
+pub fn code_now(app: &TestApp, secret: &str) -> String {
+    totp_code_at(secret, app.clock.now()).unwrap()
+}
+
+/// Posts `code` on the MFA page `page` (the form named by `kind`).
+pub async fn post_code(b: &Browser, page: &Hop, path: &str, kind: &str, code: &str) -> Hop {
+    let csrf = find_hidden(&page.body, "csrf").expect("csrf");
+    let start = page.body.find("action=\"/interaction/").unwrap() + "action=\"".len();
+    let end = page.body[start..].find("/mfa/").unwrap() + start;
+    let action = format!("{}/mfa/{path}", &page.body[start..end]);
+    b.post_form(&action, &[("csrf", &csrf), ("kind", kind), ("code", code)])
+        .await
+}
+
+/// Signs Alice in with her password in a new browser; the page after it.
+pub async fn password_step(
+    app: &TestApp,
+    client: &portico_tests::TestClient,
+) -> (Browser, Hop, String) {
+    let b = Browser::new(&app.issuer);
+    let (verifier, challenge) = pkce_pair();
+    let start = b.get(&authorize_url(app, client, &challenge, &[])).await;
+    let page = b.follow(b.sign_in(start, ALICE, ALICE_PW).await).await;
+    (b, page, verifier)
+}
+
+/// The `href` of the first link that ends with `ends_with`.
+pub fn find_link(html: &str, ends_with: &str) -> String {
+    let end = html.find(&format!("{ends_with}\"")).expect("the link") + ends_with.len();
+    let start = html[..end].rfind("href=\"").unwrap() + 6;
+    html[start..end].to_string()
 }

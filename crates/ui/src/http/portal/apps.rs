@@ -18,6 +18,8 @@
 use super::auth::Admin;
 use super::error::PortalError;
 use super::parse::{field, lines, parse_id, show_time};
+use super::signin::CsrfForm;
+use super::views::ConfirmPage;
 use super::views::{Chrome, Section, yes_no};
 use crate::http::UiState;
 use askama::Template;
@@ -454,12 +456,6 @@ pub async fn app_post(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /admin/applications/{id}/reset-secret`: a new secret, shown once;
 /// the old one stops working at once.
 pub async fn reset_secret_post(
@@ -480,16 +476,6 @@ pub async fn reset_secret_post(
             render_app(&s, &admin, id, None, Some(refused)).await
         }
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin_confirm.html")]
-pub struct ConfirmPage {
-    pub chrome: Chrome,
-    pub title: String,
-    pub consequence: String,
-    pub action: String,
-    pub cancel: String,
 }
 
 /// `GET /admin/applications/{id}/delete`: the confirmation page.

@@ -7,6 +7,7 @@
 
 use super::auth::Admin;
 use super::error::PortalError;
+use super::signin::CsrfForm;
 use super::views::{Chrome, Section};
 use crate::http::UiState;
 use askama::Template;
@@ -251,12 +252,6 @@ pub async fn state_post(
         Ok(_) => Ok(Redirect::to("/admin/conditional-access?notice=state").into_response()),
         Err(e) => Err(PortalError::BadRequest(problems(e)?.join("; "))),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /admin/conditional-access/{id}/delete`.

@@ -7,10 +7,11 @@
 //! `/api/v1/groups` and `…/joinRequests`, so validation and audit entries are
 //! the API's. Members, owners and join requests are in [`super::group_people`].
 
-use super::apps::ConfirmPage;
 use super::auth::Admin;
 use super::error::PortalError;
 use super::parse::{field, parse_id, show_time};
+use super::signin::CsrfForm;
+use super::views::ConfirmPage;
 use super::views::{Chrome, Section};
 use crate::http::UiState;
 use askama::Template;
@@ -344,12 +345,6 @@ pub async fn group_post(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `GET /admin/groups/{id}/delete`: the confirmation page.

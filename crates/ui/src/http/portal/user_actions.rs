@@ -10,10 +10,8 @@ use super::auth::Admin;
 use super::error::PortalError;
 use super::parse::{parse_expiry, parse_id};
 use super::user::render_user;
-use super::views::{Chrome, Section};
+use super::views::{Chrome, ConfirmPage, Section};
 use crate::http::UiState;
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -196,15 +194,6 @@ async fn perform(
     Ok(page(notice))
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "admin_confirm_delete.html")]
-struct ConfirmDeletePage {
-    chrome: Chrome,
-    id: Uuid,
-    name: String,
-    mail: String,
-}
-
 /// The confirmation step: a page with the one button that deletes.
 pub async fn delete_get(
     admin: Admin,
@@ -213,11 +202,15 @@ pub async fn delete_get(
 ) -> Result<Response, PortalError> {
     let id = parse_id(&id).ok_or(PortalError::NotFound)?;
     let u = s.directory.find_user(id).await?;
-    let page = ConfirmDeletePage {
+    let page = ConfirmPage {
         chrome: Chrome::new(&admin, Section::Users),
-        id,
-        name: u.display_name,
-        mail: u.mail,
+        title: format!("Delete {}?", u.display_name),
+        consequence: format!(
+            "{} will be deleted with its sessions, tokens, consents and invitations. This cannot be undone.",
+            u.mail
+        ),
+        action: format!("/admin/users/{id}/delete"),
+        cancel: format!("/admin/users/{id}"),
     };
     Ok(page.into_response())
 }

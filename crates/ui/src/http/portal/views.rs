@@ -91,3 +91,15 @@ impl UserRow {
 pub fn yes_no(b: bool) -> &'static str {
     if b { "Yes" } else { "No" }
 }
+
+/// The step before a delete: what goes with it, the one button that deletes
+/// (`action`, with the CSRF token) and the way back (`cancel`).
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "admin_confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub consequence: String,
+    pub action: String,
+    pub cancel: String,
+}
