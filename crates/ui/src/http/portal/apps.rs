@@ -19,8 +19,8 @@ use super::auth::Admin;
 use super::error::PortalError;
 use super::parse::{field, lines, parse_id, show_time};
 use super::signin::CsrfForm;
-use super::views::ConfirmPage;
-use super::views::{Chrome, Section, yes_no};
+
+use super::views::{Chrome, ConfirmPage, PeopleSection, PersonRow, Section, yes_no};
 use crate::http::UiState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -307,12 +307,6 @@ pub struct AssignmentRow {
     pub since: String,
 }
 
-pub struct OwnerRow {
-    pub id: Uuid,
-    pub name: String,
-    pub mail: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_app.html")]
 struct AppPage {
@@ -326,10 +320,9 @@ struct AppPage {
     form: AppForm,
     permissions: Vec<(&'static str, bool)>,
     assignments: Vec<AssignmentRow>,
-    owners: Vec<OwnerRow>,
-    /// What was typed in the add forms, kept when refused.
+    owners: PeopleSection,
+    /// What was typed in the assign form, kept when refused.
     assign_to: String,
-    owner_email: String,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -379,11 +372,7 @@ pub async fn render_app(
         .app_owners(id)
         .await?
         .into_iter()
-        .map(|u| OwnerRow {
-            id: u.id,
-            name: u.display_name,
-            mail: u.mail,
-        })
+        .map(PersonRow::of)
         .collect();
     let (status, r) = match refused {
         Some(r) => (StatusCode::BAD_REQUEST, r),
@@ -401,9 +390,17 @@ pub async fn render_app(
         permissions: form.permissions(),
         form,
         assignments,
-        owners,
+        owners: PeopleSection {
+            title: "Owners",
+            which: "owners",
+            note: Some(
+                "Owners manage, from My Apps, the members of the groups assigned to the app that they also own.",
+            ),
+            action: format!("/admin/applications/{id}/owners"),
+            rows: owners,
+            typed: r.owner_email,
+        },
         assign_to: r.assign_to,
-        owner_email: r.owner_email,
         notice,
         error: (!r.message.is_empty()).then_some(r.message),
     };

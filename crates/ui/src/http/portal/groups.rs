@@ -11,8 +11,8 @@ use super::auth::Admin;
 use super::error::PortalError;
 use super::parse::{field, parse_id, show_time};
 use super::signin::CsrfForm;
-use super::views::ConfirmPage;
-use super::views::{Chrome, Section};
+
+use super::views::{Chrome, ConfirmPage, PeopleSection, PersonRow, Section};
 use crate::http::UiState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -146,20 +146,6 @@ pub async fn groups_post(
     }
 }
 
-/// The members or the owners, with what was typed in its add form.
-struct PeopleSection {
-    title: &'static str,
-    which: &'static str,
-    rows: Vec<PersonRow>,
-    typed: String,
-}
-
-pub struct PersonRow {
-    id: Uuid,
-    name: String,
-    mail: String,
-}
-
 struct AppLink {
     id: Uuid,
     name: String,
@@ -203,11 +189,7 @@ async fn people(s: &UiState, id: Uuid, r: Relation) -> Result<Vec<PersonRow>, Po
         .list_users(id, r)
         .await?
         .into_iter()
-        .map(|u| PersonRow {
-            id: u.id,
-            name: u.display_name,
-            mail: u.mail,
-        })
+        .map(PersonRow::of)
         .collect())
 }
 
@@ -289,12 +271,16 @@ pub async fn render_group(
             PeopleSection {
                 title: "Members",
                 which: "members",
+                note: None,
+                action: format!("/admin/groups/{id}/members"),
                 rows: people(s, id, Relation::Member).await?,
                 typed: r.member_email,
             },
             PeopleSection {
                 title: "Owners",
                 which: "owners",
+                note: None,
+                action: format!("/admin/groups/{id}/owners"),
                 rows: people(s, id, Relation::Owner).await?,
                 typed: r.owner_email,
             },

@@ -103,3 +103,32 @@ pub struct ConfirmPage {
     pub action: String,
     pub cancel: String,
 }
+
+/// People with a relation to an object, as `admin_people.html` shows them:
+/// a table with a remove button each (POST `{action}/{id}/remove`) and an
+/// add-by-email form (POST `action`) that keeps what was typed.
+pub struct PeopleSection {
+    pub title: &'static str,
+    /// The element ids' prefix.
+    pub which: &'static str,
+    pub note: Option<&'static str>,
+    pub action: String,
+    pub rows: Vec<PersonRow>,
+    pub typed: String,
+}
+
+pub struct PersonRow {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub mail: String,
+}
+
+impl PersonRow {
+    pub fn of(u: User) -> Self {
+        PersonRow {
+            id: u.id,
+            name: u.display_name,
+            mail: u.mail,
+        }
+    }
+}
