@@ -190,6 +190,12 @@ pub trait AssignmentRepo: Send + Sync {
         &self,
         resource_id: Uuid,
     ) -> Result<Vec<AppRoleAssignment>, DirectoryError>;
+    /// The assignments made to `principal_id` (a user or a group), as
+    /// Graph's `/groups/{id}/appRoleAssignments`.
+    async fn principal_assignments(
+        &self,
+        principal_id: Uuid,
+    ) -> Result<Vec<AppRoleAssignment>, DirectoryError>;
     async fn find_assignment(
         &self,
         resource_id: Uuid,
@@ -525,6 +531,14 @@ impl Groups {
     ) -> Result<Vec<AppRoleAssignment>, DirectoryError> {
         self.application_name(resource_id).await?;
         self.assignments.list_assignments(resource_id).await
+    }
+
+    /// The assignments made to a user or a group (one query).
+    pub async fn assignments_of(
+        &self,
+        principal_id: Uuid,
+    ) -> Result<Vec<AppRoleAssignment>, DirectoryError> {
+        self.assignments.principal_assignments(principal_id).await
     }
 
     pub async fn unassign(

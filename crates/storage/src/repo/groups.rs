@@ -486,6 +486,19 @@ impl AssignmentRepo for Storage {
         self.assignments_from(rows).await
     }
 
+    async fn principal_assignments(
+        &self,
+        principal_id: Uuid,
+    ) -> Result<Vec<AppRoleAssignment>, DirectoryError> {
+        let rows = app_role_assignments::Entity::find()
+            .filter(app_role_assignments::Column::PrincipalId.eq(principal_id))
+            .order_by_asc(app_role_assignments::Column::Id)
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        self.assignments_from(rows).await
+    }
+
     async fn find_assignment(
         &self,
         resource_id: Uuid,

@@ -21,7 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_directory::DirectoryError;
-use portico_directory::groups::{GroupPatch, NewGroup, PrincipalType, Relation};
+use portico_directory::groups::{GroupPatch, NewGroup, Relation};
 use portico_directory::join_requests::JoinState;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -193,30 +193,19 @@ async fn people(s: &UiState, id: Uuid, r: Relation) -> Result<Vec<PersonRow>, Po
         .collect())
 }
 
-/// The applications the group is assigned to (read per application: the
-/// store indexes assignments by application).
+/// The applications the group is assigned to (one query, on the
+/// assignments' principal index).
 async fn assigned_apps(s: &UiState, id: Uuid) -> Result<Vec<AppLink>, PortalError> {
-    let clients = s
-        .provider
-        .store
-        .list_clients()
-        .await
-        .map_err(PortalError::internal)?;
-    let mut out = Vec::new();
-    for c in clients {
-        let assigned = s
-            .groups
-            .assignments(c.id)
-            .await?
-            .iter()
-            .any(|a| a.principal_type == PrincipalType::Group && a.principal_id == id);
-        if assigned {
-            out.push(AppLink {
-                id: c.id,
-                name: c.display_name,
-            });
-        }
-    }
+    let mut out: Vec<AppLink> = s
+        .groups
+        .assignments_of(id)
+        .await?
+        .into_iter()
+        .map(|a| AppLink {
+            id: a.resource_id,
+            name: a.resource_display_name,
+        })
+        .collect();
     out.sort_by_key(|a| a.name.to_lowercase());
     Ok(out)
 }
