@@ -1,7 +1,8 @@
 //! Online guessing and argon2 exhaustion: failed passwords are counted in the
 //! database (every node sees them), keyed on the normalized address (bounded:
 //! an over-long one is refused before anything is looked up), and password
-//! checks beyond the cap are answered 503 with `Retry-After` at once.
+//! checks beyond the cap wait in a bounded waiting room, and beyond it are
+//! answered 503 with `Retry-After` at once.
 
 use crate::support::*;
 use portico_tests::{Backend, Browser, TestApp, both_backends, pkce_pair, spawn_app};
@@ -90,15 +91,38 @@ async fn password_checks_beyond_the_cap_get_503_with_retry_after() {
     app.alice().await;
     let b = Browser::new(&app.issuer);
     let path = sign_in_path(&app, &app.issuer, &b).await;
-    // Every slot is busy (held here, as two running argon2 checks would).
-    let slots = app.server.app.directory.password_slots().semaphore();
+    // Every slot is busy (held here, as two running argon2 checks would), and
+    // the waiting room is full (two sign-ins waiting).
+    let password_slots = app.server.app.directory.password_slots();
+    let slots = password_slots.semaphore();
     let held = slots.clone().acquire_many_owned(2).await.unwrap();
+    let room = password_slots.waiting_room();
+    let waiting = room.clone().acquire_many_owned(2).await.unwrap();
     let hop = b.sign_in(b.get(&path).await, ALICE, ALICE_PW).await;
     assert_eq!(hop.status, 503, "{}", hop.body);
     assert_eq!(hop.retry_after.as_deref(), Some("1"));
     assert!(hop.body.contains("Try again in a moment"));
-    // Refused, not counted as a failure; with a slot free the sign-in goes through.
+    // Refused, not counted as a failure. With a place in the room, a sign-in
+    // waits there and goes through as soon as a slot is free.
+    drop(waiting);
+    let page = b.get(&path).await;
+    let signing_in = tokio::spawn({
+        // The same browser (its cookie jar is shared) on another task.
+        let b = Browser {
+            http: b.http.clone(),
+            base: b.base.clone(),
+        };
+        async move { b.sign_in(page, ALICE, ALICE_PW).await }
+    });
+    while room.available_permits() == 2 {
+        assert!(
+            !signing_in.is_finished(),
+            "the sign-in did not wait for a slot"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     drop(held);
-    let hop = b.sign_in(b.get(&path).await, ALICE, ALICE_PW).await;
+    let hop = signing_in.await.unwrap();
     assert!(hop.status.is_redirection(), "{} {}", hop.status, hop.body);
+    assert_eq!(room.available_permits(), 2);
 }

@@ -4,10 +4,17 @@
 //!
 //! Each argon2 run takes ~19 MiB and tens of milliseconds of one core, so
 //! [`PasswordSlots`] caps how many run at once (one per core by default). A
-//! sign-in that finds every slot taken is refused at once
-//! ([`DirectoryError::Busy`], which the UI answers 503 with `Retry-After`)
-//! rather than queued: a queue would grow with the attack. Admin writes
-//! (setting a password) wait for a slot instead.
+//! sign-in that finds every slot taken waits in a small waiting room (as many
+//! places as slots, at most [`MAX_WAIT`]), so a busy core goes on hashing
+//! while the next request arrives; when the room is full too, or the wait
+//! runs out, it is refused ([`DirectoryError::Busy`], which the UI answers 503
+//! with `Retry-After`). The room is bounded, so it cannot grow with an attack.
+//! Admin writes (setting a password) wait for a slot instead.
+//!
+//! Why not more slots instead: two argon2 memories (2 × 19 MiB) no longer fit
+//! a 32 MiB last-level cache, and hashing slowed to 0.68× the one-at-a-time
+//! rate on one core (bench/run, stop 20); one slot and one waiter per core
+//! keeps the core busy on one memory at a time.
 //!
 //! The ~19 MiB of working memory is kept between computations ([`MEMORY`])
 //! instead of allocated for each: freed, it stayed with the allocator's
@@ -20,6 +27,7 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher, Version};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Working memories kept for the next computation (see the module doc).
@@ -115,9 +123,17 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// How many argon2 computations may run at the same time.
+/// The longest a sign-in waits in the waiting room for a password slot.
+pub const MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// How many argon2 computations may run at the same time, and how many
+/// sign-ins may wait for one (see the module doc).
 #[derive(Clone)]
-pub struct PasswordSlots(Arc<Semaphore>);
+pub struct PasswordSlots {
+    slots: Arc<Semaphore>,
+    /// Places in the waiting room (as many as slots).
+    room: Arc<Semaphore>,
+}
 
 impl PasswordSlots {
     /// `n` slots; `0` means one per core (`std::thread::available_parallelism`).
@@ -128,24 +144,46 @@ impl PasswordSlots {
             n
         };
         MEMORY_KEPT.fetch_max(n, Ordering::Relaxed);
-        Self(Arc::new(Semaphore::new(n)))
+        Self {
+            slots: Arc::new(Semaphore::new(n)),
+            room: Arc::new(Semaphore::new(n)),
+        }
     }
 
-    /// The semaphore itself, so a test can hold every slot.
+    /// The slots themselves, so a test can hold every slot.
     pub fn semaphore(&self) -> Arc<Semaphore> {
-        Arc::clone(&self.0)
+        Arc::clone(&self.slots)
+    }
+
+    /// The waiting room's places, so a test can fill it.
+    pub fn waiting_room(&self) -> Arc<Semaphore> {
+        Arc::clone(&self.room)
     }
 
     /// A slot now, or `Busy`.
     pub fn try_take(&self) -> Result<OwnedSemaphorePermit, DirectoryError> {
-        Arc::clone(&self.0)
+        Arc::clone(&self.slots)
             .try_acquire_owned()
             .map_err(|_| DirectoryError::Busy)
     }
 
+    /// A slot now, or after waiting at most `MAX_WAIT` in the waiting room;
+    /// `Busy` when the room is full or the wait runs out.
+    pub async fn take_or_wait(&self) -> Result<OwnedSemaphorePermit, DirectoryError> {
+        if let Ok(slot) = self.try_take() {
+            return Ok(slot);
+        }
+        let _place = self.room.try_acquire().map_err(|_| DirectoryError::Busy)?;
+        match tokio::time::timeout(MAX_WAIT, Arc::clone(&self.slots).acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            Ok(Err(e)) => Err(DirectoryError::Internal(e.into())),
+            Err(_) => Err(DirectoryError::Busy),
+        }
+    }
+
     /// A slot, waiting for one.
     pub async fn take(&self) -> Result<OwnedSemaphorePermit, DirectoryError> {
-        Arc::clone(&self.0)
+        Arc::clone(&self.slots)
             .acquire_owned()
             .await
             .map_err(|e| DirectoryError::Internal(e.into()))
@@ -289,5 +327,37 @@ mod tests {
         assert!(matches!(slots.try_take(), Err(DirectoryError::Busy)));
         drop(a);
         assert!(slots.try_take().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_waits_for_a_slot_only_in_a_bounded_room_and_for_a_bounded_time() {
+        let slots = PasswordSlots::new(1);
+        let held = slots.try_take().unwrap();
+        // One place in the room: this one waits, and gets the slot once it is free.
+        let waiter = tokio::spawn({
+            let slots = slots.clone();
+            async move { slots.take_or_wait().await }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(slots.waiting_room().available_permits(), 0);
+        // The room is full: refused at once.
+        assert!(matches!(
+            slots.take_or_wait().await,
+            Err(DirectoryError::Busy)
+        ));
+        drop(held);
+        let slot = waiter
+            .await
+            .unwrap()
+            .expect("the waiter gets the freed slot");
+        assert_eq!(slots.waiting_room().available_permits(), 1);
+        // A slot that stays taken: the wait runs out after MAX_WAIT, and the place is freed.
+        assert!(matches!(
+            slots.take_or_wait().await,
+            Err(DirectoryError::Busy)
+        ));
+        assert_eq!(slots.waiting_room().available_permits(), 1);
+        drop(slot);
+        assert!(slots.take_or_wait().await.is_ok());
     }
 }

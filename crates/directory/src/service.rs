@@ -164,13 +164,14 @@ impl Directory {
 
     /// The user when `mail`/`password` are right and the account may sign in.
     /// Unknown users cost the same argon2 work as known ones. `Busy` when
-    /// every password slot is taken (nothing was checked).
+    /// every password slot is taken and the waiting room is full or its wait
+    /// ran out (nothing was checked).
     pub async fn authenticate(
         &self,
         mail: &str,
         password: &str,
     ) -> Result<Option<User>, DirectoryError> {
-        let slot = self.password_slots.try_take()?;
+        let slot = self.password_slots.take_or_wait().await?;
         let user = match normalize_mail(mail) {
             Ok(m) => self.repo.find_user_by_mail(&m).await?,
             Err(_) => None,

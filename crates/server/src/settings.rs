@@ -63,7 +63,8 @@ pub struct Settings {
     /// back-channel logout lease sends due logout tokens.
     pub backchannel_interval_secs: u64,
     /// `PORTICO_PASSWORD_HASH_CONCURRENCY`: password checks (argon2) running
-    /// at once; more sign-ins are answered 503 + `Retry-After`. 0: one per core.
+    /// at once; as many more sign-ins wait (at most 1 s) for a slot, and
+    /// beyond that they are answered 503 + `Retry-After`. 0: one per core.
     pub password_hash_concurrency: usize,
     /// `PORTICO_SIGNING_ALGS`: comma-separated JWS algorithms to keep signing
     /// keys for and publish: `RS256` (always, added when absent), `ES256`,
