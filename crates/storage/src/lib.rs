@@ -43,6 +43,7 @@ pub use testing::{create_test_database, drop_test_database};
 
 use anyhow::Context;
 use portico_core::{Clock, Keyring, SystemClock};
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
@@ -87,12 +88,36 @@ impl std::fmt::Debug for Storage {
     }
 }
 
+/// Whether the PostgreSQL URL (or libpq's `PGSSLMODE`) names an `sslmode`.
+fn sslmode_chosen(url: &str) -> bool {
+    url.split_once('?')
+        .is_some_and(|(_, q)| q.split('&').any(|p| p.starts_with("sslmode=")))
+        || std::env::var_os("PGSSLMODE").is_some()
+}
+
+/// A host whose traffic never leaves the machine: a loopback address, or a
+/// Unix socket directory.
+fn is_loopback_host(host: &str) -> bool {
+    host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Storage {
     /// Connects to `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`.
     ///
     /// SQLite files get WAL, `synchronous=NORMAL`, foreign keys, a 10 s busy
     /// timeout and are created when missing. An in-memory SQLite database lives
     /// in one connection that is never recycled (it would vanish with it).
+    ///
+    /// PostgreSQL on a loopback address or a Unix socket is reached without
+    /// TLS unless the URL (or `PGSSLMODE`) names an `sslmode`: the traffic
+    /// never leaves the machine, and TLS made every new connection ~70 ms
+    /// slower (a start on an existing database 90 → 370 ms, bench/run). Any
+    /// other host keeps sqlx's default (`prefer`).
     pub async fn connect(url: &str) -> anyhow::Result<Storage> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false);
@@ -119,6 +144,15 @@ impl Storage {
             opts.max_connections(POSTGRES_MAX_CONNECTIONS)
                 .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect_timeout(POSTGRES_ACQUIRE_TIMEOUT);
+            if !sslmode_chosen(url) {
+                opts.map_sqlx_postgres_opts(|o| {
+                    if is_loopback_host(o.get_host()) {
+                        o.ssl_mode(PgSslMode::Disable)
+                    } else {
+                        o
+                    }
+                });
+            }
             "postgres"
         } else {
             anyhow::bail!("unsupported database URL: expected sqlite:… or postgres://…");

@@ -49,6 +49,21 @@ pub async fn drop_test_database(admin_url: &str, database_url: &str) -> anyhow::
 }
 
 impl crate::Storage {
+    /// Whether this storage's PostgreSQL connection runs over TLS, and
+    /// whether the server offers TLS at all (`SHOW ssl`).
+    pub async fn postgres_tls(&self) -> anyhow::Result<(bool, bool)> {
+        let row = self
+            .db()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT s.ssl, current_setting('ssl') = 'on' FROM pg_stat_ssl s \
+                 WHERE s.pid = pg_backend_pid()",
+            ))
+            .await?
+            .context("pg_stat_ssl has no row for this connection")?;
+        Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+    }
+
     /// Empties the sign-in log's conditional access index and rebuilds it
     /// from the records, with the statement the migration that introduced
     /// the index runs over the sign-ins recorded before it: the upgrade test
