@@ -80,3 +80,41 @@ async fn a_rotated_key_is_published_at_once_signs_after_the_delay_and_the_old_on
     let kids = jwks_kids(&app.url("")).await;
     assert!(!kids.contains(&old) && kids.contains(&new), "{kids:?}");
 }
+
+/// A token whose signature was checked once is not checked again
+/// (oidc verified.rs), but every use still needs its key published and the
+/// `typ` asked for: a token of a removed key is refused even when it was
+/// checked before.
+#[tokio::test]
+async fn a_checked_token_is_refused_once_its_key_is_removed() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let provider = &app.server.app.provider;
+    let token = app.admin_token().await;
+    let at = Some(portico_oidc::tokens::ACCESS_TOKEN_TYP);
+    // Checked (and remembered), then checked again from memory.
+    for _ in 0..2 {
+        let claims = provider.verify_own_jwt(&token, at, true).await.unwrap();
+        assert_eq!(claims["iss"], app.issuer.as_str());
+    }
+    assert!(
+        provider
+            .verify_own_jwt(&token, Some("logout+jwt"), true)
+            .await
+            .is_err(),
+        "the typ is checked on every use"
+    );
+    let old = jwt_header(&token)["kid"].as_str().unwrap().to_string();
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/signingKeys/rotate"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    app.clock.advance(chrono::Duration::seconds(301));
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert!(!jwks_kids(&app.url("")).await.contains(&old));
+    // Expired too, but allowed here: the key alone refuses it.
+    let refused = provider.verify_own_jwt(&token, at, true).await;
+    assert!(refused.is_err(), "{refused:?}");
+}

@@ -31,6 +31,7 @@ pub mod store;
 pub mod token;
 pub mod tokens;
 pub mod userinfo;
+pub mod verified;
 
 use portico_core::{Clock, SecretHasher};
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Provider {
     pub keys: keys::KeyManager,
     /// `discovery_bytes`, built on first use.
     discovery_document: std::sync::OnceLock<bytes::Bytes>,
+    /// JWTs whose signature was already checked (verified.rs).
+    pub(crate) verified: verified::VerifiedTokens,
 }
 
 impl Provider {
@@ -63,6 +66,7 @@ impl Provider {
             hasher,
             keys: keys::KeyManager::new(),
             discovery_document: std::sync::OnceLock::new(),
+            verified: verified::VerifiedTokens::default(),
         }
     }
 

@@ -4,11 +4,13 @@
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::keys::{LoadedKey, SigningAlg};
+use crate::verified::Verified;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jws::JwsHeader;
 use josekit::jwt::{self, JwtPayload};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The `typ` of a JWT access token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -58,25 +60,50 @@ impl Provider {
     ) -> Result<Map<String, Value>, OAuthError> {
         let now = self.clock.now();
         let bad = || OAuthError::invalid_token("The token is invalid.");
-        let header = jwt::decode_header(token).map_err(|e| bad().with_debug(e.to_string()))?;
-        if let Some(typ) = expected_typ
-            && header.claim("typ").and_then(Value::as_str) != Some(typ)
-        {
-            return Err(bad().with_debug("wrong typ"));
-        }
-        let kid = header
-            .claim("kid")
-            .and_then(Value::as_str)
-            .ok_or_else(bad)?
-            .to_string();
         let keys = self.keys.published(self.store.as_ref(), now).await?;
-        let key = keys
-            .iter()
-            .find(|k| k.meta.kid == kid)
-            .ok_or_else(|| bad().with_debug("unknown kid"))?;
-        let (payload, _) = jwt::decode_with_verifier(token, key.verifier.as_ref())
-            .map_err(|e| bad().with_debug(e.to_string()))?;
-        let claims = payload.claims_set().clone();
+        let claims = match self.verified.get(token) {
+            // Checked before (verified.rs): the key must still be published.
+            Some(v) if keys.iter().any(|k| k.meta.kid == v.kid) => {
+                if let Some(typ) = expected_typ
+                    && v.typ.as_deref() != Some(typ)
+                {
+                    return Err(bad().with_debug("wrong typ"));
+                }
+                Arc::unwrap_or_clone(v.claims)
+            }
+            _ => {
+                let header =
+                    jwt::decode_header(token).map_err(|e| bad().with_debug(e.to_string()))?;
+                let typ = header.claim("typ").and_then(Value::as_str);
+                if let Some(expected) = expected_typ
+                    && typ != Some(expected)
+                {
+                    return Err(bad().with_debug("wrong typ"));
+                }
+                let typ = typ.map(str::to_string);
+                let kid = header
+                    .claim("kid")
+                    .and_then(Value::as_str)
+                    .ok_or_else(bad)?
+                    .to_string();
+                let key = keys
+                    .iter()
+                    .find(|k| k.meta.kid == kid)
+                    .ok_or_else(|| bad().with_debug("unknown kid"))?;
+                let (payload, _) = jwt::decode_with_verifier(token, key.verifier.as_ref())
+                    .map_err(|e| bad().with_debug(e.to_string()))?;
+                let claims = payload.claims_set().clone();
+                self.verified.insert(
+                    token,
+                    Verified {
+                        kid,
+                        typ,
+                        claims: Arc::new(claims.clone()),
+                    },
+                );
+                claims
+            }
+        };
         if claims.get("iss").and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
             return Err(bad().with_debug("wrong iss"));
         }

@@ -5,7 +5,7 @@ use crate::settings::Settings;
 use crate::workers::{BackchannelLogouts, Cleanup, Workers};
 use anyhow::Context;
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue};
 use axum::routing::get;
 use chrono::Duration;
 use portico_core::{Clock, Sealer, SecretHasher, random_token};
@@ -25,8 +25,7 @@ use portico_ui::mail::UiMailComposer;
 use portico_ui::{UiPages, UiState};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 #[derive(Clone)]
@@ -211,6 +210,7 @@ impl App {
         // Everything but the operations endpoints answers 503 at once while
         // the database is unreachable (`/readyz` says so by itself).
         let db_guard = crate::db_guard::DbGuard::new(self.storage.clone());
+        let https = self.settings.issuer.starts_with("https://");
         let router = Router::new()
             .merge(oidc)
             .merge(ui)
@@ -221,35 +221,22 @@ impl App {
             ))
             .merge(ops)
             .route_layer(axum::middleware::from_fn(crate::ops::track_http))
-            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+            .layer(axum::middleware::map_response_with_state(
+                crate::security_headers::SecurityHeaders::new(https),
+                crate::security_headers::add,
+            ));
+        // On an https issuer cookies get the `__Host-`/`__Secure-` prefix
+        // (cookie_prefix.rs), and HSTS is sent (security_headers.rs).
+        let router = if https {
+            router.layer(axum::middleware::from_fn(
+                crate::cookie_prefix::prefix_cookies,
             ))
-            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
-        // RFC 6797: on an https issuer, browsers refuse plain http to this
-        // host (and its subdomains) for a year. Never on http: the header
-        // would be ignored there, and it would break a local set-up later.
-        // Cookies get the `__Host-`/`__Secure-` prefix there (cookie_prefix.rs).
-        let router = if self.settings.issuer.starts_with("https://") {
-            router
-                .layer(axum::middleware::from_fn(
-                    crate::cookie_prefix::prefix_cookies,
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::STRICT_TRANSPORT_SECURITY,
-                    HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-                ))
         } else {
             router
         };
         // Outermost: discovery and JWKS answered before the per-request
         // layers (static_docs.rs adds what they would).
-        let static_docs = crate::static_docs::StaticDocs::new(
-            self.provider.clone(),
-            self.settings.issuer.starts_with("https://"),
-        );
+        let static_docs = crate::static_docs::StaticDocs::new(self.provider.clone(), https);
         router
             .layer(axum::middleware::from_fn_with_state(
                 self.origin.clone(),
@@ -257,7 +244,7 @@ impl App {
             ))
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-            .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+            .layer(SetRequestIdLayer::new(x_request_id, RequestIds))
             .layer(axum::middleware::from_fn_with_state(
                 static_docs,
                 crate::static_docs::serve,
@@ -289,6 +276,24 @@ impl App {
         drop(workers);
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// `x-request-id` for a request that has none: a random (v4) UUID from the
+/// thread's CSPRNG (`rand`), not a `getrandom` system call per request as
+/// `MakeRequestUuid` does.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(
+        &mut self,
+        _: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        HeaderValue::from_str(&id.to_string())
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
     }
 }
 

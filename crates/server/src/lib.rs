@@ -14,6 +14,7 @@ pub mod invite_cli;
 pub mod master_key;
 pub mod ops;
 mod redact;
+pub mod security_headers;
 pub mod settings;
 pub mod static_docs;
 pub mod workers;

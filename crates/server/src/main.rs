@@ -206,8 +206,10 @@ enum SecretsCommand {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTICO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    // Colours only for a terminal: not in a file or a journal.
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match std::env::var("PORTICO_LOG_FORMAT").as_deref() {
         Ok("json") => fmt.json().with_current_span(true).init(),

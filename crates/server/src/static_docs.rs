@@ -2,7 +2,7 @@
 //! outermost layer answers `GET` for them with bytes built once per key
 //! change, before the request id, the request span and the per-route
 //! metrics run. What those layers would add is added here at no per-request
-//! cost: the security headers (the same values as `app.rs`, checked by
+//! cost: the security headers (`security_headers.rs`, checked by
 //! `tests/it/static_documents.rs`), and the request counter and latency
 //! histogram of `ops::track_http`, through handles registered once. These
 //! answers carry no `x-request-id` and are not logged, unless request logging
@@ -10,7 +10,7 @@
 //! full stack like any other request.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use portico_oidc::Provider;
@@ -48,32 +48,9 @@ impl Metrics {
 impl StaticDocs {
     /// Call after the metrics recorder is installed (`ops::recorder`).
     pub fn new(provider: Arc<Provider>, https: bool) -> Self {
-        let mut headers = vec![
-            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-                ),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            ),
-        ];
-        if https {
-            headers.push((
-                header::STRICT_TRANSPORT_SECURITY,
-                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-            ));
-        }
         StaticDocs {
             provider,
-            headers: Arc::new(headers),
+            headers: Arc::new(crate::security_headers::list(https)),
             discovery: Metrics::new(DISCOVERY),
             jwks: Metrics::new(JWKS),
         }
