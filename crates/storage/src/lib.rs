@@ -88,6 +88,29 @@ impl std::fmt::Debug for Storage {
     }
 }
 
+/// PostgreSQL connections opened at once when connecting (see [`warm`]).
+const POSTGRES_WARM_CONNECTIONS: u32 = 4;
+
+/// Opens `n` connections of `pool` at once and waits until they are idle.
+///
+/// sqlx puts a released connection back from a task of its own, so a query
+/// right after another finds none idle and opens a new one: the start
+/// (migrations, secrets, keys, settings, one after the other) opened four
+/// PostgreSQL connections one at a time, each a new server process. Opened
+/// together they cost about one. A connection that fails here is not an
+/// error: the first query reports it.
+async fn warm<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>, n: u32) {
+    let opened = futures::future::join_all((0..n).map(|_| pool.acquire())).await;
+    let ok = opened.iter().filter(|c| c.is_ok()).count();
+    drop(opened);
+    for _ in 0..1000 {
+        if pool.num_idle() >= ok {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Whether the PostgreSQL URL (or libpq's `PGSSLMODE`) names an `sslmode`.
 fn sslmode_chosen(url: &str) -> bool {
     url.split_once('?')
@@ -162,6 +185,9 @@ impl Storage {
             .await
             .with_context(|| format!("cannot connect to the {kind} database"))?;
         let backend = db.get_database_backend();
+        if backend == DbBackend::Postgres {
+            warm(db.get_postgres_connection_pool(), POSTGRES_WARM_CONNECTIONS).await;
+        }
         Ok(Storage {
             db,
             backend,

@@ -49,6 +49,11 @@ pub async fn drop_test_database(admin_url: &str, database_url: &str) -> anyhow::
 }
 
 impl crate::Storage {
+    /// Idle connections in the PostgreSQL pool.
+    pub fn postgres_idle_connections(&self) -> usize {
+        self.db().get_postgres_connection_pool().num_idle()
+    }
+
     /// Whether this storage's PostgreSQL connection runs over TLS, and
     /// whether the server offers TLS at all (`SHOW ssl`).
     pub async fn postgres_tls(&self) -> anyhow::Result<(bool, bool)> {

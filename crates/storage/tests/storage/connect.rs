@@ -174,3 +174,16 @@ async fn postgres_on_loopback_goes_without_tls_unless_the_url_asks() {
         .unwrap();
     assert_eq!(asked.postgres_tls().await.unwrap(), (true, true));
 }
+
+/// The first PostgreSQL connections are opened together and wait idle for
+/// the start's queries (one after the other, they each opened a new one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_opens_its_first_connections_together() {
+    let db = postgres().await;
+    let s = Storage::connect(&db.url).await.unwrap();
+    assert!(
+        s.postgres_idle_connections() >= 4,
+        "{} idle",
+        s.postgres_idle_connections()
+    );
+}
