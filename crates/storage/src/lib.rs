@@ -100,22 +100,20 @@ const POSTGRES_WARM_CONNECTIONS: u32 = 4;
 /// together they cost about one. A connection that fails here is not an
 /// error: the first query reports it.
 async fn warm<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>, n: u32) {
-    let opened = futures::future::join_all((0..n).map(|_| pool.acquire())).await;
-    let ok = opened.iter().filter(|c| c.is_ok()).count();
-    drop(opened);
-    for _ in 0..1000 {
-        if pool.num_idle() >= ok {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    let mut opened: Vec<_> = futures::future::join_all((0..n).map(|_| pool.acquire()))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    // Put back now rather than from tasks of their own (sqlx: "runs the drop
+    // handler eagerly").
+    futures::future::join_all(opened.iter_mut().map(|c| c.return_to_pool())).await;
 }
 
-/// Whether the PostgreSQL URL (or libpq's `PGSSLMODE`) names an `sslmode`.
-fn sslmode_chosen(url: &str) -> bool {
+/// Whether the PostgreSQL URL names an `sslmode`.
+fn sslmode_in_url(url: &str) -> bool {
     url.split_once('?')
         .is_some_and(|(_, q)| q.split('&').any(|p| p.starts_with("sslmode=")))
-        || std::env::var_os("PGSSLMODE").is_some()
 }
 
 /// A host whose traffic never leaves the machine: a loopback address, or a
@@ -137,7 +135,8 @@ impl Storage {
     /// in one connection that is never recycled (it would vanish with it).
     ///
     /// PostgreSQL on a loopback address or a Unix socket is reached without
-    /// TLS unless the URL (or `PGSSLMODE`) names an `sslmode`: the traffic
+    /// TLS unless the URL names an `sslmode` (or `PGSSLMODE`, which sqlx
+    /// reads, one other than `prefer`): the traffic
     /// never leaves the machine, and TLS made every new connection ~70 ms
     /// slower (a start on an existing database 90 → 370 ms, bench/run). Any
     /// other host keeps sqlx's default (`prefer`).
@@ -167,9 +166,12 @@ impl Storage {
             opts.max_connections(POSTGRES_MAX_CONNECTIONS)
                 .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect_timeout(POSTGRES_ACQUIRE_TIMEOUT);
-            if !sslmode_chosen(url) {
+            if !sslmode_in_url(url) {
+                // sqlx's default, `prefer`, unless PGSSLMODE chose another.
                 opts.map_sqlx_postgres_opts(|o| {
-                    if is_loopback_host(o.get_host()) {
+                    if matches!(o.get_ssl_mode(), PgSslMode::Prefer)
+                        && is_loopback_host(o.get_host())
+                    {
                         o.ssl_mode(PgSslMode::Disable)
                     } else {
                         o
