@@ -171,11 +171,13 @@ impl Directory {
         mail: &str,
         password: &str,
     ) -> Result<Option<User>, DirectoryError> {
-        let slot = self.password_slots.take_or_wait().await?;
         let user = match normalize_mail(mail) {
             Ok(m) => self.repo.find_user_by_mail(&m).await?,
             Err(_) => None,
         };
+        // The slot is taken after the lookup: held across a database round
+        // trip, it kept the waiting sign-in from hashing meanwhile.
+        let slot = self.password_slots.take_or_wait().await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let ok = verify_password_in(slot, password.to_string(), hash).await;
         let now = self.clock.now();
