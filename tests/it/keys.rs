@@ -19,6 +19,21 @@ async fn signing_kid(app: &portico_tests::TestApp) -> String {
         .to_string()
 }
 
+/// Rotates the keys through the admin API; the new RS256 key's `kid`.
+async fn rotate(app: &portico_tests::TestApp, admin_token: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/signingKeys/rotate"))
+        .bearer_auth(admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn discovery_describes_the_provider() {
     let app = spawn_app(Backend::Sqlite).await;
@@ -47,18 +62,7 @@ async fn a_rotated_key_is_published_at_once_signs_after_the_delay_and_the_old_on
  {
     let app = spawn_app(Backend::Sqlite).await;
     let old = signing_kid(&app).await;
-    let token = app.admin_token().await;
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/signingKeys/rotate"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let new = r.json::<Value>().await.unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let new = rotate(&app, &app.admin_token().await).await;
     let kids = jwks_kids(&app.url("")).await;
     assert!(
         kids.contains(&old) && kids.contains(&new),
@@ -104,13 +108,7 @@ async fn a_checked_token_is_refused_once_its_key_is_removed() {
         "the typ is checked on every use"
     );
     let old = jwt_header(&token)["kid"].as_str().unwrap().to_string();
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/signingKeys/rotate"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    rotate(&app, &token).await;
     app.clock.advance(chrono::Duration::seconds(301));
     app.clock.advance(chrono::Duration::minutes(61));
     assert!(!jwks_kids(&app.url("")).await.contains(&old));

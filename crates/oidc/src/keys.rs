@@ -215,21 +215,12 @@ impl fmt::Debug for RingSigner {
 }
 
 impl RingSigner {
-    /// From a PKCS#8 PEM of `alg` (not RS256); `None` when `ring` does not
-    /// take the key (then josekit signs with it).
+    /// From a PEM of `alg` (not RS256); `None` when `ring` does not take the
+    /// key (then josekit signs with it). OpenSSL reads the PEM and writes the
+    /// PKCS#8 DER ring reads.
     pub fn from_pem(alg: SigningAlg, pem: &[u8]) -> Option<RingSigner> {
-        use base64::Engine;
-        let text = std::str::from_utf8(pem).ok()?;
-        let body: String = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("-----"))
-            .collect();
-        if !text.contains("-----BEGIN PRIVATE KEY-----") {
-            return None;
-        }
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
+        let der = openssl::pkey::PKey::private_key_from_pem(pem)
+            .and_then(|k| k.private_key_to_pkcs8())
             .ok()?;
         let rng = ring::rand::SystemRandom::new();
         let key = match alg {

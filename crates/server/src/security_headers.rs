@@ -5,15 +5,15 @@
 //! and would break a local set-up later). A handler may set its own value of
 //! any of them but HSTS. One layer adds them all (four layers cost a boxed
 //! service clone and a future each per request, bench/run stop 21), and the
-//! static documents add the same list (static_docs.rs).
+//! static documents apply the same [`SecurityHeaders`] (static_docs.rs).
 
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
 use std::sync::Arc;
 
 /// The headers, in the order they are added; HSTS last, on https only.
-pub fn list(https: bool) -> Vec<(HeaderName, HeaderValue)> {
+fn list(https: bool) -> Vec<(HeaderName, HeaderValue)> {
     let mut headers = vec![
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
@@ -49,13 +49,19 @@ impl SecurityHeaders {
     }
 }
 
-/// Adds each header the response lacks; HSTS always overrides.
-pub async fn add(State(s): State<SecurityHeaders>, mut response: Response) -> Response {
-    let h = response.headers_mut();
-    for (name, value) in s.0.iter() {
-        if *name == header::STRICT_TRANSPORT_SECURITY || !h.contains_key(name) {
-            h.insert(name.clone(), value.clone());
+impl SecurityHeaders {
+    /// Adds each header `h` lacks; HSTS always overrides.
+    pub fn apply(&self, h: &mut HeaderMap) {
+        for (name, value) in self.0.iter() {
+            if *name == header::STRICT_TRANSPORT_SECURITY || !h.contains_key(name) {
+                h.insert(name.clone(), value.clone());
+            }
         }
     }
+}
+
+/// The response layer: [`SecurityHeaders::apply`].
+pub async fn add(State(s): State<SecurityHeaders>, mut response: Response) -> Response {
+    s.apply(response.headers_mut());
     response
 }

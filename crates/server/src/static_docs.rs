@@ -10,7 +10,7 @@
 //! full stack like any other request.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use portico_oidc::Provider;
@@ -23,7 +23,7 @@ const JWKS: &str = "/jwks";
 #[derive(Clone)]
 pub struct StaticDocs {
     provider: Arc<Provider>,
-    headers: Arc<Vec<(HeaderName, HeaderValue)>>,
+    headers: crate::security_headers::SecurityHeaders,
     discovery: Metrics,
     jwks: Metrics,
 }
@@ -50,7 +50,7 @@ impl StaticDocs {
     pub fn new(provider: Arc<Provider>, https: bool) -> Self {
         StaticDocs {
             provider,
-            headers: Arc::new(crate::security_headers::list(https)),
+            headers: crate::security_headers::SecurityHeaders::new(https),
             discovery: Metrics::new(DISCOVERY),
             jwks: Metrics::new(JWKS),
         }
@@ -74,10 +74,7 @@ pub async fn serve(State(s): State<StaticDocs>, req: Request, next: Next) -> Res
     else {
         return next.run(req).await;
     };
-    let h = response.headers_mut();
-    for (name, value) in s.headers.iter() {
-        h.insert(name.clone(), value.clone());
-    }
+    s.headers.apply(response.headers_mut());
     metrics.requests.increment(1);
     metrics.duration.record(started.elapsed().as_secs_f64());
     response

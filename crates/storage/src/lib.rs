@@ -91,7 +91,7 @@ impl std::fmt::Debug for Storage {
 /// PostgreSQL connections opened at once when connecting (see [`warm`]).
 const POSTGRES_WARM_CONNECTIONS: u32 = 4;
 
-/// Opens `n` connections of `pool` at once and waits until they are idle.
+/// Opens `n` connections of `pool` at once and puts them back idle.
 ///
 /// sqlx puts a released connection back from a task of its own, so a query
 /// right after another finds none idle and opens a new one: the start
@@ -112,8 +112,7 @@ async fn warm<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>, n: u3
 
 /// Whether the PostgreSQL URL names an `sslmode`.
 fn sslmode_in_url(url: &str) -> bool {
-    url.split_once('?')
-        .is_some_and(|(_, q)| q.split('&').any(|p| p.starts_with("sslmode=")))
+    url::Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "sslmode"))
 }
 
 /// A host whose traffic never leaves the machine: a loopback address, or a
@@ -136,10 +135,10 @@ impl Storage {
     ///
     /// PostgreSQL on a loopback address or a Unix socket is reached without
     /// TLS unless the URL names an `sslmode` (or `PGSSLMODE`, which sqlx
-    /// reads, one other than `prefer`): the traffic
-    /// never leaves the machine, and TLS made every new connection ~70 ms
-    /// slower (a start on an existing database 90 → 370 ms, bench/run). Any
-    /// other host keeps sqlx's default (`prefer`).
+    /// reads, one other than `prefer`): the traffic never leaves the machine,
+    /// and TLS made every new connection ~70 ms slower (a start on an
+    /// existing database 90 → 370 ms, bench/run). Any other host keeps sqlx's
+    /// default (`prefer`).
     pub async fn connect(url: &str) -> anyhow::Result<Storage> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false);
