@@ -3,7 +3,9 @@
 //! the Graph permissions it needs, as the `x-permissions` extension) is
 //! collected by [`super::routes`], which also builds the axum routes from the
 //! same attributes, so a route cannot exist without its operation. The
-//! document is served once-built at `GET /api/v1/openapi.json` (anonymous).
+//! document is served at `GET /api/v1/openapi.json` (anonymous), built and
+//! serialized at its first request and kept: a start does not pay for it (its
+//! JSON tree was the largest part of a start's heap, bench/run, issue 11).
 //!
 //! `x-permissions` lists the permissions of which the caller's token needs
 //! any one; a condition that needs more (an administrator's account, a
@@ -17,6 +19,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use std::sync::{Arc, OnceLock};
 use utoipa::Modify;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::server::Server;
@@ -90,12 +93,19 @@ impl Modify for BearerScheme {
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)),
 )]
 async fn openapi_json(State(document): State<Document>) -> Response {
+    let bytes = document
+        .bytes
+        .get_or_init(|| {
+            let doc = super::routes().into_openapi();
+            Bytes::from(finish(doc, &document.issuer).to_string())
+        })
+        .clone();
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        document.0,
+        bytes,
     )
         .into_response()
 }
@@ -143,15 +153,21 @@ fn finish(mut doc: utoipa::openapi::OpenApi, issuer: &str) -> serde_json::Value 
     doc
 }
 
-/// The serialized document, built once when the router is.
+/// The serialized document, built at its first request.
 #[derive(Clone)]
-struct Document(Bytes);
+struct Document {
+    issuer: Arc<str>,
+    bytes: Arc<OnceLock<Bytes>>,
+}
 
 /// The admin API's router: the documented routes and the document, with the
 /// issuer as its server.
 pub fn router(app: App) -> Router {
-    let (router, doc) = super::routes().split_for_parts();
-    let document = Document(Bytes::from(finish(doc, &app.settings.issuer).to_string()));
+    let (router, _) = super::routes().split_for_parts();
+    let document = Document {
+        issuer: app.settings.issuer.as_str().into(),
+        bytes: Arc::default(),
+    };
     router
         .route(PATH, get(openapi_json).with_state(document))
         .with_state(app)
