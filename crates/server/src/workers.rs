@@ -61,8 +61,9 @@ impl ClusterLease {
     }
 }
 
-/// Deletes expired rows (`Storage::purge_expired`), on one node of the
-/// cluster at a time: the one holding the `cleanup` lease.
+/// Deletes expired rows (`Storage::purge_expired`) and empties SQLite's
+/// write-ahead log (`Storage::checkpoint_wal`), on one node of the cluster
+/// at a time: the one holding the `cleanup` lease.
 #[derive(Clone)]
 pub struct Cleanup {
     lease: ClusterLease,
@@ -91,7 +92,20 @@ impl Cleanup {
             return Ok(None);
         }
         let now = self.lease.clock.now();
-        Ok(Some(self.lease.storage.purge_expired(now).await?))
+        let report = self.lease.storage.purge_expired(now).await?;
+        // SQLite's log, the purge's deletes with it, goes into the file and
+        // starts over (`Storage::checkpoint_wal`).
+        match self.lease.storage.checkpoint_wal().await {
+            Ok(c) if !c.completed => {
+                tracing::info!(
+                    frames = c.frames,
+                    "SQLite log busy; it is checkpointed next round"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "SQLite checkpoint failed"),
+        }
+        Ok(Some(report))
     }
 }
 

@@ -54,6 +54,26 @@ impl crate::Storage {
         self.db().get_postgres_connection_pool().num_idle()
     }
 
+    /// `PRAGMA busy_timeout` of every idle SQLite connection in the pool.
+    pub async fn sqlite_busy_timeouts_ms(&self) -> Vec<i64> {
+        use sea_orm::sqlx::Row;
+        let pool = self.db().get_sqlite_connection_pool();
+        let mut idle = Vec::new();
+        while let Some(c) = pool.try_acquire() {
+            idle.push(c);
+        }
+        let mut out = Vec::new();
+        for c in &mut idle {
+            if let Ok(row) = sea_orm::sqlx::query("PRAGMA busy_timeout")
+                .fetch_one(&mut **c)
+                .await
+            {
+                out.extend(row.try_get::<i64, _>(0));
+            }
+        }
+        out
+    }
+
     /// Whether this storage's PostgreSQL connection runs over TLS, and
     /// whether the server offers TLS at all (`SHOW ssl`).
     pub async fn postgres_tls(&self) -> anyhow::Result<(bool, bool)> {
