@@ -47,14 +47,9 @@ async fn traffic(app: &TestApp, client: &portico_tests::TestClient, round: usize
     tokens["refresh_token"].as_str().unwrap().to_string()
 }
 
-/// The size of SQLite's `-wal` file (0 on PostgreSQL).
-fn wal_len(app: &TestApp, backend: Backend) -> u64 {
-    match backend {
-        Backend::Sqlite => {
-            std::fs::metadata(app.data_dir.join("portico.db-wal")).map_or(0, |m| m.len())
-        }
-        Backend::Postgres => 0,
-    }
+/// The size of SQLite's `-wal` file (0 when there is none).
+fn wal_len(app: &TestApp) -> u64 {
+    std::fs::metadata(app.data_dir.join("portico.db-wal")).map_or(0, |m| m.len())
 }
 
 const TABLES: [&str; 7] = [
@@ -83,7 +78,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
         }
         // Past every lifetime and grace: a refresh token's 30 days are the longest.
         app.clock.advance(Duration::days(31));
-        let wal_before = wal_len(&app, backend);
+        let wal_before = wal_len(&app);
         let report = cleanup
             .run_once()
             .await
@@ -92,7 +87,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
         // SQLite's log goes into the file and starts over (other workers may
         // write a lease row meanwhile: a page or two, not the round's log).
         if backend == Backend::Sqlite {
-            let wal_after = wal_len(&app, backend);
+            let wal_after = wal_len(&app);
             assert!(
                 wal_before > 64 * 1024 && wal_after < wal_before / 4,
                 "round {round}: the log was {wal_before} bytes, {wal_after} after the clean-up"

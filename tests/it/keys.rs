@@ -20,18 +20,10 @@ async fn signing_kid(app: &portico_tests::TestApp) -> String {
 }
 
 /// Rotates the keys through the admin API; the new RS256 key's `kid`.
-async fn rotate(app: &portico_tests::TestApp, admin_token: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/signingKeys/rotate"))
-        .bearer_auth(admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_string()
+async fn rotate(app: &portico_tests::TestApp) -> String {
+    let (status, rotated) = app.api("POST", "/api/v1/signingKeys/rotate", None).await;
+    assert_eq!(status, 201, "{rotated}");
+    rotated["kid"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -62,7 +54,7 @@ async fn a_rotated_key_is_published_at_once_signs_after_the_delay_and_the_old_on
  {
     let app = spawn_app(Backend::Sqlite).await;
     let old = signing_kid(&app).await;
-    let new = rotate(&app, &app.admin_token().await).await;
+    let new = rotate(&app).await;
     let kids = jwks_kids(&app.url("")).await;
     assert!(
         kids.contains(&old) && kids.contains(&new),
@@ -108,7 +100,7 @@ async fn a_checked_token_is_refused_once_its_key_is_removed() {
         "the typ is checked on every use"
     );
     let old = jwt_header(&token)["kid"].as_str().unwrap().to_string();
-    rotate(&app, &token).await;
+    rotate(&app).await;
     app.clock.advance(chrono::Duration::seconds(301));
     app.clock.advance(chrono::Duration::minutes(61));
     assert!(!jwks_kids(&app.url("")).await.contains(&old));

@@ -3,9 +3,10 @@
 //! the Graph permissions it needs, as the `x-permissions` extension) is
 //! collected by [`super::routes`], which also builds the axum routes from the
 //! same attributes, so a route cannot exist without its operation. The
-//! document is served at `GET /api/v1/openapi.json` (anonymous), built and
-//! serialized at its first request and kept: a start does not pay for it (its
-//! JSON tree was the largest part of a start's heap, bench/run, issue 11).
+//! document is served at `GET /api/v1/openapi.json` (anonymous), turned into
+//! JSON at its first request and kept: a start builds the routes (and with
+//! them utoipa's document, dropped at once) but not the JSON tree, which was
+//! 1.3 MB of an idle server's heap (bench/run, issue 11).
 //!
 //! `x-permissions` lists the permissions of which the caller's token needs
 //! any one; a condition that needs more (an administrator's account, a
