@@ -15,11 +15,9 @@
 //! chosen. Each line is rotated alike. The first key of a line added to a
 //! running deployment waits for the publication delay like a rotated one;
 //! until then that line signs with RS256 ([`KeyManager::signing_key`]).
-//! RS256 signs with josekit (OpenSSL), never the `rsa` crate
-//! (RUSTSEC-2023-0071). ES256 and EdDSA sign with `ring` ([`RingSigner`]):
-//! OpenSSL 3 looked its algorithm up again for every signature, a third of
-//! an ES256 `client_credentials` request (bench/run, stop 21). Every key
-//! verifies with josekit.
+//! A key's PEM is read once per load, into what signs, verifies and is
+//! published (`signers.rs`): RS256 with OpenSSL through prepared contexts,
+//! ES256 and EdDSA with `ring`.
 
 use crate::config::OidcConfig;
 use crate::model::SigningKey;
@@ -194,141 +192,22 @@ pub fn generate_key(
     })
 }
 
-/// An ES256 or EdDSA key signing with `ring`: the signature is already in
-/// the JWS form (P-256: `r || s`, 64 bytes, RFC 7518 §3.4; Ed25519: 64 bytes,
-/// RFC 8037 §3.1).
-#[derive(Clone)]
-pub struct RingSigner {
-    key: Arc<RingKey>,
-    rng: ring::rand::SystemRandom,
-}
-
-enum RingKey {
-    Es256(ring::signature::EcdsaKeyPair),
-    Ed25519(ring::signature::Ed25519KeyPair),
-}
-
-impl fmt::Debug for RingSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RingSigner([redacted])")
-    }
-}
-
-impl RingSigner {
-    /// From a PEM of `alg` (not RS256); `None` when `ring` does not take the
-    /// key (then josekit signs with it). OpenSSL reads the PEM and writes the
-    /// PKCS#8 DER ring reads.
-    pub fn from_pem(alg: SigningAlg, pem: &[u8]) -> Option<RingSigner> {
-        let der = openssl::pkey::PKey::private_key_from_pem(pem)
-            .and_then(|k| k.private_key_to_pkcs8())
-            .ok()?;
-        let rng = ring::rand::SystemRandom::new();
-        let key = match alg {
-            SigningAlg::Es256 => RingKey::Es256(
-                ring::signature::EcdsaKeyPair::from_pkcs8(
-                    &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &der,
-                    &rng,
-                )
-                .ok()?,
-            ),
-            SigningAlg::EdDsa => RingKey::Ed25519(
-                ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).ok()?,
-            ),
-            SigningAlg::Rs256 => return None,
-        };
-        Some(RingSigner {
-            key: Arc::new(key),
-            rng,
-        })
-    }
-}
-
-impl JwsSigner for RingSigner {
-    fn algorithm(&self) -> &dyn josekit::jws::JwsAlgorithm {
-        match *self.key {
-            RingKey::Es256(_) => &ES256,
-            RingKey::Ed25519(_) => &EdDSA,
-        }
-    }
-
-    /// The `kid` is set on each header (`tokens::sign_with`).
-    fn key_id(&self) -> Option<&str> {
-        None
-    }
-
-    fn signature_len(&self) -> usize {
-        64
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, josekit::JoseError> {
-        match &*self.key {
-            RingKey::Es256(k) => k
-                .sign(&self.rng, message)
-                .map(|s| s.as_ref().to_vec())
-                .map_err(|_| {
-                    josekit::JoseError::InvalidSignature(anyhow::anyhow!("P-256 signing failed"))
-                }),
-            RingKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
-        }
-    }
-
-    fn box_clone(&self) -> Box<dyn JwsSigner> {
-        Box::new(self.clone())
-    }
-}
-
 fn load(meta: SigningKey) -> Result<LoadedKey, StoreError> {
-    let err =
-        |e: josekit::JoseError| StoreError::Internal(anyhow::anyhow!("key {}: {e}", meta.kid));
     let alg: SigningAlg = meta
         .alg
         .parse()
         .map_err(|e| StoreError::Internal(anyhow::anyhow!("key {}: {e}", meta.kid)))?;
-    let pem = meta.private_pem.as_bytes();
-    // The header's `kid` is set when signing (`Provider::sign_jwt`).
-    let (mut jwk, signer): (Jwk, Box<dyn JwsSigner>) = match alg {
-        SigningAlg::Rs256 => (
-            RS256
-                .key_pair_from_pem(pem)
-                .map_err(err)?
-                .to_jwk_public_key(),
-            Box::new(RS256.signer_from_pem(pem).map_err(err)?),
-        ),
-        SigningAlg::Es256 => (
-            ES256
-                .key_pair_from_pem(pem)
-                .map_err(err)?
-                .to_jwk_public_key(),
-            match RingSigner::from_pem(alg, pem) {
-                Some(s) => Box::new(s),
-                None => Box::new(ES256.signer_from_pem(pem).map_err(err)?),
-            },
-        ),
-        SigningAlg::EdDsa => (
-            EdDSA
-                .key_pair_from_pem(pem)
-                .map_err(err)?
-                .to_jwk_public_key(),
-            match RingSigner::from_pem(alg, pem) {
-                Some(s) => Box::new(s),
-                None => Box::new(EdDSA.signer_from_pem(pem).map_err(err)?),
-            },
-        ),
-    };
+    let parts = crate::signers::parse(alg, meta.private_pem.as_bytes())
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("key {}: {e}", meta.kid)))?;
+    let mut jwk = parts.public_jwk;
     jwk.set_key_id(meta.kid.clone());
     jwk.set_key_use("sig");
     jwk.set_algorithm(alg.as_str());
-    let verifier: Box<dyn JwsVerifier> = match alg {
-        SigningAlg::Rs256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(err)?),
-        SigningAlg::Es256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(err)?),
-        SigningAlg::EdDsa => Box::new(EdDSA.verifier_from_jwk(&jwk).map_err(err)?),
-    };
     Ok(LoadedKey {
         meta,
         alg,
-        signer,
-        verifier,
+        signer: parts.signer,
+        verifier: parts.verifier,
         public_jwk: jwk,
     })
 }
@@ -539,34 +418,127 @@ impl KeyManager {
 mod tests {
     use super::*;
 
-    /// ES256 and EdDSA keys sign with ring, and what they sign verifies with
-    /// josekit (OpenSSL), the key's own verifier; a changed token does not.
-    #[test]
-    fn ring_signatures_verify_with_openssl() {
-        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        for alg in [SigningAlg::Es256, SigningAlg::EdDsa] {
-            let key = load(generate_key(alg, now, now).unwrap()).unwrap();
-            assert_eq!(
-                format!("{:?}", key.signer),
-                "RingSigner([redacted])",
-                "{alg}"
-            );
+    /// What an RP builds from the JWKS: josekit's (OpenSSL's) verifier of the
+    /// published JWK.
+    fn rp_verifier(alg: SigningAlg, jwk: &Jwk) -> Box<dyn JwsVerifier> {
+        match alg {
+            SigningAlg::Rs256 => Box::new(RS256.verifier_from_jwk(jwk).unwrap()),
+            SigningAlg::Es256 => Box::new(ES256.verifier_from_jwk(jwk).unwrap()),
+            SigningAlg::EdDsa => Box::new(EdDSA.verifier_from_jwk(jwk).unwrap()),
+        }
+    }
+
+    /// josekit's public JWK of the same PEM, read its own way.
+    fn josekit_jwk(alg: SigningAlg, pem: &str) -> Jwk {
+        match alg {
+            SigningAlg::Rs256 => RS256.key_pair_from_pem(pem).unwrap().to_jwk_public_key(),
+            SigningAlg::Es256 => ES256.key_pair_from_pem(pem).unwrap().to_jwk_public_key(),
+            SigningAlg::EdDsa => EdDSA.key_pair_from_pem(pem).unwrap().to_jwk_public_key(),
+        }
+    }
+
+    /// Signs a few tokens with `key` (the later ones on kept contexts) and
+    /// checks each with the RP's verifier and the key's own; a changed
+    /// token verifies with neither, and does not spoil the next one.
+    fn signs_and_verifies(key: &LoadedKey) {
+        let alg = key.alg;
+        let rp = rp_verifier(alg, &key.public_jwk);
+        for n in 0..3 {
             let mut claims = serde_json::Map::new();
             claims.insert("sub".into(), "alice".into());
-            let token = crate::tokens::sign_with(&key, "JWT", claims.clone()).unwrap();
-            let (payload, header) =
-                josekit::jwt::decode_with_verifier(&token, key.verifier.as_ref()).unwrap();
-            assert_eq!(payload.claims_set(), &claims, "{alg}");
-            assert_eq!(header.algorithm(), Some(alg.as_str()));
-            assert_eq!(header.key_id(), Some(key.meta.kid.as_str()));
+            claims.insert("n".into(), n.into());
+            let token = crate::tokens::sign_with(key, "JWT", claims.clone()).unwrap();
+            for verifier in [rp.as_ref(), key.verifier.as_ref()] {
+                let (payload, header) =
+                    josekit::jwt::decode_with_verifier(&token, verifier).unwrap();
+                assert_eq!(payload.claims_set(), &claims, "{alg}");
+                assert_eq!(header.algorithm(), Some(alg.as_str()));
+                assert_eq!(header.key_id(), Some(key.meta.kid.as_str()));
+            }
             let mut forged = token.clone();
             forged.replace_range(forged.len() - 4.., "AAAA");
-            assert!(
-                josekit::jwt::decode_with_verifier(&forged, key.verifier.as_ref()).is_err(),
-                "{alg}"
-            );
+            for verifier in [rp.as_ref(), key.verifier.as_ref()] {
+                assert!(
+                    josekit::jwt::decode_with_verifier(&forged, verifier).is_err(),
+                    "{alg}"
+                );
+            }
         }
-        let rsa = load(generate_key(SigningAlg::Rs256, now, now).unwrap()).unwrap();
-        assert_ne!(format!("{:?}", rsa.signer), "RingSigner([redacted])");
+    }
+
+    /// Every algorithm's key signs with its library (OpenSSL's prepared
+    /// contexts for RS256, ring for the others), publishes the numbers
+    /// josekit reads from the same PEM, and its signatures verify with an
+    /// RP's verifier built from that JWK.
+    #[test]
+    fn signatures_verify_with_the_published_jwk() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        for (alg, signer, params) in [
+            (
+                SigningAlg::Rs256,
+                "RsaSigner([redacted])",
+                &["kty", "n", "e"][..],
+            ),
+            (
+                SigningAlg::Es256,
+                "RingSigner([redacted])",
+                &["kty", "crv", "x", "y"],
+            ),
+            (
+                SigningAlg::EdDsa,
+                "RingSigner([redacted])",
+                &["kty", "crv", "x"],
+            ),
+        ] {
+            let key = load(generate_key(alg, now, now).unwrap()).unwrap();
+            assert_eq!(format!("{:?}", key.signer), signer, "{alg}");
+            let theirs = josekit_jwk(alg, &key.meta.private_pem);
+            for p in params {
+                assert!(key.public_jwk.parameter(p).is_some(), "{alg} {p}");
+                assert_eq!(
+                    key.public_jwk.parameter(p),
+                    theirs.parameter(p),
+                    "{alg} {p}"
+                );
+            }
+            assert!(
+                key.public_jwk.parameter("d").is_none(),
+                "{alg}: no private part"
+            );
+            assert_eq!(key.public_jwk.key_id(), Some(key.meta.kid.as_str()));
+            assert_eq!(key.public_jwk.algorithm(), Some(alg.as_str()));
+            assert_eq!(key.public_jwk.key_use(), Some("sig"));
+            signs_and_verifies(&key);
+        }
+    }
+
+    /// A P-256 key stored as SEC 1 (`EC PRIVATE KEY`, not PKCS#8) is read
+    /// through OpenSSL and signs alike; a key of the wrong type for its
+    /// line is refused with the key named, not used.
+    #[test]
+    fn other_pem_forms_load_and_wrong_keys_are_refused() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let group =
+            openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let sec1 = openssl::ec::EcKey::generate(&group)
+            .unwrap()
+            .private_key_to_pem()
+            .unwrap();
+        let sec1 = String::from_utf8(sec1).unwrap();
+        assert!(sec1.starts_with("-----BEGIN EC PRIVATE KEY-----"));
+        let mut meta = generate_key(SigningAlg::Es256, now, now).unwrap();
+        meta.private_pem = sec1.clone();
+        signs_and_verifies(&load(meta).unwrap());
+
+        let mut meta = generate_key(SigningAlg::Rs256, now, now).unwrap();
+        meta.private_pem = sec1;
+        let kid = meta.kid.clone();
+        let err = load(meta).err().unwrap().to_string();
+        assert!(err.contains(&kid), "{err}");
+        let mut meta = generate_key(SigningAlg::Es256, now, now).unwrap();
+        meta.private_pem = generate_key(SigningAlg::EdDsa, now, now)
+            .unwrap()
+            .private_pem;
+        assert!(load(meta).is_err());
     }
 }

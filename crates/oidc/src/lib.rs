@@ -26,6 +26,7 @@ pub mod keys;
 pub mod logout;
 pub mod model;
 pub mod sessions;
+pub mod signers;
 pub mod signin_log;
 pub mod store;
 pub mod token;

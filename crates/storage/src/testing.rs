@@ -56,6 +56,12 @@ impl crate::Storage {
 
     /// `PRAGMA busy_timeout` of every idle SQLite connection in the pool.
     pub async fn sqlite_busy_timeouts_ms(&self) -> Vec<i64> {
+        self.sqlite_pragma("PRAGMA busy_timeout").await
+    }
+
+    /// What `pragma` (a `PRAGMA` that reads a number) gives on every idle
+    /// SQLite connection in the pool.
+    pub async fn sqlite_pragma(&self, pragma: &'static str) -> Vec<i64> {
         use sea_orm::sqlx::Row;
         let pool = self.db().get_sqlite_connection_pool();
         let mut idle = Vec::new();
@@ -64,10 +70,7 @@ impl crate::Storage {
         }
         let mut out = Vec::new();
         for c in &mut idle {
-            if let Ok(row) = sea_orm::sqlx::query("PRAGMA busy_timeout")
-                .fetch_one(&mut **c)
-                .await
-            {
+            if let Ok(row) = sea_orm::sqlx::query(pragma).fetch_one(&mut **c).await {
                 out.extend(row.try_get::<i64, _>(0));
             }
         }

@@ -240,6 +240,33 @@ async fn the_sqlite_log_is_emptied_once_no_reader_holds_an_old_snapshot() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every SQLite connection keeps a page cache of `SQLITE_CACHE_KIB`, not
+/// SQLite's 2,000 KiB: eight connections at the default filled up to 16 MB
+/// as the database grew (the soak's last growth).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_sqlite_connection_keeps_a_small_page_cache() {
+    let dir =
+        std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("cache.db").display());
+    let s = Storage::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    // Reads at once open more than one connection.
+    let filter = Default::default();
+    let reads = (0..8).map(|_| s.list_users(&filter));
+    for r in futures::future::join_all(reads).await {
+        r.unwrap();
+    }
+    let sizes = s.sqlite_pragma("PRAGMA cache_size").await;
+    let want = -i64::from(portico_storage::SQLITE_CACHE_KIB);
+    assert!(
+        sizes.len() > 1 && sizes.iter().all(|c| *c == want),
+        "{sizes:?}"
+    );
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// PostgreSQL has no log to empty: the call does nothing and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_has_no_log_to_checkpoint() {
