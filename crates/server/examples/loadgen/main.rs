@@ -16,6 +16,11 @@
 //!   per second meanwhile and reports its latency apart.
 //! - `token`: one flow; prints the token endpoint's answer (for `wrk` rows
 //!   that need a user's access token).
+//! - `ready`: GETs `--issuer` (any URL) every millisecond, each time on a new
+//!   connection, until it answers 200, for at most `--duration` s; prints
+//!   `ready_ms`, the time from `--since-unix-ns` (when the caller started the
+//!   server) to that answer. A start is measured to the millisecond, not to
+//!   the 10 ms a `curl` loop in the shell would allow.
 //!
 //! Prints one JSON line: `requests` (samples in the measured window), `rps`,
 //! `p50_ms`, `p99_ms`, `errors` (transport failures, refused passwords,
@@ -23,6 +28,7 @@
 //! or a page where a redirect was due), `consents`, and the probe's figures.
 //! Run it pinned to one core (`taskset`): it uses a single-threaded runtime.
 //!
+//! `loadgen ready --issuer URL --since-unix-ns NS [--duration 15]`
 //! `loadgen MODE --issuer URL --client-id ID --client-secret S --redirect-uri URI
 //!  [--user-template 'bench{n}@bench.example' --users 8 --password PW]
 //!  [--connections 64 --duration 10 --warmup 2] [--probe-url URL --probe-rate 200]`
@@ -42,6 +48,7 @@ enum Mode {
     Flow,
     Login,
     Token,
+    Ready,
 }
 
 /// A later option overrides an earlier one (bench/run adds its own after the defaults).
@@ -52,12 +59,15 @@ struct Args {
     mode: Mode,
     #[arg(long)]
     issuer: String,
+    #[arg(long, required_unless_present = "since_unix_ns")]
+    client_id: Option<String>,
+    #[arg(long, required_unless_present = "since_unix_ns")]
+    client_secret: Option<String>,
+    #[arg(long, required_unless_present = "since_unix_ns")]
+    redirect_uri: Option<String>,
+    /// `ready` only: when the server was started (Unix time, ns; `date +%s%N`).
     #[arg(long)]
-    client_id: String,
-    #[arg(long)]
-    client_secret: String,
-    #[arg(long)]
-    redirect_uri: String,
+    since_unix_ns: Option<u128>,
     #[arg(long, default_value = "openid profile email offline_access")]
     scope: String,
     /// Worker `i` signs in as this with `{n}` replaced by `i % users`.
@@ -188,7 +198,7 @@ async fn iteration(
             *chain = Some(flow::field(&answer, "refresh_token")?.to_string());
             Ok(None)
         }
-        Mode::Token => unreachable!("token runs once"),
+        Mode::Token | Mode::Ready => unreachable!("runs once"),
     }
 }
 
@@ -314,13 +324,57 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// `ready`: the first 200 from `url`, in ms since `since` (Unix time, ns).
+async fn ready(url: &str, since: u128, limit: Duration) -> Result<(), Failure> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .map_err(|e| Failure::Other(format!("ready: {e}")))?;
+    let give_up = Instant::now() + limit;
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Ok(r) = http.get(url).send().await
+            && r.status() == reqwest::StatusCode::OK
+        {
+            use portico_core::Clock;
+            let now = portico_core::SystemClock
+                .now()
+                .timestamp_nanos_opt()
+                .ok_or_else(|| Failure::Other("the clock is past 2262".into()))?;
+            let ms = (i128::from(now) - since as i128).max(0) as f64 / 1e6;
+            println!(
+                "{}",
+                json!({ "mode": "ready", "ready_ms": (ms * 10.0).round() / 10.0 })
+            );
+            return Ok(());
+        }
+        if Instant::now() >= give_up {
+            return Err(Failure::Other(format!(
+                "no 200 from {url} within {limit:?}"
+            )));
+        }
+    }
+}
+
 async fn run(args: Args) -> Result<(), Failure> {
+    if args.mode == Mode::Ready {
+        let since = args
+            .since_unix_ns
+            .ok_or_else(|| Failure::Other("ready needs --since-unix-ns".into()))?;
+        return ready(&args.issuer, since, Duration::from_secs_f64(args.duration)).await;
+    }
+    let missing = |name: &str| Failure::Other(format!("{name} is required"));
     let op = Op::discover(
         &args.issuer,
         flow::Client {
-            id: args.client_id,
-            secret: args.client_secret,
-            redirect_uri: args.redirect_uri,
+            id: args.client_id.ok_or_else(|| missing("--client-id"))?,
+            secret: args
+                .client_secret
+                .ok_or_else(|| missing("--client-secret"))?,
+            redirect_uri: args.redirect_uri.ok_or_else(|| missing("--redirect-uri"))?,
             scope: args.scope,
             password: args.password,
         },
@@ -391,6 +445,7 @@ async fn run(args: Args) -> Result<(), Failure> {
         Mode::Flow => "flow",
         Mode::Login => "login",
         Mode::Token => "token",
+        Mode::Ready => "ready",
     };
     let mut out = json!({
         "mode": mode,

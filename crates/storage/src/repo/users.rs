@@ -13,10 +13,10 @@ use chrono::{DateTime, Utc};
 use portico_directory::{AuditEntry, DirectoryError, User, UserChange, UserQuery, UserRepo};
 use portico_oidc::model::Account;
 use portico_oidc::store::{AccountStore, StoreResult};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -262,29 +262,70 @@ impl StoredAccount {
     }
 }
 
+/// A user row and whether it has a confirmed authenticator app (a pending
+/// enrolment is not a method yet) and a passkey, read in one query: an
+/// account is read at every refresh, userinfo miss and sign-in, and each
+/// query is a round trip (on SQLite, to the connection's own thread).
+struct AccountRow {
+    user: users::Model,
+    has_totp: bool,
+    has_passkey: bool,
+}
+
+impl FromQueryResult for AccountRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(AccountRow {
+            user: users::Model::from_query_result(res, pre)?,
+            has_totp: res.try_get(pre, "has_totp")?,
+            has_passkey: res.try_get(pre, "has_passkey")?,
+        })
+    }
+}
+
 impl Storage {
     pub(crate) async fn read_account(&self, user_id: Uuid) -> StoreResult<Option<StoredAccount>> {
+        let user_id_col = || Expr::col((users::Entity, users::Column::Id));
+        let totp = Query::select()
+            .expr(Expr::val(1))
+            .from(mfa_totp_methods::Entity)
+            .and_where(
+                Expr::col((mfa_totp_methods::Entity, mfa_totp_methods::Column::UserId))
+                    .eq(user_id_col()),
+            )
+            .and_where(
+                Expr::col((
+                    mfa_totp_methods::Entity,
+                    mfa_totp_methods::Column::ConfirmedAt,
+                ))
+                .is_not_null(),
+            )
+            .to_owned();
+        let passkey = Query::select()
+            .expr(Expr::val(1))
+            .from(passkey_credentials::Entity)
+            .and_where(
+                Expr::col((
+                    passkey_credentials::Entity,
+                    passkey_credentials::Column::UserId,
+                ))
+                .eq(user_id_col()),
+            )
+            .to_owned();
         let row = users::Entity::find_by_id(user_id)
+            .expr_as(Expr::exists(totp), "has_totp")
+            .expr_as(Expr::exists(passkey), "has_passkey")
+            .into_model::<AccountRow>()
             .one(self.db())
             .await
             .map_err(internal)?;
-        let Some(m) = row else {
+        let Some(AccountRow {
+            user: m,
+            has_totp,
+            has_passkey,
+        }) = row
+        else {
             return Ok(None);
         };
-        // A confirmed authenticator app (a pending enrolment is not a method yet).
-        let has_totp = mfa_totp_methods::Entity::find()
-            .filter(mfa_totp_methods::Column::UserId.eq(user_id))
-            .filter(mfa_totp_methods::Column::ConfirmedAt.is_not_null())
-            .count(self.db())
-            .await
-            .map_err(internal)?
-            > 0;
-        let has_passkey = passkey_credentials::Entity::find()
-            .filter(passkey_credentials::Column::UserId.eq(user_id))
-            .count(self.db())
-            .await
-            .map_err(internal)?
-            > 0;
         Ok(Some(StoredAccount {
             account: Account {
                 id: m.id,

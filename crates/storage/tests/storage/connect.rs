@@ -267,6 +267,25 @@ async fn every_sqlite_connection_keeps_a_small_page_cache() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// SQLite is built with the query planner stability guarantee (.cargo/config.toml):
+/// without it a statement with a bound `LIMIT` (every sea-orm `.one()`) is parsed
+/// and planned again at each execution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_each_statements_plan() {
+    let dir =
+        std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("plans.db").display());
+    let s = Storage::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    let on = s
+        .sqlite_pragma("SELECT sqlite_compileoption_used('ENABLE_QPSG')")
+        .await;
+    assert!(!on.is_empty() && on.iter().all(|v| *v == 1), "{on:?}");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// PostgreSQL has no log to empty: the call does nothing and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_has_no_log_to_checkpoint() {

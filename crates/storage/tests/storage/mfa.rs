@@ -387,7 +387,61 @@ async fn reset_and_removal_delete_every_method(s: &Storage) {
     assert_eq!(s.count_recovery_codes_left(c.id).await.unwrap(), 0);
 }
 
+/// `AccountStore::find_account` reads a user and both method flags in one
+/// query; each flag is that user's own (a correlated subquery), and a pending
+/// enrolment is not a method.
+async fn an_account_read_shows_its_own_confirmed_methods(s: &Storage) {
+    use portico_directory::mfa::{NewPasskey, StoredPasskey};
+    use portico_oidc::store::AccountStore;
+    let clock = clock();
+    let m = service(s, &clock);
+    let flags = |a: portico_oidc::model::Account| (a.has_totp, a.has_passkey);
+    let u = new_user(s, "ada@contoso.example").await;
+    let other = new_user(s, "bob@contoso.example").await;
+    let read = |id| async move { flags(s.find_account(id).await.unwrap().unwrap()) };
+    assert_eq!(read(u.id).await, (false, false));
+    let e = m.start_totp_enrolment(u.id, &u.mail).await.unwrap();
+    assert_eq!(read(u.id).await, (false, false), "pending");
+    m.confirm_totp(u.id, &code_now(&e, &clock), home(), &me(&u))
+        .await
+        .unwrap();
+    assert_eq!(read(u.id).await, (true, false));
+    let passkey = StoredPasskey {
+        id: uuid::Uuid::now_v7(),
+        user_id: u.id,
+        credential_id: "Y3JlZA".into(),
+        name: "Laptop".into(),
+        credential: "v1.sealed".into(),
+        counter: 0,
+        aaguid: None,
+        created_at: clock.now(),
+        last_used_at: None,
+    };
+    let added = s
+        .add_passkey(&NewPasskey {
+            passkey,
+            recovery_codes: None,
+            audit: audit("Registered passkey", u.id),
+        })
+        .await
+        .unwrap();
+    assert!(added);
+    assert_eq!(read(u.id).await, (true, true));
+    assert_eq!(
+        read(other.id).await,
+        (false, false),
+        "another user's methods"
+    );
+    assert!(
+        s.find_account(uuid::Uuid::now_v7())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 both_backends!(
+    an_account_read_shows_its_own_confirmed_methods,
     enrolment_is_confirmed_by_a_code_from_the_returned_secret,
     re_enrolment_keeps_the_old_app_until_the_new_one_is_confirmed,
     five_wrong_codes_lock_until_the_oldest_is_fifteen_minutes_old,
