@@ -246,8 +246,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(issuer = %app.settings.issuer, %bind, database = app.storage.backend_name(), "Portico is listening");
+            let storage = app.storage.clone();
             app.serve_until(listener, portico::ops::shutdown_signal())
                 .await?;
+            // Once the requests in flight and the workers are done: SQLite
+            // then leaves no write-ahead log for the next start to read.
+            storage.close().await?;
             return Ok(());
         }
         // Ran above, before any database opened.

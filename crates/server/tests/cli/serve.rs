@@ -371,7 +371,8 @@ fn kill_9_under_concurrent_writes_keeps_every_acknowledged_write() {
 }
 
 /// JSON logs carry the request id of each request, and SIGTERM stops the
-/// server cleanly (exit 0, "stopped" logged after the last request).
+/// server cleanly (exit 0, "stopped" logged after the last request, no SQLite
+/// write-ahead log left behind).
 #[test]
 fn json_logs_name_the_request_id_and_sigterm_stops_cleanly() {
     let dir = temp_dir();
@@ -406,6 +407,13 @@ fn json_logs_name_the_request_id_and_sigterm_stops_cleanly() {
     assert!(term.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "SIGTERM exits 0: {:?}", out.status);
+    // Every connection was closed: SQLite copied its log into the database
+    // and deleted it, so the next start has none to read back.
+    assert!(dir.join("portico.db").exists());
+    assert!(
+        !dir.join("portico.db-wal").exists(),
+        "the write-ahead log is left behind"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<serde_json::Value> = stderr
         .lines()
