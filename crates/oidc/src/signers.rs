@@ -19,7 +19,7 @@
 
 use crate::keys::SigningAlg;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::JoseError;
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsAlgorithm, JwsSigner, JwsVerifier, RS256};
@@ -217,13 +217,10 @@ impl JwsVerifier for RsaVerifier {
 /// The DER of a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), or `None` for
 /// another label (SEC 1 `EC PRIVATE KEY`, …), which OpenSSL reads instead.
 fn pkcs8_der(pem: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(pem).ok()?;
-    let body = text
-        .trim()
-        .strip_prefix("-----BEGIN PRIVATE KEY-----")?
-        .strip_suffix("-----END PRIVATE KEY-----")?;
-    let b64: String = body.split_ascii_whitespace().collect();
-    STANDARD.decode(b64).ok()
+    match pem_rfc7468::decode_vec(pem) {
+        Ok(("PRIVATE KEY", der)) => Some(der),
+        _ => None,
+    }
 }
 
 enum RingKey {
@@ -255,70 +252,73 @@ fn ring_key(alg: SigningAlg, pem: &[u8]) -> anyhow::Result<KeyParts> {
     };
     let rng = ring::rand::SystemRandom::new();
     let bad = |e: ring::error::KeyRejected| anyhow::anyhow!("not a {alg} key: {e}");
-    let (key, public_jwk, verify_alg): (_, _, &'static dyn ring::signature::VerificationAlgorithm) =
-        match alg {
-            SigningAlg::Es256 => {
-                let kp = ring::signature::EcdsaKeyPair::from_pkcs8(
-                    &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &der,
-                    &rng,
-                )
-                .map_err(bad)?;
-                // The uncompressed point: 0x04 || x || y (SEC 1 §2.3.3).
-                let point = kp.public_key().as_ref();
-                anyhow::ensure!(point.len() == 65 && point[0] == 4, "not a P-256 point");
-                let jwk = jwk(
-                    "EC",
-                    &[
-                        ("crv", Value::String("P-256".into())),
-                        ("x", b64(&point[1..33])),
-                        ("y", b64(&point[33..])),
-                    ],
-                )?;
-                (
-                    RingKey::Es256(kp),
-                    jwk,
-                    &ring::signature::ECDSA_P256_SHA256_FIXED as _,
-                )
-            }
-            SigningAlg::EdDsa => {
-                let kp = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
-                    .map_err(bad)?;
-                let jwk = jwk(
-                    "OKP",
-                    &[
-                        ("crv", Value::String("Ed25519".into())),
-                        ("x", b64(kp.public_key().as_ref())),
-                    ],
-                )?;
-                (RingKey::Ed25519(kp), jwk, &ring::signature::ED25519 as _)
-            }
-            SigningAlg::Rs256 => anyhow::bail!("RS256 keys sign with OpenSSL"),
-        };
-    let public = match &key {
-        RingKey::Es256(k) => k.public_key().as_ref().to_vec(),
-        RingKey::Ed25519(k) => k.public_key().as_ref().to_vec(),
+    type VerifyAlg = &'static dyn ring::signature::VerificationAlgorithm;
+    // The key, its public key as ring verifies with it, and its JWK.
+    let (key, public, jwk, verify_alg): (_, Vec<u8>, _, VerifyAlg) = match alg {
+        SigningAlg::Es256 => {
+            let kp = ring::signature::EcdsaKeyPair::from_pkcs8(
+                &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &der,
+                &rng,
+            )
+            .map_err(bad)?;
+            // The uncompressed point: 0x04 || x || y (SEC 1 §2.3.3).
+            let point = kp.public_key().as_ref().to_vec();
+            anyhow::ensure!(point.len() == 65 && point[0] == 4, "not a P-256 point");
+            let jwk = jwk(
+                "EC",
+                &[
+                    ("crv", Value::String("P-256".into())),
+                    ("x", b64(&point[1..33])),
+                    ("y", b64(&point[33..])),
+                ],
+            )?;
+            let verify = &ring::signature::ECDSA_P256_SHA256_FIXED;
+            (RingKey::Es256(kp), point, jwk, verify)
+        }
+        SigningAlg::EdDsa => {
+            let kp =
+                ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(bad)?;
+            let public = kp.public_key().as_ref().to_vec();
+            let jwk = jwk(
+                "OKP",
+                &[
+                    ("crv", Value::String("Ed25519".into())),
+                    ("x", b64(&public)),
+                ],
+            )?;
+            (RingKey::Ed25519(kp), public, jwk, &ring::signature::ED25519)
+        }
+        SigningAlg::Rs256 => anyhow::bail!("RS256 keys sign with OpenSSL"),
+    };
+    let signer = RingSigner {
+        key: Arc::new(key),
+        rng,
+    };
+    let verifier = RingVerifier {
+        jws: signer.jws_algorithm(),
+        verify_alg,
+        public: Arc::from(public),
     };
     Ok(KeyParts {
-        signer: Box::new(RingSigner {
-            key: Arc::new(key),
-            rng,
-        }),
-        verifier: Box::new(RingVerifier {
-            alg,
-            verify_alg,
-            public: Arc::from(public),
-        }),
-        public_jwk,
+        signer: Box::new(signer),
+        verifier: Box::new(verifier),
+        public_jwk: jwk,
     })
 }
 
-impl JwsSigner for RingSigner {
-    fn algorithm(&self) -> &dyn JwsAlgorithm {
+impl RingSigner {
+    fn jws_algorithm(&self) -> &'static dyn JwsAlgorithm {
         match *self.key {
             RingKey::Es256(_) => &ES256,
             RingKey::Ed25519(_) => &EdDSA,
         }
+    }
+}
+
+impl JwsSigner for RingSigner {
+    fn algorithm(&self) -> &dyn JwsAlgorithm {
+        self.jws_algorithm()
     }
 
     /// The `kid` is set on each header (`tokens::sign_with`).
@@ -348,24 +348,20 @@ impl JwsSigner for RingSigner {
 /// Verifies ES256 or EdDSA with `ring` and the key's public point.
 #[derive(Clone)]
 pub struct RingVerifier {
-    alg: SigningAlg,
+    jws: &'static dyn JwsAlgorithm,
     verify_alg: &'static dyn ring::signature::VerificationAlgorithm,
     public: Arc<[u8]>,
 }
 
 impl fmt::Debug for RingVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RingVerifier({})", self.alg)
+        write!(f, "RingVerifier({})", self.jws.name())
     }
 }
 
 impl JwsVerifier for RingVerifier {
     fn algorithm(&self) -> &dyn JwsAlgorithm {
-        match self.alg {
-            SigningAlg::Es256 => &ES256,
-            SigningAlg::EdDsa => &EdDSA,
-            SigningAlg::Rs256 => &RS256,
-        }
+        self.jws
     }
 
     fn key_id(&self) -> Option<&str> {
@@ -378,12 +374,35 @@ impl JwsVerifier for RingVerifier {
             .map_err(|_| {
                 JoseError::InvalidSignature(anyhow::anyhow!(
                     "the {} signature does not verify",
-                    self.alg
+                    self.jws.name()
                 ))
             })
     }
 
     fn box_clone(&self) -> Box<dyn JwsVerifier> {
         Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PKCS#8 PEM as OpenSSL writes it is decoded here, to the DER OpenSSL
+    /// reads from it (so ring never waits on OpenSSL's decoders); a SEC 1
+    /// PEM is left to OpenSSL.
+    #[test]
+    fn pkcs8_pem_is_decoded_without_openssl() {
+        let group =
+            openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let ec = openssl::ec::EcKey::generate(&group).unwrap();
+        let key = PKey::from_ec_key(ec.clone()).unwrap();
+        let pem = key.private_key_to_pem_pkcs8().unwrap();
+        assert_eq!(pkcs8_der(&pem), Some(key.private_key_to_pkcs8().unwrap()));
+        assert_eq!(pkcs8_der(&ec.private_key_to_pem().unwrap()), None);
+        assert_eq!(
+            pkcs8_der(b"-----BEGIN PRIVATE KEY-----\n!!\n-----END PRIVATE KEY-----\n"),
+            None
+        );
     }
 }

@@ -358,11 +358,9 @@ impl Storage {
 
     /// Closes every connection and waits for each. On SQLite the last one to
     /// close copies the write-ahead log into the database file and deletes
-    /// it, so the next start has no log to read back: a process that exits
-    /// with its connections open leaves the log (155 MB after a load run)
-    /// and the next start read it whole before its first answer (bench/run's
-    /// start on SQLite took 43 ms, 19 ms without a log). Nothing may use this
-    /// storage (or a clone of it) afterwards.
+    /// it: a process that exits with its connections open leaves the log
+    /// behind (155 MB after a load run) for the next start to recover. Nothing
+    /// may use this storage (or a clone of it) afterwards.
     pub async fn close(&self) -> anyhow::Result<()> {
         self.db
             .close_by_ref()

@@ -59,8 +59,8 @@ impl crate::Storage {
         self.sqlite_pragma("PRAGMA busy_timeout").await
     }
 
-    /// What `pragma` (a `PRAGMA` that reads a number) gives on every idle
-    /// SQLite connection in the pool.
+    /// What `pragma` (a `PRAGMA` or `SELECT` that reads one number) gives on
+    /// every idle SQLite connection in the pool.
     pub async fn sqlite_pragma(&self, pragma: &'static str) -> Vec<i64> {
         use sea_orm::sqlx::Row;
         let pool = self.db().get_sqlite_connection_pool();

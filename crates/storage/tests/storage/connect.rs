@@ -7,25 +7,43 @@ use portico_storage::Storage;
 
 use crate::common::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_file_is_created_in_wal_mode() {
+/// A migrated SQLite database file in a directory of its own, removed when
+/// this goes.
+struct SqliteFile {
+    dir: std::path::PathBuf,
+    db: std::path::PathBuf,
+    url: String,
+    s: Storage,
+}
+
+async fn sqlite_file(name: &str) -> SqliteFile {
     let dir =
         std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let s = Storage::connect(&format!("sqlite://{}/new.db?mode=rwc", dir.display()))
-        .await
-        .unwrap();
+    let db = dir.join(name);
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let s = Storage::connect(&url).await.unwrap();
     s.migrate().await.unwrap();
+    SqliteFile { dir, db, url, s }
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_is_created_in_wal_mode() {
+    let f = sqlite_file("new.db").await;
     let u = user("wal@contoso.example");
-    s.create_user(&u, &audit("Add user", u.id)).await.unwrap();
-    assert_eq!(s.backend_name(), "sqlite");
-    assert!(dir.join("new.db").exists());
+    f.s.create_user(&u, &audit("Add user", u.id)).await.unwrap();
+    assert_eq!(f.s.backend_name(), "sqlite");
+    assert!(f.db.exists());
     assert!(
-        dir.join("new.db-wal").exists(),
+        f.dir.join("new.db-wal").exists(),
         "journal_mode=WAL keeps a -wal file while connections are open"
     );
-    drop(s);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One connection holds the whole in-memory database: transactions must not
@@ -199,22 +217,17 @@ fn wal_len(db: &std::path::Path) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_sqlite_log_is_emptied_once_no_reader_holds_an_old_snapshot() {
     use sea_orm::sqlx::{Connection, Executor, sqlite::SqliteConnection};
-    let dir =
-        std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("wal.db");
-    let url = format!("sqlite://{}?mode=rwc", db.display());
-    let s = Storage::connect(&url).await.unwrap();
-    s.migrate().await.unwrap();
+    let f = sqlite_file("wal.db").await;
+    let (s, db, url) = (&f.s, &f.db, &f.url);
     // A reader that keeps its snapshot while the writes go on.
-    let mut reader = SqliteConnection::connect(&url).await.unwrap();
+    let mut reader = SqliteConnection::connect(url).await.unwrap();
     reader.execute("BEGIN").await.unwrap();
     reader.execute("SELECT count(*) FROM users").await.unwrap();
     for i in 0..40 {
         let u = user(&format!("wal{i}@contoso.example"));
         s.create_user(&u, &audit("Add user", u.id)).await.unwrap();
     }
-    let grown = wal_len(&db);
+    let grown = wal_len(db);
     assert!(grown > 0, "the writes went to the log");
     let busy = s.checkpoint_wal().await.unwrap();
     assert!(
@@ -222,11 +235,11 @@ async fn the_sqlite_log_is_emptied_once_no_reader_holds_an_old_snapshot() {
         "a reader of an older snapshot holds the log"
     );
     assert!(busy.frames > 0);
-    assert!(wal_len(&db) >= grown, "nothing was emptied");
+    assert!(wal_len(db) >= grown, "nothing was emptied");
     reader.execute("COMMIT").await.unwrap();
     let done = s.checkpoint_wal().await.unwrap();
     assert!(done.completed, "{done:?}");
-    assert_eq!(wal_len(&db), 0, "the log is emptied");
+    assert_eq!(wal_len(db), 0, "the log is emptied");
     // The writes are in the database file, and the pool's connections still
     // wait their usual 10 s for a lock.
     assert_eq!(s.list_users(&Default::default()).await.unwrap().len(), 40);
@@ -236,8 +249,6 @@ async fn the_sqlite_log_is_emptied_once_no_reader_holds_an_old_snapshot() {
         "{timeouts:?}"
     );
     reader.close().await.unwrap();
-    drop(s);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Every SQLite connection keeps a page cache of `SQLITE_CACHE_KIB`, not
@@ -245,12 +256,8 @@ async fn the_sqlite_log_is_emptied_once_no_reader_holds_an_old_snapshot() {
 /// as the database grew (the soak's last growth).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_sqlite_connection_keeps_a_small_page_cache() {
-    let dir =
-        std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("cache.db").display());
-    let s = Storage::connect(&url).await.unwrap();
-    s.migrate().await.unwrap();
+    let f = sqlite_file("cache.db").await;
+    let s = &f.s;
     // Reads at once open more than one connection.
     let filter = Default::default();
     let reads = (0..8).map(|_| s.list_users(&filter));
@@ -263,8 +270,6 @@ async fn every_sqlite_connection_keeps_a_small_page_cache() {
         sizes.len() > 1 && sizes.iter().all(|c| *c == want),
         "{sizes:?}"
     );
-    drop(s);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// SQLite is built with the query planner stability guarantee (.cargo/config.toml):
@@ -272,18 +277,11 @@ async fn every_sqlite_connection_keeps_a_small_page_cache() {
 /// and planned again at each execution.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_each_statements_plan() {
-    let dir =
-        std::env::temp_dir().join(format!("portico-storage-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("plans.db").display());
-    let s = Storage::connect(&url).await.unwrap();
-    s.migrate().await.unwrap();
-    let on = s
-        .sqlite_pragma("SELECT sqlite_compileoption_used('ENABLE_QPSG')")
-        .await;
+    let f = sqlite_file("plans.db").await;
+    let on =
+        f.s.sqlite_pragma("SELECT sqlite_compileoption_used('ENABLE_QPSG')")
+            .await;
     assert!(!on.is_empty() && on.iter().all(|v| *v == 1), "{on:?}");
-    drop(s);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// PostgreSQL has no log to empty: the call does nothing and says so.
