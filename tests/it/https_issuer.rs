@@ -25,11 +25,13 @@ async fn serve_https_issuer() -> (String, tokio::task::JoinHandle<()>, std::path
         .expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app.router();
+    let service = app.service();
     let task = tokio::spawn(async move {
         let _ = axum::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(service),
         )
         .await;
     });

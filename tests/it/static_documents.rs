@@ -81,6 +81,7 @@ async fn static_documents_carry_the_usual_headers_and_are_counted() {
     let app = spawn_app(Backend::Sqlite).await;
     let http = reqwest::Client::new();
     let usual = http.get(app.url("/healthz")).send().await.unwrap();
+    assert!(usual.headers().contains_key("x-request-id"));
     let before = scrape(&app).await;
     for (path, cache) in [
         ("/.well-known/openid-configuration", "public, max-age=300"),
@@ -93,6 +94,11 @@ async fn static_documents_carry_the_usual_headers_and_are_counted() {
         }
         assert_eq!(r.headers()["content-type"], "application/json", "{path}");
         assert_eq!(r.headers()["cache-control"], cache, "{path}");
+        // Answered before the router, whose layers would have set a request id.
+        assert!(
+            !r.headers().contains_key("x-request-id"),
+            "{path} took the fast path"
+        );
         let doc: serde_json::Value = r.json().await.unwrap();
         assert!(doc.is_object(), "{path}");
         // Other methods still go through the router.

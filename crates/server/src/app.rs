@@ -234,9 +234,6 @@ impl App {
         } else {
             router
         };
-        // Outermost: discovery and JWKS answered before the per-request
-        // layers (static_docs.rs adds what they would).
-        let static_docs = crate::static_docs::StaticDocs::new(self.provider.clone(), https);
         router
             .layer(axum::middleware::from_fn_with_state(
                 self.origin.clone(),
@@ -245,10 +242,17 @@ impl App {
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
             .layer(SetRequestIdLayer::new(x_request_id, RequestIds))
-            .layer(axum::middleware::from_fn_with_state(
-                static_docs,
-                crate::static_docs::serve,
-            ))
+    }
+
+    /// What the server runs: [`App::router`] behind the fast path for
+    /// discovery and the JWKS (static_docs.rs), which answers them before
+    /// routing and adds what the router's layers would.
+    pub fn service(&self) -> crate::static_docs::Served {
+        let https = self.settings.issuer.starts_with("https://");
+        let router = self.router();
+        // After the router: it installs the metrics recorder the fast path's
+        // counters register with.
+        crate::static_docs::StaticDocs::new(self.provider.clone(), https).serve(router)
     }
 
     /// Serves on `listener` until the process ends.
@@ -266,10 +270,12 @@ impl App {
     ) -> anyhow::Result<()> {
         // Held for as long as the server runs: dropping it stops the workers.
         let workers = self.workers.spawn();
-        let router = self.router();
+        let service = self.service();
         axum::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(service),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
