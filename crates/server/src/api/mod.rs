@@ -358,101 +358,94 @@ async fn no_store(req: Request, next: Next) -> Response {
     resp
 }
 
-/// The documented admin routes: each handler's `#[utoipa::path]` gives both
-/// its axum route and its OpenAPI operation, so the two cannot drift. Only
-/// [`openapi::router`] adds a route by hand (the document itself).
+/// Every documented admin route, listed once: `$add!($r; handlers...)` for
+/// each group of handlers that share a path. Each handler's
+/// `#[utoipa::path]` gives its path and methods, so the served routes
+/// ([`served_routes`]) and the document ([`routes`]) cannot drift.
+macro_rules! admin_routes {
+    ($add:ident, $r:ident) => {
+        $add!($r; applications::applications_post, applications::applications_get);
+        $add!($r; applications::application_get, applications::application_patch, applications::application_delete);
+        $add!($r; applications::application_reset_secret_post);
+        $add!($r; users::users_post, users::users_get);
+        $add!($r; users::user_get, users::user_patch, users::user_delete);
+        $add!($r; invitations::invitations_post, invitations::invitations_get);
+        $add!($r; invitations::invitation_get);
+        $add!($r; invitations::invitation_resend_post);
+        $add!($r; invitations::invitation_revoke_post);
+        $add!($r; audits::directory_audits_get);
+        $add!($r; sign_ins::sign_ins_get);
+        $add!($r; sign_ins::sign_in_get);
+        $add!($r; identity_providers::identity_providers_post, identity_providers::identity_providers_get);
+        $add!($r; identity_providers::identity_provider_get, identity_providers::identity_provider_patch, identity_providers::identity_provider_delete);
+        $add!($r; identity_providers::identity_provider_test_post);
+        $add!($r; auth_methods::methods_get);
+        $add!($r; auth_methods::require_reregistration_post);
+        $add!($r; auth_policy::authentication_policy_get, auth_policy::authentication_policy_patch);
+        $add!($r; collaboration::authorization_policy_get, collaboration::authorization_policy_patch);
+        $add!($r; collaboration::invitation_domains_get, collaboration::invitation_domains_patch);
+        $add!($r; groups::groups_post, groups::groups_get);
+        $add!($r; groups::group_get, groups::group_patch, groups::group_delete);
+        $add!($r; groups::related_get);
+        $add!($r; groups::related_ref_post);
+        $add!($r; groups::related_ref_delete);
+        $add!($r; join_requests::join_requests_get);
+        $add!($r; join_requests::join_request_decide_post);
+        $add!($r; groups::member_of_get);
+        $add!($r; groups::assigned_to_get, groups::assigned_to_post);
+        $add!($r; groups::assigned_to_delete);
+        $add!($r; groups::app_owners_get);
+        $add!($r; groups::app_owners_ref_post);
+        $add!($r; groups::app_owners_ref_delete);
+        $add!($r; keys::keys_get);
+        $add!($r; keys::keys_rotate_post);
+        $add!($r; conditional_access::policies_get, conditional_access::policies_post);
+        $add!($r; conditional_access::policy_get, conditional_access::policy_patch, conditional_access::policy_delete);
+        $add!($r; conditional_access::locations_get, conditional_access::locations_post);
+        $add!($r; conditional_access::location_get, conditional_access::location_patch, conditional_access::location_delete);
+        $add!($r; conditional_access::evaluate_post);
+        $add!($r; conditional_access::replay_post);
+    };
+}
+
+/// Adds one group with its OpenAPI operations and schemas.
+macro_rules! documented {
+    ($r:ident; $($h:path),+) => {
+        $r = $r.routes(routes!($($h),+));
+    };
+}
+
+/// Adds one group to a plain router: each handler's path and methods only,
+/// none of the OpenAPI operations and schemas `routes!` builds (axum merges
+/// the methods of one path).
+macro_rules! served {
+    ($r:ident; $($($seg:ident)::+),+) => {
+        $(
+            let methods = utoipa_axum::routes!(@path [methods()] of $($seg)::+).iter().fold(
+                axum::routing::MethodRouter::new(),
+                |m, method| m.on(utoipa_axum::PathItemExt::to_method_filter(method), $($seg)::+),
+            );
+            $r = $r.route(&utoipa_axum::routes!(@path [path()] of $($seg)::+), methods);
+        )+
+    };
+}
+
+/// The documented admin routes with their OpenAPI document: built for the
+/// document (`/api/v1/openapi.json`, at its first request) and the tests.
+/// Only [`openapi::router`] adds a route by hand (the document itself).
 pub fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(
-            applications::applications_post,
-            applications::applications_get
-        ))
-        .routes(routes!(
-            applications::application_get,
-            applications::application_patch,
-            applications::application_delete
-        ))
-        .routes(routes!(applications::application_reset_secret_post))
-        .routes(routes!(users::users_post, users::users_get))
-        .routes(routes!(
-            users::user_get,
-            users::user_patch,
-            users::user_delete
-        ))
-        .routes(routes!(
-            invitations::invitations_post,
-            invitations::invitations_get
-        ))
-        .routes(routes!(invitations::invitation_get))
-        .routes(routes!(invitations::invitation_resend_post))
-        .routes(routes!(invitations::invitation_revoke_post))
-        .routes(routes!(audits::directory_audits_get))
-        .routes(routes!(sign_ins::sign_ins_get))
-        .routes(routes!(sign_ins::sign_in_get))
-        .routes(routes!(
-            identity_providers::identity_providers_post,
-            identity_providers::identity_providers_get
-        ))
-        .routes(routes!(
-            identity_providers::identity_provider_get,
-            identity_providers::identity_provider_patch,
-            identity_providers::identity_provider_delete
-        ))
-        .routes(routes!(identity_providers::identity_provider_test_post))
-        .routes(routes!(auth_methods::methods_get))
-        .routes(routes!(auth_methods::require_reregistration_post))
-        .routes(routes!(
-            auth_policy::authentication_policy_get,
-            auth_policy::authentication_policy_patch
-        ))
-        .routes(routes!(
-            collaboration::authorization_policy_get,
-            collaboration::authorization_policy_patch
-        ))
-        .routes(routes!(
-            collaboration::invitation_domains_get,
-            collaboration::invitation_domains_patch
-        ))
-        .routes(routes!(groups::groups_post, groups::groups_get))
-        .routes(routes!(
-            groups::group_get,
-            groups::group_patch,
-            groups::group_delete
-        ))
-        .routes(routes!(groups::related_get))
-        .routes(routes!(groups::related_ref_post))
-        .routes(routes!(groups::related_ref_delete))
-        .routes(routes!(join_requests::join_requests_get))
-        .routes(routes!(join_requests::join_request_decide_post))
-        .routes(routes!(groups::member_of_get))
-        .routes(routes!(groups::assigned_to_get, groups::assigned_to_post))
-        .routes(routes!(groups::assigned_to_delete))
-        .routes(routes!(groups::app_owners_get))
-        .routes(routes!(groups::app_owners_ref_post))
-        .routes(routes!(groups::app_owners_ref_delete))
-        .routes(routes!(keys::keys_get))
-        .routes(routes!(keys::keys_rotate_post))
-        .routes(routes!(
-            conditional_access::policies_get,
-            conditional_access::policies_post
-        ))
-        .routes(routes!(
-            conditional_access::policy_get,
-            conditional_access::policy_patch,
-            conditional_access::policy_delete
-        ))
-        .routes(routes!(
-            conditional_access::locations_get,
-            conditional_access::locations_post
-        ))
-        .routes(routes!(
-            conditional_access::location_get,
-            conditional_access::location_patch,
-            conditional_access::location_delete
-        ))
-        .routes(routes!(conditional_access::evaluate_post))
-        .routes(routes!(conditional_access::replay_post))
-        .layer(middleware::from_fn(no_store))
+    let mut r = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi());
+    admin_routes!(documented, r);
+    r.layer(middleware::from_fn(no_store))
+}
+
+/// The same routes as [`routes`], for serving: building every operation and
+/// schema of the document and dropping it was most of the time between the
+/// bind and the first answer of a start.
+pub fn served_routes() -> Router<App> {
+    let mut r = Router::new();
+    admin_routes!(served, r);
+    r.layer(middleware::from_fn(no_store))
 }
 
 /// The admin API with its document at `/api/v1/openapi.json`.

@@ -164,7 +164,7 @@ struct Document {
 /// The admin API's router: the documented routes and the document, with the
 /// issuer as its server.
 pub fn router(app: App) -> Router {
-    let (router, _) = super::routes().split_for_parts();
+    let router = super::served_routes();
     let document = Document {
         issuer: app.settings.issuer.as_str().into(),
         bytes: Arc::default(),
