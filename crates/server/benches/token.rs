@@ -67,7 +67,7 @@ fn benches(c: &mut Criterion) {
             })
         })
     });
-    let router = app.router();
+    let router = app.service();
     c.bench_function("token_endpoint_client_credentials", |b| {
         b.iter(|| {
             rt.block_on(async {

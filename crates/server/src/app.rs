@@ -6,6 +6,7 @@ use crate::workers::{BackchannelLogouts, Cleanup, Workers};
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::Duration;
 use portico_core::{Clock, Sealer, SecretHasher, random_token};
@@ -23,8 +24,10 @@ use portico_oidc::{OidcConfig, Provider};
 use portico_storage::{SealPass, Storage};
 use portico_ui::mail::UiMailComposer;
 use portico_ui::{UiPages, UiState};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tower::{Service, ServiceBuilder};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -206,12 +209,10 @@ impl App {
                 storage: self.storage.clone(),
                 metrics_token: self.settings.metrics_token.clone(),
             });
-        let x_request_id = HeaderName::from_static("x-request-id");
         // Everything but the operations endpoints answers 503 at once while
         // the database is unreachable (`/readyz` says so by itself).
         let db_guard = crate::db_guard::DbGuard::new(self.storage.clone());
-        let https = self.settings.issuer.starts_with("https://");
-        let router = Router::new()
+        Router::new()
             .merge(oidc)
             .merge(ui)
             .merge(api)
@@ -221,38 +222,52 @@ impl App {
             ))
             .merge(ops)
             .route_layer(axum::middleware::from_fn(crate::ops::track_http))
-            .layer(axum::middleware::map_response_with_state(
-                crate::security_headers::SecurityHeaders::new(https),
-                crate::security_headers::add,
-            ));
-        // On an https issuer cookies get the `__Host-`/`__Secure-` prefix
-        // (cookie_prefix.rs), and HSTS is sent (security_headers.rs).
-        let router = if https {
-            router.layer(axum::middleware::from_fn(
-                crate::cookie_prefix::prefix_cookies,
-            ))
-        } else {
-            router
-        };
-        router
+    }
+
+    /// What the server runs: the fast path for discovery and the JWKS
+    /// (static_docs.rs, which adds what the layers here would), then the
+    /// layers every answer gets, then [`App::router`]. The layers wrap the
+    /// router once rather than each of its routes (`Router::layer`), which
+    /// would box every route's stack and clone it, an allocation per layer,
+    /// on every request.
+    pub fn service(
+        &self,
+    ) -> impl Service<
+        axum::extract::Request,
+        Response = axum::response::Response,
+        Error = Infallible,
+        Future: Send,
+    > + Clone
+    + Send
+    + Sync
+    + 'static {
+        let https = self.settings.issuer.starts_with("https://");
+        // First: it installs the metrics recorder the fast path's counters
+        // register with.
+        let router = self.router();
+        let x_request_id = HeaderName::from_static("x-request-id");
+        let layered = ServiceBuilder::new()
+            // The body the trace layer wraps, back to axum's.
+            .map_response(IntoResponse::into_response)
+            .layer(SetRequestIdLayer::new(x_request_id.clone(), RequestIds))
+            .layer(PropagateRequestIdLayer::new(x_request_id))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(axum::middleware::from_fn_with_state(
                 self.origin.clone(),
                 crate::client_origin::resolve,
             ))
-            .layer(TraceLayer::new_for_http().make_span_with(request_span))
-            .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-            .layer(SetRequestIdLayer::new(x_request_id, RequestIds))
-    }
-
-    /// What the server runs: [`App::router`] behind the fast path for
-    /// discovery and the JWKS (static_docs.rs), which answers them before
-    /// routing and adds what the router's layers would.
-    pub fn service(&self) -> crate::static_docs::Served {
-        let https = self.settings.issuer.starts_with("https://");
-        let router = self.router();
-        // After the router: it installs the metrics recorder the fast path's
-        // counters register with.
-        crate::static_docs::StaticDocs::new(self.provider.clone(), https).serve(router)
+            // On an https issuer cookies get the `__Host-`/`__Secure-` prefix
+            // (cookie_prefix.rs), and HSTS is sent (security_headers.rs).
+            .option_layer(
+                https.then(|| axum::middleware::from_fn(crate::cookie_prefix::prefix_cookies)),
+            )
+            .map_response(IntoResponse::into_response)
+            .layer(axum::middleware::map_response_with_state(
+                crate::security_headers::SecurityHeaders::new(https),
+                crate::security_headers::add,
+            ))
+            .service(router);
+        crate::static_docs::StaticDocs::new(self.provider.clone(), https).serve(layered)
     }
 
     /// Serves on `listener` until the process ends.

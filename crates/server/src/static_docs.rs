@@ -9,18 +9,16 @@
 //! is on (`PORTICO_LOG` enables `tower_http` at debug): then they take the
 //! full stack like any other request.
 
-use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
-use axum::routing::future::RouteFuture;
 use futures::future::{BoxFuture, Either};
 use portico_oidc::Provider;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
-use tower::Service;
+use tower::{Service, ServiceExt};
 
 const DISCOVERY: &str = "/.well-known/openid-configuration";
 const JWKS: &str = "/jwks";
@@ -64,7 +62,7 @@ impl StaticDocs {
 
 impl StaticDocs {
     /// `router` behind the fast path: what `axum::serve` runs.
-    pub fn serve(self, router: Router) -> Served {
+    pub fn serve<S>(self, router: S) -> Served<S> {
         Served {
             docs: Arc::new(self),
             router,
@@ -115,32 +113,35 @@ enum Doc {
 /// As a layer, discovery ran at 0.68x and the JWKS at 0.73x a bare axum
 /// handler; around the router, at 0.80-0.87x and 0.89x (bench/run, stop 25).
 #[derive(Clone)]
-pub struct Served {
+pub struct Served<S> {
     docs: Arc<StaticDocs>,
-    router: Router,
+    router: S,
 }
 
 type Answer = Result<Response, Infallible>;
 
-impl Service<Request> for Served {
+impl<S> Service<Request> for Served<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<BoxFuture<'static, Answer>, RouteFuture<Infallible>>;
+    type Future = Either<BoxFuture<'static, Answer>, S::Future>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The router is always ready.
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.router.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
         let Some(doc) = StaticDocs::fast(&req) else {
             return Either::Right(self.router.call(req));
         };
-        let (docs, mut router) = (self.docs.clone(), self.router.clone());
+        let (docs, router) = (self.docs.clone(), self.router.clone());
         Either::Left(Box::pin(async move {
             match docs.answer(doc).await {
                 Some(response) => Ok(response),
-                None => router.call(req).await,
+                None => router.oneshot(req).await,
             }
         }))
     }
