@@ -120,10 +120,14 @@ pub trait GrantStore: Send + Sync {
     /// Saves a refresh token (access tokens are not stored: `access.rs`).
     async fn save_refresh_token(&self, refresh: &RefreshToken) -> StoreResult<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
-    /// Marks the refresh token used, atomically: exactly one caller ever gets `Rotated`.
-    async fn consume_refresh_token(
+    /// Marks the refresh token used and saves its successor `next`, in one
+    /// transaction: exactly one caller ever gets `Rotated`, and only that
+    /// caller's `next` is saved (a rotation never leaves the family without
+    /// a usable token, nor with two).
+    async fn rotate_refresh_token(
         &self,
         token_hash: &str,
+        next: &RefreshToken,
         now: DateTime<Utc>,
     ) -> StoreResult<RefreshUse>;
     /// Records the access token `jti` of `client_id` as revoked on its own

@@ -81,6 +81,7 @@ impl Provider {
             grant: &grant,
             account: account.as_ref(),
             nonce: c.nonce.as_deref(),
+            rotates: None,
             with_refresh,
             extra: Default::default(),
         })

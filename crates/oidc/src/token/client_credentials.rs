@@ -69,6 +69,7 @@ impl Provider {
             account: None,
             nonce: None,
             with_refresh: false,
+            rotates: None,
             extra,
         })
         .await

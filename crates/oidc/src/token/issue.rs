@@ -8,7 +8,7 @@ use crate::Provider;
 use crate::access::GRANT_ID_CLAIM;
 use crate::claims::user_claims;
 use crate::error::OAuthError;
-use crate::model::{Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken};
+use crate::model::{Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken, RefreshUse};
 use crate::tokens::{ACCESS_TOKEN_TYP, at_hash, sign_with};
 use portico_core::random_token;
 use serde::Serialize;
@@ -33,6 +33,10 @@ pub struct IssueParams<'a> {
     pub account: Option<&'a Account>,
     pub nonce: Option<&'a str>,
     pub with_refresh: bool,
+    /// The hash of the refresh token this issue rotates: it is marked used
+    /// in the transaction that saves its successor, and only if nobody used
+    /// it first (then the family is revoked and nothing is issued).
+    pub rotates: Option<&'a str>,
     /// Extra access-token claims (e.g. `roles` for client credentials).
     pub extra: Map<String, Value>,
 }
@@ -120,7 +124,11 @@ impl Provider {
             _ => None,
         };
 
-        let refresh = if p.with_refresh && p.client.allows_grant(GRANT_REFRESH_TOKEN) {
+        // A rotation always has a successor (the refresh grant checked the
+        // client may use it).
+        let refresh = if p.rotates.is_some()
+            || (p.with_refresh && p.client.allows_grant(GRANT_REFRESH_TOKEN))
+        {
             let token = random_token(32);
             let record = RefreshToken {
                 token_hash: self.hasher.hash("refresh", &token),
@@ -130,7 +138,16 @@ impl Provider {
                 expires_at: now + cfg.refresh_token_ttl,
                 consumed_at: None,
             };
-            self.store.save_refresh_token(&record).await?;
+            match p.rotates {
+                None => self.store.save_refresh_token(&record).await?,
+                Some(old) => match self.store.rotate_refresh_token(old, &record, now).await? {
+                    RefreshUse::Rotated(_) => {}
+                    RefreshUse::Reused(r) => return Err(self.refresh_reused(&r, now).await?),
+                    RefreshUse::NotFound => {
+                        return Err(OAuthError::invalid_grant("The refresh token is invalid."));
+                    }
+                },
+            }
             Some(token)
         } else {
             None

@@ -13,7 +13,7 @@ use super::TokenForm;
 use super::issue::{IssueParams, TokenResponse};
 use crate::Provider;
 use crate::error::OAuthError;
-use crate::model::{Client, GRANT_REFRESH_TOKEN, RefreshUse};
+use crate::model::{Client, GRANT_REFRESH_TOKEN, RefreshToken};
 
 impl Provider {
     pub(crate) async fn grant_refresh_token(
@@ -30,18 +30,12 @@ impl Provider {
         let token = form.require("refresh_token")?;
         let now = self.clock.now();
         let hash = self.hasher.hash("refresh", token);
-        let r = match self.store.consume_refresh_token(&hash, now).await? {
-            RefreshUse::NotFound => {
-                return Err(OAuthError::invalid_grant("The refresh token is invalid."));
-            }
-            RefreshUse::Reused(r) => {
-                self.store.revoke_grant(r.grant_id, now).await?;
-                tracing::warn!(client_id = %r.client_id, grant = %r.grant_id, "refresh token reused; family revoked");
-                return Err(OAuthError::invalid_grant(
-                    "The refresh token was already used.",
-                ));
-            }
-            RefreshUse::Rotated(r) => r,
+        // Read here, used (marked, with its successor saved) only once every
+        // check below has passed: issue_tokens rotates it.
+        let r = match self.store.find_refresh_token(&hash).await? {
+            None => return Err(OAuthError::invalid_grant("The refresh token is invalid.")),
+            Some(r) if r.consumed_at.is_some() => return Err(self.refresh_reused(&r, now).await?),
+            Some(r) => r,
         };
         if r.client_id != client.client_id {
             self.store.revoke_grant(r.grant_id, now).await?;
@@ -100,6 +94,7 @@ impl Provider {
             account: account.as_ref(),
             nonce: None,
             with_refresh: true,
+            rotates: Some(&hash),
             extra: Default::default(),
         })
         .await
@@ -107,6 +102,21 @@ impl Provider {
 }
 
 impl Provider {
+    /// A used refresh token presented again (or lost in a race): its whole
+    /// family is revoked, the tokens issued since included (RFC 9700
+    /// §4.14.2). The error to answer.
+    pub(crate) async fn refresh_reused(
+        &self,
+        r: &RefreshToken,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<OAuthError, OAuthError> {
+        self.store.revoke_grant(r.grant_id, now).await?;
+        tracing::warn!(client_id = %r.client_id, grant = %r.grant_id, "refresh token reused; family revoked");
+        Ok(OAuthError::invalid_grant(
+            "The refresh token was already used.",
+        ))
+    }
+
     /// Conditional access on refresh: enforced policies only.
     async fn refresh_access_check(
         &self,

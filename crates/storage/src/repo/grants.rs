@@ -113,22 +113,31 @@ impl GrantStore for Storage {
         Ok(row.map(refresh_from_row))
     }
 
-    /// Same pattern as [`Self::consume_code`].
-    async fn consume_refresh_token(
+    /// The pattern of [`Self::consume_code`], with the successor saved in
+    /// the winner's transaction.
+    async fn rotate_refresh_token(
         &self,
         token_hash: &str,
+        next: &RefreshToken,
         now: DateTime<Utc>,
     ) -> StoreResult<RefreshUse> {
+        let tx = self.write_tx().await.map_err(internal)?;
         let won = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::ConsumedAt, Expr::value(now))
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
             .filter(refresh_tokens::Column::ConsumedAt.is_null())
-            .exec_with_returning(self.db())
+            .exec_with_returning(&tx)
             .await
             .map_err(internal)?;
         if let Some(m) = won.into_iter().next() {
+            refresh_tokens::Entity::insert(refresh_to_row(next))
+                .exec_without_returning(&tx)
+                .await
+                .map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
             return Ok(RefreshUse::Rotated(refresh_from_row(m)));
         }
+        drop(tx);
         let row = refresh_tokens::Entity::find_by_id(token_hash)
             .one(self.db())
             .await

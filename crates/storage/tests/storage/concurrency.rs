@@ -44,13 +44,18 @@ async fn refresh_token_rotates_exactly_once(s: &Storage) {
     s.create_grant(&g).await.unwrap();
     s.save_refresh_token(&refresh(&g, "rt-hash")).await.unwrap();
     let now = t0() + Duration::seconds(5);
-    let results: Vec<StoreResult<RefreshUse>> = race(s, RACERS, move |s, _| async move {
-        s.consume_refresh_token("rt-hash", now).await
+    let successors: Vec<_> = (0..RACERS)
+        .map(|i| refresh(&g, &format!("rt-next-{i}")))
+        .collect();
+    let racing = successors.clone();
+    let results: Vec<StoreResult<RefreshUse>> = race(s, RACERS, move |s, i| {
+        let next = racing[i].clone();
+        async move { s.rotate_refresh_token("rt-hash", &next, now).await }
     })
     .await;
     let (mut rotated, mut reused) = (0, 0);
     for r in results {
-        match r.unwrap_or_else(|e| panic!("consume_refresh_token failed under contention: {e:#}")) {
+        match r.unwrap_or_else(|e| panic!("rotate_refresh_token failed under contention: {e:#}")) {
             RefreshUse::Rotated(_) => rotated += 1,
             RefreshUse::Reused(t) => {
                 assert_eq!(t.consumed_at, Some(micros(now)));
@@ -60,10 +65,21 @@ async fn refresh_token_rotates_exactly_once(s: &Storage) {
         }
     }
     assert_eq!((rotated, reused), (1, RACERS - 1));
+    // Only the winner's successor was saved, unused.
+    let mut saved = Vec::new();
+    for next in &successors {
+        if let Some(t) = s.find_refresh_token(&next.token_hash).await.unwrap() {
+            assert_eq!(t.consumed_at, None);
+            saved.push(t.token_hash);
+        }
+    }
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let stray = refresh(&g, "rt-stray");
     assert!(matches!(
-        s.consume_refresh_token("nope", now).await.unwrap(),
+        s.rotate_refresh_token("nope", &stray, now).await.unwrap(),
         RefreshUse::NotFound
     ));
+    assert!(s.find_refresh_token("rt-stray").await.unwrap().is_none());
 }
 
 fn key(kid: String) -> SigningKey {

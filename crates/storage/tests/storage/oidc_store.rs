@@ -193,10 +193,14 @@ async fn revoke_grant_revokes_its_tokens(s: &Storage) {
         s.find_grant(g.id).await.unwrap().expect("grant").revoked_at,
         Some(micros(first))
     );
+    // Revoked with its grant: a rotation finds it used and saves nothing.
     assert!(matches!(
-        s.consume_refresh_token("rt-1", first).await.unwrap(),
+        s.rotate_refresh_token("rt-1", &refresh(&g, "rt-2"), first)
+            .await
+            .unwrap(),
         RefreshUse::Reused(_)
     ));
+    assert!(s.find_refresh_token("rt-2").await.unwrap().is_none());
 
     assert!(s.find_refresh_token("nope").await.unwrap().is_none());
 
