@@ -274,6 +274,54 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
     assert_eq!(userinfo(&app, at2).await.status(), 401);
 }
 
+/// A refresh refused by a check (here a scope wider than the grant) uses
+/// nothing up: the token is marked used only with its successor saved, so it
+/// still rotates afterwards, and nothing was revoked.
+#[tokio::test]
+async fn a_refused_refresh_leaves_the_token_usable() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.alice().await;
+    let client = app.web_app().await;
+    let t1 = tokens_for_alice(&app, &client).await;
+    let rt1 = t1["refresh_token"].as_str().unwrap();
+    assert_oauth_error(
+        token_request(
+            &app,
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt1),
+                (
+                    "scope",
+                    "openid profile email offline_access User.ReadWrite.All",
+                ),
+            ],
+        )
+        .await,
+        400,
+        "invalid_scope",
+    )
+    .await;
+    let t2 = json(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        )
+        .await,
+    )
+    .await;
+    let rt2 = t2["refresh_token"].as_str().expect("rotated");
+    assert_ne!(rt1, rt2);
+    assert_eq!(
+        userinfo(&app, t1["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200,
+        "the family was not revoked"
+    );
+}
+
 #[tokio::test]
 async fn introspection_and_revocation_see_only_the_callers_tokens() {
     let app = spawn_app(Backend::Sqlite).await;

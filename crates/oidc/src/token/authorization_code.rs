@@ -15,7 +15,7 @@
 //!   the code, so an attacker who stole it gets exactly one guess.
 
 use super::TokenForm;
-use super::issue::{IssueParams, TokenResponse};
+use super::issue::{IssueParams, Refresh, TokenResponse};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::model::{AuthCode, Client, CodeRedemption, GRANT_AUTHORIZATION_CODE, Grant};
@@ -75,14 +75,13 @@ impl Provider {
             .redeem_code(client, code, redirect_uri, form.get("code_verifier"))
             .await?;
         let account = self.live_account(&grant).await?;
-        let with_refresh = grant.scope.split(' ').any(|s| s == "offline_access");
+        let offline = grant.scope.split(' ').any(|s| s == "offline_access");
         self.issue_tokens(IssueParams {
             client,
             grant: &grant,
             account: account.as_ref(),
             nonce: c.nonce.as_deref(),
-            rotates: None,
-            with_refresh,
+            refresh: if offline { Refresh::New } else { Refresh::None },
             extra: Default::default(),
         })
         .await

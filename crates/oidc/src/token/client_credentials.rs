@@ -7,7 +7,7 @@
 //! - no refresh token and no ID token (§4.4.3).
 
 use super::TokenForm;
-use super::issue::{IssueParams, TokenResponse};
+use super::issue::{IssueParams, Refresh, TokenResponse};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::model::{Client, ClientType, GRANT_CLIENT_CREDENTIALS, Grant};
@@ -68,8 +68,7 @@ impl Provider {
             grant: &grant,
             account: None,
             nonce: None,
-            with_refresh: false,
-            rotates: None,
+            refresh: Refresh::None,
             extra,
         })
         .await

@@ -10,6 +10,7 @@ use crate::claims::user_claims;
 use crate::error::OAuthError;
 use crate::model::{Account, Client, GRANT_REFRESH_TOKEN, Grant, RefreshToken, RefreshUse};
 use crate::tokens::{ACCESS_TOKEN_TYP, at_hash, sign_with};
+use chrono::{DateTime, Utc};
 use portico_core::random_token;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -32,13 +33,22 @@ pub struct IssueParams<'a> {
     pub grant: &'a Grant,
     pub account: Option<&'a Account>,
     pub nonce: Option<&'a str>,
-    pub with_refresh: bool,
-    /// The hash of the refresh token this issue rotates: it is marked used
-    /// in the transaction that saves its successor, and only if nobody used
-    /// it first (then the family is revoked and nothing is issued).
-    pub rotates: Option<&'a str>,
+    pub refresh: Refresh<'a>,
     /// Extra access-token claims (e.g. `roles` for client credentials).
     pub extra: Map<String, Value>,
+}
+
+/// Which refresh token an issue hands out.
+#[derive(Clone, Copy)]
+pub enum Refresh<'a> {
+    None,
+    /// A new family's first token, if the client may use the refresh grant.
+    New,
+    /// The successor of the token with this hash, which is marked used in
+    /// the transaction that saves its successor, and only if nobody used it
+    /// first (then the family is revoked and nothing is issued). The refresh
+    /// grant has checked the client may use it.
+    Rotate(&'a str),
 }
 
 impl Provider {
@@ -124,33 +134,10 @@ impl Provider {
             _ => None,
         };
 
-        // A rotation always has a successor (the refresh grant checked the
-        // client may use it).
-        let refresh = if p.rotates.is_some()
-            || (p.with_refresh && p.client.allows_grant(GRANT_REFRESH_TOKEN))
-        {
-            let token = random_token(32);
-            let record = RefreshToken {
-                token_hash: self.hasher.hash("refresh", &token),
-                grant_id: p.grant.id,
-                client_id: p.client.client_id.clone(),
-                created_at: now,
-                expires_at: now + cfg.refresh_token_ttl,
-                consumed_at: None,
-            };
-            match p.rotates {
-                None => self.store.save_refresh_token(&record).await?,
-                Some(old) => match self.store.rotate_refresh_token(old, &record, now).await? {
-                    RefreshUse::Rotated(_) => {}
-                    RefreshUse::Reused(r) => return Err(self.refresh_reused(&r, now).await?),
-                    RefreshUse::NotFound => {
-                        return Err(OAuthError::invalid_grant("The refresh token is invalid."));
-                    }
-                },
-            }
-            Some(token)
-        } else {
-            None
+        let refresh = match p.refresh {
+            Refresh::None => None,
+            Refresh::New if !p.client.allows_grant(GRANT_REFRESH_TOKEN) => None,
+            how => Some(self.new_refresh_token(p.grant, p.client, how, now).await?),
         };
         Ok(TokenResponse {
             access_token,
@@ -160,6 +147,35 @@ impl Provider {
             id_token,
             scope: p.grant.scope.clone(),
         })
+    }
+
+    /// A new refresh token of `grant`, saved (as a family's first, or as the
+    /// successor of the one `how` rotates).
+    async fn new_refresh_token(
+        &self,
+        grant: &Grant,
+        client: &Client,
+        how: Refresh<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<String, OAuthError> {
+        let token = random_token(32);
+        let record = RefreshToken {
+            token_hash: self.hasher.hash("refresh", &token),
+            grant_id: grant.id,
+            client_id: client.client_id.clone(),
+            created_at: now,
+            expires_at: now + self.config.refresh_token_ttl,
+            consumed_at: None,
+        };
+        let Refresh::Rotate(old) = how else {
+            self.store.save_refresh_token(&record).await?;
+            return Ok(token);
+        };
+        match self.store.rotate_refresh_token(old, &record, now).await? {
+            RefreshUse::Rotated(_) => Ok(token),
+            RefreshUse::Reused(r) => Err(self.refresh_reused(&r, now).await),
+            RefreshUse::NotFound => Err(OAuthError::invalid_grant("The refresh token is invalid.")),
+        }
     }
 
     /// The account behind a grant, only while it may still receive tokens.

@@ -10,7 +10,7 @@
 //!   signed in without it (the user signs in again).
 
 use super::TokenForm;
-use super::issue::{IssueParams, TokenResponse};
+use super::issue::{IssueParams, Refresh, TokenResponse};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::model::{Client, GRANT_REFRESH_TOKEN, RefreshToken};
@@ -34,7 +34,7 @@ impl Provider {
         // check below has passed: issue_tokens rotates it.
         let r = match self.store.find_refresh_token(&hash).await? {
             None => return Err(OAuthError::invalid_grant("The refresh token is invalid.")),
-            Some(r) if r.consumed_at.is_some() => return Err(self.refresh_reused(&r, now).await?),
+            Some(r) if r.consumed_at.is_some() => return Err(self.refresh_reused(&r, now).await),
             Some(r) => r,
         };
         if r.client_id != client.client_id {
@@ -93,8 +93,7 @@ impl Provider {
             grant: &grant,
             account: account.as_ref(),
             nonce: None,
-            with_refresh: true,
-            rotates: Some(&hash),
+            refresh: Refresh::Rotate(&hash),
             extra: Default::default(),
         })
         .await
@@ -104,17 +103,17 @@ impl Provider {
 impl Provider {
     /// A used refresh token presented again (or lost in a race): its whole
     /// family is revoked, the tokens issued since included (RFC 9700
-    /// §4.14.2). The error to answer.
+    /// §4.14.2). The error to answer (the store's, if it could not).
     pub(crate) async fn refresh_reused(
         &self,
         r: &RefreshToken,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<OAuthError, OAuthError> {
-        self.store.revoke_grant(r.grant_id, now).await?;
+    ) -> OAuthError {
+        if let Err(e) = self.store.revoke_grant(r.grant_id, now).await {
+            return e.into();
+        }
         tracing::warn!(client_id = %r.client_id, grant = %r.grant_id, "refresh token reused; family revoked");
-        Ok(OAuthError::invalid_grant(
-            "The refresh token was already used.",
-        ))
+        OAuthError::invalid_grant("The refresh token was already used.")
     }
 
     /// Conditional access on refresh: enforced policies only.
