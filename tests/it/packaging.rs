@@ -68,3 +68,53 @@ fn docker_compose_sets_only_settings_portico_knows() {
         );
     }
 }
+
+/// crates/server/hot-code.txt, the order the linker gives the release binary's code
+/// (crates/server/build.rs, bench/hot-code): symbol names only, each once, what a start
+/// runs before what only the load runs.
+#[test]
+fn the_release_code_order_lists_symbols_start_first() {
+    let list = repo_file("crates/server/hot-code.txt");
+    let names: Vec<&str> = list.lines().collect();
+    assert!(names.len() > 1000, "{} functions", names.len());
+    let symbol = |n: &str| {
+        n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$'))
+    };
+    for n in &names {
+        assert!(symbol(n), "not a symbol name the linker knows: {n:?}");
+    }
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "a name listed twice");
+    let at = |part: &str| {
+        names
+            .iter()
+            .position(|n| n.contains(part))
+            .unwrap_or_else(|| panic!("no function with {part} listed"))
+    };
+    // Reading the settings is part of every start; the token endpoint only of the load.
+    assert!(at("portico8settings8Settings4load") < at("portico_oidc5token"));
+}
+
+/// The release binary's relative relocations are packed (DT_RELR, build.rs), which glibc
+/// reads from 2.36 on: the image's final stage is Debian 12 (bookworm) or later.
+#[test]
+fn the_image_has_the_glibc_the_release_binary_needs() {
+    let dockerfile = repo_file("Dockerfile");
+    let base = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM "))
+        .last()
+        .expect("a FROM line");
+    assert!(
+        ["debian:bookworm", "debian:trixie"]
+            .iter()
+            .any(|b| base.starts_with(b)),
+        "final stage FROM {base}: the binary needs glibc 2.36 (DT_RELR)"
+    );
+    let build = repo_file("crates/server/build.rs");
+    assert!(build.contains("pack-relative-relocs"));
+}
