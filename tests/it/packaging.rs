@@ -107,7 +107,7 @@ fn the_image_has_the_glibc_the_release_binary_needs() {
     let base = dockerfile
         .lines()
         .filter_map(|l| l.strip_prefix("FROM "))
-        .last()
+        .next_back()
         .expect("a FROM line");
     assert!(
         ["debian:bookworm", "debian:trixie"]
