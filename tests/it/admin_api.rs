@@ -363,12 +363,7 @@ async fn disabling_or_deleting_a_user_kills_their_tokens_and_session() {
     assert_eq!(userinfo(&app, at).await.status(), 401);
     let rt = t["refresh_token"].as_str().unwrap();
     assert_oauth_error(
-        token_request(
-            &app,
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await,
+        refresh_request(&app, &client, rt).await,
         400,
         "invalid_grant",
     )

@@ -132,15 +132,7 @@ async fn only_the_signed_in_apps_get_a_signed_logout_token(backend: Backend) {
 
     assert_eq!(deliver(&app).await, DeliveryReport::default(), "sent once");
     // A refresh token is issued only with offline_access, and outlives the session.
-    let refreshed = token_request(
-        &app,
-        &signed_in,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", a["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let refreshed = refresh_request(&app, &signed_in, a["refresh_token"].as_str().unwrap()).await;
     assert_eq!(
         refreshed.status(),
         200,

@@ -116,12 +116,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
         assert_eq!(report.of(t), 0, "live {t} deleted");
     }
     assert_eq!(counts(&app).await, before);
-    let resp = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let resp = refresh_request(&app, &client, &refresh).await;
     assert_eq!(
         resp.status(),
         200,
@@ -136,12 +131,7 @@ async fn expired_rows_go_and_the_tables_plateau(backend: Backend) {
     app.clock.advance(Duration::days(2));
     let report = cleanup.run_once().await.unwrap().unwrap();
     assert!(report.of("sessions") >= 1 && report.of("revoked_access_tokens") >= 1);
-    let resp = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rotated)],
-    )
-    .await;
+    let resp = refresh_request(&app, &client, &rotated).await;
     assert_eq!(
         resp.status(),
         200,

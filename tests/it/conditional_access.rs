@@ -3,7 +3,7 @@
 //! name), enforced at sign-in and refresh, recorded in the sign-in log.
 
 use crate::support::{
-    ALICE, ALICE_PW, authorize_url, json, param, query_of, token_request, tokens_for_alice,
+    ALICE, ALICE_PW, authorize_url, json, param, query_of, refresh_request, tokens_for_alice,
 };
 use portico_tests::{
     Backend, Browser, Hop, TestApp, TestClient, both_backends, pkce_pair, spawn, spawn_app,
@@ -605,14 +605,7 @@ async fn refresh_is_refused_once_a_block_policy_applies(backend: Backend) {
     let refresh = |rt: String| {
         let app = &app;
         let client = &client;
-        async move {
-            token_request(
-                app,
-                client,
-                &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
-            )
-            .await
-        }
+        async move { refresh_request(app, client, &rt).await }
     };
     let id = add_policy(
         &app,

@@ -5,7 +5,7 @@
 
 use crate::support::{
     ALICE, ALICE_PW, app_id_of, authorize_url, json, jwt_claims, param, query_of, redeem,
-    sign_in_for_code, token_request, userinfo,
+    refresh_request, sign_in_for_code, userinfo,
 };
 use portico_tests::{Backend, Browser, TestApp, both_backends, pkce_pair, spawn_app};
 use serde_json::{Value, json};
@@ -426,12 +426,7 @@ async fn assignment_required_is_enforced(backend: Backend) {
         )
         .await;
     assert_eq!(s, 204);
-    let resp = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let resp = refresh_request(&app, &client, &refresh).await;
     assert_eq!(resp.status(), 400);
     assert_eq!(json(resp).await["error"], "invalid_grant");
     assert_eq!(try_sign_in(&app, &client).await.status, 403);

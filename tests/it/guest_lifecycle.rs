@@ -3,7 +3,7 @@
 //! off at once (tokens, refresh tokens, session, consents).
 
 use crate::redeem_steps::{get, invite, nth_code, step};
-use crate::support::{authorize_url, json, param, query_of, redeem, token_request, userinfo};
+use crate::support::{authorize_url, json, param, query_of, redeem, refresh_request, userinfo};
 use portico_core::Clock;
 use portico_tests::{
     Backend, Browser, TestApp, TestClient, both_backends, pkce_pair, spawn_app_with_mail,
@@ -56,8 +56,7 @@ async fn sign_in(app: &TestApp, b: &Browser, client: &TestClient) -> Option<Valu
 
 async fn refresh_status(app: &TestApp, client: &TestClient, tokens: &Value) -> u16 {
     let rt = tokens["refresh_token"].as_str().unwrap();
-    let form = [("grant_type", "refresh_token"), ("refresh_token", rt)];
-    token_request(app, client, &form).await.status().as_u16()
+    refresh_request(app, client, rt).await.status().as_u16()
 }
 
 async fn assert_cut_off(app: &TestApp, b: &Browser, client: &TestClient, tokens: &Value) {
@@ -82,15 +81,7 @@ async fn a_newly_blocked_domain_cuts_off_its_guests_and_their_invitations(backen
     let app = spawn_app_with_mail(backend).await;
     let (id, b, client, tokens) = redeemed_guest(&app, "dina@fabrikam.example").await;
     // A refresh works before the block (and rotates the refresh token).
-    let refreshed = token_request(
-        &app,
-        &client,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let refreshed = refresh_request(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(refreshed.status(), 200);
     let tokens = json(refreshed).await;
     let (_, pending) = invite(&app, "erin@fabrikam.example").await;

@@ -3,7 +3,7 @@
 //! the user off, proven addresses, and edits that are safe under concurrency.
 
 use crate::redeem_steps::{get, invite, nth_code, step};
-use crate::support::{ALICE, json, jwt_claims, token_request, tokens_for_alice, userinfo};
+use crate::support::{ALICE, json, jwt_claims, refresh_request, tokens_for_alice, userinfo};
 use portico_tests::{
     Backend, Browser, TestApp, both_backends, find_hidden, spawn_app, spawn_app_with_mail,
 };
@@ -287,12 +287,7 @@ async fn a_password_reset_cuts_the_user_off(backend: Backend) {
     assert_eq!(status, 200, "{v}");
     assert_eq!(userinfo(&app, at).await.status(), 401, "access token dead");
     let rt = tokens["refresh_token"].as_str().unwrap();
-    let r = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await;
+    let r = refresh_request(&app, &client, rt).await;
     assert_eq!(r.status(), 400, "refresh token dead");
     let (_, audits) = app
         .api("GET", "/api/v1/auditLogs/directoryAudits", None)

@@ -5,8 +5,8 @@
 
 use crate::redeem_steps::{APP_URL, get, nth_code, step};
 use crate::support::{
-    ALICE, ALICE_PW, app_id_of, authorize_url, json, param, query_of, redeem, sign_in_for_code,
-    token_request, userinfo,
+    ALICE, ALICE_PW, app_id_of, authorize_url, json, param, query_of, redeem, refresh_request,
+    sign_in_for_code, userinfo,
 };
 use portico_tests::{
     Backend, Browser, Hop, TestApp, TestClient, both_backends, find_hidden, pkce_pair, spawn_app,
@@ -177,12 +177,7 @@ async fn revoking_a_consent_kills_the_apps_refresh_tokens(backend: Backend) {
     );
     assert!(!done.body.contains("Revoke consent for Contoso Trials"));
 
-    let resp = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
-    )
-    .await;
+    let resp = refresh_request(&app, &client, &rt).await;
     assert_eq!(resp.status(), 400);
     assert_eq!(json(resp).await["error"], "invalid_grant");
     assert_eq!(userinfo(&app, &at).await.status(), 401);

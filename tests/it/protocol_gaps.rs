@@ -4,8 +4,8 @@
 //! clients revoking their own tokens.
 
 use crate::support::{
-    app_id_of, assert_oauth_error, authorize_url, json, param, query_of, redeem, sign_in_for_code,
-    token_request, userinfo,
+    app_id_of, assert_oauth_error, authorize_url, json, param, query_of, redeem, refresh_request,
+    sign_in_for_code, token_request, userinfo,
 };
 use portico_tests::{
     Backend, Browser, TestClient, both_backends, find_hidden, form_action, pkce_pair, spawn_app,
@@ -349,17 +349,7 @@ async fn public_clients_revoke_their_own_tokens(backend: Backend) {
     assert_eq!(userinfo(&app, at).await.status(), 401);
     let r = revoke(&spa.client_id, rt).await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_oauth_error(
-        token_request(
-            &app,
-            &spa,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_oauth_error(refresh_request(&app, &spa, rt).await, 400, "invalid_grant").await;
     // Introspection stays for confidential clients.
     let r = http
         .post(app.url("/introspect"))

@@ -4,7 +4,7 @@
 //! none of their secret values appears, while the requests themselves do.
 
 use crate::redeem_steps::{invite, nth_code, step};
-use crate::support::{json, redeem, sign_in_for_code, token_request};
+use crate::support::{json, redeem, refresh_request, sign_in_for_code};
 use portico_tests::{Backend, Browser, capture_logs, spawn_app_with_mail};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,12 +29,7 @@ async fn codes_state_hints_and_redeem_tokens_never_reach_the_logs() {
     let id_token = tokens["id_token"].as_str().expect("id token").to_string();
     let access = tokens["access_token"].as_str().unwrap().to_string();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
-    let refreshed = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let refreshed = refresh_request(&app, &client, &refresh).await;
     assert_eq!(refreshed.status(), 200);
     let logout = b
         .get(&format!(

@@ -133,6 +133,19 @@ pub async fn redeem(
     token_request(app, client, &form).await
 }
 
+/// A `refresh_token` grant request presenting `refresh_token`.
+pub async fn refresh_request(
+    app: &TestApp,
+    client: &TestClient,
+    refresh_token: &str,
+) -> reqwest::Response {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    token_request(app, client, &form).await
+}
+
 pub async fn token_request(
     app: &TestApp,
     client: &TestClient,

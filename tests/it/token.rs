@@ -25,12 +25,7 @@ async fn reused_code_is_refused_and_revokes_tokens(backend: Backend) {
         "the replay revoked the access token"
     );
     let rt = first["refresh_token"].as_str().unwrap();
-    let r = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await;
+    let r = refresh_request(&app, &client, rt).await;
     assert_oauth_error(r, 400, "invalid_grant").await;
 }
 both_backends!(
@@ -231,15 +226,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
     let client = app.web_app().await;
     let t1 = tokens_for_alice(&app, &client).await;
     let rt1 = t1["refresh_token"].as_str().unwrap();
-    let t2 = json(
-        token_request(
-            &app,
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
-        )
-        .await,
-    )
-    .await;
+    let t2 = json(refresh_request(&app, &client, rt1).await).await;
     let rt2 = t2["refresh_token"].as_str().expect("rotated").to_string();
     assert_ne!(rt1, rt2);
     assert_eq!(
@@ -250,23 +237,13 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
     assert_eq!(userinfo(&app, at2).await.status(), 200);
     // Replay the first one: refused, and the whole family dies.
     assert_oauth_error(
-        token_request(
-            &app,
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
-        )
-        .await,
+        refresh_request(&app, &client, rt1).await,
         400,
         "invalid_grant",
     )
     .await;
     assert_oauth_error(
-        token_request(
-            &app,
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", &rt2)],
-        )
-        .await,
+        refresh_request(&app, &client, &rt2).await,
         400,
         "invalid_grant",
     )
@@ -302,15 +279,7 @@ async fn a_refused_refresh_leaves_the_token_usable() {
         "invalid_scope",
     )
     .await;
-    let t2 = json(
-        token_request(
-            &app,
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
-        )
-        .await,
-    )
-    .await;
+    let t2 = json(refresh_request(&app, &client, rt1).await).await;
     let rt2 = t2["refresh_token"].as_str().expect("rotated");
     assert_ne!(rt1, rt2);
     assert_eq!(
@@ -385,12 +354,7 @@ async fn introspection_and_revocation_see_only_the_callers_tokens() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_oauth_error(
-        token_request(
-            &app,
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await,
+        refresh_request(&app, &client, rt).await,
         400,
         "invalid_grant",
     )
