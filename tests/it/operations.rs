@@ -98,3 +98,28 @@ async fn a_configured_metrics_token_is_required() {
     assert_eq!(status, 200);
     assert!(body.contains("portico_http_requests_total"), "{body}");
 }
+
+/// `PORTICO_DATABASE_MAX_CONNECTIONS` reaches the node's pool; 0 keeps the
+/// default (two per core on SQLite, 16 on PostgreSQL).
+async fn the_database_pool_size_is_a_setting(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let default = match backend {
+        Backend::Sqlite => portico_storage::sqlite_default_max_connections(),
+        Backend::Postgres => portico_storage::POSTGRES_DEFAULT_MAX_CONNECTIONS,
+    };
+    assert_eq!(app.server.app.storage.pool_connections().1, default);
+    let mut settings = app.server.app.settings.clone();
+    settings.database_max_connections = 3;
+    let node = portico::App::build(
+        settings,
+        std::sync::Arc::new(portico_core::ManualClock::starting_now()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(node.storage.pool_connections().1, 3);
+}
+
+portico_tests::both_backends!(
+    database_pool_size,
+    super::the_database_pool_size_is_a_setting
+);

@@ -54,7 +54,7 @@ impl App {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let keyring = crate::master_key::load_keyring(&settings)?;
         let url = settings.effective_database_url()?;
-        let storage = Storage::connect(&url)
+        let storage = Storage::connect_with(&url, settings.database_max_connections)
             .await
             .with_context(|| "cannot open the database")?
             .with_clock(clock.clone())

@@ -16,6 +16,9 @@ pub struct Settings {
     pub issuer: String,
     /// `PORTICO_DATABASE_URL`: `sqlite://…` or `postgres://…`; default: SQLite in the data folder.
     pub database_url: Option<String>,
+    /// `PORTICO_DATABASE_MAX_CONNECTIONS`: the most database connections this
+    /// node opens; 0: two per core (2 to 8) on SQLite, 16 on PostgreSQL.
+    pub database_max_connections: u32,
     /// `PORTICO_DATA_DIR`
     pub data_dir: PathBuf,
     /// `PORTICO_KEY_PUBLICATION_DELAY_SECS`: how long a rotated-in key is published before it signs.
@@ -108,6 +111,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             issuer: "http://localhost:8080".into(),
             database_url: None,
+            database_max_connections: 0,
             data_dir: PathBuf::from("data"),
             key_publication_delay_secs: 300,
             organization_name: "Portico".into(),

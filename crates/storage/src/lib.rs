@@ -58,7 +58,16 @@ use entity::server_secrets;
 
 /// How long a SQLite connection waits for another writer before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-const SQLITE_FILE_MAX_CONNECTIONS: u32 = 8;
+/// The most connections a SQLite file's pool opens by default: two per core
+/// the process may run on, at least 2 and at most 8. SQLite runs in the
+/// process, so a connection beyond that adds no parallelism, only memory:
+/// its own page cache and its worker thread's allocator arena (~0.55 MB
+/// each under load, bench/run, stop 27), and writers wait for each other in
+/// any case.
+pub fn sqlite_default_max_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(cores.saturating_mul(2)).map_or(8, |n| n.clamp(2, 8))
+}
 /// Each SQLite connection's page cache, in KiB (`PRAGMA cache_size`; SQLite's
 /// default is 2,000). Eight connections at the default held up to 16 MB
 /// filling as the database grew, the last growth the 10-minute soak showed
@@ -70,7 +79,8 @@ pub const SQLITE_CACHE_KIB: u32 = 512;
 pub const WAL_CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a request waits for a PostgreSQL connection.
 const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// The most connections a PostgreSQL pool opens by default.
+pub const POSTGRES_DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
 /// The database: a connection pool plus the repository implementations.
 #[derive(Clone)]
@@ -160,6 +170,15 @@ impl Storage {
     /// existing database 90 → 370 ms, bench/run). Any other host keeps sqlx's
     /// default (`prefer`).
     pub async fn connect(url: &str) -> anyhow::Result<Storage> {
+        Storage::connect_with(url, 0).await
+    }
+
+    /// [`Storage::connect`] with a pool of at most `max_connections`
+    /// (`PORTICO_DATABASE_MAX_CONNECTIONS`); 0 means the default,
+    /// [`sqlite_default_max_connections`] or
+    /// [`POSTGRES_DEFAULT_MAX_CONNECTIONS`]. An in-memory SQLite database
+    /// always has one.
+    pub async fn connect_with(url: &str, max_connections: u32) -> anyhow::Result<Storage> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false);
         let kind = if url.starts_with("sqlite:") {
@@ -176,16 +195,22 @@ impl Storage {
                 opts.max_connections(1).min_connections(1);
                 opts.map_sqlx_sqlite_pool_opts(|p| p.idle_timeout(None).max_lifetime(None));
             } else {
-                opts.max_connections(SQLITE_FILE_MAX_CONNECTIONS);
+                opts.max_connections(match max_connections {
+                    0 => sqlite_default_max_connections(),
+                    n => n,
+                });
             }
             "sqlite"
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // A database that is down must fail a request in seconds, not
             // hold it for sqlx's 30 s default (the server's DbGuard then
             // answers 503 at once until the database is back).
-            opts.max_connections(POSTGRES_MAX_CONNECTIONS)
-                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
-                .connect_timeout(POSTGRES_ACQUIRE_TIMEOUT);
+            opts.max_connections(match max_connections {
+                0 => POSTGRES_DEFAULT_MAX_CONNECTIONS,
+                n => n,
+            })
+            .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+            .connect_timeout(POSTGRES_ACQUIRE_TIMEOUT);
             if !sslmode_in_url(url) {
                 // sqlx's default, `prefer`, unless PGSSLMODE chose another.
                 opts.map_sqlx_postgres_opts(|o| {
@@ -208,7 +233,9 @@ impl Storage {
             .with_context(|| format!("cannot connect to the {kind} database"))?;
         let backend = db.get_database_backend();
         if backend == DbBackend::Postgres {
-            warm(db.get_postgres_connection_pool(), POSTGRES_WARM_CONNECTIONS).await;
+            let pool = db.get_postgres_connection_pool();
+            let max = pool.options().get_max_connections();
+            warm(pool, POSTGRES_WARM_CONNECTIONS.min(max)).await;
         }
         Ok(Storage {
             db,

@@ -49,6 +49,17 @@ pub async fn drop_test_database(admin_url: &str, database_url: &str) -> anyhow::
 }
 
 impl crate::Storage {
+    /// The pool's connections: how many are open and how many it may open.
+    pub fn pool_connections(&self) -> (u32, u32) {
+        if self.backend == sea_orm::DbBackend::Sqlite {
+            let pool = self.db().get_sqlite_connection_pool();
+            (pool.size(), pool.options().get_max_connections())
+        } else {
+            let pool = self.db().get_postgres_connection_pool();
+            (pool.size(), pool.options().get_max_connections())
+        }
+    }
+
     /// Idle connections in the PostgreSQL pool.
     pub fn postgres_idle_connections(&self) -> usize {
         self.db().get_postgres_connection_pool().num_idle()

@@ -272,6 +272,45 @@ async fn every_sqlite_connection_keeps_a_small_page_cache() {
     );
 }
 
+/// A SQLite file's pool opens at most `PORTICO_DATABASE_MAX_CONNECTIONS`
+/// connections, however many requests read at once; by default two per core
+/// (2 to 8), each one a page cache and an allocator arena more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sqlite_pool_opens_at_most_its_configured_connections() {
+    let f = sqlite_file("pool.db").await;
+    let default = portico_storage::sqlite_default_max_connections();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(usize::try_from(default).unwrap(), (2 * cores).clamp(2, 8));
+    assert_eq!(f.s.pool_connections().1, default);
+    let s = Storage::connect_with(&f.url, 3).await.unwrap();
+    let filter = Default::default();
+    let reads = (0..16).map(|_| s.list_users(&filter));
+    for r in futures::future::join_all(reads).await {
+        r.unwrap();
+    }
+    assert_eq!(s.pool_connections(), (3, 3), "16 reads at once, 3 allowed");
+}
+
+/// On PostgreSQL too, and the connections opened ahead at connect time
+/// (four) never exceed the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_pool_opens_at_most_its_configured_connections() {
+    let db = postgres().await;
+    let s = Storage::connect(&db.url).await.unwrap();
+    assert_eq!(
+        s.pool_connections().1,
+        portico_storage::POSTGRES_DEFAULT_MAX_CONNECTIONS
+    );
+    let s = Storage::connect_with(&db.url, 2).await.unwrap();
+    assert_eq!(s.pool_connections(), (2, 2), "warmed up to the limit only");
+    let filter = Default::default();
+    let reads = (0..8).map(|_| s.list_users(&filter));
+    for r in futures::future::join_all(reads).await {
+        r.unwrap();
+    }
+    assert_eq!(s.pool_connections().0, 2);
+}
+
 /// SQLite is built with the query planner stability guarantee (.cargo/config.toml):
 /// without it a statement with a bound `LIMIT` (every sea-orm `.one()`) is parsed
 /// and planned again at each execution.
