@@ -17,7 +17,8 @@ pub struct Settings {
     /// `PORTICO_DATABASE_URL`: `sqlite://…` or `postgres://…`; default: SQLite in the data folder.
     pub database_url: Option<String>,
     /// `PORTICO_DATABASE_MAX_CONNECTIONS`: the most database connections this
-    /// node opens; 0: two per core (2 to 8) on SQLite, 16 on PostgreSQL.
+    /// node opens; 0: two per core (2 to 8) on SQLite, 16 on PostgreSQL;
+    /// otherwise at least 2.
     pub database_max_connections: u32,
     /// `PORTICO_DATA_DIR`
     pub data_dir: PathBuf,
@@ -175,6 +176,12 @@ impl Settings {
         {
             bail!("PORTICO_DATABASE_URL must start with sqlite:// or postgres://");
         }
+        if self.database_max_connections == 1 {
+            // A request may hold a transaction while a background round or
+            // another request needs the database: one connection would queue
+            // them behind each other until a timeout.
+            bail!("PORTICO_DATABASE_MAX_CONNECTIONS must be 0 (the default) or at least 2");
+        }
         if self.key_publication_delay_secs < 0 {
             bail!("key_publication_delay_secs must not be negative");
         }
@@ -323,6 +330,13 @@ mod tests {
             ..Settings::default()
         };
         assert!(bad_db.validate().is_err());
+        let pool = |n| Settings {
+            database_max_connections: n,
+            ..Settings::default()
+        };
+        let one = pool(1).validate().unwrap_err().to_string();
+        assert!(one.contains("PORTICO_DATABASE_MAX_CONNECTIONS"), "{one}");
+        assert!(pool(0).validate().is_ok() && pool(2).validate().is_ok());
     }
 
     #[test]
