@@ -149,6 +149,10 @@ fn jwks_value(keys: &[Arc<LoadedKey>], now: DateTime<Utc>) -> serde_json::Value 
 
 pub struct KeyManager {
     cache: RwLock<Option<Cache>>,
+    /// Held while the counter is read, so the requests that find the keys
+    /// due at the same moment wait for that one read instead of each making
+    /// their own (every token issued under load, once a second).
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl Default for KeyManager {
@@ -216,6 +220,7 @@ impl KeyManager {
     pub fn new() -> Self {
         Self {
             cache: RwLock::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -300,6 +305,16 @@ impl KeyManager {
                 return Ok(c.keys.clone());
             }
         }
+        let _one = self.refreshing.lock().await;
+        {
+            // Read while this request waited (at this request's time or later).
+            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = guard.as_ref()
+                && (c.fresh(now) || c.loaded_at > now)
+            {
+                return Ok(c.keys.clone());
+            }
+        }
         self.refresh(store, now).await?;
         let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
         Ok(guard.as_ref().map(|c| c.keys.clone()).unwrap_or_default())
@@ -355,6 +370,20 @@ impl KeyManager {
         store: &dyn OidcStore,
         now: DateTime<Utc>,
     ) -> Result<Bytes, StoreError> {
+        if let Some(b) = self.cached_jwks(now) {
+            return Ok(b);
+        }
+        let _one = self.refreshing.lock().await;
+        {
+            // Built while this request waited (at this request's time or later).
+            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = guard.as_ref()
+                && c.loaded_at > now
+                && c.jwks_until.is_none_or(|u| now < u)
+            {
+                return Ok(c.jwks.clone());
+            }
+        }
         if let Some(b) = self.cached_jwks(now) {
             return Ok(b);
         }

@@ -31,6 +31,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use uuid::Uuid;
 
@@ -62,6 +63,9 @@ pub(crate) struct Caches {
     pub(crate) idps: Snapshot<crate::repo::IdpIndex>,
     /// No counter: each entry is dropped [`CHANGE_BOUND`] after it was read.
     pub(crate) access_checks: Versioned<HashMap<Uuid, Timed<crate::repo::GrantWithAccount>>>,
+    /// How many times this node read the signing keys' counter (the keys'
+    /// cache itself is `oidc::keys::KeyManager`).
+    pub(crate) keys_reads: AtomicU64,
 }
 
 impl Default for Caches {
@@ -73,6 +77,7 @@ impl Default for Caches {
             conditional_access: Versioned::new(CONDITIONAL_ACCESS),
             idps: Versioned::new(IDENTITY_PROVIDERS),
             access_checks: Versioned::new("access_checks"),
+            keys_reads: AtomicU64::new(0),
         }
     }
 }
@@ -81,6 +86,13 @@ impl Default for Caches {
 pub(crate) struct Versioned<T> {
     counter: &'static str,
     state: RwLock<Held<T>>,
+    /// Held while this node reads the counter, so the requests that find it
+    /// due at the same moment wait for that one read instead of each making
+    /// their own (64 point reads at once under load, each a pooled
+    /// connection, once a second per cache).
+    checking: tokio::sync::Mutex<()>,
+    /// How many times this node read the counter.
+    pub(crate) reads: AtomicU64,
 }
 
 struct Held<T> {
@@ -117,6 +129,8 @@ impl<T: Default> Versioned<T> {
                 generation: 0,
                 value: T::default(),
             }),
+            checking: tokio::sync::Mutex::new(()),
+            reads: AtomicU64::new(0),
         }
     }
 
@@ -247,8 +261,14 @@ impl Storage {
         &self,
         cache: &Versioned<T>,
     ) -> Result<(), DbErr> {
+        if !cache.needs_check(self.now()) {
+            return Ok(());
+        }
+        let _one = cache.checking.lock().await;
+        // Another request may have read it while this one waited.
         let now = self.now();
         if cache.needs_check(now) {
+            cache.reads.fetch_add(1, Ordering::Relaxed);
             let v = version(self.db(), cache.counter).await?;
             cache.observe(v, now);
         }

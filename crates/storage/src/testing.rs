@@ -60,6 +60,21 @@ impl crate::Storage {
         }
     }
 
+    /// How many times this node read the tenant settings' change counter.
+    pub fn settings_counter_reads(&self) -> u64 {
+        self.caches
+            .settings
+            .reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many times this node read the signing keys' change counter.
+    pub fn keys_counter_reads(&self) -> u64 {
+        self.caches
+            .keys_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Idle connections in the PostgreSQL pool.
     pub fn postgres_idle_connections(&self) -> usize {
         self.db().get_postgres_connection_pool().num_idle()

@@ -123,6 +123,9 @@ impl KeyStore for Storage {
     }
 
     async fn keys_version(&self) -> StoreResult<i64> {
+        self.caches
+            .keys_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         cache::version(self.db(), cache::KEYS)
             .await
             .map_err(internal)

@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use chrono::Duration;
-use portico_core::ManualClock;
+use portico_core::{Clock, ManualClock};
 use portico_directory::UserRepo;
 use portico_directory::collaboration::{CollaborationPolicy, CollaborationRepo};
 use portico_federation::{IdentityProvider, IdpRepo, MfaTrust};
@@ -116,6 +116,57 @@ async fn tenant_settings_reach_the_other_node_within_the_bound(db: &TestDb) {
     clock.advance(CHANGE_BOUND);
     assert_eq!(b.authentication_policy().await.unwrap(), strict);
     assert!(b.guest_domain_blocked("eve@spam.example").await.unwrap());
+}
+
+/// The signing keys too: tokens signed at the same moment after the bound
+/// share one read of the keys' counter, and a JWKS request waiting for it
+/// gets the document it loaded.
+async fn concurrent_signers_share_one_keys_counter_read(db: &TestDb) {
+    use portico_oidc::keys::{KeyManager, SigningAlg};
+    let (a, _, clock) = two_nodes(db).await;
+    let keys = KeyManager::new();
+    let config = portico_oidc::OidcConfig::new("https://id.contoso.example");
+    keys.ensure_key(&a, &config, clock.now()).await.unwrap();
+    let before = a.keys_counter_reads();
+    clock.advance(CHANGE_BOUND);
+    let now = clock.now();
+    let signers = (0..16).map(|_| keys.signing_key(&a, now, SigningAlg::Rs256));
+    let kids: Vec<String> = futures::future::join_all(signers)
+        .await
+        .into_iter()
+        .map(|k| k.unwrap().meta.kid.clone())
+        .collect();
+    assert!(kids.iter().all(|k| *k == kids[0]), "{kids:?}");
+    assert_eq!(a.keys_counter_reads() - before, 1);
+    clock.advance(CHANGE_BOUND);
+    let now = clock.now();
+    let documents = (0..8).map(|_| keys.jwks_bytes(&a, now));
+    for d in futures::future::join_all(documents).await {
+        assert!(String::from_utf8_lossy(&d.unwrap()).contains(&kids[0]));
+    }
+    assert_eq!(a.keys_counter_reads() - before, 2);
+}
+
+/// Requests that find the counter due at the same moment share one read of
+/// it (no herd of point reads once a second under load), and each of them
+/// still sees a change made on another node before the bound.
+async fn concurrent_requests_share_one_counter_read(db: &TestDb) {
+    let (a, b, clock) = two_nodes(db).await;
+    b.authentication_policy().await.unwrap();
+    let before = b.settings_counter_reads();
+    let strict = TenantSettings {
+        require_mfa_for: MfaScope::Everyone,
+        ..TenantSettings::default()
+    };
+    a.save_authentication_policy(&strict, &settings_change())
+        .await
+        .unwrap();
+    clock.advance(CHANGE_BOUND);
+    let reads = (0..32).map(|_| b.authentication_policy());
+    for r in futures::future::join_all(reads).await {
+        assert_eq!(r.unwrap(), strict);
+    }
+    assert_eq!(b.settings_counter_reads() - before, 1);
 }
 
 async fn conditional_access_reaches_the_other_node_within_the_bound(db: &TestDb) {
@@ -253,4 +304,6 @@ both_backends_db!(
     conditional_access_reaches_the_other_node_within_the_bound,
     trusted_idps_reach_the_other_node_within_the_bound,
     grant_and_account_checks_last_the_bound_at_most,
+    concurrent_requests_share_one_counter_read,
+    concurrent_signers_share_one_keys_counter_read,
 );
