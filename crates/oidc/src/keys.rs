@@ -375,17 +375,14 @@ impl KeyManager {
         }
         let _one = self.refreshing.lock().await;
         {
-            // Built while this request waited (at this request's time or later).
+            // Fresh, or built while this request waited (at its time or later).
             let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
             if let Some(c) = guard.as_ref()
-                && c.loaded_at > now
+                && (c.fresh(now) || c.loaded_at > now)
                 && c.jwks_until.is_none_or(|u| now < u)
             {
                 return Ok(c.jwks.clone());
             }
-        }
-        if let Some(b) = self.cached_jwks(now) {
-            return Ok(b);
         }
         self.refresh(store, now).await?;
         let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());

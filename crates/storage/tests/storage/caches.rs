@@ -28,6 +28,18 @@ async fn two_nodes(db: &TestDb) -> (Storage, Storage, Arc<ManualClock>) {
     (a, b, clock)
 }
 
+/// Saves on `node` a policy that asks everyone for MFA, and returns it.
+async fn save_strict_policy(node: &Storage) -> TenantSettings {
+    let strict = TenantSettings {
+        require_mfa_for: MfaScope::Everyone,
+        ..TenantSettings::default()
+    };
+    node.save_authentication_policy(&strict, &settings_change())
+        .await
+        .unwrap();
+    strict
+}
+
 fn settings_change() -> SettingsChange {
     SettingsChange {
         at: t0(),
@@ -87,13 +99,7 @@ async fn tenant_settings_reach_the_other_node_within_the_bound(db: &TestDb) {
     );
     assert!(!b.guest_domain_blocked("eve@spam.example").await.unwrap());
 
-    let strict = TenantSettings {
-        require_mfa_for: MfaScope::Everyone,
-        ..TenantSettings::default()
-    };
-    a.save_authentication_policy(&strict, &settings_change())
-        .await
-        .unwrap();
+    let strict = save_strict_policy(&a).await;
     let blocking = CollaborationPolicy {
         blocked_domains: vec!["spam.example".into()],
         ..CollaborationPolicy::default()
@@ -154,13 +160,7 @@ async fn concurrent_requests_share_one_counter_read(db: &TestDb) {
     let (a, b, clock) = two_nodes(db).await;
     b.authentication_policy().await.unwrap();
     let before = b.settings_counter_reads();
-    let strict = TenantSettings {
-        require_mfa_for: MfaScope::Everyone,
-        ..TenantSettings::default()
-    };
-    a.save_authentication_policy(&strict, &settings_change())
-        .await
-        .unwrap();
+    let strict = save_strict_policy(&a).await;
     clock.advance(CHANGE_BOUND);
     let reads = (0..32).map(|_| b.authentication_policy());
     for r in futures::future::join_all(reads).await {
