@@ -233,12 +233,15 @@ impl KeyManager {
         config: &OidcConfig,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // Read before the keys, as `reload` does.
+        let version = store.keys_version().await?;
         let existing = store.list_keys().await?;
         let activates_at = if existing.is_empty() {
             now
         } else {
             now + config.key_publication_delay
         };
+        let mut generated = false;
         for alg in &config.signing_algs {
             if existing.iter().any(|k| k.alg == alg.as_str()) {
                 continue;
@@ -247,14 +250,31 @@ impl KeyManager {
             if store.insert_first_key(&key).await? {
                 tracing::info!(kid = %key.kid, %alg, "generated the first signing key");
             }
+            generated = true;
         }
-        self.reload(store, now).await
+        // The keys just read, unless this node or another wrote one since.
+        if generated {
+            self.reload(store, now).await
+        } else {
+            self.install(version, existing, now)
+        }
     }
     async fn reload(&self, store: &dyn OidcStore, now: DateTime<Utc>) -> Result<(), StoreError> {
         // Read before the keys: a change in between is seen at the next check.
         let version = store.keys_version().await?;
+        let keys = store.list_keys().await?;
+        self.install(version, keys, now)
+    }
+
+    /// Loads `keys` (read at `version`) into the cache.
+    fn install(
+        &self,
+        version: i64,
+        listed: Vec<SigningKey>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut keys = Vec::new();
-        for k in store.list_keys().await? {
+        for k in listed {
             keys.push(Arc::new(load(k)?));
         }
         let jwks = Bytes::from(jwks_value(&keys, now).to_string());
