@@ -266,7 +266,8 @@ impl KeyManager {
         self.install(version, keys, now)
     }
 
-    /// Loads `keys` (read at `version`) into the cache.
+    /// Loads `listed` (read at `version`) into the cache: the keys, their
+    /// JWKS bytes and when a published key expires.
     fn install(
         &self,
         version: i64,
