@@ -318,27 +318,33 @@ impl KeyManager {
         store: &dyn OidcStore,
         now: DateTime<Utc>,
     ) -> Result<Vec<Arc<LoadedKey>>, StoreError> {
-        {
+        self.cached(store, now, |_| true, |c| c.keys.clone()).await
+    }
+
+    /// `take` from the cache when it is fresh at `now` and `valid`; otherwise
+    /// after one read of the counter per node: the requests that find it due
+    /// at the same moment wait for that read, then take what it loaded (at
+    /// their time or later).
+    async fn cached<R: Default>(
+        &self,
+        store: &dyn OidcStore,
+        now: DateTime<Utc>,
+        valid: impl Fn(&Cache) -> bool,
+        take: impl Fn(&Cache) -> R,
+    ) -> Result<R, StoreError> {
+        let read = |usable: &dyn Fn(&Cache) -> bool| {
             let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = guard.as_ref()
-                && c.fresh(now)
-            {
-                return Ok(c.keys.clone());
-            }
+            guard.as_ref().filter(|c| usable(c)).map(&take)
+        };
+        if let Some(r) = read(&|c| c.fresh(now) && valid(c)) {
+            return Ok(r);
         }
         let _one = self.refreshing.lock().await;
-        {
-            // Read while this request waited (at this request's time or later).
-            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = guard.as_ref()
-                && (c.fresh(now) || c.loaded_at > now)
-            {
-                return Ok(c.keys.clone());
-            }
+        if let Some(r) = read(&|c| (c.fresh(now) || c.loaded_at > now) && valid(c)) {
+            return Ok(r);
         }
         self.refresh(store, now).await?;
-        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        Ok(guard.as_ref().map(|c| c.keys.clone()).unwrap_or_default())
+        Ok(read(&|_| true).unwrap_or_default())
     }
 
     /// The key that signs `alg` tokens now: the most recently activated key
@@ -391,29 +397,9 @@ impl KeyManager {
         store: &dyn OidcStore,
         now: DateTime<Utc>,
     ) -> Result<Bytes, StoreError> {
-        if let Some(b) = self.cached_jwks(now) {
-            return Ok(b);
-        }
-        let _one = self.refreshing.lock().await;
-        {
-            // Fresh, or built while this request waited (at its time or later).
-            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = guard.as_ref()
-                && (c.fresh(now) || c.loaded_at > now)
-                && c.jwks_until.is_none_or(|u| now < u)
-            {
-                return Ok(c.jwks.clone());
-            }
-        }
-        self.refresh(store, now).await?;
-        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        Ok(guard.as_ref().map(|c| c.jwks.clone()).unwrap_or_default())
-    }
-
-    fn cached_jwks(&self, now: DateTime<Utc>) -> Option<Bytes> {
-        let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        let c = guard.as_ref()?;
-        (c.fresh(now) && c.jwks_until.is_none_or(|u| now < u)).then(|| c.jwks.clone())
+        // The document changes by itself when a published key expires.
+        let current = |c: &Cache| c.jwks_until.is_none_or(|u| now < u);
+        self.cached(store, now, current, |c| c.jwks.clone()).await
     }
 
     /// Rotation: for every configured algorithm, publish a new key now, sign
