@@ -239,6 +239,10 @@ impl InvitationDomainsPatch {
 #[async_trait]
 pub trait CollaborationRepo: Send + Sync {
     async fn collaboration_policy(&self) -> Result<CollaborationPolicy, DirectoryError>;
+    /// Brings this node's copy of the settings up to the database (one
+    /// read), so the next `collaboration_policy` is current: a change calls
+    /// it before applying itself to what is stored.
+    async fn catch_up_collaboration_policy(&self) -> Result<(), DirectoryError>;
     /// Saves the policy and its audit entry in one transaction.
     async fn save_collaboration_policy(
         &self,

@@ -66,6 +66,8 @@ impl Provider {
         patch: &AuthenticationPolicyPatch,
         actor: (&'static str, String, String),
     ) -> Result<TenantSettings, PolicyError> {
+        // Merged into what is stored now, not this node's copy of it.
+        self.store.catch_up_settings().await?;
         let current = self.store.authentication_policy().await?;
         let next = patch.apply(current).map_err(PolicyError::Invalid)?;
         let json = |p: &TenantSettings| serde_json::to_value(p).unwrap_or_default();

@@ -30,6 +30,10 @@ pub trait ConditionalAccessStore: Send + Sync {
     /// Every policy, oldest first (ids are UUIDv7): the order What-If and the log show.
     async fn list_ca_policies(&self) -> StoreResult<Vec<Policy>>;
     async fn list_named_locations(&self) -> StoreResult<Vec<NamedLocation>>;
+    /// Brings this node's copy of both lists up to the database (one read),
+    /// so what the next list calls return is current: every change calls it
+    /// before it reads what it merges into or checks against.
+    async fn catch_up_ca(&self) -> StoreResult<()>;
     /// Inserts or replaces the policy (by id), with the audit entry, in one transaction.
     async fn save_ca_policy(&self, p: &Policy, change: &CaChange) -> StoreResult<()>;
     /// Deletes it with the audit entry; false when it was not there.
@@ -107,6 +111,7 @@ impl Provider {
     /// Creates a policy from Graph JSON (an Entra export as-is).
     pub async fn create_ca_policy(&self, body: &Value, actor: ActorRef) -> Result<Policy, CaError> {
         let mut p = Policy::from_graph_json(body).map_err(CaError::Invalid)?;
+        self.store.catch_up_ca().await?;
         p.check_references(&self.named_locations().await?)
             .map_err(CaError::Invalid)?;
         let now = self.clock.now();
@@ -131,6 +136,8 @@ impl Provider {
         patch: &Value,
         actor: ActorRef,
     ) -> Result<Policy, CaError> {
+        // Merged into what is stored now, not this node's copy of it.
+        self.store.catch_up_ca().await?;
         let before = self.ca_policy(id).await?;
         let mut merged = to_json(&before);
         merge_patch(&mut merged, patch);
@@ -152,6 +159,7 @@ impl Provider {
     }
 
     pub async fn delete_ca_policy(&self, id: &str, actor: ActorRef) -> Result<(), CaError> {
+        self.store.catch_up_ca().await?;
         let before = self.ca_policy(id).await?;
         let change = self.ca_change(
             actor,
@@ -193,6 +201,7 @@ impl Provider {
         patch: &Value,
         actor: ActorRef,
     ) -> Result<NamedLocation, CaError> {
+        self.store.catch_up_ca().await?;
         let before = self.named_location(id).await?;
         let mut merged = to_json(&before);
         merge_patch(&mut merged, patch);
@@ -218,6 +227,9 @@ impl Provider {
 
     /// Refused (409) while a policy names the location, as in Graph.
     pub async fn delete_named_location(&self, id: &str, actor: ActorRef) -> Result<(), CaError> {
+        // The policies that name it as stored now: one created on another
+        // node within the bound counts.
+        self.store.catch_up_ca().await?;
         let before = self.named_location(id).await?;
         let users: Vec<String> = self
             .ca_policies()

@@ -173,6 +173,10 @@ pub struct SettingsChange {
 pub trait PolicyStore: Send + Sync {
     /// The tenant's authentication policy; the defaults when never set.
     async fn authentication_policy(&self) -> StoreResult<portico_policy::TenantSettings>;
+    /// Brings this node's copy of the settings up to the database (one
+    /// read), so the next `authentication_policy` is current: a PATCH calls
+    /// it before merging into what is stored.
+    async fn catch_up_settings(&self) -> StoreResult<()>;
     /// Saves the policy and the audit entry describing the change, in one transaction.
     async fn save_authentication_policy(
         &self,

@@ -9,7 +9,10 @@
 //! `CHANGE_BOUND` (plus the request in flight), and never by the node that
 //! made it, at the cost of one point read per cache per node per second under
 //! load. A value read from the database is kept only if neither the counter
-//! nor a change made here moved while it was read.
+//! nor a change made here moved while it was read. An admin's read-then-write
+//! (a PATCH merges into what is stored; a delete checks what refers to it)
+//! reads the counter first, whatever the bound (`Storage::catch_up`), so it
+//! never writes back or decides on a copy older than a change it follows.
 //!
 //! | cache | holds | counter |
 //! |---|---|---|
@@ -272,6 +275,22 @@ impl Storage {
             let v = version(self.db(), cache.counter).await?;
             cache.observe(v, now);
         }
+        Ok(())
+    }
+
+    /// Reads `cache`'s counter now, whatever the bound, and empties this
+    /// node's copy if it moved: what the cache serves next is as current as
+    /// this read. A read-then-write (an admin's PATCH, a reference check
+    /// before a delete) calls it first, so that it never writes back, or
+    /// decides on, what another node changed within the bound.
+    pub(crate) async fn catch_up<T: Default>(&self, cache: &Versioned<T>) -> Result<(), DbErr> {
+        // Under the lock, and always its own read: a read that was under
+        // way when this one began may be older than the change to see.
+        let _one = cache.checking.lock().await;
+        let now = self.now();
+        cache.reads.fetch_add(1, Ordering::Relaxed);
+        let v = version(self.db(), cache.counter).await?;
+        cache.observe(v, now);
         Ok(())
     }
 

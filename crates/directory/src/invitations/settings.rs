@@ -26,6 +26,8 @@ impl Invitations {
         activity: &str,
         id: &str,
     ) -> Result<CollaborationPolicy, DirectoryError> {
+        // Applied to what is stored now, not this node's copy of it.
+        self.repo.catch_up_collaboration_policy().await?;
         let before = self.repo.collaboration_policy().await?;
         let after = change(before.clone()).map_err(DirectoryError::Invalid)?;
         let json = |p: &CollaborationPolicy| serde_json::to_value(p).unwrap_or_default();

@@ -167,6 +167,12 @@ impl ConditionalAccessStore for Storage {
         Ok(self.ca_documents().await?.locations.clone())
     }
 
+    async fn catch_up_ca(&self) -> StoreResult<()> {
+        self.catch_up(&self.caches.conditional_access)
+            .await
+            .map_err(internal)
+    }
+
     async fn save_ca_policy(&self, p: &Policy, change: &CaChange) -> StoreResult<()> {
         use policies::Column as C;
         let row = policies::ActiveModel {

@@ -39,6 +39,12 @@ impl PolicyStore for Storage {
         }
     }
 
+    async fn catch_up_settings(&self) -> StoreResult<()> {
+        self.catch_up(&self.caches.settings)
+            .await
+            .map_err(|e| StoreError::Internal(e.into()))
+    }
+
     async fn save_authentication_policy(
         &self,
         p: &TenantSettings,

@@ -79,6 +79,10 @@ impl CollaborationRepo for Storage {
         }
     }
 
+    async fn catch_up_collaboration_policy(&self) -> Result<(), DirectoryError> {
+        self.catch_up(&self.caches.settings).await.map_err(db_err)
+    }
+
     async fn save_collaboration_policy(
         &self,
         p: &CollaborationPolicy,
