@@ -207,7 +207,9 @@ async fn settings_patched_on_two_nodes_in_a_row_keep_both_changes(backend: Backe
     let (_, stored) = api_on(&a, &token, "GET", AUTHN, Value::Null).await;
     assert_eq!(stored["requireMfaFor"], "everyone", "{stored}");
 
-    // The collaboration settings: one document behind two endpoints.
+    // The collaboration settings: one document behind two endpoints. The
+    // peer's own change above emptied its copy: it reads them again.
+    assert_eq!(api_on(&b, &token, "GET", DOMAINS, Value::Null).await.0, 200);
     let first = json!({"allowInvitesFrom": "adminsAndGuestInviters"});
     let (s, v) = api_on(&a, &token, "PATCH", AUTHZ, first).await;
     assert_eq!(s, 200, "{v}");
