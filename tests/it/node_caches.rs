@@ -161,21 +161,6 @@ both_backends!(
     super::an_idp_disabled_on_one_node_stops_home_realm_discovery_on_the_other
 );
 
-/// `method path` on `node` with the admin API token of the first node (both
-/// nodes share its keys and issuer).
-async fn api_on(node: &str, token: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = reqwest::Client::new()
-        .request(m, format!("{node}{path}"))
-        .bearer_auth(token);
-    if !body.is_null() {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.expect("api request");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 /// A script that changes the settings twice in a row through a load
 /// balancer: the second PATCH lands on a node whose copy predates the first
 /// (well within the bound), and must merge into what is stored, not write
@@ -183,40 +168,39 @@ async fn api_on(node: &str, token: &str, method: &str, path: &str, body: Value) 
 async fn settings_patched_on_two_nodes_in_a_row_keep_both_changes(backend: Backend) {
     let app = spawn_app(backend).await;
     let peer = app.peer_node().await;
-    let token = app.admin_token().await;
     let (a, b) = (app.url(""), peer.issuer.clone());
     const AUTHN: &str = "/api/v1/policies/authenticationPolicy";
     const AUTHZ: &str = "/api/v1/policies/authorizationPolicy";
     const DOMAINS: &str = "/api/v1/policies/invitationDomainsPolicy";
     // The peer reads (and caches) the defaults.
     for path in [AUTHN, AUTHZ, DOMAINS] {
-        assert_eq!(api_on(&b, &token, "GET", path, Value::Null).await.0, 200);
+        assert_eq!(app.api_on(&b, "GET", path, None).await.0, 200);
     }
 
     let first = json!({"requireMfaFor": "everyone"});
-    let (s, v) = api_on(&a, &token, "PATCH", AUTHN, first).await;
+    let (s, v) = app.api_on(&a, "PATCH", AUTHN, Some(first)).await;
     assert_eq!(s, 200, "{v}");
     let second = json!({"rememberMfaMinutes": 60});
-    let (s, v) = api_on(&b, &token, "PATCH", AUTHN, second).await;
+    let (s, v) = app.api_on(&b, "PATCH", AUTHN, Some(second)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
         (&v["requireMfaFor"], &v["rememberMfaMinutes"]),
         (&json!("everyone"), &json!(60)),
         "{v}"
     );
-    let (_, stored) = api_on(&a, &token, "GET", AUTHN, Value::Null).await;
+    let (_, stored) = app.api_on(&a, "GET", AUTHN, None).await;
     assert_eq!(stored["requireMfaFor"], "everyone", "{stored}");
 
     // The collaboration settings: one document behind two endpoints. The
     // peer's own change above emptied its copy: it reads them again.
-    assert_eq!(api_on(&b, &token, "GET", DOMAINS, Value::Null).await.0, 200);
+    assert_eq!(app.api_on(&b, "GET", DOMAINS, None).await.0, 200);
     let first = json!({"allowInvitesFrom": "adminsAndGuestInviters"});
-    let (s, v) = api_on(&a, &token, "PATCH", AUTHZ, first).await;
+    let (s, v) = app.api_on(&a, "PATCH", AUTHZ, Some(first)).await;
     assert_eq!(s, 200, "{v}");
     let second = json!({"blockedDomains": ["fabrikam.example"]});
-    let (s, v) = api_on(&b, &token, "PATCH", DOMAINS, second).await;
+    let (s, v) = app.api_on(&b, "PATCH", DOMAINS, Some(second)).await;
     assert_eq!(s, 200, "{v}");
-    let (_, stored) = api_on(&a, &token, "GET", AUTHZ, Value::Null).await;
+    let (_, stored) = app.api_on(&a, "GET", AUTHZ, None).await;
     assert_eq!(
         stored["allowInvitesFrom"], "adminsAndGuestInviters",
         "{stored}"
@@ -247,7 +231,6 @@ fn block_policy(name: &str, location: &str) -> Value {
 async fn conditional_access_edits_on_two_nodes_in_a_row_see_each_other(backend: Backend) {
     let app = spawn_app(backend).await;
     let peer = app.peer_node().await;
-    let token = app.admin_token().await;
     let (a, b) = (app.url(""), peer.issuer.clone());
     const POLICIES: &str = "/api/v1/identity/conditionalAccess/policies";
     const LOCATIONS: &str = "/api/v1/identity/conditionalAccess/namedLocations";
@@ -260,33 +243,23 @@ async fn conditional_access_edits_on_two_nodes_in_a_row_see_each_other(backend: 
         })
     };
     let read_both = |node: String| {
-        let token = token.clone();
+        let app = &app;
         async move {
             for path in [POLICIES, LOCATIONS] {
-                assert_eq!(api_on(&node, &token, "GET", path, Value::Null).await.0, 200);
+                assert_eq!(app.api_on(&node, "GET", path, None).await.0, 200);
             }
         }
     };
 
     read_both(b.clone()).await;
-    let (s, lab) = api_on(
-        &a,
-        &token,
-        "POST",
-        LOCATIONS,
-        location("Lab", "192.0.2.0/24"),
-    )
-    .await;
+    let (s, lab) = app
+        .api_on(&a, "POST", LOCATIONS, Some(location("Lab", "192.0.2.0/24")))
+        .await;
     assert_eq!(s, 201, "{lab}");
     let lab = lab["id"].as_str().unwrap().to_string();
-    let (s, policy) = api_on(
-        &b,
-        &token,
-        "POST",
-        POLICIES,
-        block_policy("Block lab", &lab),
-    )
-    .await;
+    let (s, policy) = app
+        .api_on(&b, "POST", POLICIES, Some(block_policy("Block lab", &lab)))
+        .await;
     assert_eq!(
         s, 201,
         "the location added on the other node is found: {policy}"
@@ -294,16 +267,13 @@ async fn conditional_access_edits_on_two_nodes_in_a_row_see_each_other(backend: 
     let path = format!("{POLICIES}/{}", policy["id"].as_str().unwrap());
 
     read_both(b.clone()).await;
-    let (s, v) = api_on(
-        &a,
-        &token,
-        "PATCH",
-        &path,
-        json!({"displayName": "Renamed"}),
-    )
-    .await;
+    let (s, v) = app
+        .api_on(&a, "PATCH", &path, Some(json!({"displayName": "Renamed"})))
+        .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = api_on(&b, &token, "PATCH", &path, json!({"state": "disabled"})).await;
+    let (s, v) = app
+        .api_on(&b, "PATCH", &path, Some(json!({"state": "disabled"})))
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
         (&v["displayName"], &v["state"]),
@@ -311,43 +281,33 @@ async fn conditional_access_edits_on_two_nodes_in_a_row_see_each_other(backend: 
         "{v}"
     );
 
-    let (s, annex) = api_on(
-        &b,
-        &token,
-        "POST",
-        LOCATIONS,
-        location("Annex", "198.51.100.0/24"),
-    )
-    .await;
+    let (s, annex) = app
+        .api_on(
+            &b,
+            "POST",
+            LOCATIONS,
+            Some(location("Annex", "198.51.100.0/24")),
+        )
+        .await;
     assert_eq!(s, 201, "{annex}");
     let annex = annex["id"].as_str().unwrap().to_string();
     read_both(b.clone()).await;
-    let (s, v) = api_on(
-        &a,
-        &token,
-        "POST",
-        POLICIES,
-        block_policy("Block annex", &annex),
-    )
-    .await;
+    let (s, v) = app
+        .api_on(
+            &a,
+            "POST",
+            POLICIES,
+            Some(block_policy("Block annex", &annex)),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
-    let (s, v) = api_on(
-        &b,
-        &token,
-        "DELETE",
-        &format!("{LOCATIONS}/{annex}"),
-        Value::Null,
-    )
-    .await;
+    let (s, v) = app
+        .api_on(&b, "DELETE", &format!("{LOCATIONS}/{annex}"), None)
+        .await;
     assert_eq!(s, 409, "a policy added on the other node names it: {v}");
-    let (s, _) = api_on(
-        &a,
-        &token,
-        "GET",
-        &format!("{LOCATIONS}/{annex}"),
-        Value::Null,
-    )
-    .await;
+    let (s, _) = app
+        .api_on(&a, "GET", &format!("{LOCATIONS}/{annex}"), None)
+        .await;
     assert_eq!(s, 200, "still there");
 }
 both_backends!(

@@ -408,10 +408,22 @@ impl TestApp {
 
     /// An admin API call: method, path, optional JSON body → (status, JSON).
     pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.api_on(&self.url(""), method, path, body).await
+    }
+
+    /// [`TestApp::api`] sent to another node sharing this one's database
+    /// (`base`, e.g. [`Node::issuer`]), with this node's admin token.
+    pub async fn api_on(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let token = self.admin_token().await;
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = reqwest::Client::new()
-            .request(m, self.url(path))
+            .request(m, format!("{base}{path}"))
             .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);

@@ -269,12 +269,18 @@ impl Storage {
         }
         let _one = cache.checking.lock().await;
         // Another request may have read it while this one waited.
-        let now = self.now();
-        if cache.needs_check(now) {
-            cache.reads.fetch_add(1, Ordering::Relaxed);
-            let v = version(self.db(), cache.counter).await?;
-            cache.observe(v, now);
+        if cache.needs_check(self.now()) {
+            self.read_counter(cache).await?;
         }
+        Ok(())
+    }
+
+    /// Reads `cache`'s counter (the caller holds `cache.checking`).
+    async fn read_counter<T: Default>(&self, cache: &Versioned<T>) -> Result<(), DbErr> {
+        let now = self.now();
+        cache.reads.fetch_add(1, Ordering::Relaxed);
+        let v = version(self.db(), cache.counter).await?;
+        cache.observe(v, now);
         Ok(())
     }
 
@@ -287,11 +293,7 @@ impl Storage {
         // Under the lock, and always its own read: a read that was under
         // way when this one began may be older than the change to see.
         let _one = cache.checking.lock().await;
-        let now = self.now();
-        cache.reads.fetch_add(1, Ordering::Relaxed);
-        let v = version(self.db(), cache.counter).await?;
-        cache.observe(v, now);
-        Ok(())
+        self.read_counter(cache).await
     }
 
     /// Commits `tx`, a change `cache` covers, with a bump of its counter
